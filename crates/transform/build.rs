@@ -1,0 +1,315 @@
+//! Pre-compiles the vendored OCSF schema exports into the compact model of
+//! `src/schema/model.rs`, serialized with postcard into `OUT_DIR/schema-<version>.postcard`.
+//!
+//! Doing this at build time keeps Lambda cold starts free of the 1–2 MB JSON parse and of all
+//! index building, and turns any schema shape we do not understand into a build error instead of
+//! a runtime surprise.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::error::Error;
+use std::path::Path;
+
+use serde_json::{Map, Value};
+
+#[allow(dead_code, missing_docs)]
+#[path = "src/schema/model.rs"]
+mod model;
+
+use model::*;
+
+/// The OCSF versions embedded in the library (file names under `ocsf-schema/`).
+const VERSIONS: &[&str] = &["1.1.0", "1.3.0"];
+
+type BuildResult<T> = Result<T, Box<dyn Error>>;
+
+fn main() -> BuildResult<()> {
+    println!("cargo:rerun-if-changed=src/schema/model.rs");
+    let out_dir = std::env::var("OUT_DIR")?;
+    for version in VERSIONS {
+        let source = format!("ocsf-schema/schema-{version}.json");
+        println!("cargo:rerun-if-changed={source}");
+        let text = std::fs::read_to_string(&source)?;
+        let raw: Value = serde_json::from_str(&text)?;
+        let data = compile(&raw).map_err(|e| format!("{source}: {e}"))?;
+        if data.version != *version {
+            return Err(format!("{source} declares version {}", data.version).into());
+        }
+        let bytes = postcard::to_allocvec(&data)?;
+        std::fs::write(
+            Path::new(&out_dir).join(format!("schema-{version}.postcard")),
+            bytes,
+        )?;
+    }
+    Ok(())
+}
+
+fn obj<'a>(v: &'a Value, what: &str) -> BuildResult<&'a Map<String, Value>> {
+    v.as_object()
+        .ok_or_else(|| format!("{what} is not an object").into())
+}
+
+fn string<'a>(v: &'a Value, key: &str) -> BuildResult<&'a str> {
+    v.get(key)
+        .and_then(Value::as_str)
+        .ok_or_else(|| format!("missing string `{key}`").into())
+}
+
+fn opt_str<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
+    v.get(key).and_then(Value::as_str)
+}
+
+fn deprecation(v: &Value) -> BuildResult<Option<Deprecation<'_>>> {
+    match v.get("@deprecated") {
+        None | Some(Value::Null) => Ok(None),
+        Some(d) => Ok(Some(Deprecation {
+            message: opt_str(d, "message").unwrap_or(""),
+            since: opt_str(d, "since").unwrap_or(""),
+        })),
+    }
+}
+
+fn compile(raw: &Value) -> BuildResult<SchemaData<'_>> {
+    let version = string(raw, "version")?;
+    let types_raw = obj(&raw["types"], "types")?;
+    let objects_raw = obj(&raw["objects"], "objects")?;
+    let classes_raw = obj(&raw["classes"], "classes")?;
+
+    // serde_json's default map is ordered, so every index below is deterministic.
+    let type_ids: BTreeMap<&str, TypeId> = types_raw
+        .keys()
+        .enumerate()
+        .map(|(i, k)| Ok((k.as_str(), TypeId::try_from(i)?)))
+        .collect::<BuildResult<_>>()?;
+    let object_ids: BTreeMap<&str, ObjectId> = objects_raw
+        .keys()
+        .enumerate()
+        .map(|(i, k)| Ok((k.as_str(), ObjectId::try_from(i)?)))
+        .collect::<BuildResult<_>>()?;
+
+    let mut profile_names = BTreeSet::new();
+    for item in objects_raw.values().chain(classes_raw.values()) {
+        if let Some(list) = item.get("profiles").and_then(Value::as_array) {
+            profile_names.extend(list.iter().filter_map(Value::as_str));
+        }
+        for attr in obj(&item["attributes"], "attributes")?.values() {
+            profile_names.extend(opt_str(attr, "profile"));
+        }
+    }
+    let profiles: Vec<&str> = profile_names.into_iter().collect();
+    if profiles.len() > 64 {
+        return Err("more than 64 profiles: the runtime profile set is a u64 bitset".into());
+    }
+    let ctx = Ctx {
+        type_ids: &type_ids,
+        object_ids: &object_ids,
+        types_raw,
+        profiles: &profiles,
+    };
+
+    let types = types_raw
+        .iter()
+        .map(|(name, t)| ctx.type_data(name, t))
+        .collect::<BuildResult<Vec<_>>>()?;
+    let objects = objects_raw
+        .iter()
+        .map(|(name, o)| ctx.item(name, o))
+        .collect::<BuildResult<Vec<_>>>()?;
+    let mut classes = classes_raw
+        .iter()
+        .map(|(name, c)| {
+            Ok(ClassData {
+                uid: c["uid"].as_i64().ok_or("class without integer uid")?,
+                category_uid: c["category_uid"].as_i64().unwrap_or(0),
+                category_name: opt_str(c, "category_name").unwrap_or(""),
+                profiles: c
+                    .get("profiles")
+                    .and_then(Value::as_array)
+                    .map(|l| l.iter().filter_map(Value::as_str).map(|p| ctx.profile(p)).collect())
+                    .transpose()?
+                    .unwrap_or_default(),
+                item: ctx.item(name, c)?,
+            })
+        })
+        .collect::<BuildResult<Vec<_>>>()?;
+    classes.sort_by_key(|c| c.uid);
+    if classes.windows(2).any(|w| w[0].uid == w[1].uid) {
+        return Err("duplicate class uid".into());
+    }
+    Ok(SchemaData {
+        version,
+        types,
+        objects,
+        classes,
+        profiles,
+    })
+}
+
+struct Ctx<'r, 'a> {
+    type_ids: &'r BTreeMap<&'a str, TypeId>,
+    object_ids: &'r BTreeMap<&'a str, ObjectId>,
+    types_raw: &'a Map<String, Value>,
+    profiles: &'r [&'a str],
+}
+
+impl<'a> Ctx<'_, 'a> {
+    fn profile(&self, name: &str) -> BuildResult<ProfileId> {
+        let index = self
+            .profiles
+            .binary_search(&name)
+            .map_err(|_| format!("unknown profile {name}"))?;
+        Ok(ProfileId::try_from(index)?)
+    }
+
+    fn base_type(&self, name: &str) -> BuildResult<BaseType> {
+        Ok(match name {
+            "boolean_t" => BaseType::Boolean,
+            "integer_t" => BaseType::Integer,
+            "long_t" => BaseType::Long,
+            "float_t" => BaseType::Float,
+            "string_t" => BaseType::String,
+            "json_t" => BaseType::Json,
+            other => {
+                let parent = self.types_raw.get(other).ok_or("unknown type")?;
+                let parent_name = opt_str(parent, "type")
+                    .ok_or_else(|| format!("type {other} has no primitive base"))?;
+                self.base_type(parent_name)?
+            }
+        })
+    }
+
+    fn type_data(&self, name: &'a str, t: &'a Value) -> BuildResult<TypeData<'a>> {
+        let parent = opt_str(t, "type")
+            .map(|p| self.type_ids.get(p).copied().ok_or("unknown parent type"))
+            .transpose()?;
+        let range = match t.get("range").and_then(Value::as_array) {
+            Some(r) if r.len() == 2 => Some((
+                r[0].as_f64().ok_or("bad range")?,
+                r[1].as_f64().ok_or("bad range")?,
+            )),
+            Some(_) => return Err(format!("type {name}: range is not [low, high]").into()),
+            None => None,
+        };
+        let values = t
+            .get("values")
+            .and_then(Value::as_array)
+            .map(|vs| {
+                vs.iter()
+                    .map(|v| {
+                        Ok(match v {
+                            Value::Bool(b) => TypeValue::Bool(*b),
+                            Value::String(s) => TypeValue::Str(s),
+                            Value::Number(n) => match n.as_i64() {
+                                Some(i) => TypeValue::Int(i),
+                                None => TypeValue::Float(n.as_f64().ok_or("bad number")?),
+                            },
+                            _ => return Err(format!("type {name}: unsupported value")),
+                        })
+                    })
+                    .collect::<Result<Vec<_>, String>>()
+            })
+            .transpose()?;
+        Ok(TypeData {
+            name,
+            base: self.base_type(name)?,
+            parent,
+            regex: opt_str(t, "regex"),
+            max_len: t.get("max_len").and_then(Value::as_u64),
+            range,
+            values,
+        })
+    }
+
+    fn item(&self, name: &'a str, item: &'a Value) -> BuildResult<ItemData<'a>> {
+        let attrs_raw = obj(&item["attributes"], "attributes")?;
+        let mut attributes = attrs_raw
+            .iter()
+            .map(|(n, a)| self.attribute(n, a).map_err(|e| format!("{name}.{n}: {e}").into()))
+            .collect::<BuildResult<Vec<_>>>()?;
+        attributes.sort_by(|a, b| a.name.cmp(b.name));
+        let requested = attributes
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| a.requirement != Requirement::Optional)
+            .map(|(i, _)| u16::try_from(i))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut constraints = Vec::new();
+        if let Some(c) = item.get("constraints") {
+            for (kind, list) in obj(c, "constraints")? {
+                let kind = match kind.as_str() {
+                    "at_least_one" => ConstraintKind::AtLeastOne,
+                    "just_one" => ConstraintKind::JustOne,
+                    other => return Err(format!("{name}: unsupported constraint {other}").into()),
+                };
+                let paths = list
+                    .as_array()
+                    .ok_or("constraint is not a list")?
+                    .iter()
+                    .map(|p| Ok(p.as_str().ok_or("constraint entry")?.split('.').collect()))
+                    .collect::<BuildResult<Vec<_>>>()?;
+                constraints.push(Constraint { kind, paths });
+            }
+        }
+        Ok(ItemData {
+            name,
+            caption: opt_str(item, "caption").unwrap_or(name),
+            attributes,
+            requested,
+            constraints,
+            deprecated: deprecation(item)?,
+        })
+    }
+
+    fn attribute(&self, name: &'a str, a: &'a Value) -> BuildResult<AttributeData<'a>> {
+        let type_name = string(a, "type")?;
+        let ty = if type_name == "object_t" {
+            let object = string(a, "object_type")?;
+            AttrType::Object(*self.object_ids.get(object).ok_or("unknown object type")?)
+        } else {
+            AttrType::Scalar(*self.type_ids.get(type_name).ok_or("unknown type")?)
+        };
+        let requirement = match opt_str(a, "requirement") {
+            Some("required") => Requirement::Required,
+            Some("recommended") => Requirement::Recommended,
+            _ => Requirement::Optional,
+        };
+        let integer_enum = match ty {
+            AttrType::Scalar(_) => matches!(
+                self.base_type(type_name)?,
+                BaseType::Integer | BaseType::Long
+            ),
+            AttrType::Object(_) => false,
+        };
+        let enum_values = a
+            .get("enum")
+            .map(|e| {
+                let mut values = obj(e, "enum")?
+                    .iter()
+                    .map(|(k, v)| {
+                        let key = if integer_enum {
+                            EnumKey::Int(k.parse().map_err(|_| "non-integer enum key")?)
+                        } else {
+                            EnumKey::Str(k)
+                        };
+                        Ok(EnumValue {
+                            key,
+                            caption: opt_str(v, "caption").unwrap_or(k),
+                            deprecated: deprecation(v)?,
+                        })
+                    })
+                    .collect::<BuildResult<Vec<_>>>()?;
+                values.sort_by(|x, y| x.key.cmp(&y.key));
+                BuildResult::Ok(values)
+            })
+            .transpose()?;
+        Ok(AttributeData {
+            name,
+            requirement,
+            ty,
+            is_array: a.get("is_array").and_then(Value::as_bool).unwrap_or(false),
+            enum_values,
+            sibling: opt_str(a, "sibling"),
+            profile: opt_str(a, "profile").map(|p| self.profile(p)).transpose()?,
+            deprecated: deprecation(a)?,
+        })
+    }
+}

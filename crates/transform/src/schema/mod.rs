@@ -1,0 +1,279 @@
+//! The OCSF schema, embedded and pre-compiled by `build.rs` (see [`model`]).
+//!
+//! [`Schema::get`] returns a process-wide instance per version, loaded on first use; loading is
+//! a zero-copy `postcard` decode of the embedded bytes (no JSON parsing, no string copies).
+//! Regular expressions of derived types are compiled lazily, the first time a value of that type
+//! is checked.
+
+pub mod model;
+
+use std::sync::OnceLock;
+
+use regex::Regex;
+use thiserror::Error;
+
+pub use model::{
+    AttrType, BaseType, ConstraintKind, Deprecation, EnumKey, ObjectId, ProfileId, Requirement,
+    TypeId, TypeValue,
+};
+
+use crate::version::OcsfVersion;
+
+/// A class or object definition.
+pub type Item = model::ItemData<'static>;
+/// An attribute definition.
+pub type Attribute = model::AttributeData<'static>;
+/// An event class definition.
+pub type Class = model::ClassData<'static>;
+/// A type dictionary entry.
+pub type TypeDef = model::TypeData<'static>;
+/// An enum value definition.
+pub type EnumValue = model::EnumValue<'static>;
+/// A class/object constraint.
+pub type Constraint = model::Constraint<'static>;
+
+static SCHEMA_1_1_0: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/schema-1.1.0.postcard"));
+static SCHEMA_1_3_0: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/schema-1.3.0.postcard"));
+
+/// The embedded schema could not be decoded (a build defect, never caused by input).
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("embedded OCSF {version} schema cannot be decoded: {reason}")]
+pub struct SchemaError {
+    /// The version that failed.
+    pub version: OcsfVersion,
+    /// The decoder's message.
+    pub reason: String,
+}
+
+/// A loaded OCSF schema.
+#[derive(Debug)]
+pub struct Schema {
+    version: OcsfVersion,
+    data: model::SchemaData<'static>,
+    regexes: Box<[OnceLock<Option<Regex>>]>,
+}
+
+/// A set of active profiles (the schema has at most 64 profiles; `build.rs` checks it).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ProfileSet(u64);
+
+impl ProfileSet {
+    /// The empty set.
+    pub const EMPTY: ProfileSet = ProfileSet(0);
+
+    /// Whether `id` is in the set.
+    pub fn contains(self, id: ProfileId) -> bool {
+        id < 64 && self.0 & (1 << id) != 0
+    }
+
+    /// Adds `id` to the set.
+    pub fn insert(&mut self, id: ProfileId) {
+        if id < 64 {
+            self.0 |= 1 << id;
+        }
+    }
+
+    /// Whether an attribute gated by `profile` belongs to an event with these profiles.
+    pub fn admits(self, profile: Option<ProfileId>) -> bool {
+        profile.is_none_or(|p| self.contains(p))
+    }
+}
+
+impl Schema {
+    /// Decodes the embedded schema of `version`. Prefer [`Schema::get`], which does it once.
+    pub fn load(version: OcsfVersion) -> Result<Schema, SchemaError> {
+        let bytes = match version {
+            OcsfVersion::V1_1_0 => SCHEMA_1_1_0,
+            OcsfVersion::V1_3_0 => SCHEMA_1_3_0,
+        };
+        let data: model::SchemaData<'static> =
+            postcard::from_bytes(bytes).map_err(|e| SchemaError {
+                version,
+                reason: e.to_string(),
+            })?;
+        let regexes = data.types.iter().map(|_| OnceLock::new()).collect();
+        Ok(Schema {
+            version,
+            data,
+            regexes,
+        })
+    }
+
+    /// The process-wide schema of `version`, decoded on first use.
+    pub fn get(version: OcsfVersion) -> Result<&'static Schema, SchemaError> {
+        static CELLS: [OnceLock<Result<Schema, SchemaError>>; 2] =
+            [OnceLock::new(), OnceLock::new()];
+        let index = match version {
+            OcsfVersion::V1_1_0 => 0,
+            OcsfVersion::V1_3_0 => 1,
+        };
+        CELLS[index]
+            .get_or_init(|| Schema::load(version))
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+
+    /// The OCSF version of this schema.
+    pub fn version(&self) -> OcsfVersion {
+        self.version
+    }
+
+    /// The class with this `class_uid`.
+    pub fn class(&self, uid: i64) -> Option<&Class> {
+        let classes = &self.data.classes;
+        classes
+            .binary_search_by_key(&uid, |c| c.uid)
+            .ok()
+            .and_then(|i| classes.get(i))
+    }
+
+    /// Every class, sorted by `class_uid`.
+    pub fn classes(&self) -> &[Class] {
+        &self.data.classes
+    }
+
+    /// The object with this id.
+    pub fn object(&self, id: ObjectId) -> Option<&Item> {
+        self.data.objects.get(id as usize)
+    }
+
+    /// Every object.
+    pub fn objects(&self) -> &[Item] {
+        &self.data.objects
+    }
+
+    /// The type with this id.
+    pub fn type_def(&self, id: TypeId) -> Option<&TypeDef> {
+        self.data.types.get(usize::from(id))
+    }
+
+    /// The compiled `regex` of a type, if it has one that compiles.
+    ///
+    /// `\d` is rewritten to `[0-9]`: the schema's regexes are written for PCRE, where `\d` is
+    /// ASCII-only, while the `regex` crate's `\d` is any Unicode digit.
+    pub fn regex(&self, id: TypeId) -> Option<&Regex> {
+        let source = self.type_def(id)?.regex?;
+        self.regexes
+            .get(usize::from(id))?
+            .get_or_init(|| Regex::new(&source.replace("\\d", "[0-9]")).ok())
+            .as_ref()
+    }
+
+    /// Every profile name, indexed by [`ProfileId`].
+    pub fn profiles(&self) -> &[&'static str] {
+        &self.data.profiles
+    }
+
+    /// The id of a profile name.
+    pub fn profile_id(&self, name: &str) -> Option<ProfileId> {
+        let index = self.data.profiles.binary_search(&name).ok()?;
+        ProfileId::try_from(index).ok()
+    }
+
+    /// The name of a profile id.
+    pub fn profile_name(&self, id: ProfileId) -> &'static str {
+        self.data.profiles.get(usize::from(id)).copied().unwrap_or("")
+    }
+}
+
+impl Item {
+    /// The attribute called `name`.
+    pub fn attribute(&self, name: &str) -> Option<&Attribute> {
+        let attrs = &self.attributes;
+        attrs
+            .binary_search_by(|a| a.name.cmp(name))
+            .ok()
+            .and_then(|i| attrs.get(i))
+    }
+
+    /// Objects without attributes (`object`, used by `unmapped` and `xattributes`) accept any key.
+    pub fn is_open(&self) -> bool {
+        self.attributes.is_empty()
+    }
+
+    /// The required and recommended attributes.
+    pub fn requested(&self) -> impl Iterator<Item = &Attribute> {
+        self.requested
+            .iter()
+            .filter_map(|&i| self.attributes.get(usize::from(i)))
+    }
+}
+
+impl Attribute {
+    /// The enum value with this key.
+    pub fn enum_value(&self, key: &EnumKey<'_>) -> Option<&EnumValue> {
+        let values = self.enum_values.as_deref()?;
+        values
+            .binary_search_by(|v| v.key.cmp(key))
+            .ok()
+            .and_then(|i| values.get(i))
+    }
+
+    /// The enum value whose caption equals `caption`, ignoring ASCII case.
+    pub fn enum_value_by_caption(&self, caption: &str) -> Option<&EnumValue> {
+        self.enum_values
+            .as_deref()?
+            .iter()
+            .find(|v| v.caption.eq_ignore_ascii_case(caption))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_versions_load_with_expected_content() {
+        for version in OcsfVersion::ALL {
+            let schema = Schema::load(version).unwrap();
+            assert_eq!(schema.version(), version);
+            let auth = schema.class(3002).unwrap();
+            assert_eq!(auth.item.name, "authentication");
+            assert_eq!(auth.category_uid, 3);
+            let activity = auth.item.attribute("activity_id").unwrap();
+            assert_eq!(activity.requirement, Requirement::Required);
+            assert_eq!(activity.sibling, Some("activity_name"));
+            let logon = activity.enum_value(&EnumKey::Int(1)).unwrap();
+            assert_eq!(logon.caption, "Logon");
+            assert_eq!(activity.enum_value_by_caption("LOGON").unwrap().key, EnumKey::Int(1));
+            let cloud = auth.item.attribute("cloud").unwrap();
+            assert_eq!(cloud.profile, schema.profile_id("cloud"));
+            assert!(schema.class(0).is_some(), "base_event is class 0");
+            assert!(schema.class(424_242).is_none());
+        }
+        assert_eq!(Schema::get(OcsfVersion::V1_3_0).unwrap().classes().len(), 65);
+        assert_eq!(Schema::get(OcsfVersion::V1_1_0).unwrap().classes().len(), 44);
+    }
+
+    #[test]
+    fn every_type_regex_compiles() {
+        for version in OcsfVersion::ALL {
+            let schema = Schema::load(version).unwrap();
+            for (id, t) in schema.data.types.iter().enumerate() {
+                if t.regex.is_some() {
+                    let id = TypeId::try_from(id).unwrap();
+                    assert!(schema.regex(id).is_some(), "{} regex of {version}", t.name);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_open_object_accepts_anything() {
+        let schema = Schema::get(OcsfVersion::V1_1_0).unwrap();
+        let unmapped = schema.class(3002).unwrap().item.attribute("unmapped").unwrap();
+        let AttrType::Object(id) = unmapped.ty else {
+            panic!("unmapped is an object")
+        };
+        assert!(schema.object(id).unwrap().is_open());
+    }
+
+    #[test]
+    fn profile_sets() {
+        let mut set = ProfileSet::EMPTY;
+        assert!(set.admits(None));
+        assert!(!set.admits(Some(3)));
+        set.insert(3);
+        assert!(set.contains(3) && set.admits(Some(3)) && !set.contains(4));
+    }
+}

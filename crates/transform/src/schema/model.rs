@@ -1,0 +1,217 @@
+//! The compact, pre-resolved schema model.
+//!
+//! `build.rs` reads the vendored OCSF exports (`ocsf-schema/schema-*.json`), resolves every
+//! reference (object names → indices, type names → indices, sorted attribute tables) and
+//! serializes this model with `postcard`. At run time the bytes are embedded in the binary and
+//! deserialized *borrowing* every string from them, so loading a schema allocates only the
+//! vectors: no JSON parsing, no string copies, no index building at Lambda cold start.
+//!
+//! This file is compiled twice: as `crate::schema::model` and, through `#[path]`, inside the build
+//! script. It must therefore depend on `serde` only.
+
+use serde::{Deserialize, Serialize};
+
+/// Index of an object definition in [`SchemaData::objects`].
+pub type ObjectId = u32;
+/// Index of a type definition in [`SchemaData::types`].
+pub type TypeId = u16;
+/// Index of a profile name in [`SchemaData::profiles`].
+pub type ProfileId = u16;
+
+/// One OCSF version's schema, fully resolved.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct SchemaData<'a> {
+    /// The OCSF version string, e.g. `1.1.0`.
+    pub version: &'a str,
+    /// Type dictionary (`string_t`, `ip_t`, …), indexed by [`TypeId`].
+    #[serde(borrow)]
+    pub types: Vec<TypeData<'a>>,
+    /// Objects, indexed by [`ObjectId`].
+    #[serde(borrow)]
+    pub objects: Vec<ItemData<'a>>,
+    /// Event classes sorted by `uid` (binary-searchable).
+    #[serde(borrow)]
+    pub classes: Vec<ClassData<'a>>,
+    /// Every profile name the schema defines, sorted, indexed by [`ProfileId`].
+    #[serde(borrow)]
+    pub profiles: Vec<&'a str>,
+}
+
+/// The JSON base type an OCSF type is ultimately represented with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BaseType {
+    /// `boolean_t`
+    Boolean,
+    /// `integer_t` (the OCSF server accepts any 64-bit signed integer)
+    Integer,
+    /// `long_t`
+    Long,
+    /// `float_t`
+    Float,
+    /// `string_t`
+    String,
+    /// `json_t`: any JSON value
+    Json,
+}
+
+/// A constant value listed in a type's `values`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum TypeValue<'a> {
+    /// A boolean constant.
+    Bool(bool),
+    /// An integer constant.
+    Int(i64),
+    /// A floating-point constant.
+    Float(f64),
+    /// A string constant.
+    Str(&'a str),
+}
+
+/// One entry of the type dictionary.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct TypeData<'a> {
+    /// Type name, e.g. `port_t`.
+    pub name: &'a str,
+    /// The primitive representation.
+    pub base: BaseType,
+    /// The super type for derived types (`ip_t` → `string_t`).
+    pub parent: Option<TypeId>,
+    /// Regular expression a string value should match (a warning in the OCSF server).
+    pub regex: Option<&'a str>,
+    /// Maximum length in Unicode code points.
+    pub max_len: Option<u64>,
+    /// Inclusive numeric range.
+    pub range: Option<(f64, f64)>,
+    /// The complete set of allowed values.
+    #[serde(borrow)]
+    pub values: Option<Vec<TypeValue<'a>>>,
+}
+
+/// `@deprecated` details of a class, object, attribute or enum value.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Deprecation<'a> {
+    /// The schema's deprecation message (schema text, never event data).
+    pub message: &'a str,
+    /// The version that deprecated it.
+    pub since: &'a str,
+}
+
+/// How strongly the schema asks for an attribute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Requirement {
+    /// Must be present and not null.
+    Required,
+    /// Should be present (a warning when asked for).
+    Recommended,
+    /// May be present.
+    Optional,
+}
+
+/// What an attribute holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AttrType {
+    /// A scalar of the given dictionary type.
+    Scalar(TypeId),
+    /// An OCSF object.
+    Object(ObjectId),
+}
+
+/// The key of an enum value: integers for `*_id` attributes, strings for a few string enums.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum EnumKey<'a> {
+    /// Integer enum value.
+    Int(i64),
+    /// String enum value (`http_method`, `depth`, `tlp`).
+    Str(&'a str),
+}
+
+/// One value of an enum.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct EnumValue<'a> {
+    /// The value.
+    #[serde(borrow)]
+    pub key: EnumKey<'a>,
+    /// Its caption (what the sibling attribute should hold).
+    pub caption: &'a str,
+    /// Deprecation, if any.
+    #[serde(borrow)]
+    pub deprecated: Option<Deprecation<'a>>,
+}
+
+/// One attribute of a class or object.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct AttributeData<'a> {
+    /// Attribute name (the JSON key).
+    pub name: &'a str,
+    /// Requirement level.
+    pub requirement: Requirement,
+    /// Value type.
+    pub ty: AttrType,
+    /// `true` when the value is a JSON array of `ty`.
+    pub is_array: bool,
+    /// Enum values sorted by key, if the attribute is an enum.
+    #[serde(borrow)]
+    pub enum_values: Option<Vec<EnumValue<'a>>>,
+    /// Name of the sibling attribute carrying the enum caption.
+    pub sibling: Option<&'a str>,
+    /// The profile that adds this attribute, if any.
+    pub profile: Option<ProfileId>,
+    /// Deprecation, if any.
+    #[serde(borrow)]
+    pub deprecated: Option<Deprecation<'a>>,
+}
+
+/// The kind of a class/object constraint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ConstraintKind {
+    /// At least one of the attributes must be present.
+    AtLeastOne,
+    /// Exactly one of the attributes must be present.
+    JustOne,
+}
+
+/// A constraint over a set of attributes (names may be dotted paths).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Constraint<'a> {
+    /// Constraint kind.
+    pub kind: ConstraintKind,
+    /// The attribute paths, each split on `.`.
+    #[serde(borrow)]
+    pub paths: Vec<Vec<&'a str>>,
+}
+
+/// A class or an object: a named set of attributes.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ItemData<'a> {
+    /// Name, e.g. `authentication` or `user`.
+    pub name: &'a str,
+    /// Caption, e.g. `Authentication`.
+    pub caption: &'a str,
+    /// Attributes sorted by name (binary-searchable).
+    #[serde(borrow)]
+    pub attributes: Vec<AttributeData<'a>>,
+    /// Indices into `attributes` of the required and recommended ones.
+    pub requested: Vec<u16>,
+    /// Constraints.
+    #[serde(borrow)]
+    pub constraints: Vec<Constraint<'a>>,
+    /// Deprecation, if any.
+    #[serde(borrow)]
+    pub deprecated: Option<Deprecation<'a>>,
+}
+
+/// An event class.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ClassData<'a> {
+    /// `class_uid`.
+    pub uid: i64,
+    /// `category_uid`.
+    pub category_uid: i64,
+    /// The category caption (`category_name`).
+    pub category_name: &'a str,
+    /// Profiles the class supports.
+    pub profiles: Vec<ProfileId>,
+    /// Name, attributes, constraints.
+    #[serde(borrow)]
+    pub item: ItemData<'a>,
+}
