@@ -124,7 +124,12 @@ fn compile(raw: &Value) -> BuildResult<SchemaData<'_>> {
                 profiles: c
                     .get("profiles")
                     .and_then(Value::as_array)
-                    .map(|l| l.iter().filter_map(Value::as_str).map(|p| ctx.profile(p)).collect())
+                    .map(|l| {
+                        l.iter()
+                            .filter_map(Value::as_str)
+                            .map(|p| ctx.profile(p))
+                            .collect()
+                    })
                     .transpose()?
                     .unwrap_or_default(),
                 item: ctx.item(name, c)?,
@@ -223,15 +228,32 @@ impl<'a> Ctx<'_, 'a> {
         let attrs_raw = obj(&item["attributes"], "attributes")?;
         let mut attributes = attrs_raw
             .iter()
-            .map(|(n, a)| self.attribute(n, a).map_err(|e| format!("{name}.{n}: {e}").into()))
+            .map(|(n, a)| {
+                self.attribute(n, a)
+                    .map_err(|e| format!("{name}.{n}: {e}").into())
+            })
             .collect::<BuildResult<Vec<_>>>()?;
         attributes.sort_by(|a, b| a.name.cmp(b.name));
-        let requested = attributes
-            .iter()
-            .enumerate()
-            .filter(|(_, a)| a.requirement != Requirement::Optional)
-            .map(|(i, _)| u16::try_from(i))
-            .collect::<Result<Vec<_>, _>>()?;
+        let positions = |keep: &dyn Fn(&AttributeData<'_>) -> bool| {
+            attributes
+                .iter()
+                .enumerate()
+                .filter(|(_, a)| keep(a))
+                .map(|(i, _)| u16::try_from(i))
+                .collect::<Result<Vec<_>, _>>()
+        };
+        let required = positions(&|a| a.requirement == Requirement::Required)?;
+        let recommended = positions(&|a| a.requirement == Requirement::Recommended)?;
+        let captioned_enums = positions(&|a| a.enum_values.is_some() && a.sibling.is_some())?;
+        let names: Vec<&str> = attributes.iter().map(|a| a.name).collect();
+        for attr in &mut attributes {
+            attr.sibling_index = attr
+                .sibling
+                .and_then(|s| names.iter().position(|n| *n == s))
+                .map(u16::try_from)
+                .transpose()?;
+        }
+        let lookup = hash_table(&names)?;
         let mut constraints = Vec::new();
         if let Some(c) = item.get("constraints") {
             for (kind, list) in obj(c, "constraints")? {
@@ -253,7 +275,10 @@ impl<'a> Ctx<'_, 'a> {
             name,
             caption: opt_str(item, "caption").unwrap_or(name),
             attributes,
-            requested,
+            lookup,
+            required,
+            recommended,
+            captioned_enums,
             constraints,
             deprecated: deprecation(item)?,
         })
@@ -308,8 +333,24 @@ impl<'a> Ctx<'_, 'a> {
             is_array: a.get("is_array").and_then(Value::as_bool).unwrap_or(false),
             enum_values,
             sibling: opt_str(a, "sibling"),
+            sibling_index: None,
             profile: opt_str(a, "profile").map(|p| self.profile(p)).transpose()?,
             deprecated: deprecation(a)?,
         })
     }
+}
+
+/// The open-addressing table of [`ItemData::lookup`]: at most half full, linear probing.
+fn hash_table(names: &[&str]) -> BuildResult<Vec<u16>> {
+    let size = (names.len() * 2).next_power_of_two().max(1);
+    let mut table = vec![EMPTY_SLOT; size];
+    let mask = size - 1;
+    for (index, name) in names.iter().enumerate() {
+        let mut slot = name_hash(name) as usize & mask;
+        while table[slot] != EMPTY_SLOT {
+            slot = (slot + 1) & mask;
+        }
+        table[slot] = u16::try_from(index)?;
+    }
+    Ok(table)
 }

@@ -1,1 +1,143 @@
-fn main() {}
+//! Benchmarks of the OCSF engine.
+//!
+//! * `schema_load`: decoding an embedded schema (the Lambda cold-start cost; target ≤ 15 ms).
+//! * `batch_3mb`: a ~3 MB batch of realistic events (the fixtures under `tests/fixtures/events`,
+//!   varied, a fifth of them needing normalization), through
+//!   - `serde_parse_serialize`: `serde_json` parse + serialize of each event, the floor;
+//!   - `parse_validate`: parse + validate;
+//!   - `parse_process_serialize`: parse + normalize + validate + partition keys + serialize,
+//!     what the Lambda does per record. Goal: within 2× of the floor.
+
+use std::path::Path;
+
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use ocsf_firehose_transform::{Engine, EngineConfig, OcsfVersion, Schema};
+use serde_json::Value;
+
+const BATCH_BYTES: usize = 3 * 1024 * 1024;
+
+fn fixtures() -> Vec<Value> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/events");
+    let mut paths: Vec<_> = std::fs::read_dir(&dir)
+        .expect("fixtures directory")
+        .map(|e| e.expect("dir entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    paths.sort();
+    paths
+        .iter()
+        .map(|p| serde_json::from_slice(&std::fs::read(p).expect("fixture")).expect("fixture JSON"))
+        .collect()
+}
+
+/// Strips what normalization restores, adds an unknown attribute and an RFC 3339 time.
+fn needing_normalization(mut event: Value) -> Value {
+    let map = event.as_object_mut().expect("fixtures are objects");
+    for derived in [
+        "class_name",
+        "category_name",
+        "category_uid",
+        "type_name",
+        "activity_name",
+        "severity",
+    ] {
+        map.remove(derived);
+    }
+    map.insert("time".into(), Value::from("2023-04-28T12:00:00.123Z"));
+    map.insert("vendor_specific_score".into(), Value::from(42));
+    event
+}
+
+/// JSON lines of varied events, about `BATCH_BYTES` long.
+fn batch() -> Vec<Vec<u8>> {
+    let fixtures = fixtures();
+    let mut lines = Vec::new();
+    let mut total = 0;
+    let mut i: i64 = 0;
+    while total < BATCH_BYTES {
+        let mut event = fixtures[(i as usize) % fixtures.len()].clone();
+        event["time"] = Value::from(1_682_683_200_000 + i * 1_000);
+        event["metadata"]["uid"] = Value::from(format!("00000000-0000-4000-8000-{i:012}"));
+        if i % 5 == 4 {
+            event = needing_normalization(event);
+        }
+        let line = serde_json::to_vec(&event).expect("serialize");
+        total += line.len();
+        lines.push(line);
+        i += 1;
+    }
+    lines
+}
+
+fn schema_load(c: &mut Criterion) {
+    let mut group = c.benchmark_group("schema_load");
+    for version in OcsfVersion::ALL {
+        group.bench_function(version.as_str(), |b| {
+            b.iter(|| Schema::load(version).expect("schema"))
+        });
+    }
+    group.finish();
+}
+
+fn batch_3mb(c: &mut Criterion) {
+    let lines = batch();
+    let bytes: usize = lines.iter().map(Vec::len).sum();
+    let engine = Engine::new(EngineConfig::default()).expect("engine");
+    let mut group = c.benchmark_group("batch_3mb");
+    group.throughput(Throughput::Bytes(bytes as u64));
+    group.sample_size(20);
+    group.bench_function("serde_parse_serialize", |b| {
+        b.iter(|| {
+            let mut out = 0;
+            for line in &lines {
+                let event: Value = serde_json::from_slice(line).expect("parse");
+                out += serde_json::to_vec(&event).expect("serialize").len();
+            }
+            out
+        })
+    });
+    group.bench_function("parse_validate", |b| {
+        b.iter(|| {
+            let mut valid = 0;
+            for line in &lines {
+                let event: Value = serde_json::from_slice(line).expect("parse");
+                valid += usize::from(engine.validate(&event).is_valid());
+            }
+            valid
+        })
+    });
+    group.bench_function("parse_process_serialize", |b| {
+        b.iter(|| {
+            let mut out = 0;
+            for line in &lines {
+                let event: Value = serde_json::from_slice(line).expect("parse");
+                let processed = engine.process(event, Some("us-east-1"));
+                assert!(processed.is_valid(), "{:?}", processed.validation.findings);
+                out += serde_json::to_vec(&processed.event)
+                    .expect("serialize")
+                    .len();
+            }
+            out
+        })
+    });
+    let parsed: Vec<Value> = lines
+        .iter()
+        .map(|l| serde_json::from_slice(l).expect("parse"))
+        .collect();
+    group.bench_function("normalize_only", |b| {
+        b.iter_batched(
+            || parsed.clone(),
+            |mut events| {
+                for event in &mut events {
+                    engine.normalize(event);
+                }
+                events
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    group.finish();
+}
+
+criterion_group!(benches, schema_load, batch_3mb);
+criterion_main!(benches);

@@ -147,6 +147,12 @@ impl Schema {
         self.data.types.get(usize::from(id))
     }
 
+    /// The id of the type called `name`.
+    pub fn type_id(&self, name: &str) -> Option<TypeId> {
+        let index = self.data.types.iter().position(|t| t.name == name)?;
+        TypeId::try_from(index).ok()
+    }
+
     /// The compiled `regex` of a type, if it has one that compiles.
     ///
     /// `\d` is rewritten to `[0-9]`: the schema's regexes are written for PCRE, where `\d` is
@@ -172,18 +178,37 @@ impl Schema {
 
     /// The name of a profile id.
     pub fn profile_name(&self, id: ProfileId) -> &'static str {
-        self.data.profiles.get(usize::from(id)).copied().unwrap_or("")
+        self.data
+            .profiles
+            .get(usize::from(id))
+            .copied()
+            .unwrap_or("")
     }
 }
 
 impl Item {
-    /// The attribute called `name`.
+    /// The attribute called `name` (one hash and, almost always, one comparison).
     pub fn attribute(&self, name: &str) -> Option<&Attribute> {
-        let attrs = &self.attributes;
-        attrs
-            .binary_search_by(|a| a.name.cmp(name))
-            .ok()
-            .and_then(|i| attrs.get(i))
+        let mask = self.lookup.len().checked_sub(1)?;
+        let mut slot = model::name_hash(name) as usize & mask;
+        // The table is at most half full, so probing ends at an empty slot.
+        for _ in 0..self.lookup.len() {
+            let index = *self.lookup.get(slot)?;
+            if index == model::EMPTY_SLOT {
+                return None;
+            }
+            let attr = self.attributes.get(usize::from(index))?;
+            if attr.name == name {
+                return Some(attr);
+            }
+            slot = (slot + 1) & mask;
+        }
+        None
+    }
+
+    /// The attribute at `index` (e.g. an [`Attribute::sibling_index`]).
+    pub fn attribute_at(&self, index: u16) -> Option<&Attribute> {
+        self.attributes.get(usize::from(index))
     }
 
     /// Objects without attributes (`object`, used by `unmapped` and `xattributes`) accept any key.
@@ -191,9 +216,23 @@ impl Item {
         self.attributes.is_empty()
     }
 
-    /// The required and recommended attributes.
-    pub fn requested(&self) -> impl Iterator<Item = &Attribute> {
-        self.requested
+    /// The enum attributes that name a caption sibling (`activity_id` → `activity_name`).
+    pub fn captioned_enums(&self) -> impl Iterator<Item = &Attribute> {
+        self.captioned_enums
+            .iter()
+            .filter_map(|&i| self.attributes.get(usize::from(i)))
+    }
+
+    /// The required attributes.
+    pub fn required(&self) -> impl Iterator<Item = &Attribute> {
+        self.required
+            .iter()
+            .filter_map(|&i| self.attributes.get(usize::from(i)))
+    }
+
+    /// The recommended attributes.
+    pub fn recommended(&self) -> impl Iterator<Item = &Attribute> {
+        self.recommended
             .iter()
             .filter_map(|&i| self.attributes.get(usize::from(i)))
     }
@@ -235,14 +274,32 @@ mod tests {
             assert_eq!(activity.sibling, Some("activity_name"));
             let logon = activity.enum_value(&EnumKey::Int(1)).unwrap();
             assert_eq!(logon.caption, "Logon");
-            assert_eq!(activity.enum_value_by_caption("LOGON").unwrap().key, EnumKey::Int(1));
+            assert_eq!(
+                activity.enum_value_by_caption("LOGON").unwrap().key,
+                EnumKey::Int(1)
+            );
             let cloud = auth.item.attribute("cloud").unwrap();
+            for (i, attr) in auth.item.attributes.iter().enumerate() {
+                let found = auth.item.attribute(attr.name).unwrap();
+                assert!(std::ptr::eq(found, &auth.item.attributes[i]));
+            }
+            assert!(auth.item.attribute("no_such_attribute").is_none());
+            let name = activity
+                .sibling_index
+                .and_then(|i| auth.item.attribute_at(i));
+            assert_eq!(name.unwrap().name, "activity_name");
             assert_eq!(cloud.profile, schema.profile_id("cloud"));
             assert!(schema.class(0).is_some(), "base_event is class 0");
             assert!(schema.class(424_242).is_none());
         }
-        assert_eq!(Schema::get(OcsfVersion::V1_3_0).unwrap().classes().len(), 65);
-        assert_eq!(Schema::get(OcsfVersion::V1_1_0).unwrap().classes().len(), 44);
+        assert_eq!(
+            Schema::get(OcsfVersion::V1_3_0).unwrap().classes().len(),
+            65
+        );
+        assert_eq!(
+            Schema::get(OcsfVersion::V1_1_0).unwrap().classes().len(),
+            44
+        );
     }
 
     #[test]
@@ -261,7 +318,12 @@ mod tests {
     #[test]
     fn the_open_object_accepts_anything() {
         let schema = Schema::get(OcsfVersion::V1_1_0).unwrap();
-        let unmapped = schema.class(3002).unwrap().item.attribute("unmapped").unwrap();
+        let unmapped = schema
+            .class(3002)
+            .unwrap()
+            .item
+            .attribute("unmapped")
+            .unwrap();
         let AttrType::Object(id) = unmapped.ty else {
             panic!("unmapped is an object")
         };

@@ -11,6 +11,21 @@
 
 use serde::{Deserialize, Serialize};
 
+/// Marks an empty slot of [`ItemData::lookup`].
+pub const EMPTY_SLOT: u16 = u16::MAX;
+
+/// FNV-1a hash of an attribute name: the key of [`ItemData::lookup`]. Shared by `build.rs`
+/// (which fills the tables) and the runtime (which probes them), so it must never change
+/// without rebuilding both, which Cargo does since both compile this file.
+pub fn name_hash(name: &str) -> u32 {
+    let mut hash: u32 = 0x811c_9dc5;
+    for byte in name.bytes() {
+        hash ^= u32::from(byte);
+        hash = hash.wrapping_mul(0x0100_0193);
+    }
+    hash
+}
+
 /// Index of an object definition in [`SchemaData::objects`].
 pub type ObjectId = u32;
 /// Index of a type definition in [`SchemaData::types`].
@@ -154,6 +169,8 @@ pub struct AttributeData<'a> {
     pub enum_values: Option<Vec<EnumValue<'a>>>,
     /// Name of the sibling attribute carrying the enum caption.
     pub sibling: Option<&'a str>,
+    /// Index of the sibling in the same item's `attributes`, when the item defines it.
+    pub sibling_index: Option<u16>,
     /// The profile that adds this attribute, if any.
     pub profile: Option<ProfileId>,
     /// Deprecation, if any.
@@ -190,8 +207,15 @@ pub struct ItemData<'a> {
     /// Attributes sorted by name (binary-searchable).
     #[serde(borrow)]
     pub attributes: Vec<AttributeData<'a>>,
-    /// Indices into `attributes` of the required and recommended ones.
-    pub requested: Vec<u16>,
+    /// Open-addressing hash table (linear probing, power-of-two length, keyed by
+    /// [`name_hash`]) of indices into `attributes`, [`EMPTY_SLOT`] for free slots.
+    pub lookup: Vec<u16>,
+    /// Indices into `attributes` of the required ones.
+    pub required: Vec<u16>,
+    /// Indices into `attributes` of the recommended ones.
+    pub recommended: Vec<u16>,
+    /// Indices into `attributes` of the enums that name a caption `sibling`.
+    pub captioned_enums: Vec<u16>,
     /// Constraints.
     #[serde(borrow)]
     pub constraints: Vec<Constraint<'a>>,

@@ -1,1 +1,66 @@
-fn main() {}
+//! `ocsf-firehose`: the operator CLI of ocsf-firehose.
+//!
+//! Exit codes: 0 when every event is valid, 1 when any event is invalid, 2 on usage or I/O
+//! errors.
+
+mod engine_args;
+mod input;
+mod normalize;
+mod output;
+mod validate;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Validate and normalize OCSF events the way the ocsf-firehose pipeline does.
+#[derive(Debug, Parser)]
+#[command(name = "ocsf-firehose", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Validate OCSF events (one JSON event, JSON lines, or concatenated JSON per input).
+    Validate(validate::Args),
+    /// Normalize OCSF events and print them as JSON lines; invalid ones go to stderr.
+    Normalize(normalize::Args),
+}
+
+/// The outcome of a command, mapped onto the exit code.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Outcome {
+    /// Some event was invalid.
+    pub invalid: bool,
+    /// Some input could not be read.
+    pub io_error: bool,
+}
+
+impl Outcome {
+    fn exit_code(self) -> ExitCode {
+        if self.io_error {
+            ExitCode::from(2)
+        } else if self.invalid {
+            ExitCode::from(1)
+        } else {
+            ExitCode::SUCCESS
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Validate(args) => validate::run(args),
+        Command::Normalize(args) => normalize::run(args),
+    };
+    match result {
+        Ok(outcome) => outcome.exit_code(),
+        Err(error) => {
+            eprintln!("ocsf-firehose: {error:#}");
+            ExitCode::from(2)
+        }
+    }
+}

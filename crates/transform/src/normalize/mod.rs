@@ -1,0 +1,422 @@
+//! Normalization: fill what the schema lets us derive, convert RFC 3339 timestamps, and carry
+//! attributes the schema does not know under `unmapped` so that Firehose's Parquet conversion
+//! (which silently drops every column the Glue table lacks) loses nothing.
+//!
+//! Rules: deterministic; idempotent (`normalize(normalize(e)) == normalize(e)`); never
+//! overwrites a present value; never invents what cannot be derived (no default `time`, no
+//! product); never turns a passing check into a failing one (`validate(normalize(e))` has no
+//! error that `validate(e)` lacks, which the property tests check). Every change is reported as
+//! an [`Action`].
+//!
+//! Stages: enum ids and captions ([`enums`]), class-level ids (here), timestamps ([`time`]),
+//! unknown attributes (here, per [`UnknownAttributes`]).
+
+mod enums;
+mod time;
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+use thiserror::Error;
+
+use crate::path::JsonPath;
+use crate::schema::{AttrType, Class, Item, ProfileSet, Schema, TypeId};
+use crate::validate::{active_profiles, is_absent, DEFAULT_MAX_DEPTH};
+
+/// What to do with attributes the schema does not define for their class/object.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum UnknownAttributes {
+    /// Move them under the event's `unmapped` object, keyed by their path (`actor.user.foo`).
+    #[default]
+    Unmapped,
+    /// Leave them in place and report `attribute_unknown` as a warning.
+    Keep,
+    /// Leave them in place and report `attribute_unknown` as an error (the server's behaviour).
+    Reject,
+}
+
+/// A policy name that is not `unmapped`, `keep` or `reject`.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("unknown attribute policy `{0}`: expected unmapped, keep or reject")]
+pub struct UnknownPolicyError(pub String);
+
+impl FromStr for UnknownAttributes {
+    type Err = UnknownPolicyError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "unmapped" => Ok(UnknownAttributes::Unmapped),
+            "keep" => Ok(UnknownAttributes::Keep),
+            "reject" => Ok(UnknownAttributes::Reject),
+            _ => Err(UnknownPolicyError(s.trim().to_owned())),
+        }
+    }
+}
+
+impl fmt::Display for UnknownAttributes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            UnknownAttributes::Unmapped => "unmapped",
+            UnknownAttributes::Keep => "keep",
+            UnknownAttributes::Reject => "reject",
+        })
+    }
+}
+
+/// Normalization settings.
+#[derive(Debug, Clone)]
+pub struct NormalizeOptions {
+    /// Policy for unknown attributes.
+    pub unknown_attributes: UnknownAttributes,
+    /// Objects nested deeper than this are left untouched (validation reports them).
+    pub max_depth: usize,
+}
+
+impl Default for NormalizeOptions {
+    fn default() -> Self {
+        NormalizeOptions {
+            unknown_attributes: UnknownAttributes::default(),
+            max_depth: DEFAULT_MAX_DEPTH,
+        }
+    }
+}
+
+/// The kind of change normalization made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActionKind {
+    /// `category_uid`, `type_uid` or `activity_id` derived from the class and the other ids.
+    DerivedFilled,
+    /// A caption sibling filled from its enum id (`activity_name`, `class_name`, `severity`, …).
+    CaptionFilled,
+    /// An enum id filled from its caption sibling (case-insensitive).
+    IdFromCaption,
+    /// An enum id set to 99 (Other) because its caption sibling names no defined value.
+    OtherFromCaption,
+    /// `metadata.version` set to the target OCSF version.
+    VersionFilled,
+    /// An RFC 3339 string in a `timestamp_t` attribute converted to epoch milliseconds.
+    TimestampConverted,
+    /// An unknown attribute moved under `unmapped`.
+    MovedToUnmapped,
+}
+
+impl ActionKind {
+    /// Every kind, in declaration order.
+    pub const ALL: [ActionKind; 7] = [
+        ActionKind::DerivedFilled,
+        ActionKind::CaptionFilled,
+        ActionKind::IdFromCaption,
+        ActionKind::OtherFromCaption,
+        ActionKind::VersionFilled,
+        ActionKind::TimestampConverted,
+        ActionKind::MovedToUnmapped,
+    ];
+
+    /// The snake_case name used in logs and metrics.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActionKind::DerivedFilled => "derived_filled",
+            ActionKind::CaptionFilled => "caption_filled",
+            ActionKind::IdFromCaption => "id_from_caption",
+            ActionKind::OtherFromCaption => "other_from_caption",
+            ActionKind::VersionFilled => "version_filled",
+            ActionKind::TimestampConverted => "timestamp_converted",
+            ActionKind::MovedToUnmapped => "moved_to_unmapped",
+        }
+    }
+}
+
+/// One change made by normalization.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Action {
+    /// What was done.
+    pub kind: ActionKind,
+    /// The attribute it was done to (for moves: the original path, now the `unmapped` key).
+    pub path: String,
+}
+
+/// Normalizes events against one schema.
+#[derive(Debug, Clone)]
+pub struct Normalizer<'s> {
+    schema: &'s Schema,
+    options: NormalizeOptions,
+    timestamp_type: Option<TypeId>,
+}
+
+impl<'s> Normalizer<'s> {
+    /// A normalizer for `schema`.
+    pub fn new(schema: &'s Schema, options: NormalizeOptions) -> Self {
+        Normalizer {
+            schema,
+            options,
+            timestamp_type: schema.type_id("timestamp_t"),
+        }
+    }
+
+    /// Normalizes `event` in place and reports what changed. Events that are not objects or
+    /// whose `class_uid` is not a known class are left as they are (validation reports why).
+    pub fn normalize(&self, event: &mut Value) -> Vec<Action> {
+        let Some(map) = event.as_object_mut() else {
+            return Vec::new();
+        };
+        let Some(class) = map
+            .get("class_uid")
+            .and_then(Value::as_i64)
+            .and_then(|uid| self.schema.class(uid))
+        else {
+            return Vec::new();
+        };
+        let mut walk = Walk {
+            schema: self.schema,
+            options: &self.options,
+            timestamp_type: self.timestamp_type,
+            profiles: active_profiles(self.schema, map),
+            path: JsonPath::default(),
+            actions: Vec::new(),
+            unmapped: None,
+        };
+        walk.fill_version(map);
+        let restore = walk.take_unmapped(map, class);
+        walk.item(map, &class.item, 0, Some(class));
+        if let Some(restore) = restore {
+            walk.put_unmapped(map, restore);
+        }
+        walk.actions
+    }
+}
+
+/// How `unmapped` looked before the walk took it out.
+enum UnmappedBefore {
+    Absent,
+    Null,
+    Object,
+}
+
+struct Walk<'s, 'o> {
+    schema: &'s Schema,
+    options: &'o NormalizeOptions,
+    timestamp_type: Option<TypeId>,
+    profiles: ProfileSet,
+    path: JsonPath<'static>,
+    actions: Vec<Action>,
+    /// The event's `unmapped` object while the walk may move attributes into it.
+    unmapped: Option<Map<String, Value>>,
+}
+
+impl Walk<'_, '_> {
+    fn act(&mut self, kind: ActionKind, path: String) {
+        self.actions.push(Action { kind, path });
+    }
+
+    fn fill_version(&mut self, event: &mut Map<String, Value>) {
+        let Some(metadata) = event.get_mut("metadata").and_then(Value::as_object_mut) else {
+            return;
+        };
+        if is_absent(metadata.get("version")) {
+            let version = self.schema.version().as_str();
+            metadata.insert("version".to_owned(), Value::String(version.to_owned()));
+            self.act(ActionKind::VersionFilled, "metadata.version".to_owned());
+        }
+    }
+
+    /// Takes `unmapped` out of the event so that nested walks can move attributes into it.
+    /// Nothing is taken (and nothing moved) unless the policy says so and `unmapped` is absent,
+    /// null or an object.
+    fn take_unmapped(
+        &mut self,
+        event: &mut Map<String, Value>,
+        class: &Class,
+    ) -> Option<UnmappedBefore> {
+        if self.options.unknown_attributes != UnknownAttributes::Unmapped
+            || class.item.attribute("unmapped").is_none()
+        {
+            return None;
+        }
+        let (before, map) = match event.remove("unmapped") {
+            None => (UnmappedBefore::Absent, Map::new()),
+            Some(Value::Null) => (UnmappedBefore::Null, Map::new()),
+            Some(Value::Object(map)) => (UnmappedBefore::Object, map),
+            Some(other) => {
+                event.insert("unmapped".to_owned(), other);
+                return None;
+            }
+        };
+        self.unmapped = Some(map);
+        Some(before)
+    }
+
+    fn put_unmapped(&mut self, event: &mut Map<String, Value>, before: UnmappedBefore) {
+        let Some(map) = self.unmapped.take() else {
+            return;
+        };
+        let value = match before {
+            UnmappedBefore::Absent if map.is_empty() => return,
+            UnmappedBefore::Null if map.is_empty() => Value::Null,
+            _ => Value::Object(map),
+        };
+        event.insert("unmapped".to_owned(), value);
+    }
+
+    fn item(
+        &mut self,
+        map: &mut Map<String, Value>,
+        item: &Item,
+        depth: usize,
+        class: Option<&Class>,
+    ) {
+        let profiles = self.profiles;
+        let captioned = || {
+            item.captioned_enums()
+                .filter(|a| profiles.admits(a.profile))
+        };
+        if let Some(class) = class {
+            self.derive_activity_from_type(map, class);
+        }
+        // At the event level an `activity_id` taken from its caption could contradict a present
+        // `type_uid`; when `type_uid` is present, `activity_id` comes only from it (above).
+        let type_uid_present = class.is_some() && !is_absent(map.get("type_uid"));
+        for attr in captioned() {
+            if type_uid_present && attr.name == "activity_id" {
+                continue;
+            }
+            if let Some(kind) = enums::fill_id(map, attr) {
+                self.act(kind, self.path.render_with(attr.name));
+            }
+        }
+        if let Some(class) = class {
+            self.derive_class_ids(map, class);
+        }
+        for attr in captioned() {
+            if let Some(sibling) = enums::fill_caption(map, item, attr, profiles) {
+                self.act(ActionKind::CaptionFilled, self.path.render_with(sibling));
+            }
+        }
+        let mut unknown = Vec::new();
+        for (key, value) in map.iter_mut() {
+            match item.attribute(key).filter(|a| profiles.admits(a.profile)) {
+                Some(attr) => {
+                    self.path.push_key(attr.name);
+                    self.attribute(value, attr.ty, depth);
+                    self.path.pop();
+                }
+                None if !item.is_open() => unknown.push(key.clone()),
+                None => {}
+            }
+        }
+        for key in unknown {
+            self.move_to_unmapped(map, key);
+        }
+    }
+
+    fn attribute(&mut self, value: &mut Value, ty: AttrType, depth: usize) {
+        match (ty, value) {
+            (AttrType::Scalar(id), value) if Some(id) == self.timestamp_type => {
+                self.timestamps(value);
+            }
+            (AttrType::Object(id), Value::Object(map)) => self.object(map, id, depth),
+            (AttrType::Object(id), Value::Array(elements)) => {
+                for (index, element) in elements.iter_mut().enumerate() {
+                    if let Value::Object(map) = element {
+                        self.path.push_index(index);
+                        self.object(map, id, depth);
+                        self.path.pop();
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn object(&mut self, map: &mut Map<String, Value>, id: crate::schema::ObjectId, depth: usize) {
+        if depth >= self.options.max_depth {
+            return;
+        }
+        if let Some(object) = self.schema.object(id) {
+            self.item(map, object, depth + 1, None);
+        }
+    }
+
+    fn timestamps(&mut self, value: &mut Value) {
+        match value {
+            Value::Array(elements) => {
+                for (index, element) in elements.iter_mut().enumerate() {
+                    if time::convert(element) {
+                        self.path.push_index(index);
+                        self.act(ActionKind::TimestampConverted, self.path.to_string());
+                        self.path.pop();
+                    }
+                }
+            }
+            other => {
+                if time::convert(other) {
+                    self.act(ActionKind::TimestampConverted, self.path.to_string());
+                }
+            }
+        }
+    }
+
+    /// Moves `key` to `unmapped` under its path, unless that key is already taken there (then
+    /// it stays, and validation reports it).
+    fn move_to_unmapped(&mut self, map: &mut Map<String, Value>, key: String) {
+        let path = self.path.render_with(&key);
+        let Some(unmapped) = self.unmapped.as_mut() else {
+            return;
+        };
+        if unmapped.contains_key(&path) {
+            return;
+        }
+        if let Some(value) = map.remove(&key) {
+            unmapped.insert(path.clone(), value);
+            self.act(ActionKind::MovedToUnmapped, path);
+        }
+    }
+
+    /// `activity_id` from a `type_uid` that belongs to the class.
+    fn derive_activity_from_type(&mut self, map: &mut Map<String, Value>, class: &Class) {
+        if !is_absent(map.get("activity_id")) {
+            return;
+        }
+        let Some(type_uid) = map.get("type_uid").and_then(Value::as_i64) else {
+            return;
+        };
+        let Some(activity) = class
+            .uid
+            .checked_mul(100)
+            .and_then(|base| type_uid.checked_sub(base))
+        else {
+            return;
+        };
+        if type_uid.checked_div(100) == Some(class.uid)
+            && enums::is_defined(&class.item, "activity_id", activity)
+        {
+            map.insert("activity_id".to_owned(), Value::from(activity));
+            self.act(ActionKind::DerivedFilled, "activity_id".to_owned());
+        }
+    }
+
+    /// `category_uid` from the class; `type_uid` from `class_uid` and a defined `activity_id`.
+    fn derive_class_ids(&mut self, map: &mut Map<String, Value>, class: &Class) {
+        if is_absent(map.get("category_uid")) {
+            map.insert("category_uid".to_owned(), Value::from(class.category_uid));
+            self.act(ActionKind::DerivedFilled, "category_uid".to_owned());
+        }
+        if !is_absent(map.get("type_uid")) {
+            return;
+        }
+        let Some(activity) = map.get("activity_id").and_then(Value::as_i64) else {
+            return;
+        };
+        let type_uid = class
+            .uid
+            .checked_mul(100)
+            .and_then(|v| v.checked_add(activity));
+        if let Some(type_uid) = type_uid.filter(|t| enums::is_defined(&class.item, "type_uid", *t))
+        {
+            map.insert("type_uid".to_owned(), Value::from(type_uid));
+            self.act(ActionKind::DerivedFilled, "type_uid".to_owned());
+        }
+    }
+}

@@ -1,0 +1,58 @@
+//! RFC 3339 strings in `timestamp_t` attributes → epoch milliseconds (what OCSF and the Glue
+//! `bigint` column expect).
+
+use serde_json::Value;
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+/// Epoch milliseconds of an RFC 3339 date-time (with offset), rounded down.
+pub(crate) fn rfc3339_to_epoch_ms(text: &str) -> Option<i64> {
+    let instant = OffsetDateTime::parse(text, &Rfc3339).ok()?;
+    i64::try_from(instant.unix_timestamp_nanos().div_euclid(1_000_000)).ok()
+}
+
+/// Converts `value` in place when it is an RFC 3339 string; returns whether it did.
+/// Strings without an offset are left alone: their instant is not derivable.
+pub(super) fn convert(value: &mut Value) -> bool {
+    let Some(ms) = value.as_str().and_then(rfc3339_to_epoch_ms) else {
+        return false;
+    };
+    *value = Value::from(ms);
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn converts_rfc3339_with_offsets_and_fractions() {
+        assert_eq!(rfc3339_to_epoch_ms("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(
+            rfc3339_to_epoch_ms("2023-04-28T12:00:00.123Z"),
+            Some(1_682_683_200_123)
+        );
+        assert_eq!(
+            rfc3339_to_epoch_ms("2023-04-28T14:00:00.123456+02:00"),
+            Some(1_682_683_200_123)
+        );
+        assert_eq!(rfc3339_to_epoch_ms("1969-12-31T23:59:59.9995Z"), Some(-1));
+        assert_eq!(
+            rfc3339_to_epoch_ms("2023-04-28T12:00:00"),
+            None,
+            "no offset"
+        );
+        assert_eq!(rfc3339_to_epoch_ms("yesterday"), None);
+    }
+
+    #[test]
+    fn converts_only_parseable_strings() {
+        let mut v = Value::from("2023-04-28T12:00:00Z");
+        assert!(convert(&mut v));
+        assert_eq!(v, Value::from(1_682_683_200_000_i64));
+        assert!(!convert(&mut v), "already a number");
+        let mut s = Value::from("not a date");
+        assert!(!convert(&mut s));
+        assert_eq!(s, Value::from("not a date"));
+    }
+}

@@ -1,0 +1,299 @@
+//! Security Lake partition keys: `region`, `accountId`, `eventDay`.
+//!
+//! Security Lake partitions a custom source as
+//! `ext/<source>/region=<region>/accountId=<accountId>/eventDay=<YYYYMMDD>/`, where `eventDay` is
+//! the *event's* UTC day and `accountId=external` stands for data not tied to an AWS account
+//! (<https://docs.aws.amazon.com/security-lake/latest/userguide/custom-sources.html>).
+
+use serde::Serialize;
+use serde_json::Value;
+use time::OffsetDateTime;
+
+use crate::finding::Code;
+
+/// Earliest `time` accepted as a plausible epoch-milliseconds value: 2000-01-01T00:00:00Z.
+/// Smaller values are almost always seconds or microseconds mistaken for milliseconds.
+pub const EARLIEST_EVENT_MS: i64 = 946_684_800_000;
+/// First `time` past the plausible range: 2100-01-01T00:00:00Z.
+pub const LATEST_EVENT_MS: i64 = 4_102_444_800_000;
+/// `accountId` for events not tied to a (12-digit) AWS account, as Security Lake documents.
+pub const EXTERNAL_ACCOUNT: &str = "external";
+/// Longest partition value accepted from an event or configuration.
+const MAX_PARTITION_VALUE_LEN: usize = 64;
+
+/// Partition keys of one event, serialized with the names Firehose's
+/// `!{partitionKeyFromLambda:…}` prefix expressions use.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PartitionKeys {
+    /// AWS region, e.g. `us-east-1`.
+    pub region: String,
+    /// 12-digit AWS account id, or `external`.
+    pub account_id: String,
+    /// UTC day of the event's `time`, `YYYYMMDD`.
+    pub event_day: String,
+}
+
+/// Configured fallbacks for events that do not carry their own region/account.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PartitionDefaults {
+    /// Region when the event has no `cloud.region`.
+    pub region: Option<String>,
+    /// Account id when the event has no 12-digit `cloud.account.uid`.
+    pub account_id: Option<String>,
+}
+
+/// Why an event cannot be partitioned as it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartitionProblem {
+    /// [`Code::PartitionTimeInvalid`] or [`Code::PartitionRegionInvalid`].
+    pub code: Code,
+    /// The attribute at fault.
+    pub path: &'static str,
+    /// Explanation, free of event values.
+    pub message: String,
+}
+
+/// Whether `value` is safe as an S3 partition value: 1–64 of `[A-Za-z0-9_.-]`, starting with a
+/// letter or digit (so never `.`/`..` and never a `/`).
+pub fn is_safe_partition_value(value: &str) -> bool {
+    let mut bytes = value.bytes();
+    value.len() <= MAX_PARTITION_VALUE_LEN
+        && bytes.next().is_some_and(|b| b.is_ascii_alphanumeric())
+        && bytes.all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+}
+
+/// Whether `value` is a 12-digit AWS account id.
+pub fn is_aws_account_id(value: &str) -> bool {
+    value.len() == 12 && value.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// `YYYYMMDD` of an epoch-milliseconds instant, if it is within the plausible range.
+pub fn event_day(epoch_ms: i64) -> Option<String> {
+    if !(EARLIEST_EVENT_MS..LATEST_EVENT_MS).contains(&epoch_ms) {
+        return None;
+    }
+    let date = OffsetDateTime::from_unix_timestamp(epoch_ms.div_euclid(1000))
+        .ok()?
+        .date();
+    Some(format!(
+        "{:04}{:02}{:02}",
+        date.year(),
+        u8::from(date.month()),
+        date.day()
+    ))
+}
+
+/// Computes the partition keys of a (normalized) event.
+///
+/// `region`: `cloud.region`, else `defaults.region`, else `fallback_region` (e.g. the region of
+/// the Firehose invocation). A `cloud.region` that is not a safe partition value is a problem;
+/// when `region_problems_fatal` is false the fallbacks apply instead.
+/// `accountId`: `cloud.account.uid` when it is a 12-digit AWS account id, else
+/// `defaults.account_id`, else `external`. `eventDay`: the UTC day of `time`.
+pub fn partition_keys(
+    event: &Value,
+    defaults: &PartitionDefaults,
+    fallback_region: Option<&str>,
+    region_problems_fatal: bool,
+) -> Result<PartitionKeys, Vec<PartitionProblem>> {
+    let mut problems = Vec::new();
+    let cloud = event.get("cloud");
+    let event_region = cloud.and_then(|c| c.get("region")).and_then(Value::as_str);
+    let fallback = || {
+        defaults
+            .region
+            .as_deref()
+            .or(fallback_region.filter(|r| is_safe_partition_value(r)))
+    };
+    let region = match event_region {
+        Some(r) if is_safe_partition_value(r) => Some(r),
+        Some(_) => {
+            problems.push(PartitionProblem {
+                code: Code::PartitionRegionInvalid,
+                path: "cloud.region",
+                message: "Attribute \"cloud.region\" cannot be an S3 partition value (1-64 characters of A-Z a-z 0-9 _ . -).".into(),
+            });
+            if region_problems_fatal {
+                None
+            } else {
+                fallback()
+            }
+        }
+        None => fallback(),
+    };
+    if region.is_none() && problems.is_empty() {
+        problems.push(PartitionProblem {
+            code: Code::PartitionRegionInvalid,
+            path: "cloud.region",
+            message:
+                "No region: the event has no \"cloud.region\" and no default region is configured."
+                    .into(),
+        });
+    }
+    let time = event.get("time").and_then(Value::as_i64);
+    let day = time.and_then(event_day);
+    if day.is_none() {
+        problems.push(PartitionProblem {
+            code: Code::PartitionTimeInvalid,
+            path: "time",
+            message: "Attribute \"time\" is missing or not epoch milliseconds between 2000-01-01 and 2100-01-01, so the event has no eventDay.".into(),
+        });
+    }
+    let account_id = cloud
+        .and_then(|c| c.get("account"))
+        .and_then(|a| a.get("uid"))
+        .and_then(Value::as_str)
+        .filter(|uid| is_aws_account_id(uid))
+        .or(defaults.account_id.as_deref())
+        .unwrap_or(EXTERNAL_ACCOUNT);
+    match (region, day) {
+        (Some(region), Some(event_day)) => Ok(PartitionKeys {
+            region: region.to_owned(),
+            account_id: account_id.to_owned(),
+            event_day,
+        }),
+        _ => Err(problems),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn keys(
+        event: Value,
+        defaults: &PartitionDefaults,
+        fallback: Option<&str>,
+    ) -> Result<PartitionKeys, Vec<Code>> {
+        partition_keys(&event, defaults, fallback, true)
+            .map_err(|p| p.into_iter().map(|p| p.code).collect())
+    }
+
+    const T: i64 = 1_682_683_200_123; // 2023-04-28T12:00:00.123Z
+
+    #[test]
+    fn event_values_win() {
+        let event = json!({"time": T, "cloud": {"region": "eu-west-1", "account": {"uid": "123456789012"}}});
+        let defaults = PartitionDefaults {
+            region: Some("us-east-1".into()),
+            account_id: Some("210987654321".into()),
+        };
+        assert_eq!(
+            keys(event, &defaults, Some("ap-south-1")),
+            Ok(PartitionKeys {
+                region: "eu-west-1".into(),
+                account_id: "123456789012".into(),
+                event_day: "20230428".into()
+            })
+        );
+    }
+
+    #[test]
+    fn fallbacks_in_order() {
+        let event = json!({"time": T, "cloud": {"account": {"uid": "not-an-aws-account"}}});
+        let with_default = PartitionDefaults {
+            region: Some("us-east-1".into()),
+            account_id: None,
+        };
+        let k = keys(event.clone(), &with_default, Some("ap-south-1")).unwrap();
+        assert_eq!(
+            (k.region.as_str(), k.account_id.as_str()),
+            ("us-east-1", "external")
+        );
+        let k = keys(
+            event.clone(),
+            &PartitionDefaults::default(),
+            Some("ap-south-1"),
+        )
+        .unwrap();
+        assert_eq!(k.region, "ap-south-1");
+        let account_default = PartitionDefaults {
+            region: None,
+            account_id: Some("111122223333".into()),
+        };
+        assert_eq!(
+            keys(event.clone(), &account_default, Some("x"))
+                .unwrap()
+                .account_id,
+            "111122223333"
+        );
+        assert_eq!(
+            keys(event, &PartitionDefaults::default(), None),
+            Err(vec![Code::PartitionRegionInvalid])
+        );
+    }
+
+    #[test]
+    fn event_day_is_utc_and_bounded() {
+        assert_eq!(event_day(T).as_deref(), Some("20230428"));
+        assert_eq!(
+            event_day(1_682_726_399_999).as_deref(),
+            Some("20230428"),
+            "23:59:59.999Z"
+        );
+        assert_eq!(event_day(1_682_726_400_000).as_deref(), Some("20230429"));
+        assert_eq!(event_day(EARLIEST_EVENT_MS).as_deref(), Some("20000101"));
+        assert_eq!(event_day(EARLIEST_EVENT_MS - 1), None);
+        assert_eq!(event_day(LATEST_EVENT_MS), None);
+        assert_eq!(event_day(1_682_683_200), None, "seconds, not milliseconds");
+    }
+
+    #[test]
+    fn bad_time_and_unsafe_region_are_problems() {
+        let d = PartitionDefaults::default();
+        assert_eq!(
+            keys(json!({"cloud": {"region": "us-east-1"}}), &d, None),
+            Err(vec![Code::PartitionTimeInvalid])
+        );
+        assert_eq!(
+            keys(
+                json!({"time": "2023-04-28", "cloud": {"region": "us-east-1"}}),
+                &d,
+                None
+            ),
+            Err(vec![Code::PartitionTimeInvalid])
+        );
+        let unsafe_region = json!({"time": T, "cloud": {"region": "../../etc"}});
+        assert_eq!(
+            keys(unsafe_region.clone(), &d, Some("us-east-1")),
+            Err(vec![Code::PartitionRegionInvalid])
+        );
+        let lenient = partition_keys(&unsafe_region, &d, Some("us-east-1"), false).unwrap();
+        assert_eq!(lenient.region, "us-east-1");
+    }
+
+    #[test]
+    fn serializes_with_firehose_key_names() {
+        let k = PartitionKeys {
+            region: "r".into(),
+            account_id: "a".into(),
+            event_day: "d".into(),
+        };
+        assert_eq!(
+            serde_json::to_value(&k).unwrap(),
+            json!({"region": "r", "accountId": "a", "eventDay": "d"})
+        );
+    }
+
+    #[test]
+    fn safe_values() {
+        for ok in ["us-east-1", "eastus", "cn-north-1", "a", "external_1"] {
+            assert!(is_safe_partition_value(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            ".",
+            "..",
+            "-x",
+            "us/east",
+            "us east",
+            "ü",
+            &"a".repeat(65),
+        ] {
+            assert!(!is_safe_partition_value(bad), "{bad}");
+        }
+    }
+}
