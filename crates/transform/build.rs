@@ -246,6 +246,12 @@ impl<'a> Ctx<'_, 'a> {
         let recommended = positions(&|a| a.requirement == Requirement::Recommended)?;
         let captioned_enums = positions(&|a| a.enum_values.is_some() && a.sibling.is_some())?;
         let names: Vec<&str> = attributes.iter().map(|a| a.name).collect();
+        if names.len() > 128 {
+            return Err(format!(
+                "{name}: more than 128 attributes (normalization keeps a 128-bit presence set)"
+            )
+            .into());
+        }
         for attr in &mut attributes {
             attr.sibling_index = attr
                 .sibling

@@ -22,7 +22,7 @@ use serde_json::{Map, Value};
 use thiserror::Error;
 
 use crate::path::JsonPath;
-use crate::schema::{AttrType, Class, Item, ProfileSet, Schema, TypeId};
+use crate::schema::{AttrType, Attribute, Class, Item, ProfileSet, Schema, TypeId};
 use crate::validate::{active_profiles, is_absent, DEFAULT_MAX_DEPTH};
 
 /// What to do with attributes the schema does not define for their class/object.
@@ -268,36 +268,17 @@ impl Walk<'_, '_> {
         class: Option<&Class>,
     ) {
         let profiles = self.profiles;
-        let captioned = || {
-            item.captioned_enums()
-                .filter(|a| profiles.admits(a.profile))
-        };
-        if let Some(class) = class {
-            self.derive_activity_from_type(map, class);
-        }
-        // At the event level an `activity_id` taken from its caption could contradict a present
-        // `type_uid`; when `type_uid` is present, `activity_id` comes only from it (above).
-        let type_uid_present = class.is_some() && !is_absent(map.get("type_uid"));
-        for attr in captioned() {
-            if type_uid_present && attr.name == "activity_id" {
-                continue;
-            }
-            if let Some(kind) = enums::fill_id(map, attr) {
-                self.act(kind, self.path.render_with(attr.name));
-            }
-        }
-        if let Some(class) = class {
-            self.derive_class_ids(map, class);
-        }
-        for attr in captioned() {
-            if let Some(sibling) = enums::fill_caption(map, item, attr, profiles) {
-                self.act(ActionKind::CaptionFilled, self.path.render_with(sibling));
-            }
-        }
+        let mut present = Present::default();
         let mut unknown = Vec::new();
         for (key, value) in map.iter_mut() {
-            match item.attribute(key).filter(|a| profiles.admits(a.profile)) {
-                Some(attr) => {
+            match item
+                .attribute_entry(key)
+                .filter(|(_, a)| profiles.admits(a.profile))
+            {
+                Some((index, attr)) => {
+                    if !value.is_null() {
+                        present.insert(index);
+                    }
                     self.path.push_key(attr.name);
                     self.attribute(value, attr.ty, depth);
                     self.path.pop();
@@ -308,6 +289,60 @@ impl Walk<'_, '_> {
         }
         for key in unknown {
             self.move_to_unmapped(map, key);
+        }
+        self.enums(map, item, class, &mut present);
+    }
+
+    /// Enum ids and captions, in the order that lets each fill feed the next: ids from
+    /// captions, then the class-level ids, then captions from ids. `present` (filled while
+    /// walking the keys) makes the common case, where everything is there, lookup-free.
+    fn enums(
+        &mut self,
+        map: &mut Map<String, Value>,
+        item: &Item,
+        class: Option<&Class>,
+        present: &mut Present,
+    ) {
+        let profiles = self.profiles;
+        let captioned = || {
+            item.captioned_enums()
+                .filter(move |(_, a)| profiles.admits(a.profile))
+        };
+        let sibling_present = |present: &Present, attr: &Attribute| {
+            attr.sibling_index.is_some_and(|i| present.contains(i))
+        };
+        if let Some(class) = class {
+            if self.derive_activity_from_type(map, class) {
+                present.mark(item, "activity_id");
+            }
+        }
+        // At the event level an `activity_id` taken from its caption could contradict a present
+        // `type_uid`; when `type_uid` is present, `activity_id` comes only from it (above).
+        let type_uid_present = class.is_some() && !is_absent(map.get("type_uid"));
+        for (index, attr) in captioned() {
+            if present.contains(index)
+                || !sibling_present(present, attr)
+                || (type_uid_present && attr.name == "activity_id")
+            {
+                continue;
+            }
+            if let Some(kind) = enums::fill_id(map, attr) {
+                present.insert(index);
+                self.act(kind, self.path.render_with(attr.name));
+            }
+        }
+        if let Some(class) = class {
+            for filled in self.derive_class_ids(map, class) {
+                present.mark(item, filled);
+            }
+        }
+        for (index, attr) in captioned() {
+            if !present.contains(index) || sibling_present(present, attr) {
+                continue;
+            }
+            if let Some(sibling) = enums::fill_caption(map, item, attr, profiles) {
+                self.act(ActionKind::CaptionFilled, self.path.render_with(sibling));
+            }
         }
     }
 
@@ -374,49 +409,76 @@ impl Walk<'_, '_> {
         }
     }
 
-    /// `activity_id` from a `type_uid` that belongs to the class.
-    fn derive_activity_from_type(&mut self, map: &mut Map<String, Value>, class: &Class) {
+    /// `activity_id` from a `type_uid` that belongs to the class; returns whether it did.
+    fn derive_activity_from_type(&mut self, map: &mut Map<String, Value>, class: &Class) -> bool {
         if !is_absent(map.get("activity_id")) {
-            return;
+            return false;
         }
         let Some(type_uid) = map.get("type_uid").and_then(Value::as_i64) else {
-            return;
+            return false;
         };
-        let Some(activity) = class
+        let activity = class
             .uid
             .checked_mul(100)
-            .and_then(|base| type_uid.checked_sub(base))
-        else {
-            return;
+            .and_then(|base| type_uid.checked_sub(base));
+        let Some(activity) = activity.filter(|a| {
+            type_uid.checked_div(100) == Some(class.uid)
+                && enums::is_defined(&class.item, "activity_id", *a)
+        }) else {
+            return false;
         };
-        if type_uid.checked_div(100) == Some(class.uid)
-            && enums::is_defined(&class.item, "activity_id", activity)
-        {
-            map.insert("activity_id".to_owned(), Value::from(activity));
-            self.act(ActionKind::DerivedFilled, "activity_id".to_owned());
-        }
+        map.insert("activity_id".to_owned(), Value::from(activity));
+        self.act(ActionKind::DerivedFilled, "activity_id".to_owned());
+        true
     }
 
     /// `category_uid` from the class; `type_uid` from `class_uid` and a defined `activity_id`.
-    fn derive_class_ids(&mut self, map: &mut Map<String, Value>, class: &Class) {
+    /// Returns the names it filled.
+    fn derive_class_ids(
+        &mut self,
+        map: &mut Map<String, Value>,
+        class: &Class,
+    ) -> Vec<&'static str> {
+        let mut filled = Vec::new();
         if is_absent(map.get("category_uid")) {
             map.insert("category_uid".to_owned(), Value::from(class.category_uid));
             self.act(ActionKind::DerivedFilled, "category_uid".to_owned());
+            filled.push("category_uid");
         }
-        if !is_absent(map.get("type_uid")) {
-            return;
-        }
-        let Some(activity) = map.get("activity_id").and_then(Value::as_i64) else {
-            return;
-        };
-        let type_uid = class
-            .uid
-            .checked_mul(100)
-            .and_then(|v| v.checked_add(activity));
-        if let Some(type_uid) = type_uid.filter(|t| enums::is_defined(&class.item, "type_uid", *t))
-        {
+        let activity = map.get("activity_id").and_then(Value::as_i64);
+        let type_uid = activity
+            .filter(|_| is_absent(map.get("type_uid")))
+            .and_then(|a| class.uid.checked_mul(100)?.checked_add(a))
+            .filter(|t| enums::is_defined(&class.item, "type_uid", *t));
+        if let Some(type_uid) = type_uid {
             map.insert("type_uid".to_owned(), Value::from(type_uid));
             self.act(ActionKind::DerivedFilled, "type_uid".to_owned());
+            filled.push("type_uid");
+        }
+        filled
+    }
+}
+
+/// Which attributes of an item are present and not null, by index (items have at most 128
+/// attributes; `build.rs` checks it).
+#[derive(Debug, Default, Clone, Copy)]
+struct Present(u128);
+
+impl Present {
+    fn insert(&mut self, index: u16) {
+        if index < 128 {
+            self.0 |= 1 << index;
+        }
+    }
+
+    fn contains(&self, index: u16) -> bool {
+        index < 128 && self.0 & (1 << index) != 0
+    }
+
+    /// Marks the attribute called `name` (used after filling it).
+    fn mark(&mut self, item: &Item, name: &str) {
+        if let Some((index, _)) = item.attribute_entry(name) {
+            self.insert(index);
         }
     }
 }

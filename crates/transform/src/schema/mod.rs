@@ -189,6 +189,11 @@ impl Schema {
 impl Item {
     /// The attribute called `name` (one hash and, almost always, one comparison).
     pub fn attribute(&self, name: &str) -> Option<&Attribute> {
+        self.attribute_entry(name).map(|(_, attr)| attr)
+    }
+
+    /// The attribute called `name` with its index in [`Item::attributes`].
+    pub fn attribute_entry(&self, name: &str) -> Option<(u16, &Attribute)> {
         let mask = self.lookup.len().checked_sub(1)?;
         let mut slot = model::name_hash(name) as usize & mask;
         // The table is at most half full, so probing ends at an empty slot.
@@ -199,7 +204,7 @@ impl Item {
             }
             let attr = self.attributes.get(usize::from(index))?;
             if attr.name == name {
-                return Some(attr);
+                return Some((index, attr));
             }
             slot = (slot + 1) & mask;
         }
@@ -216,11 +221,12 @@ impl Item {
         self.attributes.is_empty()
     }
 
-    /// The enum attributes that name a caption sibling (`activity_id` → `activity_name`).
-    pub fn captioned_enums(&self) -> impl Iterator<Item = &Attribute> {
+    /// The enum attributes that name a caption sibling (`activity_id` → `activity_name`), with
+    /// their indices.
+    pub fn captioned_enums(&self) -> impl Iterator<Item = (u16, &Attribute)> {
         self.captioned_enums
             .iter()
-            .filter_map(|&i| self.attributes.get(usize::from(i)))
+            .filter_map(|&i| Some((i, self.attributes.get(usize::from(i))?)))
     }
 
     /// The required attributes.
