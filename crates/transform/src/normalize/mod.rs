@@ -482,3 +482,6 @@ impl Present {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -129,3 +129,63 @@ fn check_array_sibling(
         Some(_) => {}
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::finding::SeverityPolicy;
+    use crate::schema::{AttrType, Deprecation, Requirement};
+
+    /// No enum value of the embedded schemas is deprecated, so the rule is checked on a
+    /// hand-made attribute.
+    #[test]
+    fn deprecated_enum_values_warn() {
+        let deprecated = Some(Deprecation {
+            message: "Use 2.",
+            since: "1.1.0",
+        });
+        let attr = Attribute {
+            name: "kind_id",
+            requirement: Requirement::Optional,
+            ty: AttrType::Scalar(0),
+            is_array: false,
+            enum_values: Some(vec![
+                EnumValue {
+                    key: EnumKey::Int(1),
+                    caption: "Old",
+                    deprecated,
+                },
+                EnumValue {
+                    key: EnumKey::Int(2),
+                    caption: "New",
+                    deprecated: None,
+                },
+            ]),
+            sibling: Some("kind"),
+            sibling_index: None,
+            profile: None,
+            deprecated: None,
+        };
+        let policy = SeverityPolicy::default();
+        let parent = json!({"kind_id": 1, "kind": "Old"});
+        let parent = parent.as_object().unwrap();
+        let mut path = JsonPath::default();
+        path.push_key("kind_id");
+        let mut report = Report::new(&policy);
+        check(parent, &json!(1), &attr, None, &path, &mut report);
+        check(parent, &json!(2), &attr, None, &path, &mut report);
+        path.push_index(0);
+        check(parent, &json!(1), &attr, Some(0), &path, &mut report);
+        let codes: Vec<Code> = report.into_findings().into_iter().map(|f| f.code).collect();
+        assert_eq!(
+            codes,
+            [
+                Code::AttributeEnumValueDeprecated,
+                Code::AttributeEnumSiblingIncorrect,
+                Code::AttributeEnumArrayValueDeprecated
+            ]
+        );
+    }
+}

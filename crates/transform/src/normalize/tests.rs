@@ -1,0 +1,337 @@
+//! Normalization rules, each checked for its result, its reported action and idempotence.
+
+use serde_json::{json, Value};
+
+use super::*;
+use crate::finding::SeverityPolicy;
+use crate::validate::{ValidateOptions, Validator};
+use crate::version::OcsfVersion;
+
+fn fixture(name: &str) -> Value {
+    let path = format!(
+        "{}/../../tests/fixtures/events/{name}.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+fn schema() -> &'static Schema {
+    Schema::get(OcsfVersion::V1_1_0).unwrap()
+}
+
+fn normalize_with(event: &mut Value, policy: UnknownAttributes) -> Vec<Action> {
+    let options = NormalizeOptions {
+        unknown_attributes: policy,
+        ..NormalizeOptions::default()
+    };
+    Normalizer::new(schema(), options).normalize(event)
+}
+
+/// Normalizes, checks idempotence, and returns `(kind, path)` of the actions.
+fn normalize(event: &mut Value) -> Vec<(ActionKind, String)> {
+    let actions = normalize_with(event, UnknownAttributes::Unmapped);
+    let mut again = event.clone();
+    assert!(
+        normalize_with(&mut again, UnknownAttributes::Unmapped).is_empty(),
+        "not idempotent"
+    );
+    assert_eq!(&again, event);
+    actions.into_iter().map(|a| (a.kind, a.path)).collect()
+}
+
+fn is_valid(event: &Value) -> bool {
+    let v = Validator::new(schema(), ValidateOptions::default())
+        .validate(event, &SeverityPolicy::default());
+    v.is_valid()
+}
+
+fn remove(event: &mut Value, keys: &[&str]) {
+    let map = event.as_object_mut().unwrap();
+    for key in keys {
+        map.remove(*key);
+    }
+}
+
+#[test]
+fn valid_fixtures_are_left_unchanged() {
+    for name in [
+        "authentication",
+        "api_activity",
+        "network_activity",
+        "detection_finding",
+        "dns_activity",
+    ] {
+        let original = fixture(name);
+        let mut event = original.clone();
+        assert!(normalize(&mut event).is_empty(), "{name}");
+        assert_eq!(event, original, "{name}");
+    }
+}
+
+#[test]
+fn derivable_ids_and_captions_are_restored_exactly() {
+    let original = fixture("authentication");
+    let mut event = original.clone();
+    let derived = [
+        "category_uid",
+        "category_name",
+        "class_name",
+        "type_uid",
+        "type_name",
+        "activity_name",
+        "severity",
+        "status",
+        "logon_type",
+        "auth_protocol",
+    ];
+    remove(&mut event, &derived);
+    event["user"].as_object_mut().unwrap().remove("type");
+    let actions = normalize(&mut event);
+    assert_eq!(event, original);
+    assert!(actions.contains(&(ActionKind::DerivedFilled, "category_uid".into())));
+    assert!(actions.contains(&(ActionKind::DerivedFilled, "type_uid".into())));
+    assert!(actions.contains(&(ActionKind::CaptionFilled, "type_name".into())));
+    assert!(actions.contains(&(ActionKind::CaptionFilled, "user.type".into())));
+    assert_eq!(actions.len(), derived.len() + 1, "{actions:?}");
+}
+
+#[test]
+fn ids_from_captions_case_insensitively_and_other_for_unknown_captions() {
+    let mut event = fixture("authentication");
+    remove(
+        &mut event,
+        &[
+            "activity_id",
+            "type_uid",
+            "type_name",
+            "logon_type_id",
+            "severity_id",
+        ],
+    );
+    event["activity_name"] = json!("logoff");
+    event["logon_type"] = json!("Vendor Special");
+    event["severity"] = json!("INFORMATIONAL");
+    let actions = normalize(&mut event);
+    assert_eq!(event["activity_id"], json!(2));
+    assert_eq!(
+        event["activity_name"],
+        json!("logoff"),
+        "captions are never overwritten"
+    );
+    assert_eq!(event["type_uid"], json!(300_202));
+    assert_eq!(event["type_name"], json!("Authentication: Logoff"));
+    assert_eq!(event["logon_type_id"], json!(99));
+    assert_eq!(event["logon_type"], json!("Vendor Special"));
+    assert_eq!(event["severity_id"], json!(1));
+    assert!(actions.contains(&(ActionKind::IdFromCaption, "activity_id".into())));
+    assert!(actions.contains(&(ActionKind::OtherFromCaption, "logon_type_id".into())));
+    assert!(is_valid(&event));
+}
+
+#[test]
+fn activity_comes_from_type_uid_when_present() {
+    let mut event = fixture("authentication");
+    remove(&mut event, &["activity_id"]);
+    event["activity_name"] = json!("Logoff"); // contradicts type_uid 300201: type_uid wins
+    let actions = normalize(&mut event);
+    assert_eq!(event["activity_id"], json!(1));
+    assert_eq!(
+        actions,
+        [(ActionKind::DerivedFilled, "activity_id".to_owned())]
+    );
+
+    // A type_uid of another class gives no activity, and the caption does not either.
+    let mut event = fixture("authentication");
+    remove(&mut event, &["activity_id"]);
+    event["type_uid"] = json!(600_302);
+    assert!(normalize(&mut event).is_empty());
+    assert!(event.get("activity_id").is_none());
+}
+
+#[test]
+fn undefined_activity_gives_no_type_uid() {
+    let mut event = fixture("authentication");
+    remove(&mut event, &["type_uid", "type_name"]);
+    event["activity_id"] = json!(42);
+    normalize(&mut event);
+    assert!(event.get("type_uid").is_none());
+}
+
+#[test]
+fn enum_arrays_in_both_directions() {
+    let original = fixture("dns_activity");
+    let mut event = original.clone();
+    event["answers"][0].as_object_mut().unwrap().remove("flags");
+    let actions = normalize(&mut event);
+    assert_eq!(event, original);
+    assert_eq!(
+        actions,
+        [(ActionKind::CaptionFilled, "answers[0].flags".to_owned())]
+    );
+
+    let mut event = original.clone();
+    event["answers"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("flag_ids");
+    event["answers"][0]["flags"] = json!(["authoritative answer", "Made Up"]);
+    let actions = normalize(&mut event);
+    assert_eq!(event["answers"][0]["flag_ids"], json!([1, 99]));
+    assert_eq!(
+        actions,
+        [(
+            ActionKind::OtherFromCaption,
+            "answers[0].flag_ids".to_owned()
+        )]
+    );
+}
+
+#[test]
+fn metadata_version_is_filled_only_inside_metadata() {
+    let mut event = fixture("authentication");
+    event["metadata"].as_object_mut().unwrap().remove("version");
+    assert_eq!(
+        normalize(&mut event),
+        [(ActionKind::VersionFilled, "metadata.version".to_owned())]
+    );
+    assert_eq!(event["metadata"]["version"], json!("1.1.0"));
+    let mut event = fixture("authentication");
+    remove(&mut event, &["metadata"]);
+    let actions = normalize(&mut event);
+    assert!(actions
+        .iter()
+        .all(|(kind, _)| *kind != ActionKind::VersionFilled));
+    assert!(event.get("metadata").is_none(), "metadata is not invented");
+}
+
+#[test]
+fn rfc3339_timestamps_become_epoch_ms() {
+    let mut event = fixture("authentication");
+    event["time"] = json!("2023-04-28T14:00:00.123+02:00");
+    event["actor"]["session"]["created_time"] = json!("2023-04-28T11:00:00Z");
+    event["start_time"] = json!("2023-04-28T11:00:00"); // no offset: not derivable
+    let actions = normalize(&mut event);
+    assert_eq!(event["time"], json!(1_682_683_200_123_i64));
+    assert_eq!(
+        event["actor"]["session"]["created_time"],
+        json!(1_682_679_600_000_i64)
+    );
+    assert_eq!(event["start_time"], json!("2023-04-28T11:00:00"));
+    assert_eq!(
+        actions,
+        [
+            (
+                ActionKind::TimestampConverted,
+                "actor.session.created_time".to_owned()
+            ),
+            (ActionKind::TimestampConverted, "time".to_owned()),
+        ]
+    );
+}
+
+#[test]
+fn nothing_is_invented() {
+    let mut event = fixture("authentication");
+    remove(&mut event, &["time", "severity_id", "severity"]);
+    event["metadata"].as_object_mut().unwrap().remove("product");
+    normalize(&mut event);
+    for key in ["time", "severity_id", "severity"] {
+        assert!(event.get(key).is_none(), "{key}");
+    }
+    assert!(event["metadata"].get("product").is_none());
+}
+
+#[test]
+fn unknown_attributes_move_to_unmapped_under_their_path() {
+    let mut event = fixture("authentication");
+    event["vendor_score"] = json!(7);
+    event["user"]["shoe_size"] = json!(44);
+    event["metadata"]["profiles"] = json!(["datetime"]); // `cloud` now needs a missing profile
+    let mut network = fixture("network_activity");
+    network["dst_endpoint"]["extra"] = json!({"a": [1, 2]});
+    let actions = normalize(&mut event);
+    assert_eq!(event["unmapped"]["vendor_score"], json!(7));
+    assert_eq!(event["unmapped"]["user.shoe_size"], json!(44));
+    assert_eq!(event["unmapped"]["cloud"]["region"], json!("us-east-1"));
+    assert_eq!(
+        event["unmapped"]["additionalEventData.MobileVersion"],
+        json!("No"),
+        "kept"
+    );
+    assert!(event.get("vendor_score").is_none() && event["user"].get("shoe_size").is_none());
+    assert!(actions.contains(&(ActionKind::MovedToUnmapped, "user.shoe_size".into())));
+    assert!(is_valid(&event));
+
+    let actions = normalize(&mut network);
+    assert_eq!(
+        actions,
+        [(ActionKind::MovedToUnmapped, "dst_endpoint.extra".to_owned())]
+    );
+    assert_eq!(
+        network["unmapped"],
+        json!({"dst_endpoint.extra": {"a": [1, 2]}})
+    );
+
+    let mut finding = fixture("detection_finding");
+    finding["evidences"][0]["note"] = json!("n");
+    normalize(&mut finding);
+    assert_eq!(finding["unmapped"], json!({"evidences[0].note": "n"}));
+}
+
+#[test]
+fn unknown_attributes_stay_when_they_cannot_move() {
+    // The key is taken in unmapped already.
+    let mut event = fixture("authentication");
+    event["unmapped"]["vendor_score"] = json!("earlier");
+    event["vendor_score"] = json!(7);
+    assert!(normalize(&mut event).is_empty());
+    assert_eq!(event["vendor_score"], json!(7));
+    assert!(!is_valid(&event));
+    // unmapped is not an object.
+    let mut event = fixture("authentication");
+    event["unmapped"] = json!("text");
+    event["vendor_score"] = json!(7);
+    assert!(normalize(&mut event).is_empty());
+    assert_eq!(event["unmapped"], json!("text"));
+    // A null unmapped is replaced only when something moves into it.
+    let mut event = fixture("authentication");
+    event["unmapped"] = Value::Null;
+    assert!(normalize(&mut event).is_empty());
+    assert_eq!(event["unmapped"], Value::Null);
+    event["vendor_score"] = json!(7);
+    normalize(&mut event);
+    assert_eq!(event["unmapped"], json!({"vendor_score": 7}));
+}
+
+#[test]
+fn keep_and_reject_policies_leave_unknown_attributes_in_place() {
+    for policy in [UnknownAttributes::Keep, UnknownAttributes::Reject] {
+        let mut event = fixture("authentication");
+        event["vendor_score"] = json!(7);
+        assert!(normalize_with(&mut event, policy).is_empty());
+        assert_eq!(event["vendor_score"], json!(7));
+    }
+    assert_eq!("KEEP".parse(), Ok(UnknownAttributes::Keep));
+    assert!("drop".parse::<UnknownAttributes>().is_err());
+}
+
+#[test]
+fn events_without_a_known_class_are_untouched() {
+    for mut event in [
+        json!([1]),
+        json!({"class_uid": 1}),
+        json!({"activity_name": "Logon"}),
+    ] {
+        let before = event.clone();
+        assert!(normalize(&mut event).is_empty());
+        assert_eq!(event, before);
+    }
+}
+
+#[test]
+fn action_kinds_have_stable_names() {
+    let names: Vec<&str> = ActionKind::ALL.iter().map(|k| k.as_str()).collect();
+    for (kind, name) in ActionKind::ALL.iter().zip(&names) {
+        assert_eq!(serde_json::to_value(kind).unwrap(), json!(name));
+    }
+}
