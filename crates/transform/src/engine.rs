@@ -190,36 +190,36 @@ impl Engine {
         self.normalizer.normalize(event)
     }
 
-    /// The partition keys of an event, or the findings that prevent them.
+    /// The partition keys of an event (`None` when it cannot be partitioned) and the findings
+    /// met on the way.
     pub fn partition_keys(
         &self,
         event: &Value,
         fallback_region: Option<&str>,
-    ) -> Result<PartitionKeys, Vec<Finding>> {
+    ) -> (Option<PartitionKeys>, Vec<Finding>) {
         let region_level = self.policy.level(Code::PartitionRegionInvalid);
         let fatal = region_level == Level::Report(Severity::Error);
-        partition::partition_keys(event, &self.config.partition, fallback_region, fatal).map_err(
-            |problems| {
-                problems
-                    .into_iter()
-                    .filter_map(|p| {
-                        let severity = match self.policy.level(p.code) {
-                            Level::Report(s) => s,
-                            Level::Ignore if p.code == Code::PartitionTimeInvalid => {
-                                Severity::Error
-                            }
-                            Level::Ignore => return None,
-                        };
-                        Some(Finding {
-                            code: p.code,
-                            severity,
-                            path: p.path.to_owned(),
-                            message: p.message,
-                        })
-                    })
-                    .collect()
-            },
-        )
+        let partitioned =
+            partition::partition_keys(event, &self.config.partition, fallback_region, fatal);
+        let findings = partitioned
+            .problems
+            .into_iter()
+            .filter_map(|p| {
+                let severity = match self.policy.level(p.code) {
+                    Level::Report(s) => s,
+                    // `partition_time_invalid` cannot be re-levelled (`Engine::new` checks it).
+                    Level::Ignore if p.code == Code::PartitionTimeInvalid => Severity::Error,
+                    Level::Ignore => return None,
+                };
+                Some(Finding {
+                    code: p.code,
+                    severity,
+                    path: p.path.to_owned(),
+                    message: p.message,
+                })
+            })
+            .collect();
+        (partitioned.keys, findings)
     }
 
     /// The full pipeline for one event: normalize, validate the result, compute its partition.
@@ -227,13 +227,9 @@ impl Engine {
         let actions = self.normalize(&mut event);
         let mut validation = self.validate(&event);
         let partition = if event.is_object() {
-            match self.partition_keys(&event, fallback_region) {
-                Ok(keys) => Some(keys),
-                Err(findings) => {
-                    validation.findings.extend(findings);
-                    None
-                }
-            }
+            let (keys, findings) = self.partition_keys(&event, fallback_region);
+            validation.findings.extend(findings);
+            keys
         } else {
             None
         };
@@ -243,5 +239,177 @@ impl Engine {
             actions,
             partition,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{json, Value};
+
+    use super::*;
+
+    fn fixture(name: &str) -> Value {
+        let path = format!(
+            "{}/../../tests/fixtures/events/{name}.json",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+    }
+
+    fn engine(config: EngineConfig) -> Engine {
+        Engine::new(config).unwrap()
+    }
+
+    #[test]
+    fn process_normalizes_validates_and_partitions() {
+        let mut event = fixture("api_activity");
+        event.as_object_mut().unwrap().remove("type_name");
+        event["time"] = json!("2023-04-28T14:00:00Z");
+        let processed = engine(EngineConfig::default()).process(event, Some("us-east-1"));
+        assert!(processed.is_valid(), "{:?}", processed.validation.findings);
+        assert_eq!(processed.actions.len(), 2);
+        assert_eq!(
+            processed.partition,
+            Some(PartitionKeys {
+                region: "eu-west-1".into(),
+                account_id: EXTERNAL_ACCOUNT.into(),
+                event_day: "20230428".into(),
+            })
+        );
+        assert_eq!(processed.event["type_name"], json!("API Activity: Read"));
+    }
+
+    #[test]
+    fn unpartitionable_events_are_invalid_with_a_finding() {
+        let mut event = fixture("authentication");
+        event.as_object_mut().unwrap().remove("time");
+        let processed = engine(EngineConfig::default()).process(event, None);
+        assert!(!processed.is_valid());
+        let codes: Vec<Code> = processed
+            .validation
+            .findings
+            .iter()
+            .map(|f| f.code)
+            .collect();
+        assert_eq!(
+            codes,
+            [Code::AttributeRequiredMissing, Code::PartitionTimeInvalid]
+        );
+        // Even with the requirement ignored the event cannot be partitioned.
+        let config = EngineConfig {
+            severity: "attribute_required_missing=ignore".parse().unwrap(),
+            ..EngineConfig::default()
+        };
+        let mut event = fixture("authentication");
+        event["time"] = json!(1_682_683_200); // seconds
+        let processed = engine(config).process(event, None);
+        assert!(!processed.is_valid());
+        assert_eq!(
+            processed.validation.findings[0].code,
+            Code::PartitionTimeInvalid
+        );
+        assert!(engine(EngineConfig::default())
+            .process(json!([1]), None)
+            .partition
+            .is_none());
+    }
+
+    #[test]
+    fn region_findings_can_be_relevelled_to_use_the_fallbacks() {
+        let mut event = fixture("authentication");
+        event["cloud"]["region"] = json!("us east 1");
+        let strict = engine(EngineConfig::default()).process(event.clone(), Some("us-west-2"));
+        assert!(!strict.is_valid());
+        let lenient = engine(EngineConfig {
+            severity: "partition_region_invalid=warning".parse().unwrap(),
+            ..EngineConfig::default()
+        })
+        .process(event, Some("us-west-2"));
+        assert!(lenient.is_valid());
+        assert_eq!(lenient.partition.unwrap().region, "us-west-2");
+        assert_eq!(
+            lenient.validation.findings[0].code,
+            Code::PartitionRegionInvalid
+        );
+    }
+
+    #[test]
+    fn unknown_attribute_policies() {
+        let mut event = fixture("authentication");
+        event["vendor_score"] = json!(1);
+        let moved = engine(EngineConfig::default()).process(event.clone(), None);
+        assert!(moved.is_valid());
+        assert_eq!(moved.event["unmapped"]["vendor_score"], json!(1));
+        let kept = engine(EngineConfig {
+            unknown_attributes: UnknownAttributes::Keep,
+            ..EngineConfig::default()
+        })
+        .process(event.clone(), None);
+        assert!(kept.is_valid());
+        assert_eq!(kept.validation.findings[0].severity, Severity::Warning);
+        assert_eq!(kept.event["vendor_score"], json!(1));
+        let rejected = engine(EngineConfig {
+            unknown_attributes: UnknownAttributes::Reject,
+            ..EngineConfig::default()
+        })
+        .process(event, None);
+        assert!(!rejected.is_valid());
+    }
+
+    #[test]
+    fn invalid_configuration_is_rejected_with_a_specific_error() {
+        let bad = |config: EngineConfig| Engine::new(config).unwrap_err();
+        let partition = |region: Option<&str>, account: Option<&str>| EngineConfig {
+            partition: PartitionDefaults {
+                region: region.map(Into::into),
+                account_id: account.map(Into::into),
+            },
+            ..EngineConfig::default()
+        };
+        assert_eq!(
+            bad(partition(Some("us/east"), None)),
+            ConfigError::DefaultRegion("us/east".into())
+        );
+        assert_eq!(
+            bad(partition(None, Some("1234"))),
+            ConfigError::DefaultAccount("1234".into())
+        );
+        assert!(Engine::new(partition(Some("us-east-1"), Some("external_partner-1"))).is_ok());
+        assert!(Engine::new(partition(None, Some("123456789012"))).is_ok());
+        let fixed = EngineConfig {
+            severity: "partition_time_invalid=warning".parse().unwrap(),
+            ..EngineConfig::default()
+        };
+        assert_eq!(
+            bad(fixed),
+            ConfigError::FixedSeverity(Code::PartitionTimeInvalid)
+        );
+        assert_eq!(
+            bad(EngineConfig {
+                max_depth: 0,
+                ..EngineConfig::default()
+            }),
+            ConfigError::MaxDepth
+        );
+        let classes = EngineConfig {
+            allowed_classes: Some([3002, 7].into()),
+            ..EngineConfig::default()
+        };
+        assert_eq!(
+            bad(classes),
+            ConfigError::UnknownClass {
+                uid: 7,
+                version: OcsfVersion::V1_1_0
+            }
+        );
+        let newer = EngineConfig {
+            version: OcsfVersion::V1_3_0,
+            allowed_classes: Some([1006].into()),
+            ..EngineConfig::default()
+        };
+        assert_eq!(
+            Engine::new(newer).unwrap().schema().version(),
+            OcsfVersion::V1_3_0
+        );
     }
 }

@@ -84,6 +84,16 @@ pub fn event_day(epoch_ms: i64) -> Option<String> {
     ))
 }
 
+/// The partition keys of an event (when it can be partitioned) and the problems met on the way
+/// (a non-fatal region problem comes with keys built from the fallbacks).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Partitioned {
+    /// The keys, when the event can be partitioned.
+    pub keys: Option<PartitionKeys>,
+    /// What was wrong.
+    pub problems: Vec<PartitionProblem>,
+}
+
 /// Computes the partition keys of a (normalized) event.
 ///
 /// `region`: `cloud.region`, else `defaults.region`, else `fallback_region` (e.g. the region of
@@ -96,7 +106,7 @@ pub fn partition_keys(
     defaults: &PartitionDefaults,
     fallback_region: Option<&str>,
     region_problems_fatal: bool,
-) -> Result<PartitionKeys, Vec<PartitionProblem>> {
+) -> Partitioned {
     let mut problems = Vec::new();
     let cloud = event.get("cloud");
     let event_region = cloud.and_then(|c| c.get("region")).and_then(Value::as_str);
@@ -147,14 +157,15 @@ pub fn partition_keys(
         .filter(|uid| is_aws_account_id(uid))
         .or(defaults.account_id.as_deref())
         .unwrap_or(EXTERNAL_ACCOUNT);
-    match (region, day) {
-        (Some(region), Some(event_day)) => Ok(PartitionKeys {
+    let keys = match (region, day) {
+        (Some(region), Some(event_day)) => Some(PartitionKeys {
             region: region.to_owned(),
             account_id: account_id.to_owned(),
             event_day,
         }),
-        _ => Err(problems),
-    }
+        _ => None,
+    };
+    Partitioned { keys, problems }
 }
 
 #[cfg(test)]
@@ -168,8 +179,10 @@ mod tests {
         defaults: &PartitionDefaults,
         fallback: Option<&str>,
     ) -> Result<PartitionKeys, Vec<Code>> {
-        partition_keys(&event, defaults, fallback, true)
-            .map_err(|p| p.into_iter().map(|p| p.code).collect())
+        let partitioned = partition_keys(&event, defaults, fallback, true);
+        partitioned
+            .keys
+            .ok_or_else(|| partitioned.problems.into_iter().map(|p| p.code).collect())
     }
 
     const T: i64 = 1_682_683_200_123; // 2023-04-28T12:00:00.123Z
@@ -261,8 +274,9 @@ mod tests {
             keys(unsafe_region.clone(), &d, Some("us-east-1")),
             Err(vec![Code::PartitionRegionInvalid])
         );
-        let lenient = partition_keys(&unsafe_region, &d, Some("us-east-1"), false).unwrap();
-        assert_eq!(lenient.region, "us-east-1");
+        let lenient = partition_keys(&unsafe_region, &d, Some("us-east-1"), false);
+        assert_eq!(lenient.keys.unwrap().region, "us-east-1");
+        assert_eq!(lenient.problems[0].code, Code::PartitionRegionInvalid);
     }
 
     #[test]

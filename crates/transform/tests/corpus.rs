@@ -1,0 +1,162 @@
+//! The OCSF project's example events (`../shared/ocsf-examples`, or the folder named by
+//! `OCSF_EXAMPLES_DIR`): every file gets a verdict for every document, nothing panics, and the
+//! engine's invariants hold on real data.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use ocsf_firehose_transform::documents::documents;
+use ocsf_firehose_transform::{Code, Engine, EngineConfig, OcsfVersion, Severity};
+use serde_json::Value;
+
+fn corpus_dir() -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os("OCSF_EXAMPLES_DIR") {
+        return Some(PathBuf::from(dir));
+    }
+    let beside = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/ocsf-examples");
+    if beside.is_dir() {
+        return Some(beside);
+    }
+    assert!(std::env::var_os("CI").is_none(), "CI must set OCSF_EXAMPLES_DIR");
+    eprintln!("skipping: no OCSF example corpus (set OCSF_EXAMPLES_DIR)");
+    None
+}
+
+struct Verdict {
+    file: String,
+    index: usize,
+    parsed: bool,
+    valid: bool,
+    codes: BTreeSet<Code>,
+}
+
+fn verdicts(engine: &Engine) -> Vec<Verdict> {
+    let Some(dir) = corpus_dir() else {
+        return Vec::new();
+    };
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 70, "corpus at {} has {} files", dir.display(), files.len());
+    let mut verdicts = Vec::new();
+    for path in files {
+        let file = path.file_name().unwrap().to_string_lossy().into_owned();
+        let bytes = std::fs::read(&path).unwrap();
+        let before = verdicts.len();
+        for document in documents(&bytes) {
+            let verdict = match document.value {
+                Ok(event) => {
+                    let validation = engine.validate(&event);
+                    for f in &validation.findings {
+                        assert!(!f.message.is_empty(), "{file}: {f:?}");
+                    }
+                    Verdict {
+                        file: file.clone(),
+                        index: document.index,
+                        parsed: true,
+                        valid: validation.is_valid(),
+                        codes: validation.findings.iter().map(|f| f.code).collect(),
+                    }
+                }
+                Err(_) => Verdict {
+                    file: file.clone(),
+                    index: document.index,
+                    parsed: false,
+                    valid: false,
+                    codes: [Code::JsonInvalid].into(),
+                },
+            };
+            verdicts.push(verdict);
+        }
+        assert!(verdicts.len() > before, "{file} got no verdict");
+    }
+    verdicts
+}
+
+fn find<'a>(verdicts: &'a [Verdict], fragment: &str) -> Vec<&'a Verdict> {
+    verdicts.iter().filter(|v| v.file.contains(fragment)).collect()
+}
+
+#[test]
+fn every_example_gets_a_verdict_under_both_versions() {
+    for version in OcsfVersion::ALL {
+        let engine = Engine::new(EngineConfig { version, ..EngineConfig::default() }).unwrap();
+        let verdicts = verdicts(&engine);
+        if verdicts.is_empty() {
+            return;
+        }
+        let unparseable = verdicts.iter().filter(|v| !v.parsed).count();
+        let valid = verdicts.iter().filter(|v| v.valid).count();
+        eprintln!("OCSF {version}: {} documents, {valid} valid, {unparseable} not JSON", verdicts.len());
+        assert_eq!(unparseable, 4, "trailing commas, comments and a bad delimiter");
+        assert!(valid >= 10, "{valid}");
+
+        let rdp = find(&verdicts, "Zeek__v1.3.0__rdp_log");
+        assert_eq!(rdp.iter().map(|v| v.index).collect::<Vec<_>>(), [0, 1], "two concatenated documents");
+        let ssc = find(&verdicts, "SSC__malware");
+        assert!(ssc[0].codes.contains(&Code::EventNotObject), "a JSON array is not an event");
+        let falco = find(&verdicts, "Falco");
+        assert!(falco[0].codes.contains(&Code::VersionIncompatibleInitialDevelopment));
+    }
+}
+
+#[test]
+fn security_lake_examples_match_their_version() {
+    let v110 = Engine::new(EngineConfig::default()).unwrap();
+    let verdicts = verdicts(&v110);
+    if verdicts.is_empty() {
+        return;
+    }
+    for name in [
+        "markdown__AWS__v1.1.0__CloudTrail__Authentication",
+        "markdown__AWS__v1.1.0__VPC-Flowlogs",
+        "markdown__AWS__v1.1.0__CloudTrail__API-Activity",
+    ] {
+        let v = find(&verdicts, name);
+        assert!(v[0].valid && v[0].codes.is_empty(), "{name}: {:?}", v[0].codes);
+    }
+    let later = find(&verdicts, "markdown__Okta__v1.3.0__System-Logs__Authentication");
+    assert!(later[0].codes.contains(&Code::VersionIncompatibleLater));
+    let v130 = Engine::new(EngineConfig { version: OcsfVersion::V1_3_0, ..EngineConfig::default() }).unwrap();
+    let verdicts = self::verdicts(&v130);
+    let okta = find(&verdicts, "markdown__Okta__v1.3.0__System-Logs__Authentication");
+    assert!(okta[0].valid, "{:?}", okta[0].codes);
+}
+
+/// On every real event: normalization is idempotent and adds no error.
+#[test]
+fn normalization_invariants_hold_on_real_events() {
+    let Some(dir) = corpus_dir() else {
+        return;
+    };
+    for version in OcsfVersion::ALL {
+        let engine = Engine::new(EngineConfig { version, ..EngineConfig::default() }).unwrap();
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+            for document in documents(&bytes) {
+                let Ok(event) = document.value else { continue };
+                let errors = |e: &Value| -> BTreeSet<(Code, String)> {
+                    engine
+                        .validate(e)
+                        .findings
+                        .into_iter()
+                        .filter(|f| f.severity == Severity::Error)
+                        .map(|f| (f.code, f.path))
+                        .collect()
+                };
+                let mut normalized = event.clone();
+                engine.normalize(&mut normalized);
+                let mut twice = normalized.clone();
+                assert!(engine.normalize(&mut twice).is_empty());
+                assert_eq!(twice, normalized);
+                let new: Vec<_> = errors(&normalized).difference(&errors(&event)).cloned().collect();
+                assert!(new.is_empty(), "normalization added errors: {new:?}");
+            }
+        }
+    }
+}
