@@ -19,7 +19,10 @@ fn corpus_dir() -> Option<PathBuf> {
     if beside.is_dir() {
         return Some(beside);
     }
-    assert!(std::env::var_os("CI").is_none(), "CI must set OCSF_EXAMPLES_DIR");
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "CI must set OCSF_EXAMPLES_DIR"
+    );
     eprintln!("skipping: no OCSF example corpus (set OCSF_EXAMPLES_DIR)");
     None
 }
@@ -42,7 +45,12 @@ fn verdicts(engine: &Engine) -> Vec<Verdict> {
         .filter(|p| p.extension().is_some_and(|e| e == "json"))
         .collect();
     files.sort();
-    assert!(files.len() >= 70, "corpus at {} has {} files", dir.display(), files.len());
+    assert!(
+        files.len() >= 70,
+        "corpus at {} has {} files",
+        dir.display(),
+        files.len()
+    );
     let mut verdicts = Vec::new();
     for path in files {
         let file = path.file_name().unwrap().to_string_lossy().into_owned();
@@ -79,29 +87,51 @@ fn verdicts(engine: &Engine) -> Vec<Verdict> {
 }
 
 fn find<'a>(verdicts: &'a [Verdict], fragment: &str) -> Vec<&'a Verdict> {
-    verdicts.iter().filter(|v| v.file.contains(fragment)).collect()
+    verdicts
+        .iter()
+        .filter(|v| v.file.contains(fragment))
+        .collect()
 }
 
 #[test]
 fn every_example_gets_a_verdict_under_both_versions() {
     for version in OcsfVersion::ALL {
-        let engine = Engine::new(EngineConfig { version, ..EngineConfig::default() }).unwrap();
+        let engine = Engine::new(EngineConfig {
+            version,
+            ..EngineConfig::default()
+        })
+        .unwrap();
         let verdicts = verdicts(&engine);
         if verdicts.is_empty() {
             return;
         }
         let unparseable = verdicts.iter().filter(|v| !v.parsed).count();
         let valid = verdicts.iter().filter(|v| v.valid).count();
-        eprintln!("OCSF {version}: {} documents, {valid} valid, {unparseable} not JSON", verdicts.len());
-        assert_eq!(unparseable, 4, "trailing commas, comments and a bad delimiter");
+        eprintln!(
+            "OCSF {version}: {} documents, {valid} valid, {unparseable} not JSON",
+            verdicts.len()
+        );
+        assert_eq!(
+            unparseable, 4,
+            "trailing commas, comments and a bad delimiter"
+        );
         assert!(valid >= 10, "{valid}");
 
         let rdp = find(&verdicts, "Zeek__v1.3.0__rdp_log");
-        assert_eq!(rdp.iter().map(|v| v.index).collect::<Vec<_>>(), [0, 1], "two concatenated documents");
+        assert_eq!(
+            rdp.iter().map(|v| v.index).collect::<Vec<_>>(),
+            [0, 1],
+            "two concatenated documents"
+        );
         let ssc = find(&verdicts, "SSC__malware");
-        assert!(ssc[0].codes.contains(&Code::EventNotObject), "a JSON array is not an event");
+        assert!(
+            ssc[0].codes.contains(&Code::EventNotObject),
+            "a JSON array is not an event"
+        );
         let falco = find(&verdicts, "Falco");
-        assert!(falco[0].codes.contains(&Code::VersionIncompatibleInitialDevelopment));
+        assert!(falco[0]
+            .codes
+            .contains(&Code::VersionIncompatibleInitialDevelopment));
     }
 }
 
@@ -118,13 +148,27 @@ fn security_lake_examples_match_their_version() {
         "markdown__AWS__v1.1.0__CloudTrail__API-Activity",
     ] {
         let v = find(&verdicts, name);
-        assert!(v[0].valid && v[0].codes.is_empty(), "{name}: {:?}", v[0].codes);
+        assert!(
+            v[0].valid && v[0].codes.is_empty(),
+            "{name}: {:?}",
+            v[0].codes
+        );
     }
-    let later = find(&verdicts, "markdown__Okta__v1.3.0__System-Logs__Authentication");
+    let later = find(
+        &verdicts,
+        "markdown__Okta__v1.3.0__System-Logs__Authentication",
+    );
     assert!(later[0].codes.contains(&Code::VersionIncompatibleLater));
-    let v130 = Engine::new(EngineConfig { version: OcsfVersion::V1_3_0, ..EngineConfig::default() }).unwrap();
+    let v130 = Engine::new(EngineConfig {
+        version: OcsfVersion::V1_3_0,
+        ..EngineConfig::default()
+    })
+    .unwrap();
     let verdicts = self::verdicts(&v130);
-    let okta = find(&verdicts, "markdown__Okta__v1.3.0__System-Logs__Authentication");
+    let okta = find(
+        &verdicts,
+        "markdown__Okta__v1.3.0__System-Logs__Authentication",
+    );
     assert!(okta[0].valid, "{:?}", okta[0].codes);
 }
 
@@ -135,7 +179,11 @@ fn normalization_invariants_hold_on_real_events() {
         return;
     };
     for version in OcsfVersion::ALL {
-        let engine = Engine::new(EngineConfig { version, ..EngineConfig::default() }).unwrap();
+        let engine = Engine::new(EngineConfig {
+            version,
+            ..EngineConfig::default()
+        })
+        .unwrap();
         for entry in std::fs::read_dir(&dir).unwrap() {
             let bytes = std::fs::read(entry.unwrap().path()).unwrap();
             for document in documents(&bytes) {
@@ -154,7 +202,10 @@ fn normalization_invariants_hold_on_real_events() {
                 let mut twice = normalized.clone();
                 assert!(engine.normalize(&mut twice).is_empty());
                 assert_eq!(twice, normalized);
-                let new: Vec<_> = errors(&normalized).difference(&errors(&event)).cloned().collect();
+                let new: Vec<_> = errors(&normalized)
+                    .difference(&errors(&event))
+                    .cloned()
+                    .collect();
                 assert!(new.is_empty(), "normalization added errors: {new:?}");
             }
         }

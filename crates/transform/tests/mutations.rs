@@ -29,20 +29,40 @@ fn sites(
 ) {
     objects.push((pointer.to_owned(), path.to_owned(), item));
     for (key, value) in map {
-        let Some(attr) = item.attribute(key) else { continue };
+        let Some(attr) = item.attribute(key) else {
+            continue;
+        };
         if value.is_null() {
             continue;
         }
         let child_pointer = format!("{pointer}/{}", escape(key));
-        let child_path = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
-        attrs.push(Site { pointer: child_pointer.clone(), path: child_path.clone(), attr });
-        let AttrType::Object(id) = attr.ty else { continue };
+        let child_path = if path.is_empty() {
+            key.clone()
+        } else {
+            format!("{path}.{key}")
+        };
+        attrs.push(Site {
+            pointer: child_pointer.clone(),
+            path: child_path.clone(),
+            attr,
+        });
+        let AttrType::Object(id) = attr.ty else {
+            continue;
+        };
         let object = schema.object(id).unwrap();
         if object.is_open() {
             continue;
         }
         match value {
-            Value::Object(child) => sites(schema, child, object, &child_pointer, &child_path, attrs, objects),
+            Value::Object(child) => sites(
+                schema,
+                child,
+                object,
+                &child_pointer,
+                &child_path,
+                attrs,
+                objects,
+            ),
             Value::Array(elements) => {
                 for (i, element) in elements.iter().enumerate() {
                     if let Value::Object(child) = element {
@@ -73,9 +93,26 @@ fn cases() -> Vec<Case> {
             let schema = engine.schema();
             let class = schema.class(event["class_uid"].as_i64().unwrap()).unwrap();
             let (mut attrs, mut objects) = (Vec::new(), Vec::new());
-            sites(schema, event.as_object().unwrap(), &class.item, "", "", &mut attrs, &mut objects);
-            assert!(engine.validate(&event).findings.is_empty(), "{name} is not clean");
-            Case { engine, name, event, attrs, objects }
+            sites(
+                schema,
+                event.as_object().unwrap(),
+                &class.item,
+                "",
+                "",
+                &mut attrs,
+                &mut objects,
+            );
+            assert!(
+                engine.validate(&event).findings.is_empty(),
+                "{name} is not clean"
+            );
+            Case {
+                engine,
+                name,
+                event,
+                attrs,
+                objects,
+            }
         })
         .collect()
 }
@@ -84,12 +121,22 @@ fn cases() -> Vec<Case> {
 fn expect(case: &Case, mutated: &Value, code: Code, path: &str, what: &str) {
     let validation = case.engine.validate(mutated);
     assert!(
-        validation.findings.iter().any(|f| f.code == code && f.path == path),
+        validation
+            .findings
+            .iter()
+            .any(|f| f.code == code && f.path == path),
         "{}: {what}: expected {code} at {path}, got {:?}",
         case.name,
-        validation.findings.iter().map(|f| (f.code, &f.path)).collect::<Vec<_>>()
+        validation
+            .findings
+            .iter()
+            .map(|f| (f.code, &f.path))
+            .collect::<Vec<_>>()
     );
-    assert!(!validation.is_valid() || code.default_severity() != ocsf_firehose_transform::Severity::Error);
+    assert!(
+        !validation.is_valid()
+            || code.default_severity() != ocsf_firehose_transform::Severity::Error
+    );
 }
 
 fn mutate(event: &Value, pointer: &str, change: impl FnOnce(&mut Value)) -> Value {
@@ -102,7 +149,11 @@ fn remove(event: &Value, pointer: &str) -> Value {
     let (parent, key) = pointer.rsplit_once('/').unwrap();
     let mut copy = event.clone();
     let key = key.replace("~1", "/").replace("~0", "~");
-    copy.pointer_mut(parent).unwrap().as_object_mut().unwrap().remove(&key);
+    copy.pointer_mut(parent)
+        .unwrap()
+        .as_object_mut()
+        .unwrap()
+        .remove(&key);
     copy
 }
 
@@ -110,11 +161,27 @@ fn remove(event: &Value, pointer: &str) -> Value {
 fn removing_any_required_attribute_is_reported_at_its_path() {
     let mut checked = 0;
     for case in cases() {
-        for site in case.attrs.iter().filter(|s| s.attr.requirement == Requirement::Required) {
+        for site in case
+            .attrs
+            .iter()
+            .filter(|s| s.attr.requirement == Requirement::Required)
+        {
             let mutated = remove(&case.event, &site.pointer);
-            expect(&case, &mutated, Code::AttributeRequiredMissing, &site.path, "removed");
+            expect(
+                &case,
+                &mutated,
+                Code::AttributeRequiredMissing,
+                &site.path,
+                "removed",
+            );
             let nulled = mutate(&case.event, &site.pointer, |v| *v = Value::Null);
-            expect(&case, &nulled, Code::AttributeRequiredMissing, &site.path, "null");
+            expect(
+                &case,
+                &nulled,
+                Code::AttributeRequiredMissing,
+                &site.path,
+                "null",
+            );
             checked += 1;
         }
     }
@@ -128,12 +195,22 @@ fn a_wrong_json_type_anywhere_is_reported_at_its_path() {
         let schema = case.engine.schema();
         for site in &case.attrs {
             let wrong = match site.attr.ty {
-                AttrType::Scalar(id) if schema.type_def(id).unwrap().base == BaseType::Json => continue,
-                AttrType::Scalar(id) if schema.type_def(id).unwrap().base == BaseType::String => json!(12_345),
+                AttrType::Scalar(id) if schema.type_def(id).unwrap().base == BaseType::Json => {
+                    continue
+                }
+                AttrType::Scalar(id) if schema.type_def(id).unwrap().base == BaseType::String => {
+                    json!(12_345)
+                }
                 _ => json!("not the right type"),
             };
             let mutated = mutate(&case.event, &site.pointer, |v| *v = wrong);
-            expect(&case, &mutated, Code::AttributeWrongType, &site.path, "wrong type");
+            expect(
+                &case,
+                &mutated,
+                Code::AttributeWrongType,
+                &site.path,
+                "wrong type",
+            );
             checked += 1;
         }
     }
@@ -145,17 +222,29 @@ fn an_undefined_enum_value_anywhere_is_reported_at_its_path() {
     let mut checked = 0;
     for case in cases() {
         for site in &case.attrs {
-            let Some(values) = &site.attr.enum_values else { continue };
+            let Some(values) = &site.attr.enum_values else {
+                continue;
+            };
             if !matches!(values[0].key, EnumKey::Int(_)) {
                 continue;
             }
             if site.attr.is_array {
                 let mutated = mutate(&case.event, &site.pointer, |v| v[0] = json!(123_456));
                 let path = format!("{}[0]", site.path);
-                expect(&case, &mutated, Code::AttributeEnumArrayValueUnknown, &path, "enum array");
+                expect(
+                    &case,
+                    &mutated,
+                    Code::AttributeEnumArrayValueUnknown,
+                    &path,
+                    "enum array",
+                );
             } else {
                 let mutated = mutate(&case.event, &site.pointer, |v| *v = json!(123_456));
-                let code = if site.path == "class_uid" { Code::ClassUidUnknown } else { Code::AttributeEnumValueUnknown };
+                let code = if site.path == "class_uid" {
+                    Code::ClassUidUnknown
+                } else {
+                    Code::AttributeEnumValueUnknown
+                };
                 expect(&case, &mutated, code, &site.path, "enum");
             }
             checked += 1;
@@ -170,7 +259,13 @@ fn a_wrong_type_uid_is_reported() {
         let type_uid = case.event["type_uid"].as_i64().unwrap();
         for wrong in [type_uid + 1, type_uid - 100, 0] {
             let mutated = mutate(&case.event, "/type_uid", |v| *v = json!(wrong));
-            expect(&case, &mutated, Code::TypeUidIncorrect, "type_uid", "type_uid");
+            expect(
+                &case,
+                &mutated,
+                Code::TypeUidIncorrect,
+                "type_uid",
+                "type_uid",
+            );
         }
     }
 }
@@ -184,11 +279,28 @@ fn an_unknown_attribute_in_any_object_is_reported_at_its_path() {
                 continue;
             }
             let mutated = mutate(&case.event, pointer, |v| {
-                v.as_object_mut().unwrap().insert("zz_not_ocsf".into(), json!(1));
+                v.as_object_mut()
+                    .unwrap()
+                    .insert("zz_not_ocsf".into(), json!(1));
             });
-            let expected = if path.is_empty() { "zz_not_ocsf".to_owned() } else { format!("{path}.zz_not_ocsf") };
-            expect(&case, &mutated, Code::AttributeUnknown, &expected, "unknown");
-            assert_eq!(case.engine.validate(&mutated).findings.len(), 1, "{}: only that", case.name);
+            let expected = if path.is_empty() {
+                "zz_not_ocsf".to_owned()
+            } else {
+                format!("{path}.zz_not_ocsf")
+            };
+            expect(
+                &case,
+                &mutated,
+                Code::AttributeUnknown,
+                &expected,
+                "unknown",
+            );
+            assert_eq!(
+                case.engine.validate(&mutated).findings.len(),
+                1,
+                "{}: only that",
+                case.name
+            );
             checked += 1;
         }
     }

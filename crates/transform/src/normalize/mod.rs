@@ -316,19 +316,29 @@ impl Walk<'_, '_> {
                 present.mark(item, "activity_id");
             }
         }
-        // At the event level an `activity_id` taken from its caption could contradict a present
-        // `type_uid`; when `type_uid` is present, `activity_id` comes only from it (above).
-        let type_uid_present = class.is_some() && !is_absent(map.get("type_uid"));
+        // At the event level `activity_id` and `type_uid` must agree, so each is taken from its
+        // caption only while the other is absent; the other is then derived from it.
+        let contradicts = |map: &Map<String, Value>, attr: &Attribute| {
+            class.is_some()
+                && match attr.name {
+                    "activity_id" => !is_absent(map.get("type_uid")),
+                    "type_uid" => !is_absent(map.get("activity_id")),
+                    _ => false,
+                }
+        };
         for (index, attr) in captioned() {
-            if present.contains(index)
-                || !sibling_present(present, attr)
-                || (type_uid_present && attr.name == "activity_id")
+            if present.contains(index) || !sibling_present(present, attr) || contradicts(map, attr)
             {
                 continue;
             }
             if let Some(kind) = enums::fill_id(map, attr) {
                 present.insert(index);
                 self.act(kind, self.path.render_with(attr.name));
+            }
+        }
+        if let Some(class) = class {
+            if self.derive_activity_from_type(map, class) {
+                present.mark(item, "activity_id");
             }
         }
         if let Some(class) = class {

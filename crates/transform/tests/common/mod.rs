@@ -24,7 +24,10 @@ pub fn fixture_events() -> Vec<(String, Value)> {
         .into_iter()
         .map(|p| {
             let name = p.file_stem().unwrap().to_string_lossy().into_owned();
-            (name, serde_json::from_slice(&std::fs::read(&p).unwrap()).unwrap())
+            (
+                name,
+                serde_json::from_slice(&std::fs::read(&p).unwrap()).unwrap(),
+            )
         })
         .collect()
 }
