@@ -8,6 +8,8 @@
 //!   - `parse_process_serialize`: parse + normalize + validate + partition keys + serialize,
 //!     what the Lambda does per record. Goal: within 2× of the floor.
 
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
 use std::path::Path;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};

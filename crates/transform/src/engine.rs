@@ -160,6 +160,7 @@ impl Engine {
             NormalizeOptions {
                 unknown_attributes: config.unknown_attributes,
                 max_depth: config.max_depth,
+                severity: policy.clone(),
             },
         );
         Ok(Engine {

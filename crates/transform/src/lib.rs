@@ -2,23 +2,50 @@
 //!
 //! The OCSF engine of ocsf-firehose: schema-driven validation with the OCSF server's
 //! `/api/v2/validate` semantics, deterministic normalization, and the Amazon Security Lake
-//! partition keys (`region`, `accountId`, `eventDay`).
+//! partition keys (`region`, `accountId`, `eventDay`), over the OCSF 1.1.0 and 1.3.0 schemas
+//! embedded in the crate.
+//!
+//! ```
+//! use ocsf_firehose_transform::{Engine, EngineConfig};
+//! use serde_json::json;
+//!
+//! let engine = Engine::new(EngineConfig::default())?; // OCSF 1.1.0, unknowns → `unmapped`
+//! let event = json!({
+//!     "class_uid": 3002, "activity_name": "Logon", "severity_id": 1,
+//!     "time": "2023-04-28T12:00:00Z",
+//!     "metadata": {"product": {"name": "MyApp", "vendor_name": "Example"}},
+//!     "user": {"name": "alice"}, "service": {"name": "console"},
+//!     "cloud": {"provider": "AWS", "region": "eu-west-1"},
+//!     "shoe_size": 44
+//! });
+//! let processed = engine.process(event, None);
+//! assert!(processed.is_valid(), "{:?}", processed.validation.findings);
+//! assert_eq!(processed.event["type_uid"], 300201); // derived from the activity
+//! assert_eq!(processed.event["time"], 1682683200000_i64); // RFC 3339 → epoch ms
+//! assert_eq!(processed.event["unmapped"]["shoe_size"], 44); // unknown: kept, not lost
+//! let keys = processed.partition.unwrap();
+//! assert_eq!((keys.region.as_str(), keys.event_day.as_str()), ("eu-west-1", "20230428"));
+//! # Ok::<(), ocsf_firehose_transform::ConfigError>(())
+//! ```
+//!
+//! Modules, in pipeline order: [`documents`] (bytes → JSON documents), [`normalize`],
+//! [`validate`] (with [`finding`] codes and severities), [`partition`]; [`engine`] ties them to
+//! one configured [`schema`].
 
-pub mod schema;
-pub mod version;
-
-pub use schema::Schema;
-pub use version::OcsfVersion;
 pub mod documents;
 pub mod engine;
 pub mod finding;
 pub mod normalize;
 pub mod partition;
 mod path;
+pub mod schema;
 pub mod validate;
+pub mod version;
 
 pub use engine::{ConfigError, Engine, EngineConfig, Processed};
 pub use finding::{Code, Finding, Level, Severity, SeverityPolicy};
 pub use normalize::{Action, ActionKind, NormalizeOptions, Normalizer, UnknownAttributes};
 pub use partition::{PartitionDefaults, PartitionKeys};
+pub use schema::Schema;
 pub use validate::{ValidateOptions, Validation, Validator};
+pub use version::OcsfVersion;

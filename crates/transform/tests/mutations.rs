@@ -2,6 +2,7 @@
 //! required attribute, give a value the wrong JSON type, an undefined enum value, a wrong
 //! `type_uid`, an unknown attribute) and check that the right code is reported at the right
 //! path, every time, everywhere in the tree.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 

@@ -12,6 +12,7 @@
 //! unknown attributes (here, per [`UnknownAttributes`]).
 
 mod enums;
+mod profiles;
 mod time;
 
 use std::fmt;
@@ -21,6 +22,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use thiserror::Error;
 
+use crate::finding::SeverityPolicy;
 use crate::path::JsonPath;
 use crate::schema::{AttrType, Attribute, Class, Item, ProfileSet, Schema, TypeId};
 use crate::validate::{active_profiles, is_absent, DEFAULT_MAX_DEPTH};
@@ -72,6 +74,9 @@ pub struct NormalizeOptions {
     pub unknown_attributes: UnknownAttributes,
     /// Objects nested deeper than this are left untouched (validation reports them).
     pub max_depth: usize,
+    /// The severities under which "adding a profile adds no error" is judged (see
+    /// [`ActionKind::ProfileAdded`]); the engine passes its own.
+    pub severity: SeverityPolicy,
 }
 
 impl Default for NormalizeOptions {
@@ -79,6 +84,7 @@ impl Default for NormalizeOptions {
         NormalizeOptions {
             unknown_attributes: UnknownAttributes::default(),
             max_depth: DEFAULT_MAX_DEPTH,
+            severity: SeverityPolicy::default(),
         }
     }
 }
@@ -101,11 +107,15 @@ pub enum ActionKind {
     TimestampConverted,
     /// An unknown attribute moved under `unmapped`.
     MovedToUnmapped,
+    /// A profile added to `metadata.profiles` because the event carries its attributes and
+    /// validates with it no worse than without it (so `cloud` is not hidden in `unmapped`
+    /// just because the producer forgot to list the `cloud` profile).
+    ProfileAdded,
 }
 
 impl ActionKind {
     /// Every kind, in declaration order.
-    pub const ALL: [ActionKind; 7] = [
+    pub const ALL: [ActionKind; 8] = [
         ActionKind::DerivedFilled,
         ActionKind::CaptionFilled,
         ActionKind::IdFromCaption,
@@ -113,6 +123,7 @@ impl ActionKind {
         ActionKind::VersionFilled,
         ActionKind::TimestampConverted,
         ActionKind::MovedToUnmapped,
+        ActionKind::ProfileAdded,
     ];
 
     /// The snake_case name used in logs and metrics.
@@ -125,6 +136,7 @@ impl ActionKind {
             ActionKind::VersionFilled => "version_filled",
             ActionKind::TimestampConverted => "timestamp_converted",
             ActionKind::MovedToUnmapped => "moved_to_unmapped",
+            ActionKind::ProfileAdded => "profile_added",
         }
     }
 }
@@ -159,15 +171,37 @@ impl<'s> Normalizer<'s> {
     /// Normalizes `event` in place and reports what changed. Events that are not objects or
     /// whose `class_uid` is not a known class are left as they are (validation reports why).
     pub fn normalize(&self, event: &mut Value) -> Vec<Action> {
-        let Some(map) = event.as_object_mut() else {
-            return Vec::new();
-        };
-        let Some(class) = map
+        let Some(class) = event
             .get("class_uid")
             .and_then(Value::as_i64)
             .and_then(|uid| self.schema.class(uid))
         else {
             return Vec::new();
+        };
+        let (mut actions, candidates) = self.walk(event, class, true);
+        if candidates == ProfileSet::EMPTY {
+            return actions;
+        }
+        actions.extend(profiles::add_harmless(
+            self.schema,
+            &self.options,
+            event,
+            candidates,
+        ));
+        actions.extend(self.walk(event, class, false).0);
+        actions
+    }
+
+    /// One walk over the event. With `defer_profiled`, attributes that only need a profile the
+    /// event does not list stay in place and their profiles are returned as candidates.
+    fn walk(
+        &self,
+        event: &mut Value,
+        class: &Class,
+        defer_profiled: bool,
+    ) -> (Vec<Action>, ProfileSet) {
+        let Some(map) = event.as_object_mut() else {
+            return (Vec::new(), ProfileSet::EMPTY);
         };
         let mut walk = Walk {
             schema: self.schema,
@@ -177,6 +211,8 @@ impl<'s> Normalizer<'s> {
             path: JsonPath::default(),
             actions: Vec::new(),
             unmapped: None,
+            defer_profiled,
+            deferred: ProfileSet::EMPTY,
         };
         walk.fill_version(map);
         let restore = walk.take_unmapped(map, class);
@@ -184,7 +220,7 @@ impl<'s> Normalizer<'s> {
         if let Some(restore) = restore {
             walk.put_unmapped(map, restore);
         }
-        walk.actions
+        (walk.actions, walk.deferred)
     }
 }
 
@@ -204,6 +240,10 @@ struct Walk<'s, 'o> {
     actions: Vec<Action>,
     /// The event's `unmapped` object while the walk may move attributes into it.
     unmapped: Option<Map<String, Value>>,
+    /// Leave attributes that need an unlisted profile in place, collecting the profiles.
+    defer_profiled: bool,
+    /// The profiles collected so.
+    deferred: ProfileSet,
 }
 
 impl Walk<'_, '_> {
@@ -283,8 +323,11 @@ impl Walk<'_, '_> {
                     self.attribute(value, attr.ty, depth);
                     self.path.pop();
                 }
-                None if !item.is_open() => unknown.push(key.clone()),
-                None => {}
+                None if item.is_open() => {}
+                None => match item.attribute(key).and_then(|a| a.profile) {
+                    Some(profile) if self.defer_profiled => self.deferred.insert(profile),
+                    _ => unknown.push(key.clone()),
+                },
             }
         }
         for key in unknown {

@@ -246,13 +246,11 @@ fn unknown_attributes_move_to_unmapped_under_their_path() {
     let mut event = fixture("authentication");
     event["vendor_score"] = json!(7);
     event["user"]["shoe_size"] = json!(44);
-    event["metadata"]["profiles"] = json!(["datetime"]); // `cloud` now needs a missing profile
     let mut network = fixture("network_activity");
     network["dst_endpoint"]["extra"] = json!({"a": [1, 2]});
     let actions = normalize(&mut event);
     assert_eq!(event["unmapped"]["vendor_score"], json!(7));
     assert_eq!(event["unmapped"]["user.shoe_size"], json!(44));
-    assert_eq!(event["unmapped"]["cloud"]["region"], json!("us-east-1"));
     assert_eq!(
         event["unmapped"]["additionalEventData.MobileVersion"],
         json!("No"),
@@ -276,6 +274,43 @@ fn unknown_attributes_move_to_unmapped_under_their_path() {
     finding["evidences"][0]["note"] = json!("n");
     normalize(&mut finding);
     assert_eq!(finding["unmapped"], json!({"evidences[0].note": "n"}));
+}
+
+#[test]
+fn profiles_of_present_attributes_are_added_when_harmless() {
+    let mut event = fixture("authentication");
+    event["metadata"]["profiles"] = json!(["datetime"]);
+    let actions = normalize(&mut event);
+    assert_eq!(actions, [(ActionKind::ProfileAdded, "metadata.profiles".to_owned())]);
+    assert_eq!(event["metadata"]["profiles"], json!(["datetime", "cloud"]));
+    assert_eq!(event["cloud"]["region"], json!("us-east-1"));
+    assert!(is_valid(&event));
+
+    let mut event = fixture("authentication");
+    event["metadata"].as_object_mut().unwrap().remove("profiles");
+    event["cloud"]["account"].as_object_mut().unwrap().remove("type");
+    let actions = normalize(&mut event);
+    assert_eq!(event["metadata"]["profiles"], json!(["cloud", "datetime"]));
+    assert_eq!(event["cloud"]["account"]["type"], json!("AWS Account"), "normalized once admitted");
+    assert_eq!(actions.iter().filter(|(k, _)| *k == ActionKind::ProfileAdded).count(), 2);
+}
+
+#[test]
+fn profiles_that_would_add_errors_are_not_added() {
+    let mut event = fixture("authentication");
+    event["metadata"]["profiles"] = json!(["datetime"]);
+    event["cloud"].as_object_mut().unwrap().remove("provider"); // required by `cloud`
+    let actions = normalize(&mut event);
+    assert_eq!(actions, [(ActionKind::MovedToUnmapped, "cloud".to_owned())]);
+    assert_eq!(event["metadata"]["profiles"], json!(["datetime"]));
+    assert_eq!(event["unmapped"]["cloud"]["region"], json!("us-east-1"));
+    assert!(is_valid(&event));
+    // A profiles value that is not a list is not overwritten.
+    let mut event = fixture("authentication");
+    event["metadata"]["profiles"] = json!("cloud");
+    normalize(&mut event);
+    assert_eq!(event["metadata"]["profiles"], json!("cloud"));
+    assert!(event["unmapped"].get("cloud").is_some());
 }
 
 #[test]

@@ -73,6 +73,11 @@ impl ProfileSet {
         }
     }
 
+    /// The ids in the set, ascending.
+    pub fn iter(self) -> impl Iterator<Item = ProfileId> {
+        (0..64).filter(move |id| self.contains(*id))
+    }
+
     /// Whether an attribute gated by `profile` belongs to an event with these profiles.
     pub fn admits(self, profile: Option<ProfileId>) -> bool {
         profile.is_none_or(|p| self.contains(p))

@@ -1,0 +1,218 @@
+//! The `ocsf-firehose` binary: output formats, exit codes, inputs (files, stdin, JSON lines,
+//! concatenated documents, unparseable ones).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use serde_json::{json, Value};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_ocsf-firehose"))
+}
+
+fn run(args: &[&str], stdin: Option<&[u8]>) -> Output {
+    let mut child = bin()
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    if let Some(bytes) = stdin {
+        input.write_all(bytes).unwrap();
+    }
+    drop(input);
+    child.wait_with_output().unwrap()
+}
+
+fn fixture(name: &str) -> PathBuf {
+    common::fixtures_dir()
+        .join("events")
+        .join(format!("{name}.json"))
+}
+
+fn json_lines(bytes: &[u8]) -> Vec<Value> {
+    String::from_utf8_lossy(bytes)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn temp_file(name: &str, content: &[u8]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("ocsf-firehose-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, content).unwrap();
+    path
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+#[test]
+fn validate_valid_files_exits_zero() {
+    let a = fixture("authentication");
+    let b = fixture("dns_activity");
+    let out = run(&["validate", s(&a), s(&b)], None);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("authentication.json#0: valid (class_uid 3002)"),
+        "{text}"
+    );
+    assert_eq!(text.lines().count(), 2);
+}
+
+#[test]
+fn validate_json_reports_one_line_per_event_and_goes_on_after_bad_json() {
+    let mut bad = std::fs::read(fixture("authentication")).unwrap();
+    bad.extend_from_slice(b"\n{\"class_uid\": 3002,}\n{\"never\": \"read\"}");
+    let bad = temp_file("bad.json", &bad);
+    let good = fixture("api_activity");
+    let out = run(&["validate", "--format", "json", s(&bad), s(&good)], None);
+    assert_eq!(out.status.code(), Some(1));
+    let lines = json_lines(&out.stdout);
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    assert_eq!(lines[0]["valid"], json!(true));
+    assert_eq!(lines[0]["index"], json!(0));
+    assert_eq!(lines[1]["source"], json!(s(&bad)));
+    assert_eq!(lines[1]["index"], json!(1));
+    assert_eq!(lines[1]["valid"], json!(false));
+    assert_eq!(lines[1]["class_uid"], Value::Null);
+    let finding = &lines[1]["findings"][0];
+    assert_eq!(finding["code"], json!("json_invalid"));
+    assert_eq!(finding["severity"], json!("error"));
+    assert!(
+        finding["message"].as_str().unwrap().contains("at byte"),
+        "{finding}"
+    );
+    assert_eq!(lines[2]["source"], json!(s(&good)));
+    assert_eq!(lines[2]["valid"], json!(true));
+    for line in &lines {
+        let keys: Vec<&String> = line.as_object().unwrap().keys().collect();
+        assert_eq!(keys, ["class_uid", "findings", "index", "source", "valid"]);
+    }
+}
+
+#[test]
+fn validate_reads_stdin_json_lines_and_applies_engine_options() {
+    let event: Value =
+        serde_json::from_slice(&std::fs::read(fixture("authentication")).unwrap()).unwrap();
+    let mut input = serde_json::to_vec(&event).unwrap();
+    input.push(b'\n');
+    input.extend(serde_json::to_vec(&event).unwrap());
+    let out = run(
+        &["validate", "--format", "json", "--class-uid", "6003", "-"],
+        Some(&input),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let lines = json_lines(&out.stdout);
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[1]["source"], json!("-"));
+    assert_eq!(lines[1]["findings"][0]["code"], json!("class_not_allowed"));
+    assert_eq!(lines[1]["findings"][0]["path"], json!("class_uid"));
+
+    let out = run(
+        &["validate", "--ocsf-version", "1.3.0", "--format", "json"],
+        Some(&input),
+    );
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        json_lines(&out.stdout)[0]["findings"][0]["code"],
+        json!("version_earlier")
+    );
+    let out = run(
+        &[
+            "validate",
+            "--ocsf-version",
+            "1.3.0",
+            "--severity",
+            "version_earlier=ignore",
+            "--format",
+            "json",
+        ],
+        Some(&input),
+    );
+    assert_eq!(json_lines(&out.stdout)[0]["findings"], json!([]));
+}
+
+#[test]
+fn validate_normalize_flag_validates_what_the_lambda_would() {
+    let mut event: Value =
+        serde_json::from_slice(&std::fs::read(fixture("authentication")).unwrap()).unwrap();
+    event["vendor_score"] = json!(3);
+    let input = serde_json::to_vec(&event).unwrap();
+    assert_eq!(run(&["validate"], Some(&input)).status.code(), Some(1));
+    assert_eq!(
+        run(&["validate", "--normalize"], Some(&input))
+            .status
+            .code(),
+        Some(0)
+    );
+}
+
+#[test]
+fn usage_and_io_errors_exit_two() {
+    assert_eq!(
+        run(&["validate", "--ocsf-version", "9.9.9"], Some(b""))
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(
+        run(&["validate", "--severity", "nope=error"], Some(b""))
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(run(&["frobnicate"], None).status.code(), Some(2));
+    let good = fixture("authentication");
+    let out = run(&["validate", "/no/such/file.json", s(&good)], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/no/such/file.json"));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("authentication.json#0: valid"),
+        "other files still checked"
+    );
+}
+
+#[test]
+fn normalize_prints_normalized_events_and_reports_invalid_ones_on_stderr() {
+    let mut event: Value =
+        serde_json::from_slice(&std::fs::read(fixture("authentication")).unwrap()).unwrap();
+    let original = event.clone();
+    for key in ["class_name", "type_name", "category_name"] {
+        event.as_object_mut().unwrap().remove(key);
+    }
+    let mut broken = original.clone();
+    broken.as_object_mut().unwrap().remove("time");
+    let mut input = Vec::new();
+    for e in [&event, &broken] {
+        input.extend(serde_json::to_vec(e).unwrap());
+        input.push(b'\n');
+    }
+    input.extend_from_slice(b"{oops");
+    let out = run(&["normalize"], Some(&input));
+    assert_eq!(out.status.code(), Some(1));
+    let printed = json_lines(&out.stdout);
+    assert_eq!(printed, [original]);
+    let reported = json_lines(&out.stderr);
+    assert_eq!(reported.len(), 2);
+    assert_eq!(reported[0]["index"], json!(1));
+    assert_eq!(
+        reported[0]["findings"][0]["code"],
+        json!("attribute_required_missing")
+    );
+    assert_eq!(reported[1]["findings"][0]["code"], json!("json_invalid"));
+}
