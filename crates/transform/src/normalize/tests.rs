@@ -281,18 +281,37 @@ fn profiles_of_present_attributes_are_added_when_harmless() {
     let mut event = fixture("authentication");
     event["metadata"]["profiles"] = json!(["datetime"]);
     let actions = normalize(&mut event);
-    assert_eq!(actions, [(ActionKind::ProfileAdded, "metadata.profiles".to_owned())]);
+    assert_eq!(
+        actions,
+        [(ActionKind::ProfileAdded, "metadata.profiles".to_owned())]
+    );
     assert_eq!(event["metadata"]["profiles"], json!(["datetime", "cloud"]));
     assert_eq!(event["cloud"]["region"], json!("us-east-1"));
     assert!(is_valid(&event));
 
     let mut event = fixture("authentication");
-    event["metadata"].as_object_mut().unwrap().remove("profiles");
-    event["cloud"]["account"].as_object_mut().unwrap().remove("type");
+    event["metadata"]
+        .as_object_mut()
+        .unwrap()
+        .remove("profiles");
+    event["cloud"]["account"]
+        .as_object_mut()
+        .unwrap()
+        .remove("type");
     let actions = normalize(&mut event);
     assert_eq!(event["metadata"]["profiles"], json!(["cloud", "datetime"]));
-    assert_eq!(event["cloud"]["account"]["type"], json!("AWS Account"), "normalized once admitted");
-    assert_eq!(actions.iter().filter(|(k, _)| *k == ActionKind::ProfileAdded).count(), 2);
+    assert_eq!(
+        event["cloud"]["account"]["type"],
+        json!("AWS Account"),
+        "normalized once admitted"
+    );
+    assert_eq!(
+        actions
+            .iter()
+            .filter(|(k, _)| *k == ActionKind::ProfileAdded)
+            .count(),
+        2
+    );
 }
 
 #[test]
