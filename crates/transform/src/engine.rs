@@ -245,17 +245,10 @@ impl Engine {
 
 #[cfg(test)]
 mod tests {
-    use serde_json::{json, Value};
+    use serde_json::json;
 
     use super::*;
-
-    fn fixture(name: &str) -> Value {
-        let path = format!(
-            "{}/../../tests/fixtures/events/{name}.json",
-            env!("CARGO_MANIFEST_DIR")
-        );
-        serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
-    }
+    use crate::test_support::fixture;
 
     fn engine(config: EngineConfig) -> Engine {
         Engine::new(config).unwrap()

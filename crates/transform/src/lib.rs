@@ -39,6 +39,8 @@ pub mod normalize;
 pub mod partition;
 mod path;
 pub mod schema;
+#[cfg(test)]
+mod test_support;
 pub mod validate;
 pub mod version;
 

@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use ocsf_firehose_transform::documents::documents;
-use ocsf_firehose_transform::{Code, Engine, EngineConfig, OcsfVersion, Severity};
+use ocsf_firehose_transform::{Code, Engine, EngineConfig, OcsfVersion};
 use serde_json::Value;
 
 fn corpus_dir() -> Option<PathBuf> {
@@ -40,12 +40,7 @@ fn verdicts(engine: &Engine) -> Vec<Verdict> {
     let Some(dir) = corpus_dir() else {
         return Vec::new();
     };
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .collect();
-    files.sort();
+    let files = common::json_files(&dir);
     assert!(
         files.len() >= 70,
         "corpus at {} has {} files",
@@ -189,15 +184,7 @@ fn normalization_invariants_hold_on_real_events() {
             let bytes = std::fs::read(entry.unwrap().path()).unwrap();
             for document in documents(&bytes) {
                 let Ok(event) = document.value else { continue };
-                let errors = |e: &Value| -> BTreeSet<(Code, String)> {
-                    engine
-                        .validate(e)
-                        .findings
-                        .into_iter()
-                        .filter(|f| f.severity == Severity::Error)
-                        .map(|f| (f.code, f.path))
-                        .collect()
-                };
+                let errors = |e: &Value| common::errors(&engine, e);
                 let mut normalized = event.clone();
                 engine.normalize(&mut normalized);
                 let mut twice = normalized.clone();

@@ -4,11 +4,9 @@
 
 mod common;
 
-use std::collections::BTreeSet;
-
-use common::{escape, fixture_events};
+use common::{errors, escape, fixture_events};
 use ocsf_firehose_transform::documents::documents;
-use ocsf_firehose_transform::{Code, Engine, EngineConfig, OcsfVersion, Severity};
+use ocsf_firehose_transform::{Code, Engine, EngineConfig, OcsfVersion};
 use proptest::prelude::*;
 use proptest::sample::Index;
 use serde_json::{json, Value};
@@ -201,16 +199,6 @@ fn engines() -> Vec<Engine> {
             })
             .unwrap()
         })
-        .collect()
-}
-
-fn errors(engine: &Engine, event: &Value) -> BTreeSet<(Code, String)> {
-    engine
-        .validate(event)
-        .findings
-        .into_iter()
-        .filter(|f| f.severity == Severity::Error)
-        .map(|f| (f.code, f.path))
         .collect()
 }
 

@@ -4,16 +4,9 @@ use serde_json::{json, Value};
 
 use super::*;
 use crate::finding::SeverityPolicy;
+use crate::test_support::{fixture, FIXTURES};
 use crate::validate::{ValidateOptions, Validator};
 use crate::version::OcsfVersion;
-
-fn fixture(name: &str) -> Value {
-    let path = format!(
-        "{}/../../tests/fixtures/events/{name}.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
-}
 
 fn schema() -> &'static Schema {
     Schema::get(OcsfVersion::V1_1_0).unwrap()
@@ -54,13 +47,7 @@ fn remove(event: &mut Value, keys: &[&str]) {
 
 #[test]
 fn valid_fixtures_are_left_unchanged() {
-    for name in [
-        "authentication",
-        "api_activity",
-        "network_activity",
-        "detection_finding",
-        "dns_activity",
-    ] {
+    for name in FIXTURES {
         let original = fixture(name);
         let mut event = original.clone();
         assert!(normalize(&mut event).is_empty(), "{name}");

@@ -8,6 +8,31 @@ use crate::finding::Code;
 use crate::path::JsonPath;
 use crate::schema::{BaseType, Schema, TypeDef, TypeId, TypeValue};
 
+/// A type together with its super type, for constraints the OCSF server looks up on the type
+/// first and on the super type second (with `…_super_type_…` codes).
+struct Typed<'t> {
+    ty: (TypeId, &'t TypeDef),
+    parent: Option<(TypeId, &'t TypeDef)>,
+}
+
+impl<'t> Typed<'t> {
+    /// The constraint `get` extracts, from the type or else the super type, with the code to
+    /// report it under (`own` or `inherited`) and the type that defines it.
+    fn constraint<T>(
+        &self,
+        get: impl Fn(&'t TypeDef) -> Option<T>,
+        own: Code,
+        inherited: Code,
+    ) -> Option<(Code, TypeId, &'t TypeDef, T)> {
+        let (id, ty) = self.ty;
+        if let Some(found) = get(ty) {
+            return Some((own, id, ty, found));
+        }
+        let (parent_id, parent) = self.parent?;
+        get(parent).map(|found| (inherited, parent_id, parent, found))
+    }
+}
+
 /// Checks `value` against `ty`. Returns `false` when the JSON type is wrong (nothing else is
 /// then checked, and the caller skips enum checks).
 pub(super) fn check(
@@ -26,9 +51,12 @@ pub(super) fn check(
         BaseType::Float => value.is_number(),
         BaseType::String => value.is_string(),
     };
-    let parent = ty.parent.and_then(|id| Some((id, schema.type_def(id)?)));
+    let typed = Typed {
+        ty: (type_id, ty),
+        parent: ty.parent.and_then(|id| Some((id, schema.type_def(id)?))),
+    };
     if !type_ok {
-        let expected = match parent {
+        let expected = match typed.parent {
             Some((_, p)) => format!("{} ({})", ty.name, p.name),
             None => ty.name.to_owned(),
         };
@@ -41,28 +69,23 @@ pub(super) fn check(
         return false;
     }
     if let Some(number) = value.as_f64() {
-        check_range(ty, parent.map(|(_, p)| p), number, path, report);
+        check_range(&typed, number, path, report);
     }
     if let Some(text) = value.as_str() {
-        check_max_len(ty, parent.map(|(_, p)| p), text, path, report);
-        check_regex(schema, ty, type_id, parent, text, path, report);
+        check_max_len(&typed, text, path, report);
+        check_regex(schema, &typed, text, path, report);
     }
-    check_values(ty, parent.map(|(_, p)| p), value, path, report);
+    check_values(&typed, value, path, report);
     true
 }
 
-fn check_range(
-    ty: &TypeDef,
-    parent: Option<&TypeDef>,
-    number: f64,
-    path: &JsonPath<'_>,
-    report: &mut Report<'_>,
-) {
-    let (code, owner, (low, high)) = match (ty.range, parent.and_then(|p| p.range.map(|r| (p, r))))
-    {
-        (Some(range), _) => (Code::AttributeValueExceedsRange, ty, range),
-        (None, Some((p, range))) => (Code::AttributeValueExceedsSuperTypeRange, p, range),
-        (None, None) => return,
+fn check_range(typed: &Typed<'_>, number: f64, path: &JsonPath<'_>, report: &mut Report<'_>) {
+    let Some((code, _, owner, (low, high))) = typed.constraint(
+        |t| t.range,
+        Code::AttributeValueExceedsRange,
+        Code::AttributeValueExceedsSuperTypeRange,
+    ) else {
+        return;
     };
     if number < low || number > high {
         report.add(code, path.to_string(), |p| {
@@ -74,18 +97,13 @@ fn check_range(
     }
 }
 
-fn check_max_len(
-    ty: &TypeDef,
-    parent: Option<&TypeDef>,
-    text: &str,
-    path: &JsonPath<'_>,
-    report: &mut Report<'_>,
-) {
-    let (code, owner, max_len) = match (ty.max_len, parent.and_then(|p| p.max_len.map(|m| (p, m))))
-    {
-        (Some(max), _) => (Code::AttributeValueExceedsMaxLen, ty, max),
-        (None, Some((p, max))) => (Code::AttributeValueExceedsSuperTypeMaxLen, p, max),
-        (None, None) => return,
+fn check_max_len(typed: &Typed<'_>, text: &str, path: &JsonPath<'_>, report: &mut Report<'_>) {
+    let Some((code, _, owner, max_len)) = typed.constraint(
+        |t| t.max_len,
+        Code::AttributeValueExceedsMaxLen,
+        Code::AttributeValueExceedsSuperTypeMaxLen,
+    ) else {
+        return;
     };
     // A string never has more code points than bytes: count only when it could matter.
     if text.len() as u64 <= max_len {
@@ -104,47 +122,38 @@ fn check_max_len(
 
 fn check_regex(
     schema: &Schema,
-    ty: &TypeDef,
-    type_id: TypeId,
-    parent: Option<(TypeId, &TypeDef)>,
+    typed: &Typed<'_>,
     text: &str,
     path: &JsonPath<'_>,
     report: &mut Report<'_>,
 ) {
-    let (code, owner, id) = match (ty.regex, parent.filter(|(_, p)| p.regex.is_some())) {
-        (Some(_), _) => (Code::AttributeValueRegexNotMatched, ty, type_id),
-        (None, Some((id, p))) => (Code::AttributeValueSuperTypeRegexNotMatched, p, id),
-        (None, None) => return,
+    let Some((code, id, owner, _)) = typed.constraint(
+        |t| t.regex,
+        Code::AttributeValueRegexNotMatched,
+        Code::AttributeValueSuperTypeRegexNotMatched,
+    ) else {
+        return;
     };
     if !report.wants(code) {
         return;
     }
-    if let Some(regex) = schema.regex(id) {
-        if !regex.is_match(text) {
-            report.add(code, path.to_string(), |p| {
-                format!(
-                    "Attribute \"{p}\" value does not match the regex of type \"{}\".",
-                    owner.name
-                )
-            });
-        }
+    if schema.regex(id).is_some_and(|regex| !regex.is_match(text)) {
+        report.add(code, path.to_string(), |p| {
+            format!(
+                "Attribute \"{p}\" value does not match the regex of type \"{}\".",
+                owner.name
+            )
+        });
     }
 }
 
-fn check_values(
-    ty: &TypeDef,
-    parent: Option<&TypeDef>,
-    value: &Value,
-    path: &JsonPath<'_>,
-    report: &mut Report<'_>,
-) {
-    let (code, owner, values) = match (
-        &ty.values,
-        parent.and_then(|p| p.values.as_ref().map(|v| (p, v))),
-    ) {
-        (Some(values), _) => (Code::AttributeValueNotInTypeValues, ty, values),
-        (None, Some((p, values))) => (Code::AttributeValueNotInSuperTypeValues, p, values),
-        (None, None) => return,
+fn check_values(typed: &Typed<'_>, value: &Value, path: &JsonPath<'_>, report: &mut Report<'_>) {
+    let Some((code, _, owner, values)) = typed.constraint(
+        |t| t.values.as_deref(),
+        Code::AttributeValueNotInTypeValues,
+        Code::AttributeValueNotInSuperTypeValues,
+    ) else {
+        return;
     };
     if !values.iter().any(|allowed| matches(allowed, value)) {
         report.add(code, path.to_string(), |p| {

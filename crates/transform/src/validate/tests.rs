@@ -4,15 +4,8 @@ use serde_json::{json, Value};
 
 use super::*;
 use crate::finding::Severity;
+use crate::test_support::{fixture, FIXTURES};
 use crate::version::OcsfVersion;
-
-fn fixture(name: &str) -> Value {
-    let path = format!(
-        "{}/../../tests/fixtures/events/{name}.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
-}
 
 fn authentication() -> Value {
     fixture("authentication")
@@ -61,13 +54,7 @@ fn assert_only(event: &Value, expected: &[(Code, &str)]) {
 
 #[test]
 fn fixtures_are_valid_without_findings() {
-    for name in [
-        "authentication",
-        "api_activity",
-        "network_activity",
-        "detection_finding",
-        "dns_activity",
-    ] {
+    for name in FIXTURES {
         let v = validate(&fixture(name));
         assert!(v.findings.is_empty(), "{name}: {:?}", v.findings);
         assert!(v.is_valid());

@@ -2,8 +2,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 #![allow(dead_code)]
 
-use std::path::PathBuf;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
 
+use ocsf_firehose_transform::{Code, Engine, Severity};
 use serde_json::Value;
 
 /// The repository's `tests/fixtures` folder.
@@ -11,15 +13,32 @@ pub fn fixtures_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures")
 }
 
-/// The valid fixture events (OCSF 1.1.0), with their names.
-pub fn fixture_events() -> Vec<(String, Value)> {
-    let dir = fixtures_dir().join("events");
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+/// The `*.json` files of a folder, sorted.
+pub fn json_files(dir: &Path) -> Vec<PathBuf> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|e| e == "json"))
         .collect();
     paths.sort();
+    paths
+}
+
+/// `(code, path)` of the error findings of `event`.
+pub fn errors(engine: &Engine, event: &Value) -> BTreeSet<(Code, String)> {
+    engine
+        .validate(event)
+        .findings
+        .into_iter()
+        .filter(|f| f.severity == Severity::Error)
+        .map(|f| (f.code, f.path))
+        .collect()
+}
+
+/// The valid fixture events (OCSF 1.1.0), with their names.
+pub fn fixture_events() -> Vec<(String, Value)> {
+    let dir = fixtures_dir().join("events");
+    let paths = json_files(&dir);
     assert!(paths.len() >= 5, "fixtures in {}", dir.display());
     paths
         .into_iter()
