@@ -255,6 +255,12 @@ mod tests {
     }
 
     #[test]
+    fn the_engine_is_shareable_across_threads() {
+        fn shareable<T: Send + Sync + 'static>() {}
+        shareable::<Engine>();
+    }
+
+    #[test]
     fn process_normalizes_validates_and_partitions() {
         let mut event = fixture("api_activity");
         event.as_object_mut().unwrap().remove("type_name");

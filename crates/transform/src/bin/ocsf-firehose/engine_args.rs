@@ -21,7 +21,7 @@ pub(crate) struct EngineArgs {
     #[arg(long = "severity", value_name = "CODE=LEVEL")]
     pub severity: Vec<String>,
     /// Unknown attributes: move under `unmapped`, keep (warning) or reject (error).
-    #[arg(long = "unknown-attributes", default_value_t = UnknownAttributes::default(), value_parser = parse_unknown)]
+    #[arg(long = "unknown-attributes", value_name = "POLICY", default_value_t = UnknownAttributes::default(), value_parser = parse_unknown)]
     pub unknown_attributes: UnknownAttributes,
     /// Also warn about missing recommended attributes.
     #[arg(long = "warn-recommended")]

@@ -15,7 +15,7 @@ use clap::{Parser, Subcommand};
 
 /// Validate and normalize OCSF events the way the ocsf-firehose pipeline does.
 #[derive(Debug, Parser)]
-#[command(name = "ocsf-firehose", version, about)]
+#[command(name = "ocsf-firehose", version)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
