@@ -61,8 +61,8 @@ pub enum ConfigError {
         "default account id `{0}` must be a 12-digit AWS account id, `external` or `external_<id>`"
     )]
     DefaultAccount(String),
-    /// `partition_time_invalid` cannot be re-levelled: an event without a day has no partition.
-    #[error("the severity of `{0}` cannot be changed: such events cannot be partitioned")]
+    /// Some codes cannot be re-levelled (see [`Code::is_fixed`]).
+    #[error("the severity of `{0}` cannot be changed: what it reports cannot be delivered")]
     FixedSeverity(Code),
     /// `max_depth` must be at least 1.
     #[error("max depth must be at least 1")]
@@ -124,8 +124,11 @@ impl Engine {
                 return Err(ConfigError::DefaultAccount(account.clone()));
             }
         }
-        if config.severity.overrides(Code::PartitionTimeInvalid) {
-            return Err(ConfigError::FixedSeverity(Code::PartitionTimeInvalid));
+        if let Some(code) = Code::ALL
+            .iter()
+            .find(|c| c.is_fixed() && config.severity.overrides(**c))
+        {
+            return Err(ConfigError::FixedSeverity(*code));
         }
         if config.max_depth == 0 {
             return Err(ConfigError::MaxDepth);

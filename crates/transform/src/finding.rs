@@ -168,6 +168,37 @@ codes! {
     PartitionTimeInvalid = "partition_time_invalid", Error;
     /// (ocsf-firehose) `cloud.region` cannot be used as an S3 partition value.
     PartitionRegionInvalid = "partition_region_invalid", Error;
+    /// (ocsf-firehose) A Firehose record's `data` is not valid base64.
+    DataNotBase64 = "data_not_base64", Error;
+    /// (ocsf-firehose) A Firehose record's decoded data is not UTF-8.
+    DataNotUtf8 = "data_not_utf8", Error;
+    /// (ocsf-firehose) A Firehose record's decoded data is larger than the configured limit.
+    RecordTooLarge = "record_too_large", Error;
+    /// (ocsf-firehose) A Firehose record holds no JSON document.
+    RecordEmpty = "record_empty", Error;
+    /// (ocsf-firehose) The events of one Firehose record have different partition keys.
+    PartitionKeysMixed = "partition_keys_mixed", Error;
+    /// (ocsf-firehose) The record's output did not fit in the Lambda response size limit.
+    ResponseTooLarge = "response_too_large", Error;
+}
+
+impl Code {
+    /// Codes whose severity cannot be configured: the event or record they describe cannot be
+    /// delivered whatever the configuration says.
+    pub fn is_fixed(self) -> bool {
+        matches!(
+            self,
+            Code::JsonInvalid
+                | Code::EventNotObject
+                | Code::PartitionTimeInvalid
+                | Code::DataNotBase64
+                | Code::DataNotUtf8
+                | Code::RecordTooLarge
+                | Code::RecordEmpty
+                | Code::PartitionKeysMixed
+                | Code::ResponseTooLarge
+        )
+    }
 }
 
 impl fmt::Display for Code {

@@ -35,6 +35,7 @@
 pub mod documents;
 pub mod engine;
 pub mod finding;
+pub mod firehose;
 pub mod normalize;
 pub mod partition;
 mod path;

@@ -7,6 +7,7 @@ mod engine_args;
 mod input;
 mod normalize;
 mod output;
+mod transform;
 mod validate;
 
 use std::process::ExitCode;
@@ -27,6 +28,9 @@ enum Command {
     Validate(validate::Args),
     /// Normalize OCSF events and print them as JSON lines; invalid ones go to stderr.
     Normalize(normalize::Args),
+    /// Run the Firehose transformation Lambda's handler on a Firehose event and print the
+    /// response (exit 1 when a record is not `Ok`).
+    Transform(transform::Args),
 }
 
 /// The outcome of a command, mapped onto the exit code.
@@ -55,6 +59,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Validate(args) => validate::run(args),
         Command::Normalize(args) => normalize::run(args),
+        Command::Transform(args) => transform::run(args),
     };
     match result {
         Ok(outcome) => outcome.exit_code(),

@@ -1,0 +1,358 @@
+//! Configuration from environment variables, validated once at cold start: a bad value fails
+//! the function's init with a message naming the variable, instead of failing every record.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::str::FromStr;
+
+use thiserror::Error;
+
+use crate::engine::{ConfigError, EngineConfig};
+use crate::partition::PartitionDefaults;
+
+/// Lambda's limit on a synchronous response payload: 6 MB
+/// (<https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html>), counted as
+/// 6 MiB by the service.
+pub const LAMBDA_MAX_RESPONSE_BYTES: usize = 6 * 1024 * 1024;
+/// Default response limit: a margin below [`LAMBDA_MAX_RESPONSE_BYTES`].
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 6_000_000;
+/// Default limit on a record's decoded data: Firehose's maximum record size, 1,000 KiB
+/// (<https://docs.aws.amazon.com/firehose/latest/dev/limits.html>).
+pub const DEFAULT_MAX_RECORD_BYTES: usize = 1_000 * 1024;
+
+/// `OCSF_VERSION`: target OCSF version.
+pub const ENV_VERSION: &str = "OCSF_VERSION";
+/// `OCSF_ALLOWED_CLASSES`: comma-separated class_uid allow-list.
+pub const ENV_ALLOWED_CLASSES: &str = "OCSF_ALLOWED_CLASSES";
+/// `OCSF_ON_INVALID`: `fail` or `drop`.
+pub const ENV_ON_INVALID: &str = "OCSF_ON_INVALID";
+/// `OCSF_UNKNOWN_ATTRIBUTES`: `unmapped`, `keep` or `reject`.
+pub const ENV_UNKNOWN_ATTRIBUTES: &str = "OCSF_UNKNOWN_ATTRIBUTES";
+/// `OCSF_SEVERITY`: `code=level,…` overrides.
+pub const ENV_SEVERITY: &str = "OCSF_SEVERITY";
+/// `OCSF_DEFAULT_REGION`: partition region for events without `cloud.region`.
+pub const ENV_DEFAULT_REGION: &str = "OCSF_DEFAULT_REGION";
+/// `OCSF_DEFAULT_ACCOUNT_ID`: partition account for events without an AWS account id.
+pub const ENV_DEFAULT_ACCOUNT_ID: &str = "OCSF_DEFAULT_ACCOUNT_ID";
+/// `OCSF_MAX_RESPONSE_BYTES`: response size limit.
+pub const ENV_MAX_RESPONSE_BYTES: &str = "OCSF_MAX_RESPONSE_BYTES";
+/// `OCSF_MAX_RECORD_BYTES`: decoded record size limit.
+pub const ENV_MAX_RECORD_BYTES: &str = "OCSF_MAX_RECORD_BYTES";
+/// `OCSF_MAX_DEPTH`: object nesting limit.
+pub const ENV_MAX_DEPTH: &str = "OCSF_MAX_DEPTH";
+/// `OCSF_LOG_LEVEL`: `off`, `error`, `warn`, `info` or `debug`.
+pub const ENV_LOG_LEVEL: &str = "OCSF_LOG_LEVEL";
+
+/// Every variable read, for documentation and `--config` files.
+pub const ENV_VARIABLES: [&str; 11] = [
+    ENV_VERSION,
+    ENV_ALLOWED_CLASSES,
+    ENV_ON_INVALID,
+    ENV_UNKNOWN_ATTRIBUTES,
+    ENV_SEVERITY,
+    ENV_DEFAULT_REGION,
+    ENV_DEFAULT_ACCOUNT_ID,
+    ENV_MAX_RESPONSE_BYTES,
+    ENV_MAX_RECORD_BYTES,
+    ENV_MAX_DEPTH,
+    ENV_LOG_LEVEL,
+];
+
+/// What becomes of records with invalid events.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum OnInvalid {
+    /// `ProcessingFailed`: Firehose keeps the raw record under `processing-failed/`.
+    #[default]
+    Fail,
+    /// `Dropped`: the record is discarded (counted and logged).
+    Drop,
+}
+
+/// How much the handler logs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub enum LogLevel {
+    /// Nothing.
+    Off,
+    /// Errors only.
+    Error,
+    /// Records not delivered.
+    Warn,
+    /// Plus one summary line per invocation.
+    #[default]
+    Info,
+    /// Everything.
+    Debug,
+}
+
+impl LogLevel {
+    /// The level name used in log lines.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LogLevel::Off => "OFF",
+            LogLevel::Error => "ERROR",
+            LogLevel::Warn => "WARN",
+            LogLevel::Info => "INFO",
+            LogLevel::Debug => "DEBUG",
+        }
+    }
+}
+
+impl fmt::Display for LogLevel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The transformation's configuration.
+#[derive(Debug, Clone)]
+pub struct TransformConfig {
+    /// The OCSF engine's configuration.
+    pub engine: EngineConfig,
+    /// What becomes of records with invalid events.
+    pub on_invalid: OnInvalid,
+    /// The response never exceeds this many bytes.
+    pub max_response_bytes: usize,
+    /// Records whose decoded data exceeds this fail with `record_too_large`.
+    pub max_record_bytes: usize,
+    /// Log level.
+    pub log_level: LogLevel,
+}
+
+impl Default for TransformConfig {
+    fn default() -> Self {
+        TransformConfig {
+            engine: EngineConfig::default(),
+            on_invalid: OnInvalid::default(),
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            max_record_bytes: DEFAULT_MAX_RECORD_BYTES,
+            log_level: LogLevel::default(),
+        }
+    }
+}
+
+/// A bad configuration value, naming its variable.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("invalid {variable}: {reason}")]
+pub struct EnvError {
+    /// The environment variable.
+    pub variable: &'static str,
+    /// What is wrong with it.
+    pub reason: String,
+}
+
+impl EnvError {
+    fn new(variable: &'static str, reason: impl fmt::Display) -> Self {
+        EnvError {
+            variable,
+            reason: reason.to_string(),
+        }
+    }
+
+    /// Attributes an engine configuration error to the variable it comes from.
+    pub fn from_engine(error: ConfigError) -> Self {
+        let variable = match &error {
+            ConfigError::Schema(_) => ENV_VERSION,
+            ConfigError::DefaultRegion(_) => ENV_DEFAULT_REGION,
+            ConfigError::DefaultAccount(_) => ENV_DEFAULT_ACCOUNT_ID,
+            ConfigError::FixedSeverity(_) => ENV_SEVERITY,
+            ConfigError::MaxDepth => ENV_MAX_DEPTH,
+            ConfigError::UnknownClass { .. } => ENV_ALLOWED_CLASSES,
+        };
+        EnvError::new(variable, error)
+    }
+}
+
+fn parse<T: FromStr>(variable: &'static str, value: &str) -> Result<T, EnvError>
+where
+    T::Err: fmt::Display,
+{
+    value.trim().parse().map_err(|e| EnvError::new(variable, e))
+}
+
+impl TransformConfig {
+    /// Reads the configuration from the process environment.
+    pub fn from_env() -> Result<Self, EnvError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads the configuration through `lookup` (a variable set to an empty string counts as
+    /// unset). Engine-level checks (e.g. the default region) happen when the
+    /// [`Transformer`](super::Transformer) is built.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, EnvError> {
+        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        let mut config = TransformConfig::default();
+        if let Some(v) = get(ENV_VERSION) {
+            config.engine.version = parse(ENV_VERSION, &v)?;
+        }
+        if let Some(v) = get(ENV_ALLOWED_CLASSES) {
+            let classes = v
+                .split(',')
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+                .map(|c| {
+                    c.parse::<i64>().map_err(|_| {
+                        EnvError::new(ENV_ALLOWED_CLASSES, format!("`{c}` is not a class_uid"))
+                    })
+                })
+                .collect::<Result<BTreeSet<_>, _>>()?;
+            config.engine.allowed_classes = Some(classes);
+        }
+        if let Some(v) = get(ENV_ON_INVALID) {
+            config.on_invalid = match v.trim().to_ascii_lowercase().as_str() {
+                "fail" => OnInvalid::Fail,
+                "drop" => OnInvalid::Drop,
+                _ => {
+                    return Err(EnvError::new(
+                        ENV_ON_INVALID,
+                        format!("`{v}`: expected fail or drop"),
+                    ))
+                }
+            };
+        }
+        if let Some(v) = get(ENV_UNKNOWN_ATTRIBUTES) {
+            config.engine.unknown_attributes = parse(ENV_UNKNOWN_ATTRIBUTES, &v)?;
+        }
+        if let Some(v) = get(ENV_SEVERITY) {
+            config.engine.severity = parse(ENV_SEVERITY, &v)?;
+        }
+        config.engine.partition = PartitionDefaults {
+            region: get(ENV_DEFAULT_REGION).map(|v| v.trim().to_owned()),
+            account_id: get(ENV_DEFAULT_ACCOUNT_ID).map(|v| v.trim().to_owned()),
+        };
+        if let Some(v) = get(ENV_MAX_RESPONSE_BYTES) {
+            let limit: usize = parse(ENV_MAX_RESPONSE_BYTES, &v)?;
+            if !(1024..=LAMBDA_MAX_RESPONSE_BYTES).contains(&limit) {
+                return Err(EnvError::new(
+                    ENV_MAX_RESPONSE_BYTES,
+                    format!(
+                        "{limit} is outside 1024..={LAMBDA_MAX_RESPONSE_BYTES} (Lambda's limit)"
+                    ),
+                ));
+            }
+            config.max_response_bytes = limit;
+        }
+        if let Some(v) = get(ENV_MAX_RECORD_BYTES) {
+            let limit: usize = parse(ENV_MAX_RECORD_BYTES, &v)?;
+            if limit == 0 {
+                return Err(EnvError::new(ENV_MAX_RECORD_BYTES, "must be at least 1"));
+            }
+            config.max_record_bytes = limit;
+        }
+        if let Some(v) = get(ENV_MAX_DEPTH) {
+            config.engine.max_depth = parse(ENV_MAX_DEPTH, &v)?;
+        }
+        if let Some(v) = get(ENV_LOG_LEVEL) {
+            config.log_level = match v.trim().to_ascii_lowercase().as_str() {
+                "off" => LogLevel::Off,
+                "error" => LogLevel::Error,
+                "warn" | "warning" => LogLevel::Warn,
+                "info" => LogLevel::Info,
+                "debug" | "trace" => LogLevel::Debug,
+                _ => {
+                    return Err(EnvError::new(
+                        ENV_LOG_LEVEL,
+                        format!("`{v}`: expected off, error, warn, info or debug"),
+                    ))
+                }
+            };
+        }
+        Ok(config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+    use crate::finding::{Code, Level, Severity};
+    use crate::normalize::UnknownAttributes;
+    use crate::version::OcsfVersion;
+
+    fn from(pairs: &[(&str, &str)]) -> Result<TransformConfig, EnvError> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).into(), (*v).into()))
+            .collect();
+        TransformConfig::from_lookup(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_without_variables() {
+        let config = from(&[]).unwrap();
+        assert_eq!(config.engine.version, OcsfVersion::V1_1_0);
+        assert_eq!(config.on_invalid, OnInvalid::Fail);
+        assert_eq!(config.max_response_bytes, DEFAULT_MAX_RESPONSE_BYTES);
+        assert_eq!(config.max_record_bytes, 1_024_000);
+        assert_eq!(config.log_level, LogLevel::Info);
+        assert!(config.engine.allowed_classes.is_none());
+    }
+
+    #[test]
+    fn every_variable_is_read() {
+        let config = from(&[
+            (ENV_VERSION, "1.3.0"),
+            (ENV_ALLOWED_CLASSES, " 3002, 6003 ,"),
+            (ENV_ON_INVALID, "DROP"),
+            (ENV_UNKNOWN_ATTRIBUTES, "keep"),
+            (ENV_SEVERITY, "constraint_failed=warning"),
+            (ENV_DEFAULT_REGION, "eu-west-1"),
+            (ENV_DEFAULT_ACCOUNT_ID, "123456789012"),
+            (ENV_MAX_RESPONSE_BYTES, "1000000"),
+            (ENV_MAX_RECORD_BYTES, "2048"),
+            (ENV_MAX_DEPTH, "8"),
+            (ENV_LOG_LEVEL, "warn"),
+        ])
+        .unwrap();
+        assert_eq!(config.engine.version, OcsfVersion::V1_3_0);
+        assert_eq!(config.engine.allowed_classes, Some([3002, 6003].into()));
+        assert_eq!(config.on_invalid, OnInvalid::Drop);
+        assert_eq!(config.engine.unknown_attributes, UnknownAttributes::Keep);
+        assert_eq!(
+            config.engine.severity.level(Code::ConstraintFailed),
+            Level::Report(Severity::Warning)
+        );
+        assert_eq!(config.engine.partition.region.as_deref(), Some("eu-west-1"));
+        assert_eq!(
+            config.engine.partition.account_id.as_deref(),
+            Some("123456789012")
+        );
+        assert_eq!(
+            (config.max_response_bytes, config.max_record_bytes),
+            (1_000_000, 2048)
+        );
+        assert_eq!(config.engine.max_depth, 8);
+        assert_eq!(config.log_level, LogLevel::Warn);
+        assert_eq!(
+            from(&[(ENV_VERSION, "  ")]).unwrap().engine.version,
+            OcsfVersion::V1_1_0,
+            "empty = unset"
+        );
+    }
+
+    #[test]
+    fn bad_values_name_their_variable() {
+        let cases = [
+            (ENV_VERSION, "2.0"),
+            (ENV_ALLOWED_CLASSES, "3002,auth"),
+            (ENV_ON_INVALID, "ignore"),
+            (ENV_UNKNOWN_ATTRIBUTES, "delete"),
+            (ENV_SEVERITY, "constraint_failed"),
+            (ENV_MAX_RESPONSE_BYTES, "7000000"),
+            (ENV_MAX_RESPONSE_BYTES, "lots"),
+            (ENV_MAX_RECORD_BYTES, "0"),
+            (ENV_MAX_DEPTH, "-1"),
+            (ENV_LOG_LEVEL, "loud"),
+        ];
+        for (variable, value) in cases {
+            let error = from(&[(variable, value)]).unwrap_err();
+            assert_eq!(error.variable, variable, "{value}");
+            assert!(
+                error
+                    .to_string()
+                    .starts_with(&format!("invalid {variable}: ")),
+                "{error}"
+            );
+        }
+    }
+}

@@ -1,0 +1,21 @@
+//! The Firehose data-transformation contract: the Lambda handler shared by the
+//! `ocsf-firehose-lambda` binary and `ocsf-firehose transform`.
+//!
+//! Firehose invokes the function with a batch of base64 records
+//! (<https://docs.aws.amazon.com/firehose/latest/dev/data-transformation.html>); the response
+//! must return every `recordId` exactly once with `Ok`, `Dropped` or `ProcessingFailed`, the
+//! transformed `data`, and for `Ok` records the partition keys that the stream's
+//! `!{partitionKeyFromLambda:…}` prefix uses. Stages, one module each: configuration
+//! ([`config`]), the wire types ([`event`]), one record ([`record`]), the batch with the
+//! response-size guard ([`handler`]), and what is logged and counted ([`report`]).
+
+pub mod config;
+pub mod event;
+pub mod handler;
+pub mod record;
+pub mod report;
+
+pub use config::{EnvError, LogLevel, OnInvalid, TransformConfig};
+pub use event::{FirehoseEvent, FirehoseRecord, KinesisRecordMetadata, TransformResult};
+pub use handler::{HandlerError, Transformer};
+pub use report::{InvocationReport, RecordFailure};

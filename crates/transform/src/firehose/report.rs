@@ -1,0 +1,176 @@
+//! What an invocation tells operators: one JSON log line per invocation (counts by result, by
+//! finding code and by normalization action, bytes, duration), one per record not delivered
+//! (recordId, codes, paths), and CloudWatch metrics through the `metrics` facade (the Lambda
+//! binary exports them in the Embedded Metric Format). Never event values: only ids, codes,
+//! paths, counts and sizes.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use super::config::LogLevel;
+use super::event::{FirehoseEvent, TransformResult};
+use super::record::{Located, RecordOutcome};
+
+/// A record that was not delivered, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RecordFailure {
+    /// The record's id.
+    pub record_id: String,
+    /// `ProcessingFailed` or `Dropped`.
+    pub result: TransformResult,
+    /// The error findings (code, path and event index within the record).
+    pub findings: Vec<Located>,
+}
+
+/// The summary of one invocation.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InvocationReport {
+    /// Firehose's invocation id.
+    pub invocation_id: Option<String>,
+    /// The delivery stream.
+    pub delivery_stream_arn: Option<String>,
+    /// Records received.
+    pub records: usize,
+    /// Records answered `Ok`.
+    pub ok: usize,
+    /// Records answered `Dropped`.
+    pub dropped: usize,
+    /// Records answered `ProcessingFailed`.
+    pub failed: usize,
+    /// JSON documents read from all records.
+    pub events: usize,
+    /// Decoded input bytes.
+    pub bytes_in: usize,
+    /// Output bytes of `Ok` records (before base64).
+    pub bytes_out: usize,
+    /// Size of the response (an upper bound).
+    pub response_bytes: usize,
+    /// Handler time in milliseconds.
+    pub duration_ms: f64,
+    /// Findings by code, warnings included.
+    pub findings: BTreeMap<&'static str, usize>,
+    /// Normalization actions by kind.
+    pub actions: BTreeMap<&'static str, usize>,
+    /// The records not delivered (logged one line each).
+    #[serde(skip)]
+    pub failures: Vec<RecordFailure>,
+}
+
+#[derive(Serialize)]
+struct LogLine<'a, T: Serialize> {
+    level: &'static str,
+    message: &'static str,
+    #[serde(rename = "invocationId", skip_serializing_if = "Option::is_none")]
+    invocation_id: Option<&'a str>,
+    #[serde(flatten)]
+    body: &'a T,
+}
+
+impl InvocationReport {
+    /// Summarizes the outcomes of `event`'s records (in the same order).
+    pub fn new(
+        event: &FirehoseEvent,
+        outcomes: &[RecordOutcome],
+        response_bytes: usize,
+        duration: Duration,
+    ) -> Self {
+        let mut report = InvocationReport {
+            invocation_id: event.invocation_id.clone(),
+            delivery_stream_arn: event.delivery_stream_arn.clone(),
+            records: outcomes.len(),
+            ok: 0,
+            dropped: 0,
+            failed: 0,
+            events: 0,
+            bytes_in: 0,
+            bytes_out: 0,
+            response_bytes,
+            duration_ms: duration.as_secs_f64() * 1000.0,
+            findings: BTreeMap::new(),
+            actions: BTreeMap::new(),
+            failures: Vec::new(),
+        };
+        for (record, outcome) in event.records.iter().zip(outcomes) {
+            match outcome.result {
+                TransformResult::Ok => report.ok += 1,
+                TransformResult::Dropped => report.dropped += 1,
+                TransformResult::ProcessingFailed => report.failed += 1,
+            }
+            report.events += outcome.events;
+            report.bytes_in += outcome.bytes_in;
+            report.bytes_out += outcome.data.len();
+            for finding in &outcome.findings {
+                *report.findings.entry(finding.code.as_str()).or_default() += 1;
+            }
+            for (kind, count) in &outcome.actions {
+                *report.actions.entry(kind.as_str()).or_default() += count;
+            }
+            if outcome.result != TransformResult::Ok {
+                report.failures.push(RecordFailure {
+                    record_id: record.record_id.clone(),
+                    result: outcome.result,
+                    findings: outcome.errors().cloned().collect(),
+                });
+            }
+        }
+        report
+    }
+
+    /// The JSON log lines to write at `level`: one per record not delivered (WARN), then the
+    /// summary (INFO).
+    pub fn log_lines(&self, level: LogLevel) -> Vec<String> {
+        let invocation_id = self.invocation_id.as_deref();
+        let mut lines = Vec::new();
+        if level >= LogLevel::Warn {
+            for failure in &self.failures {
+                lines.extend(line(
+                    LogLevel::Warn,
+                    "record not delivered",
+                    invocation_id,
+                    failure,
+                ));
+            }
+        }
+        if level >= LogLevel::Info {
+            lines.extend(line(LogLevel::Info, "invocation transformed", None, self));
+        }
+        lines
+    }
+
+    /// Records the invocation's metrics through the `metrics` facade.
+    pub fn emit_metrics(&self) {
+        let count = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
+        metrics::counter!("RecordsOk").increment(count(self.ok));
+        metrics::counter!("RecordsDropped").increment(count(self.dropped));
+        metrics::counter!("RecordsFailed").increment(count(self.failed));
+        metrics::counter!("Events").increment(count(self.events));
+        metrics::counter!("BytesIn").increment(count(self.bytes_in));
+        metrics::counter!("BytesOut").increment(count(self.bytes_out));
+        metrics::histogram!("InvocationMilliseconds").record(self.duration_ms);
+        for (code, n) in &self.findings {
+            metrics::counter!("Findings", "code" => *code).increment(count(*n));
+        }
+        for (action, n) in &self.actions {
+            metrics::counter!("NormalizationActions", "action" => *action).increment(count(*n));
+        }
+    }
+}
+
+fn line<T: Serialize>(
+    level: LogLevel,
+    message: &'static str,
+    invocation_id: Option<&str>,
+    body: &T,
+) -> Option<String> {
+    serde_json::to_string(&LogLine {
+        level: level.as_str(),
+        message,
+        invocation_id,
+        body,
+    })
+    .ok()
+}
