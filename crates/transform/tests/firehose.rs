@@ -30,8 +30,11 @@ fn transformer(config: TransformConfig) -> Transformer {
     Transformer::new(config).unwrap()
 }
 
-/// `(recordId, result, decoded data, partition keys)` of a response.
-fn answers(response: &impl serde::Serialize) -> Vec<(String, String, Vec<u8>, Value)> {
+/// `(recordId, result, decoded data, partition keys)` of one response record.
+type Answer = (String, String, Vec<u8>, Value);
+
+/// The answers of a response.
+fn answers(response: &impl serde::Serialize) -> Vec<Answer> {
     let value = serde_json::to_value(response).unwrap();
     value["records"]
         .as_array()
@@ -48,14 +51,7 @@ fn answers(response: &impl serde::Serialize) -> Vec<(String, String, Vec<u8>, Va
         .collect()
 }
 
-fn run(
-    name: &str,
-    config: TransformConfig,
-) -> (
-    Vec<(String, String, Vec<u8>, Value)>,
-    InvocationReport,
-    FirehoseEvent,
-) {
+fn run(name: &str, config: TransformConfig) -> (Vec<Answer>, InvocationReport, FirehoseEvent) {
     let (_, event) = firehose_fixture(name);
     let (response, report) = transformer(config).handle(&event).unwrap();
     (answers(&response), report, event)
