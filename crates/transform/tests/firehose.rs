@@ -212,9 +212,9 @@ fn invalid_events_are_dropped_only_when_configured() {
     };
     let (answers, report, _) = run("bad_inputs", config);
     assert_eq!(answers[8].1, "Dropped", "an invalid OCSF event");
-    for i in 1..=7 {
+    for (i, answer) in answers.iter().enumerate().take(8).skip(1) {
         assert_eq!(
-            answers[i].1, "ProcessingFailed",
+            answer.1, "ProcessingFailed",
             "record {i}: undeliverable data is never dropped"
         );
     }
