@@ -11,68 +11,15 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
-use std::path::Path;
-
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use ocsf_firehose_transform::{
     Engine, EngineConfig, OcsfVersion, Schema, SeverityPolicy, ValidateOptions, Validator,
 };
 use serde_json::Value;
 
+mod support;
+
 const BATCH_BYTES: usize = 3 * 1024 * 1024;
-
-fn fixtures() -> Vec<Value> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/events");
-    let mut paths: Vec<_> = std::fs::read_dir(&dir)
-        .expect("fixtures directory")
-        .map(|e| e.expect("dir entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .collect();
-    paths.sort();
-    paths
-        .iter()
-        .map(|p| serde_json::from_slice(&std::fs::read(p).expect("fixture")).expect("fixture JSON"))
-        .collect()
-}
-
-/// Strips what normalization restores, adds an unknown attribute and an RFC 3339 time.
-fn needing_normalization(mut event: Value) -> Value {
-    let map = event.as_object_mut().expect("fixtures are objects");
-    for derived in [
-        "class_name",
-        "category_name",
-        "category_uid",
-        "type_name",
-        "activity_name",
-        "severity",
-    ] {
-        map.remove(derived);
-    }
-    map.insert("time".into(), Value::from("2023-04-28T12:00:00.123Z"));
-    map.insert("vendor_specific_score".into(), Value::from(42));
-    event
-}
-
-/// JSON lines of varied events, about `BATCH_BYTES` long.
-fn batch() -> Vec<Vec<u8>> {
-    let fixtures = fixtures();
-    let mut lines = Vec::new();
-    let mut total = 0;
-    let mut i: i64 = 0;
-    while total < BATCH_BYTES {
-        let mut event = fixtures[(i as usize) % fixtures.len()].clone();
-        event["time"] = Value::from(1_682_683_200_000 + i * 1_000);
-        event["metadata"]["uid"] = Value::from(format!("00000000-0000-4000-8000-{i:012}"));
-        if i % 5 == 4 {
-            event = needing_normalization(event);
-        }
-        let line = serde_json::to_vec(&event).expect("serialize");
-        total += line.len();
-        lines.push(line);
-        i += 1;
-    }
-    lines
-}
 
 fn schema_load(c: &mut Criterion) {
     let mut group = c.benchmark_group("schema_load");
@@ -83,7 +30,7 @@ fn schema_load(c: &mut Criterion) {
     }
     // Cold start as a Lambda sees it: decode the schema, then validate a first event, which
     // compiles the regexes of the types it meets (ip_t, datetime_t, …).
-    let event = fixtures().remove(1);
+    let event = support::fixtures().remove(1);
     let policy = SeverityPolicy::default();
     group.bench_function("1.1.0_then_first_event", |b| {
         b.iter(|| {
@@ -96,7 +43,7 @@ fn schema_load(c: &mut Criterion) {
 }
 
 fn batch_3mb(c: &mut Criterion) {
-    let lines = batch();
+    let lines = support::events(BATCH_BYTES);
     let bytes: usize = lines.iter().map(Vec::len).sum();
     let engine = Engine::new(EngineConfig::default()).expect("engine");
     let mut group = c.benchmark_group("batch_3mb");

@@ -216,3 +216,106 @@ fn normalize_prints_normalized_events_and_reports_invalid_ones_on_stderr() {
     );
     assert_eq!(reported[1]["findings"][0]["code"], json!("json_invalid"));
 }
+
+fn firehose_fixture(name: &str) -> PathBuf {
+    common::fixtures_dir()
+        .join("firehose")
+        .join(format!("{name}.json"))
+}
+
+#[test]
+fn transform_runs_the_lambda_handler_on_a_firehose_event() {
+    let out = run(
+        &["transform", "--event", s(&firehose_fixture("direct_put"))],
+        None,
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let response: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let records = response["records"].as_array().unwrap();
+    assert_eq!(records.len(), 5);
+    assert!(records.iter().all(|r| r["result"] == json!("Ok")));
+    assert_eq!(
+        records[0]["metadata"]["partitionKeys"]["eventDay"],
+        json!("20230428")
+    );
+    let summary: Value =
+        serde_json::from_slice(out.stderr.split(|b| *b == b'\n').next().unwrap()).unwrap();
+    assert_eq!(summary["ok"], json!(5));
+
+    let out = run(
+        &["transform", "--event", s(&firehose_fixture("bad_inputs"))],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1), "records not Ok");
+    let warnings = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        warnings.matches("record not delivered").count(),
+        8,
+        "{warnings}"
+    );
+    assert!(warnings.contains("\"recordId\":\"bad_inputs-001\""));
+}
+
+#[test]
+fn transform_wraps_plain_records_and_reads_a_config_file() {
+    let events = fixture("dns_activity");
+    let out = run(
+        &[
+            "transform",
+            "--records",
+            s(&events),
+            "--decode",
+            "--region",
+            "eu-west-1",
+        ],
+        None,
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let response: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let data = response["records"][0]["data"].as_str().unwrap();
+    assert!(
+        data.starts_with("{\"activity_id\":1,") && data.ends_with("}\n"),
+        "{data}"
+    );
+
+    let mut invalid: Value = serde_json::from_slice(&std::fs::read(&events).unwrap()).unwrap();
+    invalid.as_object_mut().unwrap().remove("src_endpoint");
+    let input = temp_file("invalid.json", &serde_json::to_vec(&invalid).unwrap());
+    let config = temp_file(
+        "drop.env",
+        b"# test\nexport OCSF_ON_INVALID=\"drop\"\nOCSF_LOG_LEVEL=warn\n",
+    );
+    let out = run(
+        &["transform", "--records", s(&input), "--config", s(&config)],
+        None,
+    );
+    let response: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(response["records"][0]["result"], json!("Dropped"));
+    assert!(
+        !String::from_utf8_lossy(&out.stderr).contains("invocation transformed"),
+        "warn level"
+    );
+
+    let bad = temp_file("bad.env", b"OCSF_DEFAULT_ACCOUNT_ID=12345\n");
+    let out = run(
+        &["transform", "--records", s(&input), "--config", s(&bad)],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("OCSF_DEFAULT_ACCOUNT_ID"));
+    assert_eq!(
+        run(&["transform"], None).status.code(),
+        Some(2),
+        "--event or --records"
+    );
+}

@@ -40,6 +40,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         .unwrap_or_else(|| DEFAULT_METRICS_NAMESPACE.to_owned());
     let metrics = metrics_cloudwatch_embedded::Builder::new()
         .cloudwatch_namespace(namespace)
+        .emit_zeros(true)
         .init()
         .map_err(|error| {
             log_init_error(&error.to_string());
