@@ -30,7 +30,10 @@
 //!
 //! Modules, in pipeline order: [`documents`] (bytes → JSON documents), [`normalize`],
 //! [`validate`] (with [`finding`] codes and severities), [`partition`]; [`engine`] ties them to
-//! one configured [`schema`].
+//! one configured [`schema`]; [`firehose`] is the Firehose transformation Lambda's handler.
+//!
+//! Cargo features: `cli` (the `ocsf-firehose` binary) and `lambda` (the `ocsf-firehose-lambda`
+//! binary), both on by default; libraries embedding the engine (the producer) turn them off.
 
 pub mod documents;
 pub mod engine;

@@ -28,6 +28,18 @@ pub struct Located {
     pub path: String,
 }
 
+impl Located {
+    /// An error about a whole document (`event`) or the whole record (`None`).
+    fn error(event: Option<usize>, code: Code) -> Self {
+        Located {
+            event,
+            code,
+            severity: Severity::Error,
+            path: String::new(),
+        }
+    }
+}
+
 /// What became of one record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecordOutcome {
@@ -55,12 +67,7 @@ impl RecordOutcome {
             partition: None,
             bytes_in,
             events: 0,
-            findings: vec![Located {
-                event: None,
-                code,
-                severity: Severity::Error,
-                path: String::new(),
-            }],
+            findings: vec![Located::error(None, code)],
             actions: Vec::new(),
         }
     }
@@ -77,12 +84,7 @@ impl RecordOutcome {
         self.result = TransformResult::ProcessingFailed;
         self.data = Vec::new();
         self.partition = None;
-        self.findings.push(Located {
-            event: None,
-            code,
-            severity: Severity::Error,
-            path: String::new(),
-        });
+        self.findings.push(Located::error(None, code));
     }
 }
 
@@ -129,12 +131,9 @@ pub fn transform_record(
             Ok(event) => event,
             Err(_) => {
                 undeliverable = true;
-                outcome.findings.push(Located {
-                    event: Some(index),
-                    code: Code::JsonInvalid,
-                    severity: Severity::Error,
-                    path: String::new(),
-                });
+                outcome
+                    .findings
+                    .push(Located::error(Some(index), Code::JsonInvalid));
                 continue;
             }
         };
@@ -161,12 +160,9 @@ pub fn transform_record(
             (Some(first), Some(keys)) if *first == keys => {}
             _ => {
                 undeliverable = true;
-                outcome.findings.push(Located {
-                    event: Some(index),
-                    code: Code::PartitionKeysMixed,
-                    severity: Severity::Error,
-                    path: String::new(),
-                });
+                outcome
+                    .findings
+                    .push(Located::error(Some(index), Code::PartitionKeysMixed));
             }
         }
         if serde_json::to_writer(&mut outcome.data, &processed.event).is_err() {
