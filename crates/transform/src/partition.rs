@@ -94,6 +94,15 @@ pub struct Partitioned {
     pub problems: Vec<PartitionProblem>,
 }
 
+/// `eventDay` of a `time` value as the Lambda will see it after normalization: epoch
+/// milliseconds, or an RFC 3339 string (which normalization converts).
+pub fn event_day_of(time: &Value) -> Option<String> {
+    match time {
+        Value::String(text) => event_day(crate::normalize::rfc3339_to_epoch_ms(text)?),
+        other => event_day(other.as_i64()?),
+    }
+}
+
 /// Computes the partition keys of a (normalized) event.
 ///
 /// `region`: `cloud.region`, else `defaults.region`, else `fallback_region` (e.g. the region of
@@ -252,6 +261,17 @@ mod tests {
         assert_eq!(event_day(EARLIEST_EVENT_MS - 1), None);
         assert_eq!(event_day(LATEST_EVENT_MS), None);
         assert_eq!(event_day(1_682_683_200), None, "seconds, not milliseconds");
+    }
+
+    #[test]
+    fn event_day_of_epoch_ms_or_rfc3339() {
+        assert_eq!(event_day_of(&json!(T)).as_deref(), Some("20230428"));
+        assert_eq!(
+            event_day_of(&json!("2023-04-28T23:30:00-02:00")).as_deref(),
+            Some("20230429")
+        );
+        assert_eq!(event_day_of(&json!("yesterday")), None);
+        assert_eq!(event_day_of(&json!(null)), None);
     }
 
     #[test]

@@ -15,6 +15,8 @@ mod enums;
 mod profiles;
 mod time;
 
+pub use time::rfc3339_to_epoch_ms;
+
 use std::fmt;
 use std::str::FromStr;
 

@@ -6,7 +6,7 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 /// Epoch milliseconds of an RFC 3339 date-time (with offset), rounded down.
-pub(crate) fn rfc3339_to_epoch_ms(text: &str) -> Option<i64> {
+pub fn rfc3339_to_epoch_ms(text: &str) -> Option<i64> {
     let instant = OffsetDateTime::parse(text, &Rfc3339).ok()?;
     i64::try_from(instant.unix_timestamp_nanos().div_euclid(1_000_000)).ok()
 }

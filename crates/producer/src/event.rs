@@ -1,0 +1,289 @@
+//! Encoding one event for sending: compact JSON bytes, `metadata.uid` stamped when missing
+//! (so that the at-least-once duplicates of Firehose and retries can be removed downstream),
+//! the size checked against the record limit, and the key that groups it with the events that
+//! will land in the same Security Lake partition.
+
+use ocsf_firehose_transform::partition::{
+    event_day_of, is_aws_account_id, is_safe_partition_value,
+};
+use serde::de::IgnoredAny;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use thiserror::Error;
+
+/// Why an event cannot be sent (it is handed back to the caller, never sent).
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum EncodeError {
+    /// The event could not be serialized to JSON.
+    #[error("the event cannot be serialized to JSON: {0}")]
+    Serialize(String),
+    /// Raw bytes are not one JSON object.
+    #[error("the event is not a JSON object: {0}")]
+    NotAnObject(String),
+    /// The encoded event exceeds the record size limit.
+    #[error("the event is {size} bytes, over the {limit}-byte record limit")]
+    TooLarge {
+        /// Encoded size.
+        size: usize,
+        /// The limit.
+        limit: usize,
+    },
+}
+
+impl EncodeError {
+    /// A stable machine-readable kind.
+    pub fn code(&self) -> &'static str {
+        match self {
+            EncodeError::Serialize(_) => "serialize_failed",
+            EncodeError::NotAnObject(_) => "not_a_json_object",
+            EncodeError::TooLarge { .. } => "event_too_large",
+        }
+    }
+}
+
+/// What decides the Security Lake partition of an event, as the transformation Lambda will
+/// compute it: events are aggregated into one Firehose record only when their keys are equal
+/// (the Lambda fails a record whose events disagree). `region`/`account` are `None` when the
+/// event does not carry a usable one (the Lambda then applies the same fallback to all).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct GroupKey {
+    /// `class_uid`.
+    pub class_uid: Option<i64>,
+    /// `cloud.region`, when usable as a partition value.
+    pub region: Option<String>,
+    /// `cloud.account.uid`, when a 12-digit AWS account id.
+    pub account: Option<String>,
+    /// UTC day of `time`.
+    pub event_day: String,
+}
+
+/// An encoded event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EncodedEvent {
+    /// Compact JSON, no trailing newline.
+    pub bytes: Vec<u8>,
+    /// Its partition group; `None` when the event has no plausible `time` (it is then never
+    /// aggregated, so that it cannot take other events down with it).
+    pub group: Option<GroupKey>,
+}
+
+/// Only the fields that matter here; everything else is skipped without allocating.
+#[derive(Deserialize)]
+struct Probe {
+    #[serde(default)]
+    class_uid: Option<Value>,
+    #[serde(default)]
+    time: Option<Value>,
+    #[serde(default)]
+    cloud: Option<ProbeCloud>,
+    #[serde(default)]
+    metadata: Option<ProbeMetadata>,
+}
+
+#[derive(Deserialize)]
+struct ProbeCloud {
+    #[serde(default)]
+    region: Option<Value>,
+    #[serde(default)]
+    account: Option<ProbeAccount>,
+}
+
+#[derive(Deserialize)]
+struct ProbeAccount {
+    #[serde(default)]
+    uid: Option<Value>,
+}
+
+#[derive(Deserialize)]
+struct ProbeMetadata {
+    #[serde(default)]
+    uid: Option<IgnoredAny>,
+}
+
+/// Encodes events.
+#[derive(Debug, Clone)]
+pub struct Encoder {
+    /// Stamp a random UUID into `metadata.uid` when `metadata` is an object without one.
+    pub stamp_uid: bool,
+    /// Largest encoded event accepted.
+    pub max_bytes: usize,
+}
+
+impl Encoder {
+    /// Encodes any serializable event.
+    pub fn encode<T: Serialize + ?Sized>(&self, event: &T) -> Result<EncodedEvent, EncodeError> {
+        let bytes = serde_json::to_vec(event).map_err(|e| EncodeError::Serialize(e.to_string()))?;
+        self.finish(bytes)
+    }
+
+    /// Encodes raw JSON bytes holding one object (made compact when it spans lines).
+    pub fn encode_json(&self, raw: &[u8]) -> Result<EncodedEvent, EncodeError> {
+        if raw.iter().any(|b| matches!(b, b'\n' | b'\r')) {
+            let value: Value =
+                serde_json::from_slice(raw).map_err(|e| EncodeError::NotAnObject(e.to_string()))?;
+            return self.encode(&value);
+        }
+        self.finish(raw.to_vec())
+    }
+
+    fn finish(&self, mut bytes: Vec<u8>) -> Result<EncodedEvent, EncodeError> {
+        // serde would also read a JSON array into `Probe`'s fields, by position.
+        if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+            return Err(EncodeError::NotAnObject(
+                "it does not start with `{`".to_owned(),
+            ));
+        }
+        let probe: Probe =
+            serde_json::from_slice(&bytes).map_err(|e| EncodeError::NotAnObject(e.to_string()))?;
+        let needs_uid = self.stamp_uid && probe.metadata.as_ref().is_some_and(|m| m.uid.is_none());
+        if needs_uid {
+            bytes = stamp_uid(&bytes)?;
+        }
+        if bytes.len() > self.max_bytes {
+            return Err(EncodeError::TooLarge {
+                size: bytes.len(),
+                limit: self.max_bytes,
+            });
+        }
+        Ok(EncodedEvent {
+            group: group_key(&probe),
+            bytes,
+        })
+    }
+}
+
+/// Re-encodes `bytes` with `metadata.uid` set to a new random UUID (the rare path: events
+/// that already carry a uid are never re-encoded).
+fn stamp_uid(bytes: &[u8]) -> Result<Vec<u8>, EncodeError> {
+    let mut value: Value =
+        serde_json::from_slice(bytes).map_err(|e| EncodeError::NotAnObject(e.to_string()))?;
+    if let Some(metadata) = value.get_mut("metadata").and_then(Value::as_object_mut) {
+        metadata.insert(
+            "uid".to_owned(),
+            Value::String(uuid::Uuid::new_v4().to_string()),
+        );
+    }
+    serde_json::to_vec(&value).map_err(|e| EncodeError::Serialize(e.to_string()))
+}
+
+fn group_key(probe: &Probe) -> Option<GroupKey> {
+    let event_day = event_day_of(probe.time.as_ref()?)?;
+    let cloud = probe.cloud.as_ref();
+    let region = cloud
+        .and_then(|c| c.region.as_ref())
+        .and_then(Value::as_str)
+        .filter(|r| is_safe_partition_value(r))
+        .map(str::to_owned);
+    let account = cloud
+        .and_then(|c| c.account.as_ref())
+        .and_then(|a| a.uid.as_ref())
+        .and_then(Value::as_str)
+        .filter(|a| is_aws_account_id(a))
+        .map(str::to_owned);
+    Some(GroupKey {
+        class_uid: probe.class_uid.as_ref().and_then(Value::as_i64),
+        region,
+        account,
+        event_day,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn encoder() -> Encoder {
+        Encoder {
+            stamp_uid: true,
+            max_bytes: 1_000,
+        }
+    }
+
+    #[test]
+    fn encodes_compactly_with_its_group() {
+        let event = json!({"class_uid": 3002, "time": 1_682_683_200_000_i64,
+            "cloud": {"region": "eu-west-1", "account": {"uid": "123456789012"}},
+            "metadata": {"uid": "keep-me"}});
+        let encoded = encoder().encode(&event).unwrap();
+        assert_eq!(
+            encoded.bytes,
+            serde_json::to_vec(&event).unwrap(),
+            "uid present: untouched"
+        );
+        assert_eq!(
+            encoded.group,
+            Some(GroupKey {
+                class_uid: Some(3002),
+                region: Some("eu-west-1".into()),
+                account: Some("123456789012".into()),
+                event_day: "20230428".into(),
+            })
+        );
+        let pretty = serde_json::to_vec_pretty(&event).unwrap();
+        assert_eq!(encoder().encode_json(&pretty).unwrap().bytes, encoded.bytes);
+    }
+
+    #[test]
+    fn stamps_a_uid_only_into_existing_metadata_without_one() {
+        let stamped = encoder()
+            .encode(&json!({"metadata": {"version": "1.1.0"}}))
+            .unwrap();
+        let value: Value = serde_json::from_slice(&stamped.bytes).unwrap();
+        let uid = value["metadata"]["uid"].as_str().unwrap();
+        assert!(uuid::Uuid::parse_str(uid).is_ok());
+        let other = encoder().encode(&json!({"metadata": {}})).unwrap();
+        assert_ne!(other.bytes, stamped.bytes, "random per event");
+        let no_metadata = encoder().encode(&json!({"class_uid": 1})).unwrap();
+        assert_eq!(
+            no_metadata.bytes,
+            br#"{"class_uid":1}"#.to_vec(),
+            "metadata is not invented"
+        );
+        let off = Encoder {
+            stamp_uid: false,
+            ..encoder()
+        };
+        assert_eq!(
+            off.encode(&json!({"metadata": {}})).unwrap().bytes,
+            br#"{"metadata":{}}"#.to_vec()
+        );
+    }
+
+    #[test]
+    fn rejects_non_objects_and_oversized_events_with_specific_errors() {
+        assert_eq!(
+            encoder().encode_json(b"[1,2]").unwrap_err().code(),
+            "not_a_json_object"
+        );
+        assert_eq!(
+            encoder().encode_json(b"{\"a\":").unwrap_err().code(),
+            "not_a_json_object"
+        );
+        let big = json!({"message": "x".repeat(2_000)});
+        assert_eq!(
+            encoder().encode(&big).unwrap_err(),
+            EncodeError::TooLarge {
+                size: 2_014,
+                limit: 1_000
+            }
+        );
+    }
+
+    #[test]
+    fn groups_follow_the_lambda_partition_rules() {
+        let group = |event: Value| encoder().encode(&event).unwrap().group;
+        assert_eq!(
+            group(json!({"class_uid": 1})),
+            None,
+            "no time: never aggregated"
+        );
+        assert_eq!(group(json!({"time": 5})), None, "implausible time");
+        let rfc = group(json!({"time": "2023-04-28T23:30:00-02:00", "cloud": {"region": "a b", "account": {"uid": "12"}}})).unwrap();
+        assert_eq!(
+            (rfc.event_day.as_str(), rfc.region, rfc.account),
+            ("20230429", None, None)
+        );
+    }
+}
