@@ -7,12 +7,14 @@
 //! [`limits`]; event encoding with `metadata.uid` stamping and size checks ([`event`]);
 //! aggregation into Firehose JSON-lines records grouped by Security Lake partition and into KPL
 //! aggregated Kinesis records ([`aggregate`]); packing records into calls within the per-call
-//! limits ([`batch`]); and the retry policy: exponential backoff with full jitter, error
-//! classification and partial-failure splitting ([`retry`]). The SDK clients, the asynchronous
-//! producer (send / try_send / flush / shutdown, backpressure) and metrics come next.
+//! limits ([`batch`]); the retry policy: exponential backoff with full jitter, error classification and
+//! partial-failure splitting ([`retry`]); and delivering one call's records through the SDK
+//! clients with that policy, resending only failed entries ([`sink`]). The asynchronous
+//! producer (send / try_send / flush / shutdown, backpressure, linger) and metrics come next.
 
 pub mod aggregate;
 pub mod batch;
 pub mod event;
 pub mod limits;
 pub mod retry;
+pub mod sink;

@@ -1,0 +1,295 @@
+//! Delivering one call's records to Firehose (`PutRecordBatch`) or Kinesis (`PutRecords`),
+//! with the retry policy of [`crate::retry`]: whole-call transient errors are retried with
+//! backoff; a partial failure (HTTP 200 with `FailedPutCount > 0`, which the SDK does not
+//! retry) resends **only** the failed entries; permanent errors fail fast; past the attempt
+//! limit or the deadline the remaining records fail with the last error code.
+//!
+//! The SDK's own retries are disabled for these calls (per-operation config override), so
+//! that one policy, this one, decides.
+
+use std::time::Duration;
+
+use aws_sdk_firehose::error::ProvideErrorMetadata;
+use tokio::time::Instant;
+
+use crate::aggregate::Record;
+use crate::retry::{classify, split, Backoff, EntryOutcome, RetryAction};
+
+/// Where records are sent. Users bring their own SDK clients (built from their `aws-config`).
+#[derive(Debug, Clone)]
+pub enum Destination {
+    /// A Firehose stream with Direct PUT.
+    Firehose {
+        /// The client.
+        client: aws_sdk_firehose::Client,
+        /// Delivery stream name.
+        stream: String,
+    },
+    /// A Kinesis data stream (feeding Firehose).
+    Kinesis {
+        /// The client.
+        client: aws_sdk_kinesis::Client,
+        /// Stream name.
+        stream: String,
+    },
+}
+
+/// How long and how often a call is retried.
+#[derive(Debug, Clone)]
+pub struct RetryPolicy {
+    /// Attempts per record, the first included.
+    pub max_attempts: u32,
+    /// No retry starts after this deadline.
+    pub deadline: Instant,
+    /// Backoff between attempts.
+    pub backoff: Backoff,
+}
+
+/// Why records were not delivered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// The AWS error code (or `TimeoutError`, `DispatchFailure`, …).
+    pub code: String,
+    /// The service's message.
+    pub message: String,
+}
+
+/// The outcome of delivering one call's records.
+#[derive(Debug)]
+pub struct CallReport<Id> {
+    /// Accepted records.
+    pub delivered: Vec<Record<Id>>,
+    /// Records given up on, with why.
+    pub failed: Vec<(Record<Id>, Failure)>,
+    /// API calls made.
+    pub api_calls: u32,
+    /// Records sent again after a failure.
+    pub retried_records: usize,
+}
+
+/// A whole call that failed.
+struct CallError {
+    code: String,
+    message: String,
+}
+
+/// The error code of a failed call: the wire code when the response had one, else the modeled
+/// error's name, else the kind of transport failure.
+fn call_error<E: ProvideErrorMetadata>(
+    error: &aws_sdk_firehose::error::SdkError<E, aws_sdk_firehose::config::http::HttpResponse>,
+    modeled: impl Fn(&E) -> Option<&'static str>,
+) -> CallError {
+    use aws_sdk_firehose::error::SdkError;
+    let fallback = match error {
+        SdkError::ServiceError(service) => modeled(service.err()).unwrap_or("UnknownError"),
+        SdkError::TimeoutError(_) => "TimeoutError",
+        SdkError::DispatchFailure(_) => "DispatchFailure",
+        SdkError::ResponseError(_) => "ResponseError",
+        SdkError::ConstructionFailure(_) => "ConstructionFailure",
+        _ => "UnknownError",
+    };
+    CallError {
+        code: error.code().unwrap_or(fallback).to_owned(),
+        message: error.message().unwrap_or_default().to_owned(),
+    }
+}
+
+fn firehose_error_name(
+    error: &aws_sdk_firehose::operation::put_record_batch::PutRecordBatchError,
+) -> Option<&'static str> {
+    use aws_sdk_firehose::operation::put_record_batch::PutRecordBatchError as E;
+    Some(match error {
+        E::InvalidArgumentException(_) => "InvalidArgumentException",
+        E::InvalidKmsResourceException(_) => "InvalidKMSResourceException",
+        E::InvalidSourceException(_) => "InvalidSourceException",
+        E::ResourceNotFoundException(_) => "ResourceNotFoundException",
+        E::ServiceUnavailableException(_) => "ServiceUnavailableException",
+        _ => return None,
+    })
+}
+
+fn kinesis_error_name(
+    error: &aws_sdk_kinesis::operation::put_records::PutRecordsError,
+) -> Option<&'static str> {
+    use aws_sdk_kinesis::operation::put_records::PutRecordsError as E;
+    Some(match error {
+        E::AccessDeniedException(_) => "AccessDeniedException",
+        E::InternalFailureException(_) => "InternalFailureException",
+        E::InvalidArgumentException(_) => "InvalidArgumentException",
+        E::KmsAccessDeniedException(_) => "KMSAccessDeniedException",
+        E::KmsDisabledException(_) => "KMSDisabledException",
+        E::KmsInvalidStateException(_) => "KMSInvalidStateException",
+        E::KmsNotFoundException(_) => "KMSNotFoundException",
+        E::KmsOptInRequired(_) => "KMSOptInRequired",
+        E::KmsThrottlingException(_) => "KMSThrottlingException",
+        E::ProvisionedThroughputExceededException(_) => "ProvisionedThroughputExceededException",
+        E::ResourceNotFoundException(_) => "ResourceNotFoundException",
+        _ => return None,
+    })
+}
+
+impl Destination {
+    /// One API call; per-entry outcomes in request order.
+    async fn put<Id>(
+        &self,
+        records: &[Record<Id>],
+    ) -> Result<Vec<(EntryOutcome, String)>, CallError> {
+        match self {
+            Destination::Firehose { client, stream } => {
+                let entries = records
+                    .iter()
+                    .map(|r| {
+                        aws_sdk_firehose::types::Record::builder()
+                            .data(aws_sdk_firehose::primitives::Blob::new(r.data.clone()))
+                            .build()
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|e| CallError {
+                        code: "ConstructionFailure".into(),
+                        message: e.to_string(),
+                    })?;
+                let override_retries = aws_sdk_firehose::config::Builder::default()
+                    .retry_config(aws_sdk_firehose::config::retry::RetryConfig::disabled());
+                let output = client
+                    .put_record_batch()
+                    .delivery_stream_name(stream)
+                    .set_records(Some(entries))
+                    .customize()
+                    .config_override(override_retries)
+                    .send()
+                    .await
+                    .map_err(|e| call_error(&e, firehose_error_name))?;
+                Ok(output
+                    .request_responses()
+                    .iter()
+                    .map(|entry| match entry.error_code() {
+                        Some(code) => (
+                            EntryOutcome::Failed {
+                                code: code.to_owned(),
+                            },
+                            entry.error_message().unwrap_or_default().to_owned(),
+                        ),
+                        None => (EntryOutcome::Delivered, String::new()),
+                    })
+                    .collect())
+            }
+            Destination::Kinesis { client, stream } => {
+                let entries = records
+                    .iter()
+                    .map(|r| {
+                        aws_sdk_kinesis::types::PutRecordsRequestEntry::builder()
+                            .data(aws_sdk_kinesis::primitives::Blob::new(r.data.clone()))
+                            .partition_key(r.partition_key.clone().unwrap_or_default())
+                            .build()
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|e| CallError {
+                        code: "ConstructionFailure".into(),
+                        message: e.to_string(),
+                    })?;
+                let override_retries = aws_sdk_kinesis::config::Builder::default()
+                    .retry_config(aws_sdk_kinesis::config::retry::RetryConfig::disabled());
+                let output = client
+                    .put_records()
+                    .stream_name(stream)
+                    .set_records(Some(entries))
+                    .customize()
+                    .config_override(override_retries)
+                    .send()
+                    .await
+                    .map_err(|e| call_error(&e, kinesis_error_name))?;
+                Ok(output
+                    .records()
+                    .iter()
+                    .map(|entry| match entry.error_code() {
+                        Some(code) => (
+                            EntryOutcome::Failed {
+                                code: code.to_owned(),
+                            },
+                            entry.error_message().unwrap_or_default().to_owned(),
+                        ),
+                        None => (EntryOutcome::Delivered, String::new()),
+                    })
+                    .collect())
+            }
+        }
+    }
+
+    /// Delivers `records` (one call's worth), retrying as [`RetryPolicy`] allows.
+    pub async fn deliver<Id>(
+        &self,
+        mut records: Vec<Record<Id>>,
+        policy: &mut RetryPolicy,
+    ) -> CallReport<Id> {
+        let mut report = CallReport {
+            delivered: Vec::new(),
+            failed: Vec::new(),
+            api_calls: 0,
+            retried_records: 0,
+        };
+        let mut attempt: u32 = 0;
+        while !records.is_empty() {
+            report.api_calls += 1;
+            attempt += 1;
+            let last = match self.put(&records).await {
+                Ok(answers) => {
+                    let (outcomes, messages): (Vec<EntryOutcome>, Vec<String>) =
+                        answers.into_iter().unzip();
+                    let message_of = |code: &str| {
+                        outcomes
+                            .iter()
+                            .zip(&messages)
+                            .find(
+                                |(o, _)| matches!(o, EntryOutcome::Failed { code: c } if c == code),
+                            )
+                            .map(|(_, m)| m.clone())
+                            .unwrap_or_default()
+                    };
+                    let split = split(records, &outcomes);
+                    report.delivered.extend(split.delivered);
+                    for (record, code) in split.failed {
+                        let message = message_of(&code);
+                        report.failed.push((record, Failure { code, message }));
+                    }
+                    let last = split.retry.first().map(|(_, code)| Failure {
+                        code: code.clone(),
+                        message: message_of(code),
+                    });
+                    records = split.retry.into_iter().map(|(record, _)| record).collect();
+                    match last {
+                        Some(last) => last,
+                        None => break,
+                    }
+                }
+                Err(error) => {
+                    let failure = Failure {
+                        code: error.code,
+                        message: error.message,
+                    };
+                    if classify(&failure.code) == RetryAction::Fail {
+                        report
+                            .failed
+                            .extend(records.drain(..).map(|r| (r, failure.clone())));
+                        break;
+                    }
+                    failure
+                }
+            };
+            let delay = policy.backoff.delay(attempt - 1);
+            if attempt >= policy.max_attempts || Instant::now() + delay > policy.deadline {
+                report
+                    .failed
+                    .extend(records.drain(..).map(|r| (r, last.clone())));
+                break;
+            }
+            report.retried_records += records.len();
+            tokio::time::sleep(delay).await;
+        }
+        report
+    }
+}
+
+/// Backoff defaults: 100 ms base, 5 s cap.
+pub fn default_backoff() -> Backoff {
+    Backoff::new(Duration::from_millis(100), Duration::from_secs(5))
+}
