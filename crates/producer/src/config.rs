@@ -1,0 +1,191 @@
+//! Producer tuning, validated before anything starts (a value the AWS limits cannot honour is an
+//! error at build time, not a surprise at the first call).
+
+use std::time::Duration;
+
+use thiserror::Error;
+
+use crate::aggregate::json_lines::DEFAULT_TARGET_BYTES;
+use crate::limits::{FIREHOSE_MAX_RECORD_BYTES, KINESIS_MAX_RECORD_BYTES};
+
+/// Default KPL aggregate size: the KPL's own default (`AggregationMaxSize`, 51,200 bytes).
+pub const DEFAULT_KPL_TARGET_BYTES: usize = 51_200;
+
+/// Producer tuning.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProducerConfig {
+    /// Bytes of accepted, not yet resolved events; `send` waits and `try_send` says "full"
+    /// beyond it. Default 32 MiB.
+    pub max_buffered_bytes: usize,
+    /// How long an event may wait for its record or call to fill up. Default 200 ms.
+    pub linger: Duration,
+    /// Concurrent API calls. Default 4.
+    pub max_in_flight: usize,
+    /// Attempts per record, the first included. Default 10.
+    pub max_attempts: u32,
+    /// After this long since `send`, an undelivered event is returned as failed. Default 5 min.
+    pub event_timeout: Duration,
+    /// First backoff ceiling. Default 100 ms.
+    pub backoff_base: Duration,
+    /// Largest backoff. Default 5 s.
+    pub backoff_max: Duration,
+    /// Pack several events per record (Firehose: JSON lines, needs the stream's
+    /// `RecordDeAggregation` processor; Kinesis: KPL format). Default on: Firehose bills every
+    /// record rounded up to 5 KB.
+    pub aggregate: bool,
+    /// Target record size when aggregating (`None`: 50 KiB for Firehose, 51,200 bytes for
+    /// Kinesis).
+    pub aggregation_target_bytes: Option<usize>,
+    /// Stamp a UUID into `metadata.uid` of events that lack one. Default on.
+    pub stamp_uid: bool,
+}
+
+impl Default for ProducerConfig {
+    fn default() -> Self {
+        ProducerConfig {
+            max_buffered_bytes: 32 * 1024 * 1024,
+            linger: Duration::from_millis(200),
+            max_in_flight: 4,
+            max_attempts: 10,
+            event_timeout: Duration::from_secs(300),
+            backoff_base: Duration::from_millis(100),
+            backoff_max: Duration::from_secs(5),
+            aggregate: true,
+            aggregation_target_bytes: None,
+            stamp_uid: true,
+        }
+    }
+}
+
+/// A tuning value that cannot work.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum ConfigError {
+    /// A value is out of its range.
+    #[error("{field} = {value} is invalid: {reason}")]
+    Invalid {
+        /// The field.
+        field: &'static str,
+        /// Its value.
+        value: String,
+        /// What it must be.
+        reason: &'static str,
+    },
+}
+
+/// The destination kind, for limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Service {
+    /// Firehose Direct PUT.
+    Firehose,
+    /// Kinesis Data Streams.
+    Kinesis,
+}
+
+impl Service {
+    /// The record size limit.
+    pub fn max_record_bytes(self) -> usize {
+        match self {
+            Service::Firehose => FIREHOSE_MAX_RECORD_BYTES,
+            Service::Kinesis => KINESIS_MAX_RECORD_BYTES,
+        }
+    }
+}
+
+impl ProducerConfig {
+    /// The aggregation target for `service`.
+    pub fn target_bytes(&self, service: Service) -> usize {
+        self.aggregation_target_bytes.unwrap_or(match service {
+            Service::Firehose => DEFAULT_TARGET_BYTES,
+            Service::Kinesis => DEFAULT_KPL_TARGET_BYTES,
+        })
+    }
+
+    /// Checks every value against `service`'s limits.
+    pub fn validate(&self, service: Service) -> Result<(), ConfigError> {
+        let invalid = |field, value: String, reason| {
+            Err(ConfigError::Invalid {
+                field,
+                value,
+                reason,
+            })
+        };
+        if self.max_buffered_bytes < service.max_record_bytes() {
+            return invalid(
+                "max_buffered_bytes",
+                self.max_buffered_bytes.to_string(),
+                "must hold at least one maximum-size record",
+            );
+        }
+        if self.max_in_flight == 0 {
+            return invalid("max_in_flight", "0".into(), "must be at least 1");
+        }
+        if self.max_attempts == 0 {
+            return invalid("max_attempts", "0".into(), "must be at least 1");
+        }
+        if self.backoff_base.is_zero() || self.backoff_max < self.backoff_base {
+            return invalid(
+                "backoff_max",
+                format!("{:?}", self.backoff_max),
+                "must be at least backoff_base, which must be positive",
+            );
+        }
+        if self.event_timeout.is_zero() {
+            return invalid("event_timeout", "0s".into(), "must be positive");
+        }
+        let target = self.target_bytes(service);
+        if target == 0 || target > service.max_record_bytes() {
+            return invalid(
+                "aggregation_target_bytes",
+                target.to_string(),
+                "must be between 1 and the record size limit",
+            );
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid_for_both_services() {
+        for service in [Service::Firehose, Service::Kinesis] {
+            assert_eq!(ProducerConfig::default().validate(service), Ok(()));
+        }
+        assert_eq!(
+            ProducerConfig::default().target_bytes(Service::Firehose),
+            51_200
+        );
+    }
+
+    #[test]
+    fn values_beyond_the_aws_limits_are_rejected_at_build_time() {
+        let too_big = ProducerConfig {
+            aggregation_target_bytes: Some(2 * 1024 * 1024),
+            ..ProducerConfig::default()
+        };
+        let error = too_big.validate(Service::Firehose).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .starts_with("aggregation_target_bytes = 2097152 is invalid"),
+            "{error}"
+        );
+        let tiny_buffer = ProducerConfig {
+            max_buffered_bytes: 1_000,
+            ..ProducerConfig::default()
+        };
+        assert!(tiny_buffer.validate(Service::Kinesis).is_err());
+        let no_flight = ProducerConfig {
+            max_in_flight: 0,
+            ..ProducerConfig::default()
+        };
+        assert!(no_flight.validate(Service::Firehose).is_err());
+        let backwards = ProducerConfig {
+            backoff_max: Duration::from_millis(1),
+            ..ProducerConfig::default()
+        };
+        assert!(backwards.validate(Service::Firehose).is_err());
+    }
+}

@@ -1,0 +1,526 @@
+//! The asynchronous producer: `send` / `try_send` with byte-bounded backpressure, a worker task
+//! that aggregates, batches and dispatches calls (at most `max_in_flight` at once), and an
+//! outcome for every accepted event: delivered, or failed with the reason and the event back.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+
+use serde::Serialize;
+use thiserror::Error;
+use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+
+use crate::aggregate::json_lines::JsonLinesAggregator;
+use crate::aggregate::kpl::KplAggregator;
+use crate::aggregate::Record;
+use crate::batch::{Batcher, CallLimits};
+use crate::config::{ConfigError, ProducerConfig, Service};
+use crate::event::{EncodeError, EncodedEvent, Encoder};
+use crate::retry::Backoff;
+use crate::sink::{CallReport, Destination, Failure, RetryPolicy};
+
+/// Derives a Kinesis partition key from an encoded event.
+pub type PartitionKeyFn = Arc<dyn Fn(&[u8]) -> String + Send + Sync>;
+/// Called with every event that fails, for fire-and-forget callers.
+pub type FailureCallback = Arc<dyn Fn(&FailedEvent) + Send + Sync>;
+
+/// An event that was not delivered: the reason, and the event (its encoded JSON) back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailedEvent {
+    /// The AWS error code, or the producer's own (`event_too_large`, `producer_closed`, …).
+    pub code: String,
+    /// Explanation.
+    pub message: String,
+    /// The event as it would have been sent.
+    pub event: Vec<u8>,
+}
+
+/// Why `send` did not accept an event (the event is never sent).
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum SendError {
+    /// The event cannot be encoded or is over the record limit.
+    #[error(transparent)]
+    Encode(#[from] EncodeError),
+    /// The producer is shut down.
+    #[error("the producer is shut down")]
+    Closed,
+}
+
+/// Why `try_send` did not accept an event.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum TrySendError {
+    /// The buffer is full: try later (the encoded event is handed back).
+    #[error("the producer's buffer is full")]
+    Full(Vec<u8>),
+    /// As for `send`.
+    #[error(transparent)]
+    Send(#[from] SendError),
+}
+
+/// The outcome of one accepted event; await it, or drop it (failures then reach the failure
+/// callback, or the next `flush`/`shutdown` report).
+#[derive(Debug)]
+pub struct Delivery {
+    receiver: oneshot::Receiver<Result<(), FailedEvent>>,
+}
+
+impl Delivery {
+    /// Waits for the event's outcome.
+    pub async fn outcome(self) -> Result<(), FailedEvent> {
+        self.receiver.await.unwrap_or_else(|_| {
+            Err(FailedEvent {
+                code: "producer_closed".into(),
+                message: "the producer stopped before the event was resolved".into(),
+                event: Vec::new(),
+            })
+        })
+    }
+}
+
+/// Totals reported by `flush` and `shutdown`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Report {
+    /// Events delivered since the previous report.
+    pub delivered: u64,
+    /// Events failed since the previous report whose outcome nobody else received.
+    pub failed: Vec<FailedEvent>,
+    /// Events failed since the previous report, in all.
+    pub failed_count: u64,
+}
+
+enum Command {
+    Event {
+        encoded: EncodedEvent,
+        permit: OwnedSemaphorePermit,
+        reply: oneshot::Sender<Result<(), FailedEvent>>,
+    },
+    Flush(oneshot::Sender<Report>),
+}
+
+/// Builds a [`Producer`].
+pub struct ProducerBuilder {
+    destination: Destination,
+    config: ProducerConfig,
+    partition_key: Option<PartitionKeyFn>,
+    on_failure: Option<FailureCallback>,
+}
+
+impl ProducerBuilder {
+    /// Sends to a Firehose stream (Direct PUT).
+    pub fn firehose(client: aws_sdk_firehose::Client, stream: impl Into<String>) -> Self {
+        Self::new(Destination::Firehose {
+            client,
+            stream: stream.into(),
+        })
+    }
+
+    /// Sends to a Kinesis data stream.
+    pub fn kinesis(client: aws_sdk_kinesis::Client, stream: impl Into<String>) -> Self {
+        Self::new(Destination::Kinesis {
+            client,
+            stream: stream.into(),
+        })
+    }
+
+    fn new(destination: Destination) -> Self {
+        ProducerBuilder {
+            destination,
+            config: ProducerConfig::default(),
+            partition_key: None,
+            on_failure: None,
+        }
+    }
+
+    /// Sets the tuning.
+    pub fn config(mut self, config: ProducerConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Derives Kinesis partition keys from events (default: random, for an even shard spread).
+    pub fn partition_key(mut self, key: impl Fn(&[u8]) -> String + Send + Sync + 'static) -> Self {
+        self.partition_key = Some(Arc::new(key));
+        self
+    }
+
+    /// Calls `callback` with every failed event.
+    pub fn on_failure(mut self, callback: impl Fn(&FailedEvent) + Send + Sync + 'static) -> Self {
+        self.on_failure = Some(Arc::new(callback));
+        self
+    }
+
+    /// Validates the tuning and starts the worker on the current Tokio runtime.
+    pub fn build(self) -> Result<Producer, ConfigError> {
+        let service = match self.destination {
+            Destination::Firehose { .. } => Service::Firehose,
+            Destination::Kinesis { .. } => Service::Kinesis,
+        };
+        self.config.validate(service)?;
+        let buffer = Arc::new(Semaphore::new(self.config.max_buffered_bytes));
+        let encoder = Encoder {
+            stamp_uid: self.config.stamp_uid,
+            max_bytes: service.max_record_bytes() - 1,
+        };
+        let (tx, rx) = mpsc::unbounded_channel();
+        let worker = Worker::new(
+            self.destination,
+            service,
+            self.config,
+            self.partition_key,
+            self.on_failure,
+        );
+        let handle = tokio::spawn(worker.run(rx));
+        Ok(Producer {
+            tx: Some(tx),
+            buffer,
+            encoder,
+            handle: Some(handle),
+        })
+    }
+}
+
+/// Streams events to Firehose or Kinesis. Cheap to share behind an `Arc`; dropping it without
+/// [`Producer::shutdown`] lets the worker deliver what was accepted in the background.
+pub struct Producer {
+    tx: Option<mpsc::UnboundedSender<Command>>,
+    buffer: Arc<Semaphore>,
+    encoder: Encoder,
+    handle: Option<tokio::task::JoinHandle<Report>>,
+}
+
+impl Producer {
+    /// Accepts an event, waiting while the buffer is full.
+    pub async fn send<T: Serialize + ?Sized>(&self, event: &T) -> Result<Delivery, SendError> {
+        let encoded = self.encoder.encode(event)?;
+        self.enqueue(encoded).await
+    }
+
+    /// Accepts raw JSON (one object), waiting while the buffer is full.
+    pub async fn send_json(&self, event: &[u8]) -> Result<Delivery, SendError> {
+        let encoded = self.encoder.encode_json(event)?;
+        self.enqueue(encoded).await
+    }
+
+    /// Accepts an event if the buffer has room now.
+    pub fn try_send<T: Serialize + ?Sized>(&self, event: &T) -> Result<Delivery, TrySendError> {
+        let encoded = self.encoder.encode(event).map_err(SendError::from)?;
+        let permit = match self
+            .buffer
+            .clone()
+            .try_acquire_many_owned(permits(&encoded))
+        {
+            Ok(permit) => permit,
+            Err(tokio::sync::TryAcquireError::NoPermits) => {
+                return Err(TrySendError::Full(encoded.bytes))
+            }
+            Err(tokio::sync::TryAcquireError::Closed) => return Err(SendError::Closed.into()),
+        };
+        self.submit(encoded, permit).map_err(TrySendError::from)
+    }
+
+    async fn enqueue(&self, encoded: EncodedEvent) -> Result<Delivery, SendError> {
+        let permit = self
+            .buffer
+            .clone()
+            .acquire_many_owned(permits(&encoded))
+            .await
+            .map_err(|_| SendError::Closed)?;
+        self.submit(encoded, permit)
+    }
+
+    fn submit(
+        &self,
+        encoded: EncodedEvent,
+        permit: OwnedSemaphorePermit,
+    ) -> Result<Delivery, SendError> {
+        let (reply, receiver) = oneshot::channel();
+        let tx = self.tx.as_ref().ok_or(SendError::Closed)?;
+        tx.send(Command::Event {
+            encoded,
+            permit,
+            reply,
+        })
+        .map_err(|_| SendError::Closed)?;
+        Ok(Delivery { receiver })
+    }
+
+    /// Sends everything accepted so far and waits until each event is resolved.
+    pub async fn flush(&self) -> Report {
+        let (reply, receiver) = oneshot::channel();
+        let sent = self
+            .tx
+            .as_ref()
+            .is_some_and(|tx| tx.send(Command::Flush(reply)).is_ok());
+        if !sent {
+            return Report::default();
+        }
+        receiver.await.unwrap_or_default()
+    }
+
+    /// Delivers everything accepted, stops the worker, and reports what was not delivered.
+    pub async fn shutdown(mut self) -> Report {
+        self.tx = None;
+        self.buffer.close();
+        match self.handle.take() {
+            Some(handle) => handle.await.unwrap_or_default(),
+            None => Report::default(),
+        }
+    }
+}
+
+/// Buffer permits an event holds: its size (at least 1).
+fn permits(encoded: &EncodedEvent) -> u32 {
+    u32::try_from(encoded.bytes.len().max(1)).unwrap_or(u32::MAX)
+}
+
+struct Pending {
+    event: Vec<u8>,
+    accepted: Instant,
+    reply: Option<oneshot::Sender<Result<(), FailedEvent>>>,
+    _permit: OwnedSemaphorePermit,
+}
+
+enum Aggregator {
+    None,
+    JsonLines(JsonLinesAggregator<u64>),
+    Kpl(KplAggregator<u64>),
+}
+
+struct Worker {
+    destination: Destination,
+    service: Service,
+    config: ProducerConfig,
+    partition_key: Option<PartitionKeyFn>,
+    on_failure: Option<FailureCallback>,
+    aggregator: Aggregator,
+    batcher: Batcher<u64>,
+    ready: VecDeque<Vec<Record<u64>>>,
+    in_flight: JoinSet<CallReport<u64>>,
+    pending: HashMap<u64, Pending>,
+    next_id: u64,
+    oldest_buffered: Option<Instant>,
+    flushes: Vec<oneshot::Sender<Report>>,
+    report: Report,
+    rng: fastrand::Rng,
+}
+
+impl Worker {
+    fn new(
+        destination: Destination,
+        service: Service,
+        config: ProducerConfig,
+        partition_key: Option<PartitionKeyFn>,
+        on_failure: Option<FailureCallback>,
+    ) -> Self {
+        let target = config.target_bytes(service);
+        let aggregator = match (config.aggregate, service) {
+            (false, _) => Aggregator::None,
+            (true, Service::Firehose) => Aggregator::JsonLines(JsonLinesAggregator::new(target)),
+            (true, Service::Kinesis) => Aggregator::Kpl(KplAggregator::new(target)),
+        };
+        let limits = match service {
+            Service::Firehose => CallLimits::FIREHOSE,
+            Service::Kinesis => CallLimits::KINESIS,
+        };
+        Worker {
+            destination,
+            service,
+            config,
+            partition_key,
+            on_failure,
+            aggregator,
+            batcher: Batcher::new(limits),
+            ready: VecDeque::new(),
+            in_flight: JoinSet::new(),
+            pending: HashMap::new(),
+            next_id: 0,
+            oldest_buffered: None,
+            flushes: Vec::new(),
+            report: Report::default(),
+            rng: fastrand::Rng::new(),
+        }
+    }
+
+    async fn run(mut self, mut rx: mpsc::UnboundedReceiver<Command>) -> Report {
+        let mut open = true;
+        loop {
+            let linger_at = self.oldest_buffered.map(|t| t + self.config.linger);
+            tokio::select! {
+                command = rx.recv(), if open => match command {
+                    Some(Command::Event { encoded, permit, reply }) => self.accept(encoded, permit, reply),
+                    Some(Command::Flush(reply)) => {
+                        self.flush_buffers();
+                        self.flushes.push(reply);
+                    }
+                    None => {
+                        open = false;
+                        self.flush_buffers();
+                    }
+                },
+                Some(done) = self.in_flight.join_next(), if !self.in_flight.is_empty() => {
+                    if let Ok(report) = done {
+                        self.resolve(report);
+                    }
+                }
+                () = sleep_until(linger_at), if linger_at.is_some() => self.flush_buffers(),
+            }
+            self.dispatch();
+            if self.pending.is_empty() {
+                for reply in self.flushes.drain(..) {
+                    let _ = reply.send(std::mem::take(&mut self.report));
+                }
+                if !open {
+                    return std::mem::take(&mut self.report);
+                }
+            }
+        }
+    }
+
+    fn accept(
+        &mut self,
+        encoded: EncodedEvent,
+        permit: OwnedSemaphorePermit,
+        reply: oneshot::Sender<Result<(), FailedEvent>>,
+    ) {
+        let id = self.next_id;
+        self.next_id += 1;
+        let now = Instant::now();
+        self.pending.insert(
+            id,
+            Pending {
+                event: encoded.bytes.clone(),
+                accepted: now,
+                reply: Some(reply),
+                _permit: permit,
+            },
+        );
+        metrics::counter!("ocsf_producer_events_accepted").increment(1);
+        let key = (self.service == Service::Kinesis).then(|| self.key_for(&encoded.bytes));
+        let records = match &mut self.aggregator {
+            Aggregator::JsonLines(agg) => agg.push(id, encoded),
+            Aggregator::Kpl(agg) => agg.push(id, encoded.bytes, key.unwrap_or_default()),
+            Aggregator::None => {
+                let partition_key = key;
+                let mut data = encoded.bytes;
+                if self.service == Service::Firehose {
+                    data.push(b'\n');
+                }
+                vec![Record {
+                    data,
+                    partition_key,
+                    events: vec![id],
+                }]
+            }
+        };
+        self.oldest_buffered.get_or_insert(now);
+        for record in records {
+            let full = self.batcher.push(record);
+            self.ready.extend(full);
+        }
+    }
+
+    fn key_for(&mut self, event: &[u8]) -> String {
+        match &self.partition_key {
+            Some(key) => key(event),
+            None => format!("{:032x}", self.rng.u128(..)),
+        }
+    }
+
+    /// Closes open records and the partial batch (linger expired, flush or shutdown).
+    fn flush_buffers(&mut self) {
+        let records = match &mut self.aggregator {
+            Aggregator::JsonLines(agg) => agg.flush(),
+            Aggregator::Kpl(agg) => agg.flush(),
+            Aggregator::None => Vec::new(),
+        };
+        for record in records {
+            let full = self.batcher.push(record);
+            self.ready.extend(full);
+        }
+        if !self.batcher.is_empty() {
+            self.ready.push_back(self.batcher.take());
+        }
+        self.oldest_buffered = None;
+    }
+
+    /// Starts ready calls while there is room in flight.
+    fn dispatch(&mut self) {
+        while self.in_flight.len() < self.config.max_in_flight {
+            let Some(records) = self.ready.pop_front() else {
+                break;
+            };
+            let accepted = records
+                .iter()
+                .flat_map(|r| &r.events)
+                .filter_map(|id| self.pending.get(id).map(|p| p.accepted))
+                .min()
+                .unwrap_or_else(Instant::now);
+            let mut policy = RetryPolicy {
+                max_attempts: self.config.max_attempts,
+                deadline: accepted + self.config.event_timeout,
+                backoff: Backoff::new(self.config.backoff_base, self.config.backoff_max),
+            };
+            metrics::histogram!("ocsf_producer_records_per_call").record(records.len() as f64);
+            metrics::histogram!("ocsf_producer_bytes_per_call")
+                .record(records.iter().map(Record::size).sum::<usize>() as f64);
+            let destination = self.destination.clone();
+            self.in_flight
+                .spawn(async move { destination.deliver(records, &mut policy).await });
+        }
+    }
+
+    fn resolve(&mut self, report: CallReport<u64>) {
+        metrics::counter!("ocsf_producer_api_calls").increment(u64::from(report.api_calls));
+        metrics::counter!("ocsf_producer_retried_records").increment(report.retried_records as u64);
+        for record in report.delivered {
+            for id in record.events {
+                if let Some(mut pending) = self.pending.remove(&id) {
+                    self.report.delivered += 1;
+                    metrics::counter!("ocsf_producer_events_delivered").increment(1);
+                    metrics::histogram!("ocsf_producer_seconds_to_delivery")
+                        .record(pending.accepted.elapsed().as_secs_f64());
+                    if let Some(reply) = pending.reply.take() {
+                        let _ = reply.send(Ok(()));
+                    }
+                }
+            }
+        }
+        for (record, failure) in report.failed {
+            for id in record.events {
+                self.fail(id, &failure);
+            }
+        }
+    }
+
+    fn fail(&mut self, id: u64, failure: &Failure) {
+        let Some(mut pending) = self.pending.remove(&id) else {
+            return;
+        };
+        metrics::counter!("ocsf_producer_events_failed", "code" => failure.code.clone())
+            .increment(1);
+        let failed = FailedEvent {
+            code: failure.code.clone(),
+            message: failure.message.clone(),
+            event: std::mem::take(&mut pending.event),
+        };
+        self.report.failed_count += 1;
+        if let Some(callback) = &self.on_failure {
+            callback(&failed);
+        }
+        let unheard = match pending.reply.take() {
+            Some(reply) => reply.send(Err(failed)).err().and_then(Result::err),
+            None => Some(failed),
+        };
+        if let (Some(failed), None) = (unheard, &self.on_failure) {
+            self.report.failed.push(failed);
+        }
+    }
+}
+
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(deadline) => tokio::time::sleep_until(deadline).await,
+        None => std::future::pending().await,
+    }
+}

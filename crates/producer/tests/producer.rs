@@ -1,0 +1,266 @@
+//! The producer end to end against SDK-level mocks, with paused time: every event delivered
+//! exactly once despite partial failures, aggregation that splits back into the original events,
+//! failures returned with the event, backpressure, and rejection of oversized events at `send`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use aws_sdk_firehose::error::ErrorMetadata;
+use aws_sdk_firehose::operation::put_record_batch::{PutRecordBatchError, PutRecordBatchOutput};
+use aws_sdk_firehose::types::PutRecordBatchResponseEntry;
+use aws_sdk_kinesis::operation::put_records::{PutRecordsError, PutRecordsOutput};
+use aws_sdk_kinesis::types::PutRecordsResultEntry;
+use aws_smithy_mocks::{mock, mock_client, MockResponse, RuleMode};
+use ocsf_firehose_producer::aggregate::kpl::decode;
+use ocsf_firehose_producer::{ProducerBuilder, ProducerConfig, SendError, TrySendError};
+use serde_json::{json, Value};
+
+type Delivered = Arc<Mutex<Vec<Vec<u8>>>>;
+/// `(partition key, data)` of every Kinesis record accepted.
+type KinesisDelivered = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
+
+fn event(i: usize) -> Value {
+    json!({"class_uid": 3002, "time": 1_682_683_200_000_i64 + (i as i64 % 3) * 86_400_000,
+           "cloud": {"region": "us-east-1"}, "metadata": {"version": "1.1.0"}, "message": format!("event {i}")})
+}
+
+/// A Firehose mock failing (once) every entry whose first attempt is the `n`-th overall with
+/// `n % 7 == 3`, recording the data of every accepted entry.
+fn flaky_firehose() -> (aws_sdk_firehose::Client, Delivered) {
+    let delivered: Delivered = Arc::default();
+    let seen = delivered.clone();
+    let attempts: Arc<Mutex<HashMap<Vec<u8>, usize>>> = Arc::default();
+    let counter = Arc::new(Mutex::new(0usize));
+    let rule =
+        mock!(aws_sdk_firehose::Client::put_record_batch).then_compute_response(move |input| {
+            let mut entries = Vec::new();
+            for record in input.records() {
+                let data = record.data().as_ref().to_vec();
+                let mut n = counter.lock().unwrap();
+                *n += 1;
+                let tries = {
+                    let mut attempts = attempts.lock().unwrap();
+                    let t = attempts.entry(data.clone()).or_default();
+                    *t += 1;
+                    *t
+                };
+                if tries == 1 && *n % 7 == 3 {
+                    entries.push(
+                        PutRecordBatchResponseEntry::builder()
+                            .error_code("ServiceUnavailableException")
+                            .build(),
+                    );
+                } else {
+                    seen.lock().unwrap().push(data);
+                    entries.push(
+                        PutRecordBatchResponseEntry::builder()
+                            .record_id("ok")
+                            .build(),
+                    );
+                }
+            }
+            let failed = entries.iter().filter(|e| e.error_code().is_some()).count() as i32;
+            MockResponse::<PutRecordBatchOutput, PutRecordBatchError>::Output(
+                PutRecordBatchOutput::builder()
+                    .failed_put_count(failed)
+                    .set_request_responses(Some(entries))
+                    .build()
+                    .unwrap(),
+            )
+        });
+    (
+        mock_client!(aws_sdk_firehose, RuleMode::MatchAny, [&rule]),
+        delivered,
+    )
+}
+
+/// Messages of the events in the delivered records (JSON lines).
+fn messages(delivered: &Delivered) -> Vec<String> {
+    let mut out = Vec::new();
+    for data in delivered.lock().unwrap().iter() {
+        for line in data.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+            let event: Value = serde_json::from_slice(line).unwrap();
+            assert!(event["metadata"]["uid"].is_string(), "uid stamped");
+            out.push(event["message"].as_str().unwrap().to_owned());
+        }
+    }
+    out
+}
+
+#[tokio::test(start_paused = true)]
+async fn every_event_is_delivered_exactly_once_despite_partial_failures() {
+    for aggregate in [true, false] {
+        let (client, delivered) = flaky_firehose();
+        let config = ProducerConfig {
+            aggregate,
+            ..ProducerConfig::default()
+        };
+        let producer = ProducerBuilder::firehose(client, "stream")
+            .config(config)
+            .build()
+            .unwrap();
+        let mut deliveries = Vec::new();
+        for i in 0..2_000 {
+            deliveries.push(producer.send(&event(i)).await.unwrap());
+        }
+        let report = producer.shutdown().await;
+        assert_eq!((report.delivered, report.failed_count), (2_000, 0));
+        for delivery in deliveries {
+            assert_eq!(delivery.outcome().await, Ok(()));
+        }
+        let mut seen = messages(&delivered);
+        seen.sort();
+        let mut expected: Vec<String> = (0..2_000).map(|i| format!("event {i}")).collect();
+        expected.sort();
+        assert_eq!(
+            seen, expected,
+            "aggregate={aggregate}: each event exactly once"
+        );
+        if aggregate {
+            assert!(
+                delivered.lock().unwrap().len() < 200,
+                "events share records"
+            );
+        }
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn kinesis_kpl_records_split_back_into_the_events() {
+    let delivered: KinesisDelivered = Arc::default();
+    let seen = delivered.clone();
+    let rule = mock!(aws_sdk_kinesis::Client::put_records).then_compute_response(move |input| {
+        let mut results = Vec::new();
+        for record in input.records() {
+            seen.lock().unwrap().push((
+                record.partition_key().unwrap_or_default().to_owned(),
+                record.data().as_ref().to_vec(),
+            ));
+            results.push(
+                PutRecordsResultEntry::builder()
+                    .sequence_number("1")
+                    .shard_id("s")
+                    .build(),
+            );
+        }
+        MockResponse::<PutRecordsOutput, PutRecordsError>::Output(
+            PutRecordsOutput::builder()
+                .failed_record_count(0)
+                .set_records(Some(results))
+                .build()
+                .unwrap(),
+        )
+    });
+    let client = mock_client!(aws_sdk_kinesis, RuleMode::MatchAny, [&rule]);
+    let producer = ProducerBuilder::kinesis(client, "k").build().unwrap();
+    for i in 0..300 {
+        producer.send(&event(i)).await.unwrap();
+    }
+    assert_eq!(producer.shutdown().await.delivered, 300);
+    let mut messages = Vec::new();
+    for (key, data) in delivered.lock().unwrap().iter() {
+        assert_eq!(key.len(), 32, "random hex partition key");
+        let subs = decode(data)
+            .unwrap()
+            .unwrap_or_else(|| vec![(key.clone(), data.clone())]);
+        for (_, sub) in subs {
+            let event: Value = serde_json::from_slice(&sub).unwrap();
+            messages.push(event["message"].as_str().unwrap().to_owned());
+        }
+    }
+    assert_eq!(messages.len(), 300);
+    assert!(delivered.lock().unwrap().len() < 30, "aggregated");
+}
+
+#[tokio::test(start_paused = true)]
+async fn permanent_failures_return_the_event_with_the_reason() {
+    let rule = mock!(aws_sdk_firehose::Client::put_record_batch).then_error(|| {
+        PutRecordBatchError::generic(
+            ErrorMetadata::builder()
+                .code("AccessDeniedException")
+                .message("denied")
+                .build(),
+        )
+    });
+    let client = mock_client!(aws_sdk_firehose, RuleMode::MatchAny, [&rule]);
+    let failures = Arc::new(Mutex::new(0));
+    let counted = failures.clone();
+    let producer = ProducerBuilder::firehose(client, "s")
+        .config(ProducerConfig {
+            aggregate: false,
+            ..ProducerConfig::default()
+        })
+        .on_failure(move |_| *counted.lock().unwrap() += 1)
+        .build()
+        .unwrap();
+    let delivery = producer.send(&event(1)).await.unwrap();
+    let failed = delivery.outcome().await.unwrap_err();
+    assert_eq!(
+        (failed.code.as_str(), failed.message.as_str()),
+        ("AccessDeniedException", "denied")
+    );
+    let returned: Value = serde_json::from_slice(&failed.event).unwrap();
+    assert_eq!(returned["message"], json!("event 1"));
+    let report = producer.shutdown().await;
+    assert_eq!((report.failed_count, *failures.lock().unwrap()), (1, 1));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_full_buffer_makes_send_wait_and_try_send_refuse() {
+    let rule = mock!(aws_sdk_firehose::Client::put_record_batch).then_error(|| {
+        PutRecordBatchError::generic(
+            ErrorMetadata::builder()
+                .code("ServiceUnavailableException")
+                .build(),
+        )
+    });
+    let client = mock_client!(aws_sdk_firehose, RuleMode::MatchAny, [&rule]);
+    let config = ProducerConfig {
+        max_buffered_bytes: 1_024_000,
+        event_timeout: Duration::from_secs(3_600),
+        ..ProducerConfig::default()
+    };
+    let producer = ProducerBuilder::firehose(client, "s")
+        .config(config)
+        .build()
+        .unwrap();
+    let big = json!({"message": "x".repeat(200_000), "metadata": {"uid": "u"}});
+    let mut accepted = 0;
+    loop {
+        match producer.try_send(&big) {
+            Ok(_) => accepted += 1,
+            Err(TrySendError::Full(event)) => {
+                assert!(event.len() > 200_000, "the event comes back");
+                break;
+            }
+            Err(other) => panic!("{other}"),
+        }
+    }
+    assert_eq!(accepted, 5, "at most the buffer limit is held");
+    let waited = tokio::time::timeout(Duration::from_secs(1), producer.send(&big)).await;
+    assert!(waited.is_err(), "send waits while the buffer is full");
+}
+
+#[tokio::test(start_paused = true)]
+async fn oversized_events_are_rejected_at_send_and_bad_tuning_at_build() {
+    let rule = mock!(aws_sdk_firehose::Client::put_record_batch)
+        .then_error(|| PutRecordBatchError::generic(ErrorMetadata::builder().code("X").build()));
+    let client = mock_client!(aws_sdk_firehose, RuleMode::MatchAny, [&rule]);
+    let bad = ProducerConfig {
+        max_in_flight: 0,
+        ..ProducerConfig::default()
+    };
+    assert!(ProducerBuilder::firehose(client.clone(), "s")
+        .config(bad)
+        .build()
+        .is_err());
+    let producer = ProducerBuilder::firehose(client, "s").build().unwrap();
+    let huge = json!({"message": "x".repeat(1_100_000)});
+    match producer.send(&huge).await {
+        Err(SendError::Encode(error)) => assert_eq!(error.code(), "event_too_large"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(producer.shutdown().await.failed_count, 0, "never sent");
+}
