@@ -117,6 +117,24 @@ mod tests {
     }
 
     #[test]
+    fn saturated_input_fills_at_least_95_percent_of_calls() {
+        // 50 KiB aggregated records, all available at once: every call but the last is full.
+        let mut batcher = Batcher::new(CallLimits::FIREHOSE);
+        let mut calls: Vec<Vec<Record<u32>>> = (0..10_000)
+            .flat_map(|id| batcher.push(record(id, 50 * 1024 - 7)))
+            .collect();
+        calls.push(batcher.take());
+        let full = calls
+            .iter()
+            .filter(|c| {
+                c.len() == 500
+                    || c.iter().map(Record::size).sum::<usize>() + 50 * 1024 > 4 * 1024 * 1024
+            })
+            .count();
+        assert!(full * 100 >= calls.len() * 95, "{full} of {}", calls.len());
+    }
+
+    #[test]
     fn full_calls_by_count_and_by_bytes() {
         let mut batcher = Batcher::new(CallLimits::FIREHOSE);
         let calls: Vec<_> = (0..500)
