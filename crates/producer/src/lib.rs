@@ -28,8 +28,8 @@
 //! delivery through the SDK, resending only the failed entries ([`sink`]); and the producer
 //! itself: backpressure, linger, in-flight limit, per-event outcomes ([`producer`]).
 //!
-//! Still to come (issue 4): integration tests against moto, benchmarks, the `send` example,
-//! client-side OCSF validation behind a feature.
+//! Example program: `examples/send.rs` (JSON lines from a file or stdin to a stream). Still to
+//! come (issue 4): client-side OCSF validation behind a cargo feature.
 
 pub mod aggregate;
 pub mod batch;

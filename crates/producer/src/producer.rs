@@ -87,6 +87,10 @@ pub struct Report {
     pub failed: Vec<FailedEvent>,
     /// Events failed since the previous report, in all.
     pub failed_count: u64,
+    /// API calls made since the previous report.
+    pub api_calls: u64,
+    /// Records sent again after a transient failure since the previous report.
+    pub retried_records: u64,
 }
 
 enum Command {
@@ -473,6 +477,8 @@ impl Worker {
     fn resolve(&mut self, report: CallReport<u64>) {
         metrics::counter!("ocsf_producer_api_calls").increment(u64::from(report.api_calls));
         metrics::counter!("ocsf_producer_retried_records").increment(report.retried_records as u64);
+        self.report.api_calls += u64::from(report.api_calls);
+        self.report.retried_records += report.retried_records as u64;
         for record in report.delivered {
             for id in record.events {
                 if let Some(mut pending) = self.pending.remove(&id) {
