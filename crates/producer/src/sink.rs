@@ -128,6 +128,30 @@ fn kinesis_error_name(
     })
 }
 
+fn construction_failure(error: impl std::fmt::Display) -> CallError {
+    CallError {
+        code: "ConstructionFailure".into(),
+        message: error.to_string(),
+    }
+}
+
+/// Per-entry outcomes and messages from `(error code, error message)` of each response entry.
+fn entry_outcomes<'a>(
+    entries: impl Iterator<Item = (Option<&'a str>, Option<&'a str>)>,
+) -> Vec<(EntryOutcome, String)> {
+    entries
+        .map(|(code, message)| match code {
+            Some(code) => (
+                EntryOutcome::Failed {
+                    code: code.to_owned(),
+                },
+                message.unwrap_or_default().to_owned(),
+            ),
+            None => (EntryOutcome::Delivered, String::new()),
+        })
+        .collect()
+}
+
 impl Destination {
     /// One API call; per-entry outcomes in request order.
     async fn put<Id>(
@@ -144,10 +168,7 @@ impl Destination {
                             .build()
                     })
                     .collect::<Result<Vec<_>, _>>()
-                    .map_err(|e| CallError {
-                        code: "ConstructionFailure".into(),
-                        message: e.to_string(),
-                    })?;
+                    .map_err(construction_failure)?;
                 let override_retries = aws_sdk_firehose::config::Builder::default()
                     .retry_config(aws_sdk_firehose::config::retry::RetryConfig::disabled());
                 let output = client
@@ -159,19 +180,12 @@ impl Destination {
                     .send()
                     .await
                     .map_err(|e| call_error(&e, firehose_error_name))?;
-                Ok(output
-                    .request_responses()
-                    .iter()
-                    .map(|entry| match entry.error_code() {
-                        Some(code) => (
-                            EntryOutcome::Failed {
-                                code: code.to_owned(),
-                            },
-                            entry.error_message().unwrap_or_default().to_owned(),
-                        ),
-                        None => (EntryOutcome::Delivered, String::new()),
-                    })
-                    .collect())
+                Ok(entry_outcomes(
+                    output
+                        .request_responses()
+                        .iter()
+                        .map(|e| (e.error_code(), e.error_message())),
+                ))
             }
             Destination::Kinesis { client, stream } => {
                 let entries = records
@@ -183,10 +197,7 @@ impl Destination {
                             .build()
                     })
                     .collect::<Result<Vec<_>, _>>()
-                    .map_err(|e| CallError {
-                        code: "ConstructionFailure".into(),
-                        message: e.to_string(),
-                    })?;
+                    .map_err(construction_failure)?;
                 let override_retries = aws_sdk_kinesis::config::Builder::default()
                     .retry_config(aws_sdk_kinesis::config::retry::RetryConfig::disabled());
                 let output = client
@@ -198,19 +209,12 @@ impl Destination {
                     .send()
                     .await
                     .map_err(|e| call_error(&e, kinesis_error_name))?;
-                Ok(output
-                    .records()
-                    .iter()
-                    .map(|entry| match entry.error_code() {
-                        Some(code) => (
-                            EntryOutcome::Failed {
-                                code: code.to_owned(),
-                            },
-                            entry.error_message().unwrap_or_default().to_owned(),
-                        ),
-                        None => (EntryOutcome::Delivered, String::new()),
-                    })
-                    .collect())
+                Ok(entry_outcomes(
+                    output
+                        .records()
+                        .iter()
+                        .map(|e| (e.error_code(), e.error_message())),
+                ))
             }
         }
     }
