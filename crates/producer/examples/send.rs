@@ -70,13 +70,7 @@ async fn main() -> anyhow::Result<ExitCode> {
         }
         match producer.send_json(line.as_bytes()).await {
             Ok(_) => sent += 1,
-            Err(error) => {
-                let code = match &error {
-                    ocsf_firehose_producer::SendError::Encode(e) => e.code().to_owned(),
-                    ocsf_firehose_producer::SendError::Closed => "producer_closed".to_owned(),
-                };
-                *rejected.entry(code).or_default() += 1;
-            }
+            Err(error) => *rejected.entry(error.code().to_owned()).or_default() += 1,
         }
     }
     let report = producer.shutdown().await;

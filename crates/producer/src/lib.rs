@@ -28,8 +28,11 @@
 //! delivery through the SDK, resending only the failed entries ([`sink`]); and the producer
 //! itself: backpressure, linger, in-flight limit, per-event outcomes ([`producer`]).
 //!
-//! Example program: `examples/send.rs` (JSON lines from a file or stdin to a stream). Still to
-//! come (issue 4): client-side OCSF validation behind a cargo feature.
+//! Cargo feature `ocsf` (off by default): `ProducerBuilder::ocsf(engine)` normalizes and
+//! validates every event with the OCSF engine before accepting it, so that events the
+//! transformation Lambda would reject fail at `send` ([`SendError::Invalid`]).
+//!
+//! Example program: `examples/send.rs` (JSON lines from a file or stdin to a stream).
 
 pub mod aggregate;
 pub mod batch;

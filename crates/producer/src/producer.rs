@@ -45,6 +45,21 @@ pub enum SendError {
     /// The producer is shut down.
     #[error("the producer is shut down")]
     Closed,
+    /// Client-side OCSF validation (feature `ocsf`) found errors: the event would be rejected by
+    /// the transformation Lambda, so it is not sent.
+    #[error("the event is not valid OCSF ({} error findings)", .0.len())]
+    Invalid(Vec<ocsf_firehose_transform::Finding>),
+}
+
+impl SendError {
+    /// A stable machine-readable kind.
+    pub fn code(&self) -> &'static str {
+        match self {
+            SendError::Encode(error) => error.code(),
+            SendError::Closed => "producer_closed",
+            SendError::Invalid(_) => "ocsf_invalid",
+        }
+    }
 }
 
 /// Why `try_send` did not accept an event.
@@ -108,6 +123,8 @@ pub struct ProducerBuilder {
     config: ProducerConfig,
     partition_key: Option<PartitionKeyFn>,
     on_failure: Option<FailureCallback>,
+    #[cfg(feature = "ocsf")]
+    engine: Option<ocsf_firehose_transform::Engine>,
 }
 
 impl ProducerBuilder {
@@ -133,6 +150,8 @@ impl ProducerBuilder {
             config: ProducerConfig::default(),
             partition_key: None,
             on_failure: None,
+            #[cfg(feature = "ocsf")]
+            engine: None,
         }
     }
 
@@ -151,6 +170,15 @@ impl ProducerBuilder {
     /// Calls `callback` with every failed event.
     pub fn on_failure(mut self, callback: impl Fn(&FailedEvent) + Send + Sync + 'static) -> Self {
         self.on_failure = Some(Arc::new(callback));
+        self
+    }
+
+    /// Normalizes and validates every event with `engine` before accepting it (feature `ocsf`):
+    /// events the transformation Lambda would reject fail at `send` with
+    /// [`SendError::Invalid`], so applications fail fast in development.
+    #[cfg(feature = "ocsf")]
+    pub fn ocsf(mut self, engine: ocsf_firehose_transform::Engine) -> Self {
+        self.engine = Some(engine);
         self
     }
 
@@ -180,6 +208,8 @@ impl ProducerBuilder {
             buffer,
             encoder,
             handle: Some(handle),
+            #[cfg(feature = "ocsf")]
+            engine: self.engine,
         })
     }
 }
@@ -191,24 +221,53 @@ pub struct Producer {
     buffer: Arc<Semaphore>,
     encoder: Encoder,
     handle: Option<tokio::task::JoinHandle<Report>>,
+    #[cfg(feature = "ocsf")]
+    engine: Option<ocsf_firehose_transform::Engine>,
 }
 
 impl Producer {
     /// Accepts an event, waiting while the buffer is full.
     pub async fn send<T: Serialize + ?Sized>(&self, event: &T) -> Result<Delivery, SendError> {
-        let encoded = self.encoder.encode(event)?;
+        let encoded = self.encode(event)?;
         self.enqueue(encoded).await
     }
 
     /// Accepts raw JSON (one object), waiting while the buffer is full.
     pub async fn send_json(&self, event: &[u8]) -> Result<Delivery, SendError> {
+        #[cfg(feature = "ocsf")]
+        if self.engine.is_some() {
+            let value: serde_json::Value = serde_json::from_slice(event)
+                .map_err(|e| SendError::Encode(EncodeError::NotAnObject(e.to_string())))?;
+            return self.send(&value).await;
+        }
         let encoded = self.encoder.encode_json(event)?;
         self.enqueue(encoded).await
     }
 
+    /// Encodes an event, normalizing and validating it first when an engine is configured.
+    fn encode<T: Serialize + ?Sized>(&self, event: &T) -> Result<EncodedEvent, SendError> {
+        #[cfg(feature = "ocsf")]
+        if let Some(engine) = &self.engine {
+            let mut value = serde_json::to_value(event)
+                .map_err(|e| SendError::Encode(EncodeError::Serialize(e.to_string())))?;
+            engine.normalize(&mut value);
+            let validation = engine.validate(&value);
+            if !validation.is_valid() {
+                let errors = validation
+                    .findings
+                    .into_iter()
+                    .filter(|f| f.severity == ocsf_firehose_transform::Severity::Error)
+                    .collect();
+                return Err(SendError::Invalid(errors));
+            }
+            return Ok(self.encoder.encode(&value)?);
+        }
+        Ok(self.encoder.encode(event)?)
+    }
+
     /// Accepts an event if the buffer has room now.
     pub fn try_send<T: Serialize + ?Sized>(&self, event: &T) -> Result<Delivery, TrySendError> {
-        let encoded = self.encoder.encode(event).map_err(SendError::from)?;
+        let encoded = self.encode(event)?;
         let permit = match self
             .buffer
             .clone()
