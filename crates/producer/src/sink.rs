@@ -7,8 +7,6 @@
 //! The SDK's own retries are disabled for these calls (per-operation config override), so
 //! that one policy, this one, decides.
 
-use std::time::Duration;
-
 use aws_sdk_firehose::error::ProvideErrorMetadata;
 use tokio::time::Instant;
 
@@ -291,9 +289,4 @@ impl Destination {
         }
         report
     }
-}
-
-/// Backoff defaults: 100 ms base, 5 s cap.
-pub fn default_backoff() -> Backoff {
-    Backoff::new(Duration::from_millis(100), Duration::from_secs(5))
 }

@@ -61,6 +61,15 @@ fn count_lines(data: &[u8], counts: &mut BTreeMap<String, usize>) {
     }
 }
 
+/// Sends the test events and waits until each is resolved.
+async fn send_all(producer: ocsf_firehose_producer::Producer) {
+    for i in 0..EVENTS {
+        producer.send(&event(i)).await.unwrap();
+    }
+    let report = producer.shutdown().await;
+    assert_eq!((report.delivered, report.failed_count), (EVENTS as u64, 0));
+}
+
 fn assert_exactly_once(counts: &BTreeMap<String, usize>) {
     assert_eq!(counts.len(), EVENTS, "every event arrived");
     let duplicated: Vec<_> = counts.iter().filter(|(_, n)| **n != 1).take(5).collect();
@@ -97,11 +106,7 @@ async fn firehose_direct_put_to_s3_delivers_each_event_once() {
     let producer = ProducerBuilder::firehose(firehose, &stream)
         .build()
         .unwrap();
-    for i in 0..EVENTS {
-        producer.send(&event(i)).await.unwrap();
-    }
-    let report = producer.shutdown().await;
-    assert_eq!((report.delivered, report.failed_count), (EVENTS as u64, 0));
+    send_all(producer).await;
 
     let mut counts = BTreeMap::new();
     let mut objects = 0;
@@ -143,11 +148,7 @@ async fn kinesis_delivers_each_event_once_in_kpl_records() {
     let producer = ProducerBuilder::kinesis(kinesis.clone(), &stream)
         .build()
         .unwrap();
-    for i in 0..EVENTS {
-        producer.send(&event(i)).await.unwrap();
-    }
-    let report = producer.shutdown().await;
-    assert_eq!((report.delivered, report.failed_count), (EVENTS as u64, 0));
+    send_all(producer).await;
 
     let mut counts = BTreeMap::new();
     let mut aggregated = 0;

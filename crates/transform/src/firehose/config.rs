@@ -43,21 +43,6 @@ pub const ENV_MAX_DEPTH: &str = "OCSF_MAX_DEPTH";
 /// `OCSF_LOG_LEVEL`: `off`, `error`, `warn`, `info` or `debug`.
 pub const ENV_LOG_LEVEL: &str = "OCSF_LOG_LEVEL";
 
-/// Every variable read, for documentation and `--config` files.
-pub const ENV_VARIABLES: [&str; 11] = [
-    ENV_VERSION,
-    ENV_ALLOWED_CLASSES,
-    ENV_ON_INVALID,
-    ENV_UNKNOWN_ATTRIBUTES,
-    ENV_SEVERITY,
-    ENV_DEFAULT_REGION,
-    ENV_DEFAULT_ACCOUNT_ID,
-    ENV_MAX_RESPONSE_BYTES,
-    ENV_MAX_RECORD_BYTES,
-    ENV_MAX_DEPTH,
-    ENV_LOG_LEVEL,
-];
-
 /// What becomes of records with invalid events.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum OnInvalid {
