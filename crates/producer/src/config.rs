@@ -82,6 +82,14 @@ pub enum Service {
 }
 
 impl Service {
+    /// `firehose` or `kinesis`, for logs.
+    pub fn name(self) -> &'static str {
+        match self {
+            Service::Firehose => "firehose",
+            Service::Kinesis => "kinesis",
+        }
+    }
+
     /// The record size limit.
     pub fn max_record_bytes(self) -> usize {
         match self {

@@ -26,7 +26,8 @@
 //! records ([`aggregate`]); packing records into calls ([`batch`]); the retry policy: backoff
 //! with full jitter, error classification, partial-failure splitting ([`retry`]); one call's
 //! delivery through the SDK, resending only the failed entries ([`sink`]); and the producer
-//! itself: backpressure, linger, in-flight limit, per-event outcomes ([`producer`]).
+//! itself: backpressure, linger, in-flight limit, per-event outcomes ([`producer`]). Metrics and
+//! tracing: [`telemetry`].
 //!
 //! Cargo feature `ocsf` (off by default): `ProducerBuilder::ocsf(engine)` normalizes and
 //! validates every event with the OCSF engine before accepting it, so that events the
@@ -42,6 +43,7 @@ pub mod limits;
 pub mod producer;
 pub mod retry;
 pub mod sink;
+pub mod telemetry;
 
 pub use config::{ConfigError, ProducerConfig};
 pub use producer::{

@@ -19,6 +19,8 @@ use crate::config::{ConfigError, ProducerConfig, Service};
 use crate::event::{EncodeError, EncodedEvent, Encoder};
 use crate::retry::Backoff;
 use crate::sink::{CallReport, Destination, Failure, RetryPolicy};
+use crate::telemetry;
+use tracing::Instrument;
 
 /// Derives a Kinesis partition key from an encoded event.
 pub type PartitionKeyFn = Arc<dyn Fn(&[u8]) -> String + Send + Sync>;
@@ -363,6 +365,8 @@ struct Worker {
     pending: HashMap<u64, Pending>,
     next_id: u64,
     oldest_buffered: Option<Instant>,
+    /// Bytes of the events in `pending`.
+    buffered_bytes: usize,
     flushes: Vec<oneshot::Sender<Report>>,
     report: Report,
     rng: fastrand::Rng,
@@ -399,6 +403,7 @@ impl Worker {
             pending: HashMap::new(),
             next_id: 0,
             oldest_buffered: None,
+            buffered_bytes: 0,
             flushes: Vec::new(),
             report: Report::default(),
             rng: fastrand::Rng::new(),
@@ -458,7 +463,9 @@ impl Worker {
                 _permit: permit,
             },
         );
-        metrics::counter!("ocsf_producer_events_accepted").increment(1);
+        metrics::counter!(telemetry::EVENTS_ACCEPTED).increment(1);
+        self.buffered_bytes += encoded.bytes.len();
+        metrics::gauge!(telemetry::BUFFERED_BYTES).set(self.buffered_bytes as f64);
         let key = (self.service == Service::Kinesis).then(|| self.key_for(&encoded.bytes));
         let records = match &mut self.aggregator {
             Aggregator::JsonLines(agg) => agg.push(id, encoded),
@@ -513,37 +520,48 @@ impl Worker {
             let Some(records) = self.ready.pop_front() else {
                 break;
             };
+            let now = Instant::now();
+            let in_buffer = metrics::histogram!(telemetry::SECONDS_IN_BUFFER);
             let accepted = records
                 .iter()
                 .flat_map(|r| &r.events)
                 .filter_map(|id| self.pending.get(id).map(|p| p.accepted))
+                .inspect(|accepted| in_buffer.record((now - *accepted).as_secs_f64()))
                 .min()
-                .unwrap_or_else(Instant::now);
+                .unwrap_or(now);
             let mut policy = RetryPolicy {
                 max_attempts: self.config.max_attempts,
                 deadline: accepted + self.config.event_timeout,
                 backoff: Backoff::new(self.config.backoff_base, self.config.backoff_max),
             };
-            metrics::histogram!("ocsf_producer_records_per_call").record(records.len() as f64);
-            metrics::histogram!("ocsf_producer_bytes_per_call")
-                .record(records.iter().map(Record::size).sum::<usize>() as f64);
+            let bytes = records.iter().map(Record::size).sum::<usize>();
+            metrics::histogram!(telemetry::RECORDS_PER_CALL).record(records.len() as f64);
+            metrics::histogram!(telemetry::BYTES_PER_CALL).record(bytes as f64);
+            let span = tracing::debug_span!(
+                telemetry::CALL_SPAN,
+                service = self.service.name(),
+                records = records.len(),
+                bytes
+            );
             let destination = self.destination.clone();
-            self.in_flight
-                .spawn(async move { destination.deliver(records, &mut policy).await });
+            self.in_flight.spawn(
+                async move { destination.deliver(records, &mut policy).await }.instrument(span),
+            );
         }
     }
 
     fn resolve(&mut self, report: CallReport<u64>) {
-        metrics::counter!("ocsf_producer_api_calls").increment(u64::from(report.api_calls));
-        metrics::counter!("ocsf_producer_retried_records").increment(report.retried_records as u64);
+        metrics::counter!(telemetry::API_CALLS).increment(u64::from(report.api_calls));
+        metrics::counter!(telemetry::RETRIED_RECORDS).increment(report.retried_records as u64);
         self.report.api_calls += u64::from(report.api_calls);
         self.report.retried_records += report.retried_records as u64;
         for record in report.delivered {
             for id in record.events {
                 if let Some(mut pending) = self.pending.remove(&id) {
+                    self.buffered_bytes -= pending.event.len();
                     self.report.delivered += 1;
-                    metrics::counter!("ocsf_producer_events_delivered").increment(1);
-                    metrics::histogram!("ocsf_producer_seconds_to_delivery")
+                    metrics::counter!(telemetry::EVENTS_DELIVERED).increment(1);
+                    metrics::histogram!(telemetry::SECONDS_TO_DELIVERY)
                         .record(pending.accepted.elapsed().as_secs_f64());
                     if let Some(reply) = pending.reply.take() {
                         let _ = reply.send(Ok(()));
@@ -556,14 +574,15 @@ impl Worker {
                 self.fail(id, &failure);
             }
         }
+        metrics::gauge!(telemetry::BUFFERED_BYTES).set(self.buffered_bytes as f64);
     }
 
     fn fail(&mut self, id: u64, failure: &Failure) {
         let Some(mut pending) = self.pending.remove(&id) else {
             return;
         };
-        metrics::counter!("ocsf_producer_events_failed", "code" => failure.code.clone())
-            .increment(1);
+        self.buffered_bytes -= pending.event.len();
+        metrics::counter!(telemetry::EVENTS_FAILED, "code" => failure.code.clone()).increment(1);
         let failed = FailedEvent {
             code: failure.code.clone(),
             message: failure.message.clone(),

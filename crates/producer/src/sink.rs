@@ -233,6 +233,7 @@ impl Destination {
         while !records.is_empty() {
             report.api_calls += 1;
             attempt += 1;
+            tracing::debug!(attempt, records = records.len(), "put");
             let last = match self.put(&records).await {
                 Ok(answers) => {
                     let (outcomes, messages): (Vec<EntryOutcome>, Vec<String>) =
@@ -249,9 +250,25 @@ impl Destination {
                     };
                     let split = split(records, &outcomes);
                     report.delivered.extend(split.delivered);
+                    if let Some((_, code)) = split.failed.first() {
+                        tracing::warn!(
+                            attempt,
+                            failed = split.failed.len(),
+                            code = code.as_str(),
+                            "records failed permanently"
+                        );
+                    }
                     for (record, code) in split.failed {
                         let message = message_of(&code);
                         report.failed.push((record, Failure { code, message }));
+                    }
+                    if let Some((_, code)) = split.retry.first() {
+                        tracing::warn!(
+                            attempt,
+                            failed = split.retry.len(),
+                            code = code.as_str(),
+                            "partial failure: resending only the failed records"
+                        );
                     }
                     let last = split.retry.first().map(|(_, code)| Failure {
                         code: code.clone(),
@@ -268,7 +285,15 @@ impl Destination {
                         code: error.code,
                         message: error.message,
                     };
-                    if classify(&failure.code) == RetryAction::Fail {
+                    let fatal = classify(&failure.code) == RetryAction::Fail;
+                    tracing::warn!(
+                        attempt,
+                        records = records.len(),
+                        code = failure.code.as_str(),
+                        retryable = !fatal,
+                        "call failed"
+                    );
+                    if fatal {
                         report
                             .failed
                             .extend(records.drain(..).map(|r| (r, failure.clone())));
@@ -279,6 +304,12 @@ impl Destination {
             };
             let delay = policy.backoff.delay(attempt - 1);
             if attempt >= policy.max_attempts || Instant::now() + delay > policy.deadline {
+                tracing::warn!(
+                    attempt,
+                    records = records.len(),
+                    code = last.code.as_str(),
+                    "giving up: attempt limit or deadline reached"
+                );
                 report
                     .failed
                     .extend(records.drain(..).map(|r| (r, last.clone())));

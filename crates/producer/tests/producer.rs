@@ -3,91 +3,20 @@
 //! failures returned with the event, backpressure, and rejection of oversized events at `send`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::collections::HashMap;
+mod common;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use aws_sdk_firehose::error::ErrorMetadata;
-use aws_sdk_firehose::operation::put_record_batch::{PutRecordBatchError, PutRecordBatchOutput};
-use aws_sdk_firehose::types::PutRecordBatchResponseEntry;
+use aws_sdk_firehose::operation::put_record_batch::PutRecordBatchError;
 use aws_sdk_kinesis::operation::put_records::{PutRecordsError, PutRecordsOutput};
 use aws_sdk_kinesis::types::PutRecordsResultEntry;
 use aws_smithy_mocks::{mock, mock_client, MockResponse, RuleMode};
+use common::{event, flaky_firehose, messages, KinesisDelivered};
 use ocsf_firehose_producer::aggregate::kpl::decode;
 use ocsf_firehose_producer::{ProducerBuilder, ProducerConfig, SendError, TrySendError};
 use serde_json::{json, Value};
-
-type Delivered = Arc<Mutex<Vec<Vec<u8>>>>;
-/// `(partition key, data)` of every Kinesis record accepted.
-type KinesisDelivered = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
-
-fn event(i: usize) -> Value {
-    json!({"class_uid": 3002, "time": 1_682_683_200_000_i64 + (i as i64 % 3) * 86_400_000,
-           "cloud": {"region": "us-east-1"}, "metadata": {"version": "1.1.0"}, "message": format!("event {i}")})
-}
-
-/// A Firehose mock failing (once) every entry whose first attempt is the `n`-th overall with
-/// `n % 7 == 3`, recording the data of every accepted entry.
-fn flaky_firehose() -> (aws_sdk_firehose::Client, Delivered) {
-    let delivered: Delivered = Arc::default();
-    let seen = delivered.clone();
-    let attempts: Arc<Mutex<HashMap<Vec<u8>, usize>>> = Arc::default();
-    let counter = Arc::new(Mutex::new(0usize));
-    let rule =
-        mock!(aws_sdk_firehose::Client::put_record_batch).then_compute_response(move |input| {
-            let mut entries = Vec::new();
-            for record in input.records() {
-                let data = record.data().as_ref().to_vec();
-                let mut n = counter.lock().unwrap();
-                *n += 1;
-                let tries = {
-                    let mut attempts = attempts.lock().unwrap();
-                    let t = attempts.entry(data.clone()).or_default();
-                    *t += 1;
-                    *t
-                };
-                if tries == 1 && *n % 7 == 3 {
-                    entries.push(
-                        PutRecordBatchResponseEntry::builder()
-                            .error_code("ServiceUnavailableException")
-                            .build(),
-                    );
-                } else {
-                    seen.lock().unwrap().push(data);
-                    entries.push(
-                        PutRecordBatchResponseEntry::builder()
-                            .record_id("ok")
-                            .build(),
-                    );
-                }
-            }
-            let failed = entries.iter().filter(|e| e.error_code().is_some()).count() as i32;
-            MockResponse::<PutRecordBatchOutput, PutRecordBatchError>::Output(
-                PutRecordBatchOutput::builder()
-                    .failed_put_count(failed)
-                    .set_request_responses(Some(entries))
-                    .build()
-                    .unwrap(),
-            )
-        });
-    (
-        mock_client!(aws_sdk_firehose, RuleMode::MatchAny, [&rule]),
-        delivered,
-    )
-}
-
-/// Messages of the events in the delivered records (JSON lines).
-fn messages(delivered: &Delivered) -> Vec<String> {
-    let mut out = Vec::new();
-    for data in delivered.lock().unwrap().iter() {
-        for line in data.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
-            let event: Value = serde_json::from_slice(line).unwrap();
-            assert!(event["metadata"]["uid"].is_string(), "uid stamped");
-            out.push(event["message"].as_str().unwrap().to_owned());
-        }
-    }
-    out
-}
 
 #[tokio::test(start_paused = true)]
 async fn every_event_is_delivered_exactly_once_despite_partial_failures() {
@@ -263,4 +192,63 @@ async fn oversized_events_are_rejected_at_send_and_bad_tuning_at_build() {
         other => panic!("{other:?}"),
     }
     assert_eq!(producer.shutdown().await.failed_count, 0, "never sent");
+}
+
+/// A real SDK client against a TCP endpoint that accepts connections and never answers: calls
+/// hang, the buffer fills to its limit and no further, `try_send` says full and `send` waits;
+/// dropping the producer does not hang.
+#[tokio::test]
+async fn a_stalled_endpoint_holds_at_most_the_buffer_limit() {
+    use aws_sdk_firehose::config::{BehaviorVersion, Credentials, Region};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let held = Arc::new(Mutex::new(Vec::new()));
+    let holder = held.clone();
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            holder.lock().unwrap().push(socket); // never read, never answered
+        }
+    });
+    let config = aws_sdk_firehose::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("AKID", "SECRET", None, None, "test"))
+        .endpoint_url(format!("http://{address}"))
+        .build();
+    let client = aws_sdk_firehose::Client::from_conf(config);
+    let limit = 2_000_000;
+    let producer = ProducerBuilder::firehose(client, "stalled")
+        .config(ProducerConfig {
+            max_buffered_bytes: limit,
+            linger: Duration::from_millis(5),
+            ..ProducerConfig::default()
+        })
+        .build()
+        .unwrap();
+    let event = json!({"message": "x".repeat(10_000), "metadata": {"uid": "u"}});
+    let size = serde_json::to_vec(&event).unwrap().len();
+    let mut accepted = 0;
+    loop {
+        match producer.try_send(&event) {
+            Ok(_) => accepted += 1,
+            Err(TrySendError::Full(_)) => break,
+            Err(other) => panic!("{other}"),
+        }
+        if accepted % 10 == 0 {
+            tokio::time::sleep(Duration::from_millis(10)).await; // let calls start and stall
+        }
+    }
+    assert_eq!(accepted, limit / size, "exactly what fits in the buffer");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(
+        !held.lock().unwrap().is_empty(),
+        "calls reached the endpoint"
+    );
+    assert!(
+        matches!(producer.try_send(&event), Err(TrySendError::Full(_))),
+        "in-flight events still count against the buffer"
+    );
+    let waited = tokio::time::timeout(Duration::from_millis(300), producer.send(&event)).await;
+    assert!(waited.is_err(), "send waits while the endpoint stalls");
+    drop(producer);
 }

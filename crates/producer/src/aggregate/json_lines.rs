@@ -16,6 +16,9 @@ use crate::limits::{
 /// (four 1 KiB events + newlines fill 4,100 of 5,120 bytes).
 pub const DEFAULT_TARGET_BYTES: usize = 10 * FIREHOSE_BILLING_UNIT_BYTES;
 
+/// The most an open record reserves up front.
+const RESERVE_BYTES: usize = 64 * 1024;
+
 /// Firehose's billed size of a record: rounded up to the 5 KB unit.
 pub fn billed_bytes(record_len: usize) -> usize {
     record_len.div_ceil(FIREHOSE_BILLING_UNIT_BYTES).max(1) * FIREHOSE_BILLING_UNIT_BYTES
@@ -61,22 +64,39 @@ impl<Id> JsonLinesAggregator<Id> {
             }];
         };
         let mut closed = Vec::new();
-        let fits = self.open.get(&group).is_none_or(|open| {
-            open.data.len() + line.len() <= self.target_bytes
+        let target = self.target_bytes;
+        let fits = |open: &Open<Id>| {
+            open.data.len() + line.len() <= target
                 && open.data.len() + line.len() <= FIREHOSE_MAX_RECORD_BYTES
                 && open.events.len() < FIREHOSE_MAX_SUB_RECORDS
-        });
-        if !fits {
+        };
+        if self.open.get(&group).is_some_and(|open| !fits(open)) {
             closed.extend(self.close(&group));
         }
         self.buffered += line.len();
-        let open = self.open.entry(group.clone()).or_insert_with(|| Open {
-            data: Vec::new(),
-            events: Vec::new(),
-        });
-        open.data.extend_from_slice(&line);
-        open.events.push(id);
-        if open.data.len() >= self.target_bytes || open.events.len() >= FIREHOSE_MAX_SUB_RECORDS {
+        let full = match self.open.get_mut(&group) {
+            Some(open) => {
+                open.data.extend_from_slice(&line);
+                open.events.push(id);
+                open.data.len() >= target || open.events.len() >= FIREHOSE_MAX_SUB_RECORDS
+            }
+            None => {
+                // Room for a default-sized record up front (no reallocation while it fills);
+                // capped so that many half-empty groups do not reserve large targets.
+                let mut data = Vec::with_capacity(target.min(RESERVE_BYTES).max(line.len()));
+                data.extend_from_slice(&line);
+                let full = data.len() >= target;
+                self.open.insert(
+                    group.clone(),
+                    Open {
+                        data,
+                        events: vec![id],
+                    },
+                );
+                full
+            }
+        };
+        if full {
             closed.extend(self.close(&group));
         }
         closed

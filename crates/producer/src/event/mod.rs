@@ -3,11 +3,9 @@
 //! the size checked against the record limit, and the key that groups it with the events that
 //! will land in the same Security Lake partition.
 
-use ocsf_firehose_transform::partition::{
-    event_day_of, is_aws_account_id, is_safe_partition_value,
-};
-use serde::de::IgnoredAny;
-use serde::{Deserialize, Serialize};
+mod probe;
+
+use serde::Serialize;
 use serde_json::Value;
 use thiserror::Error;
 
@@ -67,38 +65,9 @@ pub struct EncodedEvent {
     pub group: Option<GroupKey>,
 }
 
-/// Only the fields that matter here; everything else is skipped without allocating.
-#[derive(Deserialize)]
-struct Probe {
-    #[serde(default)]
-    class_uid: Option<Value>,
-    #[serde(default)]
-    time: Option<Value>,
-    #[serde(default)]
-    cloud: Option<ProbeCloud>,
-    #[serde(default)]
-    metadata: Option<ProbeMetadata>,
-}
-
-#[derive(Deserialize)]
-struct ProbeCloud {
-    #[serde(default)]
-    region: Option<Value>,
-    #[serde(default)]
-    account: Option<ProbeAccount>,
-}
-
-#[derive(Deserialize)]
-struct ProbeAccount {
-    #[serde(default)]
-    uid: Option<Value>,
-}
-
-#[derive(Deserialize)]
-struct ProbeMetadata {
-    #[serde(default)]
-    uid: Option<IgnoredAny>,
-}
+/// Serialization buffer to start with: a typical OCSF event fits without reallocating (the
+/// buffer is short-lived: aggregation copies it into a record).
+const INITIAL_CAPACITY: usize = 2048;
 
 /// Encodes events.
 #[derive(Debug, Clone)]
@@ -112,13 +81,15 @@ pub struct Encoder {
 impl Encoder {
     /// Encodes any serializable event.
     pub fn encode<T: Serialize + ?Sized>(&self, event: &T) -> Result<EncodedEvent, EncodeError> {
-        let bytes = serde_json::to_vec(event).map_err(|e| EncodeError::Serialize(e.to_string()))?;
+        let mut bytes = Vec::with_capacity(INITIAL_CAPACITY);
+        serde_json::to_writer(&mut bytes, event)
+            .map_err(|e| EncodeError::Serialize(e.to_string()))?;
         self.finish(bytes)
     }
 
     /// Encodes raw JSON bytes holding one object (made compact when it spans lines).
     pub fn encode_json(&self, raw: &[u8]) -> Result<EncodedEvent, EncodeError> {
-        if raw.iter().any(|b| matches!(b, b'\n' | b'\r')) {
+        if memchr::memchr2(b'\n', b'\r', raw).is_some() {
             let value: Value =
                 serde_json::from_slice(raw).map_err(|e| EncodeError::NotAnObject(e.to_string()))?;
             return self.encode(&value);
@@ -133,10 +104,8 @@ impl Encoder {
                 "it does not start with `{`".to_owned(),
             ));
         }
-        let probe: Probe =
-            serde_json::from_slice(&bytes).map_err(|e| EncodeError::NotAnObject(e.to_string()))?;
-        let needs_uid = self.stamp_uid && probe.metadata.as_ref().is_some_and(|m| m.uid.is_none());
-        if needs_uid {
+        let probed = probe::probe(&bytes).map_err(|e| EncodeError::NotAnObject(e.to_string()))?;
+        if self.stamp_uid && probed.lacks_uid {
             bytes = stamp_uid(&bytes)?;
         }
         if bytes.len() > self.max_bytes {
@@ -146,7 +115,7 @@ impl Encoder {
             });
         }
         Ok(EncodedEvent {
-            group: group_key(&probe),
+            group: probed.group,
             bytes,
         })
     }
@@ -164,28 +133,6 @@ fn stamp_uid(bytes: &[u8]) -> Result<Vec<u8>, EncodeError> {
         );
     }
     serde_json::to_vec(&value).map_err(|e| EncodeError::Serialize(e.to_string()))
-}
-
-fn group_key(probe: &Probe) -> Option<GroupKey> {
-    let event_day = event_day_of(probe.time.as_ref()?)?;
-    let cloud = probe.cloud.as_ref();
-    let region = cloud
-        .and_then(|c| c.region.as_ref())
-        .and_then(Value::as_str)
-        .filter(|r| is_safe_partition_value(r))
-        .map(str::to_owned);
-    let account = cloud
-        .and_then(|c| c.account.as_ref())
-        .and_then(|a| a.uid.as_ref())
-        .and_then(Value::as_str)
-        .filter(|a| is_aws_account_id(a))
-        .map(str::to_owned);
-    Some(GroupKey {
-        class_uid: probe.class_uid.as_ref().and_then(Value::as_i64),
-        region,
-        account,
-        event_day,
-    })
 }
 
 #[cfg(test)]

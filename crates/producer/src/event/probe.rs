@@ -1,0 +1,269 @@
+//! One pass over an encoded event that reads only what grouping and `metadata.uid` stamping
+//! need: every other value is skipped without allocating, strings are borrowed when unescaped,
+//! and wrongly typed fields are tolerated (the Lambda reports them; here they only mean "no
+//! group").
+
+use std::borrow::Cow;
+use std::fmt;
+use std::marker::PhantomData;
+
+use ocsf_firehose_transform::normalize::rfc3339_to_epoch_ms;
+use ocsf_firehose_transform::partition::{event_day, is_aws_account_id, is_safe_partition_value};
+use serde::de::value::MapAccessDeserializer;
+use serde::de::{self, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer};
+
+use super::GroupKey;
+
+/// What the probe learnt about an event.
+pub(super) struct Probed {
+    /// Its partition group, when it has a plausible `time`.
+    pub group: Option<GroupKey>,
+    /// Whether `metadata` is an object without a (non-null) `uid`.
+    pub lacks_uid: bool,
+}
+
+/// Probes one JSON object.
+pub(super) fn probe(bytes: &[u8]) -> Result<Probed, serde_json::Error> {
+    let probe: Probe<'_> = serde_json::from_slice(bytes)?;
+    let lacks_uid = matches!(&probe.metadata, Some(Object::Is(m)) if m.uid.is_none());
+    Ok(Probed {
+        group: group_key(&probe),
+        lacks_uid,
+    })
+}
+
+#[derive(Deserialize)]
+struct Probe<'a> {
+    #[serde(default)]
+    class_uid: Option<Scalar<'a>>,
+    #[serde(default, borrow)]
+    time: Option<Scalar<'a>>,
+    #[serde(default, borrow)]
+    cloud: Option<Object<Cloud<'a>>>,
+    #[serde(default)]
+    metadata: Option<Object<Metadata>>,
+}
+
+#[derive(Deserialize)]
+struct Cloud<'a> {
+    #[serde(default, borrow)]
+    region: Option<Scalar<'a>>,
+    #[serde(default, borrow)]
+    account: Option<Object<Account<'a>>>,
+}
+
+#[derive(Deserialize)]
+struct Account<'a> {
+    #[serde(default, borrow)]
+    uid: Option<Scalar<'a>>,
+}
+
+#[derive(Deserialize)]
+struct Metadata {
+    #[serde(default)]
+    uid: Option<IgnoredAny>,
+}
+
+/// Mirrors `partition::event_day_of`: an integer of epoch milliseconds or an RFC 3339 string.
+fn group_key(probe: &Probe<'_>) -> Option<GroupKey> {
+    let epoch_ms = match probe.time.as_ref()? {
+        Scalar::Int(ms) => *ms,
+        Scalar::Str(text) => rfc3339_to_epoch_ms(text)?,
+        Scalar::Other => return None,
+    };
+    let event_day = event_day(epoch_ms)?;
+    let cloud = match &probe.cloud {
+        Some(Object::Is(cloud)) => Some(cloud),
+        _ => None,
+    };
+    let region = cloud
+        .and_then(|c| c.region.as_ref())
+        .and_then(Scalar::as_str)
+        .filter(|r| is_safe_partition_value(r))
+        .map(str::to_owned);
+    let account = cloud
+        .and_then(|c| match &c.account {
+            Some(Object::Is(account)) => account.uid.as_ref(),
+            _ => None,
+        })
+        .and_then(Scalar::as_str)
+        .filter(|a| is_aws_account_id(a))
+        .map(str::to_owned);
+    Some(GroupKey {
+        class_uid: probe.class_uid.as_ref().and_then(Scalar::as_i64),
+        region,
+        account,
+        event_day,
+    })
+}
+
+/// A JSON value seen by the probe: the scalars the partition needs, borrowed when unescaped;
+/// anything else is skipped without allocating.
+enum Scalar<'a> {
+    Int(i64),
+    Str(Cow<'a, str>),
+    Other,
+}
+
+impl Scalar<'_> {
+    fn as_str(&self) -> Option<&str> {
+        match self {
+            Scalar::Str(text) => Some(text),
+            _ => None,
+        }
+    }
+
+    fn as_i64(&self) -> Option<i64> {
+        match self {
+            Scalar::Int(n) => Some(*n),
+            _ => None,
+        }
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Scalar<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ScalarVisitor;
+        impl<'de> Visitor<'de> for ScalarVisitor {
+            type Value = Scalar<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_i64<E: de::Error>(self, n: i64) -> Result<Self::Value, E> {
+                Ok(Scalar::Int(n))
+            }
+            fn visit_u64<E: de::Error>(self, n: u64) -> Result<Self::Value, E> {
+                Ok(i64::try_from(n).map_or(Scalar::Other, Scalar::Int))
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+                Ok(Scalar::Other)
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+                Ok(Scalar::Other)
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(Scalar::Other)
+            }
+            fn visit_borrowed_str<E: de::Error>(self, text: &'de str) -> Result<Self::Value, E> {
+                Ok(Scalar::Str(Cow::Borrowed(text)))
+            }
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<Self::Value, E> {
+                Ok(Scalar::Str(Cow::Owned(text.to_owned())))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Scalar::Other)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(Scalar::Other)
+            }
+        }
+        deserializer.deserialize_any(ScalarVisitor)
+    }
+}
+
+/// An object the probe looks into; any other JSON value is skipped (the Lambda reports a
+/// wrongly typed `cloud` or `metadata`; the producer only needs to group the event).
+enum Object<T> {
+    Is(T),
+    Not,
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Object<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ObjectVisitor<T>(PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for ObjectVisitor<T> {
+            type Value = Object<T>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                T::deserialize(MapAccessDeserializer::new(map)).map(Object::Is)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Object::Not)
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+                Ok(Object::Not)
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+                Ok(Object::Not)
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+                Ok(Object::Not)
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+                Ok(Object::Not)
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(Object::Not)
+            }
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+                Ok(Object::Not)
+            }
+        }
+        deserializer.deserialize_any(ObjectVisitor(PhantomData))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use ocsf_firehose_transform::partition::event_day_of;
+    use serde_json::{json, Value};
+
+    use super::*;
+
+    /// The group as computed from a parsed `Value` with the transform crate's own functions.
+    fn reference(event: &Value) -> Option<GroupKey> {
+        let event_day = event_day_of(event.get("time")?)?;
+        let text = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_owned);
+        Some(GroupKey {
+            class_uid: event.get("class_uid").and_then(Value::as_i64),
+            region: text(event.pointer("/cloud/region")).filter(|r| is_safe_partition_value(r)),
+            account: text(event.pointer("/cloud/account/uid")).filter(|a| is_aws_account_id(a)),
+            event_day,
+        })
+    }
+
+    #[test]
+    fn agrees_with_the_partition_functions_on_awkward_values() {
+        let events = [
+            json!({"class_uid": 3002, "time": 1_682_683_200_000_i64,
+                   "cloud": {"region": "eu-west-1", "account": {"uid": "123456789012"}}}),
+            json!({"time": "2023-04-28T23:30:00-02:00", "cloud": {"region": "a b"}}),
+            json!({"time": "2023-04-28T23:30:00Z", "cloud": {"region": "eu\u{2d}west\u{2d}1"}}),
+            json!({"time": 1.5e12, "class_uid": 3002}),
+            json!({"time": u64::MAX, "class_uid": -1}),
+            json!({"time": 1_682_683_200_000_i64, "class_uid": "3002", "cloud": "aws"}),
+            json!({"time": 1_682_683_200_000_i64, "cloud": {"account": "123456789012"}}),
+            json!({"time": 1_682_683_200_000_i64, "cloud": {"account": {"uid": 123_456_789_012_i64}}}),
+            json!({"time": [1], "cloud": {"region": ["x"]}}),
+            json!({"time": null, "metadata": "x"}),
+            json!({"time": 1_682_683_200_000_i64, "unmapped": {"time": 1, "cloud": {"region": "x"}}}),
+        ];
+        for event in events {
+            let bytes = serde_json::to_vec(&event).unwrap();
+            assert_eq!(probe(&bytes).unwrap().group, reference(&event), "{event}");
+        }
+        let escaped = br#"{"time":1682683200000,"cloud":{"region":"eu\u002dwest-1"}}"#;
+        let group = probe(escaped).unwrap().group.unwrap();
+        assert_eq!(group.region.as_deref(), Some("eu-west-1"));
+    }
+
+    #[test]
+    fn reports_a_missing_uid_only_for_an_object_metadata() {
+        let lacks = |text: &str| probe(text.as_bytes()).unwrap().lacks_uid;
+        assert!(lacks(r#"{"metadata":{"version":"1.1.0"}}"#));
+        assert!(lacks(r#"{"metadata":{"uid":null}}"#));
+        assert!(!lacks(r#"{"metadata":{"uid":"u-1"}}"#));
+        assert!(!lacks(r#"{"metadata":"text"}"#));
+        assert!(!lacks(r#"{"class_uid":1}"#));
+        assert!(
+            probe(br#"{"metadata":{"uid":1}"#).is_err(),
+            "truncated JSON"
+        );
+    }
+}

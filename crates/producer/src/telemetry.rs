@@ -1,0 +1,44 @@
+//! What the producer reports about itself, through the [`metrics`] facade (the application
+//! installs the exporter it wants: Prometheus, CloudWatch EMF, StatsD, …) and [`tracing`].
+//! No metric label and no log field ever holds event content: only counts, sizes, durations
+//! and AWS error codes.
+//!
+//! | Metric | Kind | Meaning |
+//! |---|---|---|
+//! | `ocsf_producer_events_accepted` | counter | events accepted by `send`/`try_send` |
+//! | `ocsf_producer_events_delivered` | counter | events acknowledged by the service |
+//! | `ocsf_producer_events_failed` | counter, label `code` | events given up on, by error code |
+//! | `ocsf_producer_api_calls` | counter | `PutRecordBatch`/`PutRecords` calls, retries included |
+//! | `ocsf_producer_retried_records` | counter | records sent again after a transient failure |
+//! | `ocsf_producer_records_per_call` | histogram | records in each call (first attempt) |
+//! | `ocsf_producer_bytes_per_call` | histogram | bytes in each call (first attempt) |
+//! | `ocsf_producer_buffered_bytes` | gauge | bytes of accepted, unresolved events |
+//! | `ocsf_producer_seconds_in_buffer` | histogram | per event: accepted → its call starts |
+//! | `ocsf_producer_seconds_to_delivery` | histogram | per event: accepted → acknowledged |
+//!
+//! Tracing: one `ocsf_producer_call` span per call (`service`, `records`, `bytes`), with a
+//! `debug` event per attempt and `warn` events for whole-call failures, partial failures and
+//! records given up on (code, counts, attempt).
+
+/// Counter: events accepted.
+pub const EVENTS_ACCEPTED: &str = "ocsf_producer_events_accepted";
+/// Counter: events delivered.
+pub const EVENTS_DELIVERED: &str = "ocsf_producer_events_delivered";
+/// Counter (label `code`): events failed.
+pub const EVENTS_FAILED: &str = "ocsf_producer_events_failed";
+/// Counter: API calls.
+pub const API_CALLS: &str = "ocsf_producer_api_calls";
+/// Counter: records resent after a transient failure.
+pub const RETRIED_RECORDS: &str = "ocsf_producer_retried_records";
+/// Histogram: records per call.
+pub const RECORDS_PER_CALL: &str = "ocsf_producer_records_per_call";
+/// Histogram: bytes per call.
+pub const BYTES_PER_CALL: &str = "ocsf_producer_bytes_per_call";
+/// Gauge: bytes of accepted, unresolved events.
+pub const BUFFERED_BYTES: &str = "ocsf_producer_buffered_bytes";
+/// Histogram: seconds from acceptance to the start of the event's call.
+pub const SECONDS_IN_BUFFER: &str = "ocsf_producer_seconds_in_buffer";
+/// Histogram: seconds from acceptance to acknowledgement.
+pub const SECONDS_TO_DELIVERY: &str = "ocsf_producer_seconds_to_delivery";
+/// Name of the span around one call.
+pub const CALL_SPAN: &str = "ocsf_producer_call";
