@@ -43,6 +43,7 @@ pub mod normalize;
 pub mod partition;
 mod path;
 pub mod schema;
+pub mod table;
 #[cfg(test)]
 mod test_support;
 pub mod validate;

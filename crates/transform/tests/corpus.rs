@@ -9,6 +9,7 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use ocsf_firehose_transform::documents::documents;
+use ocsf_firehose_transform::table::TableModel;
 use ocsf_firehose_transform::{Code, Engine, EngineConfig, OcsfVersion};
 use serde_json::Value;
 
@@ -198,4 +199,58 @@ fn normalization_invariants_hold_on_real_events() {
             }
         }
     }
+}
+
+/// On every real event of a known class: once normalized and fitted to its class's table, every
+/// value has a column that holds it (Firehose's Parquet conversion drops nothing), and nothing
+/// is lost: the values moved out of their columns are all under `unmapped`.
+#[test]
+fn every_field_of_real_events_has_a_column_once_fitted() {
+    let Some(dir) = corpus_dir() else {
+        return;
+    };
+    let mut fitted_events = 0;
+    for version in OcsfVersion::ALL {
+        let engine = Engine::new(EngineConfig {
+            version,
+            ..EngineConfig::default()
+        })
+        .unwrap();
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+            for document in documents(&bytes) {
+                let Ok(mut event) = document.value else {
+                    continue;
+                };
+                engine.normalize(&mut event);
+                let Some(uid) = event.get("class_uid").and_then(Value::as_i64) else {
+                    continue;
+                };
+                let Ok(table) = TableModel::new(engine.schema(), uid, None) else {
+                    continue;
+                };
+                let before = table.unheld_paths(&event);
+                let fitted = table.fit(&mut event);
+                assert_eq!(
+                    table.unheld_paths(&event),
+                    Vec::<String>::new(),
+                    "class {uid}"
+                );
+                let unmapped = event
+                    .get("unmapped")
+                    .and_then(Value::as_str)
+                    .unwrap_or("{}");
+                let unmapped: Value = serde_json::from_str(unmapped).unwrap();
+                for path in &fitted.moved {
+                    assert!(
+                        unmapped.get(path).is_some(),
+                        "{path} carried under unmapped"
+                    );
+                    assert!(before.iter().any(|p| p == path), "{path} was unheld before");
+                }
+                fitted_events += 1;
+            }
+        }
+    }
+    assert!(fitted_events > 50, "{fitted_events}");
 }

@@ -40,6 +40,10 @@ pub const ENV_MAX_RESPONSE_BYTES: &str = "OCSF_MAX_RESPONSE_BYTES";
 pub const ENV_MAX_RECORD_BYTES: &str = "OCSF_MAX_RECORD_BYTES";
 /// `OCSF_MAX_DEPTH`: object nesting limit.
 pub const ENV_MAX_DEPTH: &str = "OCSF_MAX_DEPTH";
+/// `OCSF_TABLE_PROFILES`: comma-separated profiles whose attributes the Glue tables have
+/// columns for (as given to `ocsf-firehose glue-schema --profile`); unset: every profile of
+/// each class, the generated tables' default.
+pub const ENV_TABLE_PROFILES: &str = "OCSF_TABLE_PROFILES";
 /// `OCSF_LOG_LEVEL`: `off`, `error`, `warn`, `info` or `debug`.
 pub const ENV_LOG_LEVEL: &str = "OCSF_LOG_LEVEL";
 
@@ -99,6 +103,8 @@ pub struct TransformConfig {
     pub max_response_bytes: usize,
     /// Records whose decoded data exceeds this fail with `record_too_large`.
     pub max_record_bytes: usize,
+    /// Profiles of the Glue tables (`None`: every profile of each class).
+    pub table_profiles: Option<Vec<String>>,
     /// Log level.
     pub log_level: LogLevel,
 }
@@ -110,6 +116,7 @@ impl Default for TransformConfig {
             on_invalid: OnInvalid::default(),
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             max_record_bytes: DEFAULT_MAX_RECORD_BYTES,
+            table_profiles: None,
             log_level: LogLevel::default(),
         }
     }
@@ -126,7 +133,7 @@ pub struct EnvError {
 }
 
 impl EnvError {
-    fn new(variable: &'static str, reason: impl fmt::Display) -> Self {
+    pub(crate) fn new(variable: &'static str, reason: impl fmt::Display) -> Self {
         EnvError {
             variable,
             reason: reason.to_string(),
@@ -225,6 +232,15 @@ impl TransformConfig {
         }
         if let Some(v) = get(ENV_MAX_DEPTH) {
             config.engine.max_depth = parse(ENV_MAX_DEPTH, &v)?;
+        }
+        if let Some(v) = get(ENV_TABLE_PROFILES) {
+            let profiles = v
+                .split(',')
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .map(str::to_owned)
+                .collect();
+            config.table_profiles = Some(profiles);
         }
         if let Some(v) = get(ENV_LOG_LEVEL) {
             config.log_level = match v.trim().to_ascii_lowercase().as_str() {
@@ -339,5 +355,19 @@ mod tests {
                 "{error}"
             );
         }
+    }
+
+    #[test]
+    fn table_profiles_are_read_and_checked_against_the_schema() {
+        let config = from(&[(ENV_TABLE_PROFILES, " cloud, host ,")]).unwrap();
+        assert_eq!(
+            config.table_profiles,
+            Some(vec!["cloud".to_owned(), "host".to_owned()])
+        );
+        assert!(super::super::Transformer::new(config).is_ok());
+        let unknown = from(&[(ENV_TABLE_PROFILES, "cloud,shoes")]).unwrap();
+        let error = super::super::Transformer::new(unknown).unwrap_err();
+        assert_eq!(error.variable, ENV_TABLE_PROFILES);
+        assert!(error.to_string().contains("`shoes`"), "{error}");
     }
 }

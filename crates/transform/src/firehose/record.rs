@@ -1,5 +1,6 @@
-//! One Firehose record: decode, split into JSON documents, run each through the engine, and
-//! join the normalized events as JSON lines, or say precisely why the record fails.
+//! One Firehose record: decode, split into JSON documents, run each through the engine, fit
+//! each to its class's Glue table (`crate::table`), and join the events as JSON lines, or say
+//! precisely why the record fails.
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
@@ -12,6 +13,7 @@ use crate::engine::Engine;
 use crate::finding::{Code, Finding, Severity};
 use crate::normalize::ActionKind;
 use crate::partition::PartitionKeys;
+use crate::table::Tables;
 
 /// A finding of a record, located: `event` is the index of the JSON document in the record
 /// (`None` for findings about the record as a whole).
@@ -96,6 +98,7 @@ fn decoded_len_upper_bound(encoded: &str) -> usize {
 /// Transforms one record's base64 `data`.
 pub fn transform_record(
     engine: &Engine,
+    tables: &Tables,
     config: &TransformConfig,
     data: &str,
     fallback_region: Option<&str>,
@@ -137,7 +140,7 @@ pub fn transform_record(
                 continue;
             }
         };
-        let processed = engine.process(event, fallback_region);
+        let mut processed = engine.process(event, fallback_region);
         count_actions(
             &mut outcome.actions,
             processed.actions.iter().map(|a| a.kind),
@@ -165,6 +168,11 @@ pub fn transform_record(
                     .push(Located::error(Some(index), Code::PartitionKeysMixed));
             }
         }
+        let fitted = tables.fit(&mut processed.event);
+        count_actions(
+            &mut outcome.actions,
+            fitted.moved.iter().map(|_| ActionKind::FittedToTable),
+        );
         if serde_json::to_writer(&mut outcome.data, &processed.event).is_err() {
             // Serializing a `Value` into a `Vec` cannot fail; stay total anyway.
             undeliverable = true;

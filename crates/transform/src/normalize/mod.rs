@@ -113,11 +113,14 @@ pub enum ActionKind {
     /// validates with it no worse than without it (so `cloud` is not hidden in `unmapped`
     /// just because the producer forgot to list the `cloud` profile).
     ProfileAdded,
+    /// A value the class's table cannot hold (a struct deeper than the table, an integer
+    /// beyond its column, another type) moved under `unmapped` by [`crate::table`].
+    FittedToTable,
 }
 
 impl ActionKind {
     /// Every kind, in declaration order.
-    pub const ALL: [ActionKind; 8] = [
+    pub const ALL: [ActionKind; 9] = [
         ActionKind::DerivedFilled,
         ActionKind::CaptionFilled,
         ActionKind::IdFromCaption,
@@ -126,6 +129,7 @@ impl ActionKind {
         ActionKind::TimestampConverted,
         ActionKind::MovedToUnmapped,
         ActionKind::ProfileAdded,
+        ActionKind::FittedToTable,
     ];
 
     /// The snake_case name used in logs and metrics.
@@ -139,6 +143,7 @@ impl ActionKind {
             ActionKind::TimestampConverted => "timestamp_converted",
             ActionKind::MovedToUnmapped => "moved_to_unmapped",
             ActionKind::ProfileAdded => "profile_added",
+            ActionKind::FittedToTable => "fitted_to_table",
         }
     }
 }

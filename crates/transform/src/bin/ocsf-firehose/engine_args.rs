@@ -28,7 +28,7 @@ pub(crate) struct EngineArgs {
     pub warn_recommended: bool,
 }
 
-fn parse_version(s: &str) -> Result<OcsfVersion, String> {
+pub(crate) fn parse_version(s: &str) -> Result<OcsfVersion, String> {
     s.parse().map_err(|e| format!("{e}"))
 }
 

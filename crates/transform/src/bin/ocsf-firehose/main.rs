@@ -4,6 +4,7 @@
 //! errors.
 
 mod engine_args;
+mod glue_schema;
 mod input;
 mod normalize;
 mod output;
@@ -31,6 +32,9 @@ enum Command {
     /// Run the Firehose transformation Lambda's handler on a Firehose event and print the
     /// response (exit 1 when a record is not `Ok`).
     Transform(transform::Args),
+    /// Print the Glue table columns (name and Hive type) of an OCSF class, generated from the
+    /// schema: what the Lambda's output is fitted to.
+    GlueSchema(glue_schema::Args),
 }
 
 /// The outcome of a command, mapped onto the exit code.
@@ -60,6 +64,7 @@ fn main() -> ExitCode {
         Command::Validate(args) => validate::run(args),
         Command::Normalize(args) => normalize::run(args),
         Command::Transform(args) => transform::run(args),
+        Command::GlueSchema(args) => glue_schema::run(args),
     };
     match result {
         Ok(outcome) => outcome.exit_code(),

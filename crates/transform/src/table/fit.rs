@@ -1,0 +1,202 @@
+//! Fitting a normalized event to its table: JSON-typed values become JSON text, and whatever
+//! the table cannot hold (no column, a struct deeper than the table, an integer beyond its
+//! column, a value of another type) moves under `unmapped`, keyed by its path, so that
+//! Firehose's Parquet conversion has nothing to drop.
+
+use serde_json::{Map, Value};
+
+use super::{find, Column, ColumnType, Scalar, TableModel};
+
+/// The key of the open object that receives what the table cannot hold.
+const UNMAPPED: &str = "unmapped";
+
+/// What fitting did to an event.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Fitted {
+    /// Paths of the values moved under `unmapped` (`actor.process.parent_process.parent_process`).
+    pub moved: Vec<String>,
+}
+
+impl TableModel {
+    /// Fits `event` (a normalized event of this class) to the table, in place. Every value is
+    /// kept: either in its column or under `unmapped` (a JSON text column).
+    pub fn fit(&self, event: &mut Value) -> Fitted {
+        let mut fitted = Fitted::default();
+        let Some(map) = event.as_object_mut() else {
+            return fitted;
+        };
+        let Some(unmapped_column) = self.column(UNMAPPED) else {
+            return fitted;
+        };
+        let unmapped = map.remove(UNMAPPED);
+        let mut overflow = Vec::new();
+        fit_object(map, &self.columns, &mut String::new(), &mut overflow);
+        if unmapped.is_none() && overflow.is_empty() {
+            return fitted;
+        }
+        let mut open = match unmapped {
+            Some(Value::Object(open)) => open,
+            None | Some(Value::Null) => Map::new(),
+            // Already fitted (JSON text of an object): fitting again changes nothing.
+            Some(Value::String(text)) => match serde_json::from_str::<Value>(&text) {
+                Ok(Value::Object(open)) => open,
+                _ => Map::from_iter([(UNMAPPED.to_owned(), Value::String(text))]),
+            },
+            Some(other) => Map::from_iter([(UNMAPPED.to_owned(), other)]),
+        };
+        for (path, value) in overflow {
+            let mut key = path.clone();
+            let mut n = 1;
+            while open.contains_key(&key) {
+                n += 1;
+                key = format!("{path}#{n}");
+            }
+            fitted.moved.push(path);
+            open.insert(key, value);
+        }
+        let text = if unmapped_column.ty == ColumnType::Scalar(Scalar::Json) {
+            Value::String(Value::Object(open).to_string())
+        } else {
+            Value::Object(open)
+        };
+        map.insert(UNMAPPED.to_owned(), text);
+        fitted
+    }
+}
+
+/// Fits the attributes of one object; those the columns cannot hold go to `overflow`.
+fn fit_object(
+    map: &mut Map<String, Value>,
+    columns: &[Column],
+    path: &mut String,
+    overflow: &mut Vec<(String, Value)>,
+) {
+    let mut out = Vec::new();
+    for (key, value) in map.iter_mut() {
+        let mark = path.len();
+        if !path.is_empty() {
+            path.push('.');
+        }
+        path.push_str(key);
+        let kept = find(columns, key).is_some_and(|c| fit_value(value, &c.ty, path, overflow));
+        if !kept {
+            out.push((key.clone(), path.clone()));
+        }
+        path.truncate(mark);
+    }
+    for (key, path) in out {
+        if let Some(value) = map.remove(&key) {
+            overflow.push((path, value));
+        }
+    }
+}
+
+/// Fits one value to its column type; `false` when the column cannot hold it (the caller moves
+/// it whole). Nothing is changed before the value is known to fit at this level.
+fn fit_value(
+    value: &mut Value,
+    ty: &ColumnType,
+    path: &mut String,
+    overflow: &mut Vec<(String, Value)>,
+) -> bool {
+    if value.is_null() {
+        return true;
+    }
+    if !holds(value, ty) {
+        return false;
+    }
+    match (ty, value) {
+        // Strings stay as they are (so fitting is idempotent); other values become JSON text.
+        (ColumnType::Scalar(Scalar::Json), value) if !value.is_string() => {
+            *value = Value::String(value.to_string());
+        }
+        (ColumnType::Struct(fields), Value::Object(map)) => {
+            fit_object(map, fields, path, overflow);
+        }
+        (ColumnType::Array(element), Value::Array(items)) => {
+            for (i, item) in items.iter_mut().enumerate() {
+                let mark = path.len();
+                path.push_str(&format!("[{i}]"));
+                // `holds` checked every element at its own level, so this cannot refuse.
+                fit_value(item, element, path, overflow);
+                path.truncate(mark);
+            }
+        }
+        _ => {}
+    }
+    true
+}
+
+/// Whether the column type can hold the value at its own level (nested objects are fitted
+/// field by field; array elements must each be held).
+fn holds(value: &Value, ty: &ColumnType) -> bool {
+    match (ty, value) {
+        (_, Value::Null) => true,
+        (ColumnType::Scalar(scalar), value) => match scalar {
+            Scalar::Json => true,
+            Scalar::Boolean => value.is_boolean(),
+            Scalar::Int => value.as_i64().is_some_and(|n| i32::try_from(n).is_ok()),
+            Scalar::Bigint => value.is_i64(),
+            Scalar::Double => value.is_number(),
+            Scalar::String => value.is_string(),
+        },
+        (ColumnType::Struct(_), value) => value.is_object(),
+        (ColumnType::Array(element), Value::Array(items)) => {
+            items.iter().all(|item| holds(item, element))
+        }
+        (ColumnType::Array(_), _) => false,
+    }
+}
+
+impl TableModel {
+    /// Paths of the values of `event` that no column holds (empty for a fitted event): what
+    /// Firehose's Parquet conversion would drop or fail on.
+    pub fn unheld_paths(&self, event: &Value) -> Vec<String> {
+        let mut out = Vec::new();
+        if let Value::Object(map) = event {
+            unheld_in_object(map, &self.columns, "", &mut out);
+        }
+        out
+    }
+}
+
+fn unheld_in_object(
+    map: &Map<String, Value>,
+    columns: &[Column],
+    path: &str,
+    out: &mut Vec<String>,
+) {
+    for (key, value) in map {
+        let path = if path.is_empty() {
+            key.clone()
+        } else {
+            format!("{path}.{key}")
+        };
+        match find(columns, key) {
+            Some(column) => unheld(value, &column.ty, &path, out),
+            None => out.push(path),
+        }
+    }
+}
+
+fn unheld(value: &Value, ty: &ColumnType, path: &str, out: &mut Vec<String>) {
+    if !holds(value, ty) {
+        out.push(path.to_owned());
+        return;
+    }
+    match (ty, value) {
+        (ColumnType::Struct(fields), Value::Object(map)) => {
+            unheld_in_object(map, fields, path, out)
+        }
+        (ColumnType::Array(element), Value::Array(items)) => {
+            for (i, item) in items.iter().enumerate() {
+                unheld(item, element, &format!("{path}[{i}]"), out);
+            }
+        }
+        // A JSON column holds text once fitted.
+        (ColumnType::Scalar(Scalar::Json), value) if !value.is_string() && !value.is_null() => {
+            out.push(path.to_owned());
+        }
+        _ => {}
+    }
+}

@@ -1,0 +1,63 @@
+//! The Glue schemas committed under `infra/schemas/` (read by CDK and Terraform) are exactly
+//! what the table model generates today. Regenerate them with
+//! `UPDATE_SCHEMAS=1 cargo test -p ocsf-firehose-transform --test glue_schemas`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::PathBuf;
+
+use ocsf_firehose_transform::table::TableModel;
+use ocsf_firehose_transform::{OcsfVersion, Schema};
+
+/// The classes users need most, pre-generated for both versions.
+const CLASSES: [i64; 9] = [1007, 2001, 2004, 3001, 3002, 4001, 4002, 4003, 6003];
+
+fn schemas_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../infra/schemas")
+}
+
+fn generated(version: OcsfVersion, uid: i64) -> (String, String) {
+    let table = TableModel::new(Schema::get(version).unwrap(), uid, None).unwrap();
+    let glue = table.glue_schema();
+    let name = format!("{version}/{uid}-{}.json", glue.class_name);
+    (name, serde_json::to_string_pretty(&glue).unwrap() + "\n")
+}
+
+#[test]
+fn committed_schemas_equal_the_generated_ones() {
+    let update = std::env::var_os("UPDATE_SCHEMAS").is_some();
+    let mut expected = Vec::new();
+    for version in OcsfVersion::ALL {
+        for uid in CLASSES {
+            let Ok(_) = TableModel::new(Schema::get(version).unwrap(), uid, None) else {
+                panic!("{version} has no class {uid}");
+            };
+            let (name, text) = generated(version, uid);
+            let path = schemas_dir().join(&name);
+            if update {
+                std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+                std::fs::write(&path, &text).unwrap();
+            }
+            let committed = std::fs::read_to_string(&path)
+                .unwrap_or_else(|e| panic!("{name}: {e} (run with UPDATE_SCHEMAS=1)"));
+            assert!(
+                committed == text,
+                "{name} differs from the generated schema (run with UPDATE_SCHEMAS=1)"
+            );
+            expected.push(name);
+        }
+    }
+    let mut present = Vec::new();
+    for version in std::fs::read_dir(schemas_dir()).unwrap() {
+        let version = version.unwrap();
+        if !version.file_type().unwrap().is_dir() {
+            continue;
+        }
+        for file in std::fs::read_dir(version.path()).unwrap() {
+            let file = file.unwrap().file_name().into_string().unwrap();
+            present.push(format!("{}/{file}", version.file_name().to_string_lossy()));
+        }
+    }
+    present.sort();
+    expected.sort();
+    assert_eq!(present, expected, "no stale schema files");
+}
