@@ -38,9 +38,14 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         .ok()
         .filter(|n| !n.trim().is_empty())
         .unwrap_or_else(|| DEFAULT_METRICS_NAMESPACE.to_owned());
-    let metrics = metrics_cloudwatch_embedded::Builder::new()
+    let mut builder = metrics_cloudwatch_embedded::Builder::new()
         .cloudwatch_namespace(namespace)
-        .emit_zeros(true)
+        .emit_zeros(true);
+    // One metric series per function, so that each pipeline's alarm sees only its own records.
+    if let Ok(function) = std::env::var("AWS_LAMBDA_FUNCTION_NAME") {
+        builder = builder.with_dimension("FunctionName", function);
+    }
+    let metrics = builder
         .init()
         .map_err(|error| {
             log_init_error(&error.to_string());

@@ -1,0 +1,52 @@
+#!/usr/bin/env node
+/**
+ * Example app: the Authentication class (OCSF 1.1.0) through Direct PUT, and API Activity
+ * through a new Kinesis stream, into an existing Security Lake bucket.
+ *
+ *   cargo lambda build --release --arm64 -p ocsf-firehose-transform --bin ocsf-firehose-lambda
+ *   npx cdk deploy --all -c lakeBucket=aws-security-data-lake-us-east-1-abc123
+ *
+ * Context: `lakeBucket` (the Security Lake bucket), `lambdaCodePath` (default: the cargo-lambda
+ * output folder `target/lambda/ocsf-firehose-lambda`), `registerSources=true` to register the
+ * custom sources (needs `providerExternalId`).
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { App, Stack } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Aspects } from 'aws-cdk-lib';
+import { CustomResourceFunctionChecks, PipelineSource, pregeneratedSchema, SecurityLakeFirehosePipeline } from '../lib';
+
+const app = new App();
+const bucketName = app.node.tryGetContext('lakeBucket') ?? 'aws-security-data-lake-us-east-1-example';
+const codePath = path.resolve(
+  app.node.tryGetContext('lambdaCodePath') ?? path.join(__dirname, '..', '..', '..', 'target', 'lambda', 'ocsf-firehose-lambda'),
+);
+if (!fs.existsSync(path.join(codePath, 'bootstrap')) && !codePath.endsWith('.zip')) {
+  throw new Error(
+    `no Lambda code at ${codePath}: run \`cargo lambda build --release --arm64 -p ocsf-firehose-transform ` +
+      '--bin ocsf-firehose-lambda` first (or pass -c lambdaCodePath=…)',
+  );
+}
+const register = app.node.tryGetContext('registerSources') === 'true';
+const externalId = app.node.tryGetContext('providerExternalId') ?? 'ocsf-firehose';
+
+const examples = [
+  { id: 'OcsfAuthenticationDirectPut', source: 'ocsf-auth', classUid: 3002, eventClass: 'AUTHENTICATION', kinesis: false },
+  { id: 'OcsfApiActivityKinesis', source: 'ocsf-api', classUid: 6003, eventClass: 'API_ACTIVITY', kinesis: true },
+];
+for (const example of examples) {
+  const stack = new Stack(app, example.id);
+  new SecurityLakeFirehosePipeline(stack, 'Pipeline', {
+    lakeBucket: s3.Bucket.fromBucketName(stack, 'Lake', bucketName),
+    sourceName: example.source,
+    registerCustomSource: register
+      ? { eventClasses: [example.eventClass], providerExternalId: externalId }
+      : undefined,
+    schema: pregeneratedSchema(example.classUid, '1.1.0'),
+    lambdaCode: lambda.Code.fromAsset(codePath),
+    source: example.kinesis ? PipelineSource.newKinesisStream() : PipelineSource.directPut(),
+  });
+  Aspects.of(stack).add(new CustomResourceFunctionChecks());
+}

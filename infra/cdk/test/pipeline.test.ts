@@ -1,0 +1,247 @@
+import * as path from 'path';
+import { App, Duration, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as kinesis from 'aws-cdk-lib/aws-kinesis';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import defaultsJson from '../../defaults.json';
+import {
+  PipelineSource,
+  pregeneratedSchema,
+  SecurityLakeFirehosePipeline,
+  SecurityLakeFirehosePipelineProps,
+} from '../lib';
+
+/** A fresh asset per stack (CDK refuses to share one). */
+const code = () => lambda.Code.fromAsset(path.join(__dirname, 'placeholder-lambda'));
+const SCHEMA = pregeneratedSchema(3002, '1.1.0');
+const PREFIX =
+  'ext/my-auth/region=!{partitionKeyFromLambda:region}/accountId=!{partitionKeyFromLambda:accountId}/eventDay=!{partitionKeyFromLambda:eventDay}/';
+
+function synth(overrides: Partial<SecurityLakeFirehosePipelineProps> = {}): Template {
+  const stack = new Stack(new App(), 'Test', { env: { account: '123456789012', region: 'us-east-1' } });
+  new SecurityLakeFirehosePipeline(stack, 'Pipeline', {
+    lakeBucket: s3.Bucket.fromBucketName(stack, 'Lake', 'aws-security-data-lake-us-east-1-abc'),
+    sourceName: 'my-auth',
+    schema: SCHEMA,
+    lambdaCode: code(),
+    ...overrides,
+  });
+  return Template.fromStack(stack);
+}
+
+function destination(template: Template): any {
+  const streams = Object.values(template.findResources('AWS::KinesisFirehose::DeliveryStream'));
+  expect(streams).toHaveLength(1);
+  return (streams[0] as any).Properties.ExtendedS3DestinationConfiguration;
+}
+
+function stream(template: Template): any {
+  return (Object.values(template.findResources('AWS::KinesisFirehose::DeliveryStream'))[0] as any).Properties;
+}
+
+function statements(template: Template, roleLogicalPrefix: string): any[] {
+  const policies = template.findResources('AWS::IAM::Policy');
+  return Object.entries(policies)
+    .filter(([id]) => id.startsWith(roleLogicalPrefix))
+    .flatMap(([, p]) => (p as any).Properties.PolicyDocument.Statement);
+}
+
+describe('delivery into the Security Lake custom source', () => {
+  test('the prefix is exactly ext/<source>/region=…/accountId=…/eventDay=…/ with dynamic partitioning', () => {
+    const d = destination(synth());
+    expect(d.Prefix).toBe(PREFIX);
+    expect(d.DynamicPartitioningConfiguration).toEqual({ Enabled: true, RetryOptions: { DurationInSeconds: 300 } });
+  });
+
+  test('the error prefix is outside ext/ and names the error output type', () => {
+    const d = destination(synth());
+    expect(d.ErrorOutputPrefix).toBe('errors/my-auth/!{firehose:error-output-type}/!{timestamp:yyyy/MM/dd}/');
+    expect(d.ErrorOutputPrefix.startsWith('ext/')).toBe(false);
+  });
+
+  test('Parquet through OpenX JSON → ParquetSerDe with the generated Glue table, S3 uncompressed', () => {
+    const template = synth();
+    const d = destination(template);
+    expect(d.CompressionFormat).toBe('UNCOMPRESSED');
+    const conversion = d.DataFormatConversionConfiguration;
+    expect(conversion.Enabled).toBe(true);
+    expect(conversion.InputFormatConfiguration).toEqual({ Deserializer: { OpenXJsonSerDe: {} } });
+    expect(conversion.OutputFormatConfiguration).toEqual({ Serializer: { ParquetSerDe: { Compression: 'SNAPPY' } } });
+    expect(conversion.SchemaConfiguration.TableName).toBe('authentication_1_1_0');
+    const table = Object.values(template.findResources('AWS::Glue::Table'))[0] as any;
+    const columns = table.Properties.TableInput.StorageDescriptor.Columns;
+    expect(columns).toEqual(SCHEMA.columns.map((c) => ({ Name: c.Name, Type: c.Type })));
+    expect(table.Properties.TableInput.Name).toBe(conversion.SchemaConfiguration.TableName);
+  });
+
+  test('buffering: defaults from infra/defaults.json, and at least 64 MiB as format conversion requires', () => {
+    expect(destination(synth()).BufferingHints).toEqual({
+      IntervalInSeconds: defaultsJson.bufferingIntervalSeconds,
+      SizeInMBs: defaultsJson.bufferingSizeMiB,
+    });
+    expect(destination(synth({ bufferingSizeMiB: 64, bufferingInterval: Duration.seconds(900) })).BufferingHints).toEqual({
+      IntervalInSeconds: 900,
+      SizeInMBs: 64,
+    });
+    expect(() => synth({ bufferingSizeMiB: 32 })).toThrow(/64–128 MiB/);
+    expect(() => synth({ processorBufferSizeMiB: 4 })).toThrow(/0.2–3 MiB/);
+  });
+
+  test('processors: RecordDeAggregation (JSON) before the Lambda when aggregating, the Lambda alone otherwise', () => {
+    const on = destination(synth()).ProcessingConfiguration;
+    expect(on.Enabled).toBe(true);
+    expect(on.Processors.map((p: any) => p.Type)).toEqual(['RecordDeAggregation', 'Lambda']);
+    expect(on.Processors[0].Parameters).toEqual([{ ParameterName: 'SubRecordType', ParameterValue: 'JSON' }]);
+    const lambdaParams = Object.fromEntries(on.Processors[1].Parameters.map((p: any) => [p.ParameterName, p.ParameterValue]));
+    expect(lambdaParams).toMatchObject({ BufferSizeInMBs: '1', BufferIntervalInSeconds: '60', NumberOfRetries: '3' });
+    const off = destination(synth({ aggregation: false, processorBufferSizeMiB: 3, processorBufferInterval: Duration.seconds(0) }));
+    expect(off.ProcessingConfiguration.Processors.map((p: any) => p.Type)).toEqual(['Lambda']);
+    const offParams = Object.fromEntries(
+      off.ProcessingConfiguration.Processors[0].Parameters.map((p: any) => [p.ParameterName, p.ParameterValue]),
+    );
+    expect(offParams).toMatchObject({ BufferSizeInMBs: '3', BufferIntervalInSeconds: '0' });
+  });
+});
+
+describe('sources', () => {
+  test('Direct PUT: the stream is encrypted with the customer-managed key', () => {
+    const props = stream(synth());
+    expect(props.DeliveryStreamType).toBe('DirectPut');
+    expect(props.KinesisStreamSourceConfiguration).toBeUndefined();
+    expect(props.DeliveryStreamEncryptionConfigurationInput.KeyType).toBe('CUSTOMER_MANAGED_CMK');
+  });
+
+  test('a new Kinesis stream: KMS-encrypted, read by the Firehose role', () => {
+    const template = synth({ source: PipelineSource.newKinesisStream({ shardCount: 2 }) });
+    const props = stream(template);
+    expect(props.DeliveryStreamType).toBe('KinesisStreamAsSource');
+    expect(props.KinesisStreamSourceConfiguration.KinesisStreamARN).toBeDefined();
+    expect(props.DeliveryStreamEncryptionConfigurationInput).toBeUndefined();
+    template.hasResourceProperties('AWS::Kinesis::Stream', {
+      ShardCount: 2,
+      StreamEncryption: { EncryptionType: 'KMS', KeyId: Match.anyValue() },
+    });
+    const actions = statements(template, 'PipelineFirehoseRole').flatMap((s) => ([] as string[]).concat(s.Action));
+    expect(actions).toEqual(expect.arrayContaining(['kinesis:GetRecords', 'kinesis:GetShardIterator', 'kinesis:DescribeStream']));
+  });
+
+  test('an existing Kinesis stream: no new stream, its ARN is the source', () => {
+    const stack = new Stack(new App(), 'Existing', { env: { account: '123456789012', region: 'us-east-1' } });
+    const existing = kinesis.Stream.fromStreamArn(stack, 'Events', 'arn:aws:kinesis:us-east-1:123456789012:stream/events');
+    new SecurityLakeFirehosePipeline(stack, 'Pipeline', {
+      lakeBucket: s3.Bucket.fromBucketName(stack, 'Lake', 'lake'),
+      sourceName: 'my-auth',
+      schema: SCHEMA,
+      lambdaCode: code(),
+      source: PipelineSource.existingKinesisStream(existing),
+    });
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::Kinesis::Stream', 0);
+    expect(stream(template).KinesisStreamSourceConfiguration.KinesisStreamARN).toBe(
+      'arn:aws:kinesis:us-east-1:123456789012:stream/events',
+    );
+  });
+});
+
+describe('the custom source', () => {
+  test('registration calls CreateCustomLogSource and DeleteCustomLogSource', () => {
+    const template = synth({
+      registerCustomSource: { eventClasses: ['AUTHENTICATION'], providerExternalId: 'ext-1' },
+    });
+    const custom = Object.values(template.findResources('Custom::AWS'))[0] as any;
+    const create = JSON.stringify(custom.Properties.Create);
+    expect(create).toContain('CreateCustomLogSource');
+    expect(create).toContain('AUTHENTICATION');
+    expect(create).toContain('my-auth');
+    expect(JSON.stringify(custom.Properties.Delete)).toContain('DeleteCustomLogSource');
+  });
+
+  test('an existing source needs no custom resource', () => {
+    synth().resourceCountIs('Custom::AWS', 0);
+  });
+
+  test('source names longer than 20 characters are refused', () => {
+    expect(() => synth({ sourceName: 'a-very-long-source-name' })).toThrow(/1-20 characters/);
+  });
+});
+
+describe('security', () => {
+  test('the Firehose role writes only the two prefixes, reads only its table, invokes only its Lambda', () => {
+    const template = synth();
+    const all = statements(template, 'PipelineFirehoseRole');
+    const s3Write = all.find((s) => ([] as string[]).concat(s.Action).includes('s3:PutObject') && s.Effect === 'Allow');
+    expect(JSON.stringify(s3Write.Resource)).toContain('/ext/my-auth/*');
+    expect(JSON.stringify(s3Write.Resource)).toContain('/errors/my-auth/*');
+    expect(JSON.stringify(s3Write.Resource)).not.toMatch(/:::[^/"]+\/\*"/);
+    const deny = all.find((s) => s.Effect === 'Deny');
+    expect(deny.Condition).toEqual({ Bool: { 'aws:SecureTransport': 'false' } });
+    const glueStatement = all.find((s) => ([] as string[]).concat(s.Action).includes('glue:GetTable'));
+    expect(JSON.stringify(glueStatement.Resource)).toContain('authentication_1_1_0');
+    const invoke = all.find((s) => ([] as string[]).concat(s.Action).includes('lambda:InvokeFunction'));
+    expect(JSON.stringify(invoke.Resource)).toContain('PipelineTransform');
+    const allowed = new Set(all.filter((s) => s.Effect === 'Allow').flatMap((s) => ([] as string[]).concat(s.Action)));
+    for (const action of allowed) expect(action).not.toMatch(/\*$/);
+  });
+
+  test('the Lambda role may only write its logs', () => {
+    const template = synth();
+    const roles = template.findResources('AWS::IAM::Role');
+    const lambdaRole = Object.entries(roles).find(([id]) => id.startsWith('PipelineTransformServiceRole'))![1] as any;
+    expect(JSON.stringify(lambdaRole.Properties.ManagedPolicyArns)).toContain('AWSLambdaBasicExecutionRole');
+    expect(statements(template, 'PipelineTransformServiceRole')).toEqual([]);
+  });
+
+  test('KMS everywhere: key rotation, encrypted logs and Lambda environment, encrypted S3 objects', () => {
+    const template = synth();
+    template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+    const logGroups = Object.values(template.findResources('AWS::Logs::LogGroup')) as any[];
+    expect(logGroups.length).toBe(2);
+    for (const group of logGroups) expect(group.Properties.KmsKeyId).toBeDefined();
+    template.hasResourceProperties('AWS::Lambda::Function', { KmsKeyArn: Match.anyValue() });
+    expect(destination(template).EncryptionConfiguration.KMSEncryptionConfig.AWSKMSKeyARN).toBeDefined();
+  });
+});
+
+describe('the Lambda and the alarms', () => {
+  test('environment: version, class and table profiles from the schema, user settings on top', () => {
+    const template = synth({ lambdaEnvironment: { OCSF_ON_INVALID: 'drop', OCSF_VERSION: '1.1.0' } });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Runtime: 'provided.al2023',
+      Handler: 'bootstrap',
+      Architectures: ['arm64'],
+      Environment: {
+        Variables: {
+          OCSF_VERSION: '1.1.0',
+          OCSF_ALLOWED_CLASSES: '3002',
+          OCSF_TABLE_PROFILES: SCHEMA.profiles.join(','),
+          OCSF_METRICS_NAMESPACE: 'OcsfFirehose',
+          OCSF_ON_INVALID: 'drop',
+        },
+      },
+    });
+  });
+
+  test('alarms on failed records, Lambda errors and delivery freshness, notifying the topic', () => {
+    const stack = new Stack(new App(), 'Alarms');
+    const topic = new sns.Topic(stack, 'Topic');
+    new SecurityLakeFirehosePipeline(stack, 'Pipeline', {
+      lakeBucket: s3.Bucket.fromBucketName(stack, 'Lake', 'lake'),
+      sourceName: 'my-auth',
+      schema: SCHEMA,
+      lambdaCode: code(),
+      alarmTopic: topic,
+    });
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 3);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'OcsfFirehose',
+      MetricName: 'RecordsFailed',
+      Threshold: 0,
+      AlarmActions: [{ Ref: Match.stringLikeRegexp('Topic') }],
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { Namespace: 'AWS/Firehose', MetricName: 'DeliveryToS3.DataFreshness' });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { Namespace: 'AWS/Lambda', MetricName: 'Errors' });
+  });
+});
