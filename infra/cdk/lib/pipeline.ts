@@ -5,7 +5,7 @@
  * custom source's `ext/<source>/region=…/accountId=…/eventDay=…/` prefix of the Security Lake
  * bucket; failures under an error prefix outside `ext/`.
  */
-import { Aws, Duration, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Aws, Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
@@ -234,7 +234,19 @@ export class SecurityLakeFirehosePipeline extends Construct {
       retention: DEFAULTS.logRetentionDays as logs.RetentionDays,
     });
     const deliveryLogStream = new logs.LogStream(this, 'DeliveryLogStream', { logGroup: deliveryLogs });
-    deliveryLogs.grantWrite(role);
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['logs:PutLogEvents'],
+        resources: [
+          stack.formatArn({
+            service: 'logs',
+            resource: 'log-group',
+            resourceName: `${deliveryLogs.logGroupName}:log-stream:${deliveryLogStream.logStreamName}`,
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        ],
+      }),
+    );
 
     const processors: firehose.CfnDeliveryStream.ProcessorProperty[] = [];
     if (props.aggregation ?? true) {

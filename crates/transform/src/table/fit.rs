@@ -54,6 +54,8 @@ impl TableModel {
             fitted.moved.push(path);
             open.insert(key, value);
         }
+        // Sorted: the order must not depend on serde_json's map implementation.
+        fitted.moved.sort();
         let text = if unmapped_column.ty == ColumnType::Scalar(Scalar::Json) {
             Value::String(Value::Object(open).to_string())
         } else {

@@ -45,12 +45,10 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     if let Ok(function) = std::env::var("AWS_LAMBDA_FUNCTION_NAME") {
         builder = builder.with_dimension("FunctionName", function);
     }
-    let metrics = builder
-        .init()
-        .map_err(|error| {
-            log_init_error(&error.to_string());
-            lambda_runtime::Error::from(error.to_string())
-        })?;
+    let metrics = builder.init().map_err(|error| {
+        log_init_error(&error.to_string());
+        lambda_runtime::Error::from(error.to_string())
+    })?;
     let transformer = &transformer;
     let metrics = &metrics;
     lambda_runtime::run(service_fn(

@@ -1,0 +1,328 @@
+# The Security Lake pipeline: a Firehose delivery stream (Direct PUT or fed by a Kinesis stream)
+# -> optional JSON de-aggregation -> the OCSF transformation Lambda -> dynamic partitioning by the
+# Lambda's keys -> Parquet through the Glue table generated from the OCSF class -> the custom
+# source's ext/<source>/region=.../accountId=.../eventDay=.../ prefix; failures go to an error
+# prefix outside ext/. Defaults come from ../defaults.json, shared with the CDK construct.
+
+data "aws_caller_identity" "current" {}
+data "aws_region" "current" {}
+data "aws_partition" "current" {}
+
+locals {
+  defaults = jsondecode(file("${path.module}/../defaults.json"))
+  schema   = jsondecode(file(var.schema_file))
+
+  account_id = data.aws_caller_identity.current.account_id
+  region     = data.aws_region.current.name
+  partition  = data.aws_partition.current.partition
+
+  prefix       = replace(local.defaults.prefixTemplate, "{source}", var.source_name)
+  error_prefix = replace(local.defaults.errorPrefixTemplate, "{source}", var.source_name)
+  bucket_arn   = "arn:${local.partition}:s3:::${var.lake_bucket_name}"
+
+  buffering_size      = coalesce(var.buffering_size_mib, local.defaults.bufferingSizeMiB)
+  buffering_interval  = coalesce(var.buffering_interval_seconds, local.defaults.bufferingIntervalSeconds)
+  processor_size      = coalesce(var.processor_buffer_size_mib, local.defaults.processorBufferSizeMiB)
+  processor_interval  = coalesce(var.processor_buffer_interval_seconds, local.defaults.processorBufferIntervalSeconds)
+  kms_key_arn         = var.kms_key_arn != null ? var.kms_key_arn : aws_kms_key.this[0].arn
+  database_name       = var.glue_database_name != null ? var.glue_database_name : aws_glue_catalog_database.this[0].name
+  table_name          = "${local.schema.class_name}_${replace(local.schema.ocsf_version, ".", "_")}"
+  kinesis_source      = var.source_type != "direct_put"
+  kinesis_stream_arn  = var.source_type == "kinesis_new" ? aws_kinesis_stream.this[0].arn : var.kinesis_stream_arn
+  function_name       = "ocsf-firehose-${var.source_name}"
+  delivery_log_stream = "S3Delivery"
+
+  # RecordDeAggregation (JSON) must come before the Lambda: Firehose splits the producer's JSON
+  # lines records into single events first.
+  deaggregation_processor = {
+    type = "RecordDeAggregation"
+    parameters = {
+      SubRecordType = local.defaults.deAggregationSubRecordType
+    }
+  }
+  lambda_processor = {
+    type = "Lambda"
+    parameters = {
+      LambdaArn               = aws_lambda_function.transform.arn
+      BufferSizeInMBs         = tostring(local.processor_size)
+      BufferIntervalInSeconds = tostring(local.processor_interval)
+      NumberOfRetries         = tostring(local.defaults.processorRetries)
+    }
+  }
+  processors = var.aggregation ? [local.deaggregation_processor, local.lambda_processor] : [local.lambda_processor]
+
+  lambda_environment = merge({
+    OCSF_VERSION           = local.schema.ocsf_version
+    OCSF_ALLOWED_CLASSES   = tostring(local.schema.class_uid)
+    OCSF_TABLE_PROFILES    = join(",", local.schema.profiles)
+    OCSF_METRICS_NAMESPACE = local.defaults.metricsNamespace
+  }, var.lambda_environment)
+}
+
+resource "aws_kms_key" "this" {
+  count               = var.kms_key_arn == null ? 1 : 0
+  description         = "ocsf-firehose ${var.source_name}"
+  enable_key_rotation = true
+  policy              = data.aws_iam_policy_document.key.json
+  tags                = var.tags
+}
+
+data "aws_iam_policy_document" "key" {
+  #checkov:skip=CKV_AWS_109:A key policy's Resource "*" is the key itself; the account root administers it, as in AWS's default key policy
+  #checkov:skip=CKV_AWS_111:A key policy's Resource "*" is the key itself; the account root administers it, as in AWS's default key policy
+  #checkov:skip=CKV_AWS_356:A key policy's Resource "*" is the key itself, not every resource
+  statement {
+    sid       = "AccountAdministers"
+    actions   = ["kms:*"]
+    resources = ["*"]
+    principals {
+      type        = "AWS"
+      identifiers = ["arn:${local.partition}:iam::${local.account_id}:root"]
+    }
+  }
+  statement {
+    sid       = "CloudWatchLogsEncrypt"
+    actions   = ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"]
+    resources = ["*"]
+    principals {
+      type        = "Service"
+      identifiers = ["logs.${local.region}.amazonaws.com"]
+    }
+  }
+}
+
+# --- The Glue table Firehose converts JSON to Parquet with (columns generated from OCSF) ---
+
+resource "aws_glue_catalog_database" "this" {
+  count       = var.glue_database_name == null ? 1 : 0
+  name        = "ocsf_firehose_${replace(lower(var.source_name), "-", "_")}"
+  description = "ocsf-firehose: schemas for Firehose record format conversion"
+}
+
+resource "aws_glue_catalog_table" "this" {
+  name          = local.table_name
+  database_name = local.database_name
+  description   = "OCSF ${local.schema.ocsf_version} class ${local.schema.class_uid} (${local.schema.class_name}), generated by ocsf-firehose glue-schema"
+  table_type    = "EXTERNAL_TABLE"
+  parameters = {
+    classification = "parquet"
+    ocsf_class_uid = tostring(local.schema.class_uid)
+  }
+
+  storage_descriptor {
+    location      = "s3://${var.lake_bucket_name}/ext/${var.source_name}/"
+    input_format  = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat"
+    output_format = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat"
+
+    ser_de_info {
+      serialization_library = "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
+    }
+
+    dynamic "columns" {
+      for_each = local.schema.columns
+      content {
+        name = columns.value.Name
+        type = columns.value.Type
+      }
+    }
+  }
+}
+
+# --- The transformation Lambda (logs only) ---
+
+resource "aws_cloudwatch_log_group" "function" {
+  name              = "/aws/lambda/${local.function_name}"
+  retention_in_days = local.defaults.logRetentionDays
+  kms_key_id        = local.kms_key_arn
+  tags              = var.tags
+}
+
+resource "aws_lambda_function" "transform" {
+  #checkov:skip=CKV_AWS_116:Invoked synchronously by Firehose, which retries and writes failed records to the error prefix; a DLQ never receives anything
+  #checkov:skip=CKV_AWS_117:Pure computation on the records Firehose passes in; it calls no network resource, so no VPC
+  #checkov:skip=CKV_AWS_272:Code signing is the deployer's choice; the zip comes from the project's own cargo-lambda build
+  #checkov:skip=CKV_AWS_50:X-Ray adds nothing to a single-step synchronous transformation; EMF metrics and JSON logs cover it
+  function_name                  = local.function_name
+  description                    = "OCSF transformation for Firehose: ${var.source_name}"
+  filename                       = var.lambda_zip
+  source_code_hash               = filebase64sha256(var.lambda_zip)
+  role                           = aws_iam_role.lambda.arn
+  runtime                        = local.defaults.lambda.runtime
+  handler                        = local.defaults.lambda.handler
+  architectures                  = [var.lambda_architecture]
+  memory_size                    = local.defaults.lambda.memoryMiB
+  timeout                        = local.defaults.lambda.timeoutSeconds
+  reserved_concurrent_executions = local.defaults.lambda.reservedConcurrency
+  kms_key_arn                    = local.kms_key_arn
+
+  environment {
+    variables = local.lambda_environment
+  }
+
+  logging_config {
+    log_format = "Text"
+    log_group  = aws_cloudwatch_log_group.function.name
+  }
+
+  tags       = var.tags
+  depends_on = [aws_iam_role_policy.lambda_logs]
+}
+
+# --- The source ---
+
+resource "aws_kinesis_stream" "this" {
+  count            = var.source_type == "kinesis_new" ? 1 : 0
+  name             = "ocsf-${var.source_name}"
+  shard_count      = coalesce(var.kinesis_shard_count, local.defaults.kinesisShardCount)
+  retention_period = local.defaults.kinesisRetentionHours
+  encryption_type  = "KMS"
+  kms_key_id       = local.kms_key_arn
+  tags             = var.tags
+}
+
+resource "aws_cloudwatch_log_group" "delivery" {
+  name              = "/aws/kinesisfirehose/ocsf-${var.source_name}"
+  retention_in_days = local.defaults.logRetentionDays
+  kms_key_id        = local.kms_key_arn
+  tags              = var.tags
+}
+
+resource "aws_cloudwatch_log_stream" "delivery" {
+  name           = local.delivery_log_stream
+  log_group_name = aws_cloudwatch_log_group.delivery.name
+}
+
+resource "aws_kinesis_firehose_delivery_stream" "this" {
+  name        = "ocsf-${var.source_name}"
+  destination = "extended_s3"
+
+  dynamic "kinesis_source_configuration" {
+    for_each = local.kinesis_source ? [1] : []
+    content {
+      kinesis_stream_arn = local.kinesis_stream_arn
+      role_arn           = aws_iam_role.firehose.arn
+    }
+  }
+
+  dynamic "server_side_encryption" {
+    for_each = local.kinesis_source ? [] : [1]
+    content {
+      enabled  = true
+      key_type = "CUSTOMER_MANAGED_CMK"
+      key_arn  = local.kms_key_arn
+    }
+  }
+
+  extended_s3_configuration {
+    bucket_arn          = local.bucket_arn
+    role_arn            = aws_iam_role.firehose.arn
+    prefix              = local.prefix
+    error_output_prefix = local.error_prefix
+    buffering_size      = local.buffering_size
+    buffering_interval  = local.buffering_interval
+    compression_format  = local.defaults.s3CompressionFormat
+    kms_key_arn         = local.kms_key_arn
+
+    cloudwatch_logging_options {
+      enabled         = true
+      log_group_name  = aws_cloudwatch_log_group.delivery.name
+      log_stream_name = aws_cloudwatch_log_stream.delivery.name
+    }
+
+    dynamic_partitioning_configuration {
+      enabled        = true
+      retry_duration = local.defaults.dynamicPartitioningRetrySeconds
+    }
+
+    processing_configuration {
+      enabled = true
+
+      dynamic "processors" {
+        for_each = local.processors
+        content {
+          type = processors.value.type
+
+          dynamic "parameters" {
+            for_each = processors.value.parameters
+            content {
+              parameter_name  = parameters.key
+              parameter_value = parameters.value
+            }
+          }
+        }
+      }
+    }
+
+    data_format_conversion_configuration {
+      enabled = true
+
+      input_format_configuration {
+        deserializer {
+          open_x_json_ser_de {}
+        }
+      }
+
+      output_format_configuration {
+        serializer {
+          parquet_ser_de {
+            compression = local.defaults.parquetCompression
+          }
+        }
+      }
+
+      schema_configuration {
+        catalog_id    = local.account_id
+        database_name = local.database_name
+        table_name    = aws_glue_catalog_table.this.name
+        region        = local.region
+        role_arn      = aws_iam_role.firehose.arn
+        version_id    = "LATEST"
+      }
+    }
+  }
+
+  tags       = var.tags
+  depends_on = [aws_iam_role_policy.firehose]
+}
+
+# --- The Security Lake custom source (optional) ---
+
+resource "aws_iam_role" "crawler" {
+  count              = var.register_custom_source && var.crawler_role_arn == null ? 1 : 0
+  name_prefix        = "ocsf-crawler-"
+  assume_role_policy = data.aws_iam_policy_document.glue_assume.json
+  tags               = var.tags
+}
+
+resource "aws_iam_role_policy_attachment" "crawler" {
+  count      = length(aws_iam_role.crawler)
+  role       = aws_iam_role.crawler[0].name
+  policy_arn = "arn:${local.partition}:iam::aws:policy/service-role/AWSGlueServiceRole"
+}
+
+data "aws_iam_policy_document" "glue_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["glue.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_securitylake_custom_log_source" "this" {
+  count          = var.register_custom_source ? 1 : 0
+  source_name    = var.source_name
+  source_version = var.source_version
+  event_classes  = var.event_classes
+
+  configuration {
+    crawler_configuration {
+      role_arn = var.crawler_role_arn != null ? var.crawler_role_arn : aws_iam_role.crawler[0].arn
+    }
+    provider_identity {
+      external_id = var.provider_external_id
+      principal   = coalesce(var.provider_principal, local.account_id)
+    }
+  }
+}

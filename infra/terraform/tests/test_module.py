@@ -1,0 +1,241 @@
+"""Static tests of the Terraform module (no provider can be downloaded here, so no
+`terraform validate`/`plan`): the HCL is parsed with python-hcl2 and the same settings as the CDK
+tests are asserted, including against the CDK's synthesized template when it exists (scripts/test
+synthesizes it first and sets REQUIRE_CDK_OUT=1), so that the two cannot drift.
+
+Run: .venv-hcl/bin/pytest -q infra/terraform/tests
+"""
+import json
+import os
+import pathlib
+import re
+
+import hcl2
+import pytest
+
+MODULE = pathlib.Path(__file__).resolve().parents[1]
+INFRA = MODULE.parent
+DEFAULTS = json.loads((INFRA / "defaults.json").read_text())
+CDK_OUT = INFRA / "cdk" / "cdk.out"
+
+
+def load(path):
+    with open(path) as f:
+        return hcl2.load(f)
+
+
+def merged(directory):
+    """Every block of every .tf file in `directory`, merged by kind."""
+    out = {"resource": {}, "data": {}, "locals": {}, "variable": {}, "output": {}, "module": {}}
+    for path in sorted(directory.glob("*.tf")):
+        parsed = load(path)
+        for block in parsed.get("resource", []) + parsed.get("data", []):
+            kind = "resource" if block in parsed.get("resource", []) else "data"
+            for rtype, named in block.items():
+                for name, body in named.items():
+                    out[kind][f"{rtype}.{name}"] = body
+        for block in parsed.get("locals", []):
+            out["locals"].update(block)
+        for key in ("variable", "output", "module"):
+            for block in parsed.get(key, []):
+                out[key].update(block)
+    return out
+
+
+TF = merged(MODULE)
+LOCALS = TF["locals"]
+
+
+def ref(expr):
+    """`${local.defaults.a.b}` -> the default value; other expressions are returned as text."""
+    match = re.fullmatch(r"\$\{local\.defaults\.([\w.]+)\}", str(expr))
+    if not match:
+        return expr
+    value = DEFAULTS
+    for key in match.group(1).split("."):
+        value = value[key]
+    return value
+
+
+def only(block_list):
+    assert isinstance(block_list, list) and len(block_list) == 1, block_list
+    return block_list[0]
+
+
+def dynamic(body, name):
+    for block in body.get("dynamic", []):
+        if name in block:
+            return block[name]
+    raise KeyError(name)
+
+
+STREAM = TF["resource"]["aws_kinesis_firehose_delivery_stream.this"]
+S3 = only(STREAM["extended_s3_configuration"])
+
+
+def firehose_statements():
+    doc = TF["data"]["aws_iam_policy_document.firehose"]
+    statements = list(doc.get("statement", []))
+    statements += [only(d["statement"]["content"]) for d in doc.get("dynamic", []) if "statement" in d]
+    return statements
+
+
+def test_prefix_is_exactly_the_security_lake_layout_from_the_shared_defaults():
+    assert DEFAULTS["prefixTemplate"] == (
+        "ext/{source}/region=!{partitionKeyFromLambda:region}/accountId=!{partitionKeyFromLambda:accountId}"
+        "/eventDay=!{partitionKeyFromLambda:eventDay}/"
+    )
+    assert LOCALS["prefix"] == '${replace(local.defaults.prefixTemplate, "{source}", var.source_name)}'
+    assert S3["prefix"] == "${local.prefix}"
+    assert only(S3["dynamic_partitioning_configuration"])["enabled"] is True
+    assert ref(only(S3["dynamic_partitioning_configuration"])["retry_duration"]) == 300
+
+
+def test_error_prefix_is_outside_ext_and_names_the_error_type():
+    template = DEFAULTS["errorPrefixTemplate"]
+    assert not template.startswith("ext/") and "!{firehose:error-output-type}" in template
+    assert LOCALS["error_prefix"] == '${replace(local.defaults.errorPrefixTemplate, "{source}", var.source_name)}'
+    assert S3["error_output_prefix"] == "${local.error_prefix}"
+
+
+def test_processors_deaggregate_before_the_lambda_only_when_aggregating():
+    assert LOCALS["processors"] == (
+        "${var.aggregation ? ['${local.deaggregation_processor}', '${local.lambda_processor}'] "
+        ": ['${local.lambda_processor}']}"
+    )
+    deagg = LOCALS["deaggregation_processor"]
+    assert deagg["type"] == "RecordDeAggregation"
+    assert ref(deagg["parameters"]["SubRecordType"]) == "JSON"
+    lam = LOCALS["lambda_processor"]
+    assert lam["type"] == "Lambda"
+    assert set(lam["parameters"]) == {"LambdaArn", "BufferSizeInMBs", "BufferIntervalInSeconds", "NumberOfRetries"}
+    processing = only(S3["processing_configuration"])
+    assert processing["enabled"] is True
+    assert dynamic(processing, "processors")["for_each"] == "${local.processors}"
+
+
+def test_parquet_through_openx_with_the_generated_table_and_s3_uncompressed():
+    assert ref(S3["compression_format"]) == "UNCOMPRESSED"
+    conversion = only(S3["data_format_conversion_configuration"])
+    assert conversion["enabled"] is True
+    deserializer = only(only(conversion["input_format_configuration"])["deserializer"])
+    assert list(deserializer) == ["open_x_json_ser_de"]
+    serializer = only(only(conversion["output_format_configuration"])["serializer"])
+    assert ref(only(serializer["parquet_ser_de"])["compression"]) == "SNAPPY"
+    schema = only(conversion["schema_configuration"])
+    assert schema["table_name"] == "${aws_glue_catalog_table.this.name}"
+    table = TF["resource"]["aws_glue_catalog_table.this"]
+    columns = dynamic(only(table["storage_descriptor"]), "columns")
+    assert columns["for_each"] == "${local.schema.columns}"
+    assert LOCALS["schema"] == "${jsondecode(file(var.schema_file))}"
+
+
+def test_buffering_defaults_come_from_the_shared_file_and_stay_at_least_64_mib():
+    assert LOCALS["buffering_size"] == "${coalesce(var.buffering_size_mib, local.defaults.bufferingSizeMiB)}"
+    assert S3["buffering_size"] == "${local.buffering_size}"
+    assert S3["buffering_interval"] == "${local.buffering_interval}"
+    assert DEFAULTS["bufferingSizeMiB"] >= DEFAULTS["minBufferingSizeMiB"] == 64
+    validation = only(TF["variable"]["buffering_size_mib"]["validation"])
+    assert ">= 64" in validation["condition"] and "<= 128" in validation["condition"]
+
+
+def test_sources_direct_put_encrypted_or_kinesis():
+    assert dynamic(STREAM, "server_side_encryption")["for_each"] == "${local.kinesis_source ? [] : [1]}"
+    sse = only(dynamic(STREAM, "server_side_encryption")["content"])
+    assert sse["key_type"] == "CUSTOMER_MANAGED_CMK"
+    kinesis = dynamic(STREAM, "kinesis_source_configuration")
+    assert kinesis["for_each"] == "${local.kinesis_source ? [1] : []}"
+    stream = TF["resource"]["aws_kinesis_stream.this"]
+    assert stream["encryption_type"] == "KMS" and stream["kms_key_id"] == "${local.kms_key_arn}"
+    assert "kinesis_new" in stream["count"]
+    condition = only(TF["variable"]["source_type"]["validation"])["condition"]
+    listed = re.search(r"contains\(\[(.*?)\]", condition).group(1)
+    assert {v.strip(" '\"") for v in listed.split(",")} == {"direct_put", "kinesis_new", "kinesis_existing"}
+
+
+def test_custom_source_registration_is_optional_and_names_are_short():
+    source = TF["resource"]["aws_securitylake_custom_log_source.this"]
+    assert source["count"] == "${var.register_custom_source ? 1 : 0}"
+    assert source["source_name"] == "${var.source_name}"
+    assert "{1,20}" in only(TF["variable"]["source_name"]["validation"])["condition"]
+    assert DEFAULTS["maxSourceNameLength"] == 20
+
+
+def test_firehose_role_is_least_privilege():
+    statements = firehose_statements()
+    writes = [s for s in statements if "s3:PutObject" in s["actions"]]
+    assert len(writes) == 1 and writes[0]["resources"] == [
+        "${local.bucket_arn}/ext/${var.source_name}/*",
+        "${local.bucket_arn}/errors/${var.source_name}/*",
+    ]
+    deny = [s for s in statements if s.get("effect") == "Deny"]
+    assert only(only(deny)["condition"])["variable"] == "aws:SecureTransport"
+    allowed = {a for s in statements if s.get("effect", "Allow") == "Allow" for a in s["actions"]}
+    assert not any(a.endswith("*") for a in allowed), allowed
+    lambda_policy = TF["data"]["aws_iam_policy_document.lambda_logs"]
+    assert [a for s in lambda_policy["statement"] for a in s["actions"]] == ["logs:CreateLogStream", "logs:PutLogEvents"]
+    attached = [k for k in TF["resource"] if k.startswith("aws_iam_role_policy_attachment.")]
+    assert attached == ["aws_iam_role_policy_attachment.crawler"], "the Lambda role has no managed policy"
+
+
+def test_encryption_everywhere():
+    assert TF["resource"]["aws_kms_key.this"]["enable_key_rotation"] is True
+    for group in ("aws_cloudwatch_log_group.function", "aws_cloudwatch_log_group.delivery"):
+        assert TF["resource"][group]["kms_key_id"] == "${local.kms_key_arn}"
+    assert TF["resource"]["aws_lambda_function.transform"]["kms_key_arn"] == "${local.kms_key_arn}"
+    assert S3["kms_key_arn"] == "${local.kms_key_arn}"
+
+
+def test_lambda_environment_and_alarms():
+    env = LOCALS["lambda_environment"]
+    for key in ("OCSF_VERSION", "OCSF_ALLOWED_CLASSES", "OCSF_TABLE_PROFILES", "OCSF_METRICS_NAMESPACE"):
+        assert key in env
+    function = TF["resource"]["aws_lambda_function.transform"]
+    assert ref(function["runtime"]) == "provided.al2023" and ref(function["handler"]) == "bootstrap"
+    alarms = {k: v for k, v in TF["resource"].items() if k.startswith("aws_cloudwatch_metric_alarm.")}
+    assert {(ref(a["namespace"]), a["metric_name"]) for a in alarms.values()} == {
+        ("OcsfFirehose", "RecordsFailed"), ("AWS/Lambda", "Errors"), ("AWS/Firehose", "DeliveryToS3.DataFreshness")
+    }
+
+
+@pytest.mark.parametrize("example", ["direct_put", "kinesis"])
+def test_examples_use_the_module_with_committed_schemas(example):
+    directory = MODULE / "examples" / example
+    module = next(iter(merged(directory)["module"].values()))
+    assert module["source"] == "../.."
+    schema = module["schema_file"].replace("${path.module}", str(directory))
+    assert pathlib.Path(schema).resolve().is_file(), schema
+
+
+def cdk_template():
+    path = CDK_OUT / "OcsfAuthenticationDirectPut.template.json"
+    if not path.exists():
+        if os.environ.get("REQUIRE_CDK_OUT"):
+            pytest.fail(f"{path} is missing: synthesize the CDK app first")
+        pytest.skip("the CDK app is not synthesized")
+    return json.loads(path.read_text())
+
+
+def test_the_cdk_template_has_the_same_settings_and_actions():
+    template = cdk_template()
+    resources = template["Resources"]
+    stream = next(r for r in resources.values() if r["Type"] == "AWS::KinesisFirehose::DeliveryStream")
+    d = stream["Properties"]["ExtendedS3DestinationConfiguration"]
+    assert d["Prefix"] == DEFAULTS["prefixTemplate"].replace("{source}", "ocsf-auth")
+    assert d["ErrorOutputPrefix"] == DEFAULTS["errorPrefixTemplate"].replace("{source}", "ocsf-auth")
+    assert [p["Type"] for p in d["ProcessingConfiguration"]["Processors"]] == ["RecordDeAggregation", "Lambda"]
+    assert d["BufferingHints"]["SizeInMBs"] == DEFAULTS["bufferingSizeMiB"]
+    assert d["CompressionFormat"] == DEFAULTS["s3CompressionFormat"]
+    cdk_actions = set()
+    for logical_id, resource in resources.items():
+        if resource["Type"] == "AWS::IAM::Policy" and logical_id.startswith("PipelineFirehoseRole"):
+            for statement in resource["Properties"]["PolicyDocument"]["Statement"]:
+                actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+                cdk_actions.update((statement["Effect"], a) for a in actions)
+    tf_actions = {
+        (s.get("effect", "Allow"), a)
+        for s in firehose_statements()
+        if not s.get("sid") == "ReadTheStream"  # Direct PUT template: no stream
+        for a in s["actions"]
+    }
+    assert tf_actions == cdk_actions
