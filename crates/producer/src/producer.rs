@@ -146,6 +146,19 @@ impl ProducerBuilder {
         })
     }
 
+    /// Sends to a delivery stream of the local pipeline (feature `local`): the whole
+    /// Firehose → Security Lake path on this machine, for development and tests.
+    #[cfg(feature = "local")]
+    pub fn local(
+        pipeline: Arc<std::sync::Mutex<ocsf_firehose_transform::local::LocalFirehose>>,
+        stream: impl Into<String>,
+    ) -> Self {
+        Self::new(Destination::Local {
+            pipeline,
+            stream: stream.into(),
+        })
+    }
+
     fn new(destination: Destination) -> Self {
         ProducerBuilder {
             destination,
@@ -189,6 +202,8 @@ impl ProducerBuilder {
         let service = match self.destination {
             Destination::Firehose { .. } => Service::Firehose,
             Destination::Kinesis { .. } => Service::Kinesis,
+            #[cfg(feature = "local")]
+            Destination::Local { .. } => Service::Firehose,
         };
         self.config.validate(service)?;
         let buffer = Arc::new(Semaphore::new(self.config.max_buffered_bytes));

@@ -30,6 +30,16 @@ pub enum Destination {
         /// Stream name.
         stream: String,
     },
+    /// A delivery stream of the local pipeline (feature `local`): Firehose's de-aggregation →
+    /// Lambda → partitioning → Parquet chain on this machine, for development and tests. Calls
+    /// run the pipeline's stages inline, under its lock.
+    #[cfg(feature = "local")]
+    Local {
+        /// The local pipeline, shared by every producer that sends to it.
+        pipeline: std::sync::Arc<std::sync::Mutex<ocsf_firehose_transform::local::LocalFirehose>>,
+        /// The stream: a source name (one class per stream).
+        stream: String,
+    },
 }
 
 /// How long and how often a call is retried.
@@ -213,6 +223,23 @@ impl Destination {
                         .iter()
                         .map(|e| (e.error_code(), e.error_message())),
                 ))
+            }
+            #[cfg(feature = "local")]
+            Destination::Local { pipeline, stream } => {
+                let mut local = pipeline.lock().map_err(|_| CallError {
+                    code: "LocalPipelinePoisoned".into(),
+                    message: "a previous call panicked inside the local pipeline".into(),
+                })?;
+                local
+                    .put_record_batch(stream, records.iter().map(|r| r.data.as_slice()))
+                    .map_err(|e| CallError {
+                        code: e.code().to_owned(),
+                        message: e.to_string(),
+                    })?;
+                Ok(records
+                    .iter()
+                    .map(|_| (EntryOutcome::Delivered, String::new()))
+                    .collect())
             }
         }
     }

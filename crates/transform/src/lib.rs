@@ -39,6 +39,8 @@ pub mod documents;
 pub mod engine;
 pub mod finding;
 pub mod firehose;
+#[cfg(feature = "local")]
+pub mod local;
 pub mod normalize;
 pub mod partition;
 mod path;

@@ -373,3 +373,65 @@ fn glue_schema_prints_the_committed_columns_in_json_and_hive() {
     let unknown = run(&["glue-schema", "--class-uid", "1"], None);
     assert_eq!(unknown.status.code(), Some(2));
 }
+
+#[test]
+fn local_runs_the_demo_and_files_through_the_whole_path() {
+    let out = std::env::temp_dir().join(format!("ocsf-cli-local-{}", std::process::id()));
+    let demo = run(
+        &[
+            "local",
+            "--demo",
+            "400",
+            "--out",
+            out.to_str().unwrap(),
+            "--json",
+        ],
+        None,
+    );
+    assert!(
+        demo.status.success(),
+        "{}",
+        String::from_utf8_lossy(&demo.stderr)
+    );
+    let summary: Value = serde_json::from_slice(&demo.stdout).unwrap();
+    let count = |k: &str| summary[k].as_u64().unwrap();
+    assert_eq!(count("records"), 400);
+    assert_eq!(
+        count("records"),
+        count("ok") + count("failed") + count("dropped")
+    );
+    assert_eq!(count("failed"), 4, "1 % deliberately invalid");
+    let rows: u64 = summary["rows"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_u64().unwrap())
+        .sum();
+    assert_eq!(rows, count("ok"));
+    for partition in summary["rows"].as_object().unwrap().keys() {
+        let dir = out.join(partition);
+        let files: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
+        assert_eq!(files.len(), 1, "{partition}");
+    }
+
+    let lines = format!(
+        "{}\n{}\nnot json\n",
+        serde_json::to_string(&json_fixture("authentication")).unwrap(),
+        serde_json::to_string(&json_fixture("dns_activity")).unwrap()
+    );
+    let text = run(
+        &["local", "--out", out.to_str().unwrap(), "-"],
+        Some(lines.as_bytes()),
+    );
+    assert!(text.status.success());
+    let stdout = String::from_utf8(text.stdout).unwrap();
+    assert!(stdout.contains("3 events in"), "{stdout}");
+    assert!(stdout.contains("2 ok, 1 failed, 0 dropped"), "{stdout}");
+    assert!(stdout.contains("json_invalid"), "{stdout}");
+    assert!(stdout.contains("ext/dns-activity/region="), "{stdout}");
+    std::fs::remove_dir_all(out).unwrap();
+}
+
+fn json_fixture(name: &str) -> Value {
+    serde_json::from_slice(&std::fs::read(fixture(name)).unwrap()).unwrap()
+}

@@ -73,7 +73,12 @@ impl Transformer {
         &self.config
     }
 
-    /// The OCSF engine.
+    /// The target schema.
+    pub fn schema(&self) -> &'static crate::schema::Schema {
+        self.engine.schema()
+    }
+
+    /// The engine.
     pub fn engine(&self) -> &Engine {
         &self.engine
     }

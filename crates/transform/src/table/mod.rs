@@ -390,7 +390,11 @@ impl Builder {
                     } else if level + 1 > MAX_OBJECT_DEPTH {
                         continue; // deeper than the table: carried under `unmapped`
                     } else {
-                        ColumnType::Struct(self.object_columns(id, object, level + 1))
+                        let fields = self.object_columns(id, object, level + 1);
+                        if fields.is_empty() {
+                            continue; // `struct<>` is not a type: carried under `unmapped`
+                        }
+                        ColumnType::Struct(fields)
                     }
                 }
             };

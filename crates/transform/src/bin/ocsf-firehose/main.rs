@@ -6,6 +6,7 @@
 mod engine_args;
 mod glue_schema;
 mod input;
+mod local;
 mod normalize;
 mod output;
 mod transform;
@@ -35,6 +36,10 @@ enum Command {
     /// Print the Glue table columns (name and Hive type) of an OCSF class, generated from the
     /// schema: what the Lambda's output is fitted to.
     GlueSchema(glue_schema::Args),
+    /// Run the whole Firehose → Security Lake path locally: events (JSON lines or `--demo N`)
+    /// through de-aggregation, the Lambda handler, dynamic partitioning and Parquet under
+    /// `<out>/ext/<source>/region=…/accountId=…/eventDay=…/`.
+    Local(local::Args),
 }
 
 /// The outcome of a command, mapped onto the exit code.
@@ -65,6 +70,7 @@ fn main() -> ExitCode {
         Command::Normalize(args) => normalize::run(args),
         Command::Transform(args) => transform::run(args),
         Command::GlueSchema(args) => glue_schema::run(args),
+        Command::Local(args) => local::run(args),
     };
     match result {
         Ok(outcome) => outcome.exit_code(),

@@ -55,6 +55,20 @@ fn read_config_file(path: &Path) -> anyhow::Result<HashMap<String, String>> {
     Ok(values)
 }
 
+/// The Lambda's configuration: the environment, overridden by a `KEY=VALUE` file.
+pub(crate) fn transform_config(file: Option<&Path>) -> anyhow::Result<TransformConfig> {
+    let file_values = match file {
+        Some(path) => read_config_file(path)?,
+        None => HashMap::new(),
+    };
+    Ok(TransformConfig::from_lookup(|name| {
+        file_values
+            .get(name)
+            .cloned()
+            .or_else(|| std::env::var(name).ok())
+    })?)
+}
+
 /// One record per document; an unparseable document and what follows it become one last
 /// record, so that the handler reports it.
 fn wrap(bytes: &[u8], region: &str) -> FirehoseEvent {
@@ -88,16 +102,7 @@ fn decode_data(response: &mut Value) {
 }
 
 pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
-    let file_values = match &args.config {
-        Some(path) => read_config_file(path)?,
-        None => HashMap::new(),
-    };
-    let config = TransformConfig::from_lookup(|name| {
-        file_values
-            .get(name)
-            .cloned()
-            .or_else(|| std::env::var(name).ok())
-    })?;
+    let config = transform_config(args.config.as_deref())?;
     let level = config.log_level;
     let transformer = Transformer::new(config)?;
     let event = match (&args.event, &args.records) {

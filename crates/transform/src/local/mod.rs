@@ -1,0 +1,373 @@
+//! The local pipeline: Firehose's delivery path for a Security Lake custom source, on one
+//! machine, from the real code. Records put into a local "delivery stream" go through the same
+//! stages, in the same order, as on AWS:
+//!
+//! 1. [`deaggregate`]: `RecordDeAggregation` (JSON): a record of JSON lines or concatenated
+//!    JSON documents is split into sub-records (at most 500);
+//! 2. [`invoke`]: the transformation Lambda's handler, called with a real Firehose event as JSON
+//!    in processor-sized batches (default 1 MiB, at most 3 MB), its response read back as JSON;
+//! 3. [`delivery`]: dynamic partitioning by the returned `partitionKeys`, buffering per
+//!    partition by size and interval like Firehose's hints, Parquet per partition with the
+//!    columns of the class's Glue table ([`parquet`]: zstd, pages ≤ 1 MB, rows sorted by
+//!    `time`), objects under `ext/<source>/region=…/accountId=…/eventDay=…/` named like
+//!    Firehose's; failures as Firehose's error documents under the error prefix
+//!    ([`errors`]: `processing-failed`, `partitioning-failed`, `format-conversion-failed`).
+//!
+//! One delivery stream per OCSF class, as in production: each class goes to its own source
+//! (`ext/<source>/`), by default named after the class. [`demo`] makes realistic events.
+//! Every record put in is accounted for: `records = ok + failed + dropped`.
+
+pub mod deaggregate;
+pub mod delivery;
+pub mod demo;
+pub mod errors;
+pub mod invoke;
+pub mod parquet;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use thiserror::Error;
+
+use crate::firehose::{EnvError, TransformConfig, Transformer};
+use crate::schema::Schema;
+use crate::table::Tables;
+use delivery::Delivery;
+use invoke::Pending;
+
+/// `ext/{source}/…`: the data prefix (as in `infra/defaults.json`, checked by a test).
+pub const PREFIX_TEMPLATE: &str = "ext/{source}/region=!{partitionKeyFromLambda:region}/accountId=!{partitionKeyFromLambda:accountId}/eventDay=!{partitionKeyFromLambda:eventDay}/";
+/// The error prefix (as in `infra/defaults.json`, checked by a test).
+pub const ERROR_PREFIX_TEMPLATE: &str =
+    "errors/{source}/!{firehose:error-output-type}/!{timestamp:yyyy/MM/dd}/";
+/// Firehose's Lambda processor buffer: default 1 MiB, at most 3 MB
+/// (<https://docs.aws.amazon.com/firehose/latest/dev/data-transformation.html>).
+pub const DEFAULT_PROCESSOR_BUFFER_BYTES: usize = 1024 * 1024;
+/// The largest processor buffer Firehose accepts (3 MB).
+pub const MAX_PROCESSOR_BUFFER_BYTES: usize = 3 * 1024 * 1024;
+/// Firehose's S3 buffer size with format conversion: 128 MiB by default (at least 64)
+/// (<https://docs.aws.amazon.com/firehose/latest/dev/record-format-conversion.html>).
+pub const DEFAULT_BUFFER_BYTES: usize = 128 * 1024 * 1024;
+/// The S3 buffer interval of the infrastructure's defaults: 300 s.
+pub const DEFAULT_BUFFER_INTERVAL: Duration = Duration::from_secs(300);
+/// Security Lake custom source names are best kept to 20 characters (the provider role name).
+pub const MAX_SOURCE_NAME_LEN: usize = 20;
+
+/// How the local pipeline runs.
+#[derive(Debug, Clone)]
+pub struct LocalConfig {
+    /// Output root: `ext/…` and `errors/…` go under it.
+    pub out: PathBuf,
+    /// The Lambda's configuration (the `OCSF_*` variables).
+    pub transform: TransformConfig,
+    /// The delivery streams' region (the Lambda's last fallback for `region`).
+    pub region: String,
+    /// Source name per `class_uid`; other classes get [`default_source_name`].
+    pub sources: BTreeMap<i64, String>,
+    /// Split JSON-lines records like `RecordDeAggregation` (the producer aggregates by default).
+    pub deaggregate: bool,
+    /// Lambda processor buffer size.
+    pub processor_buffer_bytes: usize,
+    /// S3 buffer size per partition.
+    pub buffer_bytes: usize,
+    /// S3 buffer interval per partition.
+    pub buffer_interval: Duration,
+}
+
+impl LocalConfig {
+    /// The defaults of the infrastructure, writing under `out`.
+    pub fn new(out: impl Into<PathBuf>) -> Self {
+        LocalConfig {
+            out: out.into(),
+            transform: TransformConfig::default(),
+            region: "us-east-1".to_owned(),
+            sources: BTreeMap::new(),
+            deaggregate: true,
+            processor_buffer_bytes: DEFAULT_PROCESSOR_BUFFER_BYTES,
+            buffer_bytes: DEFAULT_BUFFER_BYTES,
+            buffer_interval: DEFAULT_BUFFER_INTERVAL,
+        }
+    }
+}
+
+/// Why the local pipeline cannot run.
+#[derive(Debug, Error)]
+pub enum LocalError {
+    /// The Lambda configuration is invalid.
+    #[error(transparent)]
+    Config(#[from] EnvError),
+    /// A setting is out of range.
+    #[error("{0}")]
+    Setting(String),
+    /// No delivery stream has this name.
+    #[error("no local delivery stream `{0}` (one per class: its source name)")]
+    UnknownStream(String),
+    /// The handler refused a whole invocation (a bug: it answers every record).
+    #[error("the transformation handler failed: {0}")]
+    Handler(String),
+    /// Writing the output failed.
+    #[error("cannot write {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// Building a Parquet file failed.
+    #[error("cannot write Parquet {path}: {reason}")]
+    Parquet {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        reason: String,
+    },
+}
+
+impl LocalError {
+    /// A stable machine-readable kind.
+    pub fn code(&self) -> &'static str {
+        match self {
+            LocalError::Config(_) => "config_invalid",
+            LocalError::Setting(_) => "setting_invalid",
+            LocalError::UnknownStream(_) => "unknown_stream",
+            LocalError::Handler(_) => "handler_failed",
+            LocalError::Io { .. } => "io_error",
+            LocalError::Parquet { .. } => "parquet_error",
+        }
+    }
+}
+
+/// What a run did. `records == ok + failed + dropped` always holds.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Summary {
+    /// Records put into the streams (before de-aggregation).
+    pub records_in: u64,
+    /// Records the Lambda saw (after de-aggregation).
+    pub records: u64,
+    /// Records answered `Ok`.
+    pub ok: u64,
+    /// Records answered `ProcessingFailed`.
+    pub failed: u64,
+    /// Records answered `Dropped`.
+    pub dropped: u64,
+    /// Events of `Ok` records that could not be partitioned or converted (error prefix).
+    pub rows_failed: u64,
+    /// Rows written, by `ext/<source>/region=…/accountId=…/eventDay=…`.
+    pub rows: BTreeMap<String, u64>,
+    /// Failed records by finding code (a record counts once per distinct code).
+    pub failures: BTreeMap<String, u64>,
+    /// Parquet files written.
+    pub files: u64,
+    /// Error objects written.
+    pub error_files: u64,
+    /// Bytes written (Parquet and error objects).
+    pub bytes: u64,
+    /// Lambda invocations.
+    pub invocations: u64,
+    /// Wall time.
+    pub elapsed: Duration,
+}
+
+impl Summary {
+    /// Rows written in all.
+    pub fn rows_written(&self) -> u64 {
+        self.rows.values().sum()
+    }
+}
+
+/// The default source name of a class: its name when short enough, else `class-<uid>`.
+pub fn default_source_name(schema: &Schema, class_uid: i64) -> String {
+    match schema.class(class_uid) {
+        Some(class) if class.item.name.len() <= MAX_SOURCE_NAME_LEN => {
+            class.item.name.replace('_', "-")
+        }
+        _ => format!("class-{class_uid}"),
+    }
+}
+
+/// One local delivery stream (one class, one source).
+struct Stream {
+    class_uid: i64,
+    pending: Pending,
+    delivery: Delivery,
+}
+
+/// The local Firehose: delivery streams (one per class), the Lambda, the S3 output.
+pub struct LocalFirehose {
+    config: LocalConfig,
+    transformer: Transformer,
+    tables: Tables,
+    schema: &'static Schema,
+    streams: BTreeMap<String, Stream>,
+    summary: Summary,
+    started: Instant,
+}
+
+impl LocalFirehose {
+    /// Checks the configuration and builds the Lambda's handler.
+    pub fn new(config: LocalConfig) -> Result<Self, LocalError> {
+        if !(1..=MAX_PROCESSOR_BUFFER_BYTES).contains(&config.processor_buffer_bytes) {
+            return Err(LocalError::Setting(format!(
+                "processor buffer {} bytes: Firehose accepts at most {MAX_PROCESSOR_BUFFER_BYTES}",
+                config.processor_buffer_bytes
+            )));
+        }
+        for name in config.sources.values() {
+            if name.is_empty()
+                || name.len() > MAX_SOURCE_NAME_LEN
+                || !name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            {
+                return Err(LocalError::Setting(format!(
+                    "source name `{name}`: 1-{MAX_SOURCE_NAME_LEN} letters, digits, - or _"
+                )));
+            }
+        }
+        let transformer = Transformer::new(config.transform.clone())?;
+        let schema = transformer.schema();
+        let tables = Tables::new(schema, config.transform.table_profiles.clone());
+        Ok(LocalFirehose {
+            config,
+            transformer,
+            tables,
+            schema,
+            streams: BTreeMap::new(),
+            summary: Summary::default(),
+            started: Instant::now(),
+        })
+    }
+
+    /// The source (= delivery stream) name of a class.
+    pub fn source_for(&self, class_uid: i64) -> String {
+        self.config
+            .sources
+            .get(&class_uid)
+            .cloned()
+            .unwrap_or_else(|| default_source_name(self.schema, class_uid))
+    }
+
+    /// The class of a stream name, if it names one.
+    fn class_of(&self, stream: &str) -> Option<i64> {
+        if let Some((uid, _)) = self.config.sources.iter().find(|(_, s)| *s == stream) {
+            return Some(*uid);
+        }
+        self.schema.classes().iter().map(|c| c.uid).find(|uid| {
+            !self.config.sources.contains_key(uid)
+                && default_source_name(self.schema, *uid) == stream
+        })
+    }
+
+    /// `PutRecordBatch` into delivery stream `stream` (a source name).
+    pub fn put_record_batch<R: AsRef<[u8]>>(
+        &mut self,
+        stream: &str,
+        records: impl IntoIterator<Item = R>,
+    ) -> Result<(), LocalError> {
+        if !self.streams.contains_key(stream) {
+            let class_uid = self
+                .class_of(stream)
+                .ok_or_else(|| LocalError::UnknownStream(stream.to_owned()))?;
+            let delivery = Delivery::new(&self.config, stream, class_uid);
+            self.streams.insert(
+                stream.to_owned(),
+                Stream {
+                    class_uid,
+                    pending: Pending::default(),
+                    delivery,
+                },
+            );
+        }
+        let arrival = now_ms();
+        for record in records {
+            self.summary.records_in += 1;
+            let record = record.as_ref();
+            let Some(state) = self.streams.get_mut(stream) else {
+                return Err(LocalError::UnknownStream(stream.to_owned()));
+            };
+            if self.config.deaggregate {
+                for sub in deaggregate::split(record) {
+                    state.pending.push(sub.to_vec(), arrival);
+                }
+            } else {
+                state.pending.push(record.to_vec(), arrival);
+            }
+            if state.pending.bytes() >= self.config.processor_buffer_bytes {
+                self.process(stream, false)?;
+            }
+        }
+        self.process(stream, false)
+    }
+
+    /// Puts one record into the stream of its class (what an application does by choosing the
+    /// class's delivery stream); records whose class cannot be read go to `fallback`.
+    pub fn put_routed(&mut self, record: &[u8], fallback: &str) -> Result<(), LocalError> {
+        let stream = deaggregate::class_uid_of(record)
+            .filter(|uid| self.schema.class(*uid).is_some())
+            .map_or_else(|| fallback.to_owned(), |uid| self.source_for(uid));
+        self.put_record_batch(&stream, [record])
+    }
+
+    /// Invokes the Lambda on full processor buffers (all of them when `all`), then delivers
+    /// partitions whose buffer is full or old enough.
+    fn process(&mut self, stream: &str, all: bool) -> Result<(), LocalError> {
+        let Some(state) = self.streams.get_mut(stream) else {
+            return Ok(());
+        };
+        while let Some(batch) = state.pending.take(self.config.processor_buffer_bytes, all) {
+            let answers = invoke::invoke(
+                &self.transformer,
+                &self.config.region,
+                batch,
+                &mut self.summary,
+            )?;
+            state.delivery.accept(answers, &mut self.summary);
+        }
+        state.delivery.flush_due(
+            &self.config,
+            self.tables.get(state.class_uid),
+            false,
+            &mut self.summary,
+        )
+    }
+
+    /// Delivers everything buffered and reports the run.
+    pub fn finish(mut self) -> Result<Summary, LocalError> {
+        let names: Vec<String> = self.streams.keys().cloned().collect();
+        for name in &names {
+            self.process(name, true)?;
+            if let Some(state) = self.streams.get_mut(name) {
+                state.delivery.flush_due(
+                    &self.config,
+                    self.tables.get(state.class_uid),
+                    true,
+                    &mut self.summary,
+                )?;
+            }
+        }
+        self.summary.elapsed = self.started.elapsed();
+        Ok(self.summary)
+    }
+}
+
+impl std::fmt::Debug for LocalFirehose {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalFirehose")
+            .field("out", &self.config.out)
+            .field("streams", &self.streams.keys().collect::<Vec<_>>())
+            .field("summary", &self.summary)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Milliseconds since the epoch, now.
+pub(crate) fn now_ms() -> i64 {
+    let now = time::OffsetDateTime::now_utc();
+    i64::try_from(now.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+}
+
+#[cfg(test)]
+mod tests;

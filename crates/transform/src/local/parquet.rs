@@ -1,0 +1,192 @@
+//! Parquet with the Glue table's columns: the Arrow schema is derived from the same
+//! [`TableModel`] as the generated Glue table, rows are decoded from the Lambda's JSON with
+//! `arrow-json` (strict: a field without a column is an error, never silently dropped), sorted
+//! by `time`, and written with zstd and data pages of at most 1 MB, as Security Lake asks
+//! (<https://docs.aws.amazon.com/security-lake/latest/userguide/custom-sources.html>).
+
+use std::fs::File;
+use std::path::Path;
+use std::sync::Arc;
+
+use arrow::array::{Array, AsArray, RecordBatch};
+use arrow::compute::{sort_to_indices, take_record_batch};
+use arrow::datatypes::{DataType, Field, Fields, Schema, SchemaRef};
+use arrow::json::ReaderBuilder;
+use parquet::arrow::{ArrowSchemaConverter, ArrowWriter};
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
+
+use super::LocalError;
+use crate::table::{Column, ColumnType, Scalar, TableModel};
+
+/// Security Lake's data page limit: 1 MB uncompressed.
+pub const MAX_DATA_PAGE_BYTES: usize = 1024 * 1024;
+
+/// The Arrow schema of a table (every field nullable, like Glue columns).
+pub fn arrow_schema(table: &TableModel) -> SchemaRef {
+    Arc::new(Schema::new(
+        table.columns().iter().map(field).collect::<Vec<_>>(),
+    ))
+}
+
+fn field(column: &Column) -> Field {
+    Field::new(column.name, data_type(&column.ty), true)
+}
+
+fn data_type(ty: &ColumnType) -> DataType {
+    match ty {
+        ColumnType::Scalar(Scalar::Boolean) => DataType::Boolean,
+        ColumnType::Scalar(Scalar::Int) => DataType::Int32,
+        ColumnType::Scalar(Scalar::Bigint) => DataType::Int64,
+        ColumnType::Scalar(Scalar::Double) => DataType::Float64,
+        ColumnType::Scalar(Scalar::String | Scalar::Json) => DataType::Utf8,
+        ColumnType::Struct(fields) => {
+            DataType::Struct(fields.iter().map(field).collect::<Fields>())
+        }
+        ColumnType::Array(element) => {
+            DataType::List(Arc::new(Field::new("element", data_type(element), true)))
+        }
+    }
+}
+
+/// Decodes JSON rows (one object each) into one batch; `Err` with the decoder's message.
+fn decode(schema: &SchemaRef, rows: &[&[u8]]) -> Result<Option<RecordBatch>, String> {
+    let mut decoder = ReaderBuilder::new(schema.clone())
+        .with_strict_mode(true)
+        .with_batch_size(rows.len().max(1))
+        .build_decoder()
+        .map_err(|e| e.to_string())?;
+    for row in rows {
+        let mut rest: &[u8] = row;
+        while !rest.is_empty() {
+            let read = decoder.decode(rest).map_err(|e| e.to_string())?;
+            if read == 0 {
+                break;
+            }
+            rest = rest.get(read..).unwrap_or_default();
+        }
+        // A newline between rows: the decoder reads a stream of JSON values.
+        decoder.decode(b"\n").map_err(|e| e.to_string())?;
+    }
+    decoder.flush().map_err(|e| e.to_string())
+}
+
+/// Rows decoded into one batch sorted by `time`, and the rows the table cannot hold (with why).
+pub struct Converted<'r> {
+    /// The rows that fit, sorted by `time`.
+    pub batch: Option<RecordBatch>,
+    /// Rows that do not fit their columns: `(row, reason)`.
+    pub rejected: Vec<(&'r [u8], String)>,
+}
+
+/// Converts rows; a row that does not decode is rejected alone.
+pub fn convert<'r>(schema: &SchemaRef, rows: &[&'r [u8]]) -> Result<Converted<'r>, String> {
+    let (batch, rejected) = match decode(schema, rows) {
+        Ok(batch) => (batch, Vec::new()),
+        Err(_) => {
+            let mut good = Vec::new();
+            let mut rejected = Vec::new();
+            for row in rows {
+                match decode(schema, &[row]) {
+                    Ok(_) => good.push(*row),
+                    Err(reason) => rejected.push((*row, reason)),
+                }
+            }
+            (decode(schema, &good)?, rejected)
+        }
+    };
+    let batch = match batch {
+        Some(batch) => Some(sort_by_time(&batch)?),
+        None => None,
+    };
+    Ok(Converted { batch, rejected })
+}
+
+fn sort_by_time(batch: &RecordBatch) -> Result<RecordBatch, String> {
+    let Some(time) = batch.column_by_name("time") else {
+        return Ok(batch.clone());
+    };
+    let indices = sort_to_indices(time, None, None).map_err(|e| e.to_string())?;
+    take_record_batch(batch, &indices).map_err(|e| e.to_string())
+}
+
+/// Whether the leaf column at `path` (Parquet path: lists appear as `<name>.list.element`) has
+/// at least one non-null value; `true` when the path cannot be followed (never skip by mistake).
+fn leaf_has_values(batch: &RecordBatch, path: &[String]) -> bool {
+    let Some((first, rest)) = path.split_first() else {
+        return true;
+    };
+    let Some(mut array) = batch.column_by_name(first).cloned() else {
+        return true;
+    };
+    let mut steps = rest.iter().peekable();
+    loop {
+        if array.null_count() == array.len() {
+            return false;
+        }
+        if let Some(list) = array.as_list_opt::<i32>() {
+            // `list` then `element`: the values of every list.
+            if steps.peek().is_some_and(|s| s.as_str() == "list") {
+                steps.next();
+            }
+            if steps.peek().is_some_and(|s| s.as_str() == "element") {
+                steps.next();
+            }
+            array = list.values().clone();
+            continue;
+        }
+        let Some(step) = steps.next() else {
+            return true;
+        };
+        match array.as_struct_opt().and_then(|s| s.column_by_name(step)) {
+            Some(child) => array = child.clone(),
+            None => return true,
+        }
+    }
+}
+
+/// Writes one Parquet file; returns its size in bytes.
+pub fn write(path: &Path, batch: &RecordBatch) -> Result<u64, LocalError> {
+    let parquet_error = |reason: String| LocalError::Parquet {
+        path: path.to_owned(),
+        reason,
+    };
+    let io_error = |source| LocalError::Io {
+        path: path.to_owned(),
+        source,
+    };
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(io_error)?;
+    }
+    let file = File::create(path).map_err(io_error)?;
+    let level = ZstdLevel::try_new(3).map_err(|e| parquet_error(e.to_string()))?;
+    let mut properties = WriterProperties::builder();
+    // Leaf columns without a single value in this file hold only definition levels: writing
+    // them uncompressed costs a few bytes and saves a zstd context each (OCSF tables have
+    // ~2,000 leaves, most of them empty in any given file).
+    let descriptor = ArrowSchemaConverter::new()
+        .convert(&batch.schema())
+        .map_err(|e| parquet_error(e.to_string()))?;
+    for leaf in descriptor.columns() {
+        if !leaf_has_values(batch, leaf.path().parts()) {
+            properties =
+                properties.set_column_compression(leaf.path().clone(), Compression::UNCOMPRESSED);
+        }
+    }
+    let properties = properties
+        .set_compression(Compression::ZSTD(level))
+        .set_data_page_size_limit(MAX_DATA_PAGE_BYTES)
+        .set_write_batch_size(256)
+        // Chunk-level statistics only: OCSF tables have ~2,000 leaf columns, most of them empty
+        // in a given file, and page indexes for each would dominate small files.
+        .set_statistics_enabled(EnabledStatistics::Chunk)
+        .set_created_by("ocsf-firehose local".to_owned())
+        .build();
+    let mut writer = ArrowWriter::try_new(file, batch.schema(), Some(properties))
+        .map_err(|e| parquet_error(e.to_string()))?;
+    writer
+        .write(batch)
+        .map_err(|e| parquet_error(e.to_string()))?;
+    writer.close().map_err(|e| parquet_error(e.to_string()))?;
+    std::fs::metadata(path).map(|m| m.len()).map_err(io_error)
+}

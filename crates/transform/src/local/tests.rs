@@ -1,0 +1,200 @@
+use std::path::{Path, PathBuf};
+
+use serde_json::{json, Value};
+
+use super::*;
+use crate::test_support::fixture;
+
+fn out_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("ocsf-local-{name}-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn files(root: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_owned()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn events_land_in_partitions_and_failures_in_the_error_prefix() {
+    let out = out_dir("basic");
+    let mut local = LocalFirehose::new(LocalConfig::new(&out)).unwrap();
+    let auth = fixture("authentication");
+    let mut other_day = auth.clone();
+    other_day["time"] = json!(1_682_683_200_123_i64 + 86_400_000);
+    let mut invalid = auth.clone();
+    invalid["severity_id"] = json!("high");
+    let aggregated = format!("{auth}\n{other_day}\n");
+    local
+        .put_record_batch(
+            "authentication",
+            [
+                aggregated.as_bytes(),
+                invalid.to_string().as_bytes(),
+                b"{not json",
+            ],
+        )
+        .unwrap();
+    let summary = local.finish().unwrap();
+    assert_eq!(summary.records_in, 3);
+    assert_eq!(summary.records, 4, "the aggregated record was split");
+    assert_eq!((summary.ok, summary.failed, summary.dropped), (2, 2, 0));
+    assert_eq!(
+        summary.records,
+        summary.ok + summary.failed + summary.dropped
+    );
+    assert_eq!(summary.failures.get("attribute_wrong_type"), Some(&1));
+    assert_eq!(summary.failures.get("json_invalid"), Some(&1));
+    assert_eq!(summary.rows_written(), 2);
+    assert_eq!(
+        summary.rows.keys().cloned().collect::<Vec<_>>(),
+        vec![
+            "ext/authentication/region=us-east-1/accountId=123456789012/eventDay=20230428",
+            "ext/authentication/region=us-east-1/accountId=123456789012/eventDay=20230429",
+        ]
+    );
+    let written = files(&out);
+    assert_eq!(written.len(), 3, "{written:?}");
+    let parquet: Vec<_> = written
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "parquet"))
+        .collect();
+    assert_eq!(parquet.len(), 2);
+    let name = parquet[0]
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    assert!(name.starts_with("ocsf-authentication-1-20"), "{name}");
+    let errors = written
+        .iter()
+        .find(|p| {
+            p.to_string_lossy()
+                .contains("/errors/authentication/processing-failed/")
+        })
+        .unwrap();
+    let documents: Vec<Value> = std::fs::read_to_string(errors)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(documents.len(), 2);
+    let raw: Vec<Vec<u8>> = documents
+        .iter()
+        .map(|d| invoke::base64_decode(d["rawData"].as_str().unwrap()))
+        .collect();
+    assert!(raw.contains(&invalid.to_string().into_bytes()));
+    assert!(raw.contains(&b"{not json".to_vec()));
+    assert!(documents
+        .iter()
+        .all(|d| d["errorCode"] == "Lambda.ProcessingFailed"));
+    assert!(documents.iter().any(|d| d["errorMessage"]
+        .as_str()
+        .unwrap()
+        .contains("attribute_wrong_type at `severity_id`")));
+    std::fs::remove_dir_all(out).unwrap();
+}
+
+#[test]
+fn routing_by_class_and_unknown_streams() {
+    let out = out_dir("routing");
+    let mut config = LocalConfig::new(&out);
+    config.sources.insert(4001, "flows".to_owned());
+    let mut local = LocalFirehose::new(config).unwrap();
+    assert_eq!(local.source_for(4001), "flows");
+    assert_eq!(local.source_for(6003), "api-activity");
+    local
+        .put_routed(
+            fixture("network_activity").to_string().as_bytes(),
+            "unrouted",
+        )
+        .unwrap();
+    local
+        .put_routed(fixture("api_activity").to_string().as_bytes(), "unrouted")
+        .unwrap();
+    let error = local.put_record_batch("nope", [b"{}"]).unwrap_err();
+    assert_eq!(error.code(), "unknown_stream");
+    let summary = local.finish().unwrap();
+    let sources: Vec<&str> = summary
+        .rows
+        .keys()
+        .map(|k| k.split('/').nth(1).unwrap())
+        .collect();
+    assert_eq!(sources, vec!["api-activity", "flows"]);
+    std::fs::remove_dir_all(out).unwrap();
+}
+
+#[test]
+fn bad_settings_are_refused() {
+    let mut config = LocalConfig::new(out_dir("settings"));
+    config.processor_buffer_bytes = 4 * 1024 * 1024;
+    assert_eq!(
+        LocalFirehose::new(config.clone()).err().map(|e| e.code()),
+        Some("setting_invalid")
+    );
+    config.processor_buffer_bytes = DEFAULT_PROCESSOR_BUFFER_BYTES;
+    config
+        .sources
+        .insert(3002, "a-name-far-too-long-for-security-lake".to_owned());
+    assert_eq!(
+        LocalFirehose::new(config).err().map(|e| e.code()),
+        Some("setting_invalid")
+    );
+}
+
+#[test]
+fn templates_match_the_infrastructure_defaults() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../infra/defaults.json");
+    let defaults: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    assert_eq!(defaults["prefixTemplate"], PREFIX_TEMPLATE);
+    assert_eq!(defaults["errorPrefixTemplate"], ERROR_PREFIX_TEMPLATE);
+    assert_eq!(
+        defaults["bufferingSizeMiB"],
+        json!(DEFAULT_BUFFER_BYTES / (1024 * 1024))
+    );
+    assert_eq!(
+        defaults["bufferingIntervalSeconds"],
+        json!(DEFAULT_BUFFER_INTERVAL.as_secs())
+    );
+    assert_eq!(
+        defaults["processorBufferSizeMiB"],
+        json!(DEFAULT_PROCESSOR_BUFFER_BYTES / (1024 * 1024))
+    );
+    assert_eq!(defaults["maxSourceNameLength"], json!(MAX_SOURCE_NAME_LEN));
+}
+
+#[test]
+fn demo_events_are_valid_except_the_deliberate_one_percent() {
+    let engine = crate::Engine::new(crate::EngineConfig::default()).unwrap();
+    let events: Vec<_> = demo::events(1_000, 7).collect();
+    assert_eq!(events.iter().filter(|e| !e.valid).count(), 10);
+    for event in &events {
+        let verdict = serde_json::from_slice::<Value>(&event.bytes)
+            .map(|v| engine.process(v, Some("us-east-1")).is_valid())
+            .unwrap_or(false);
+        assert_eq!(
+            verdict,
+            event.valid,
+            "{}",
+            String::from_utf8_lossy(&event.bytes)
+        );
+    }
+    assert_eq!(
+        demo::events(3, 7).collect::<Vec<_>>(),
+        events[..3].to_vec(),
+        "deterministic"
+    );
+}
