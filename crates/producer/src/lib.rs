@@ -44,6 +44,7 @@ pub mod producer;
 pub mod retry;
 pub mod sink;
 pub mod telemetry;
+mod worker;
 
 pub use config::{ConfigError, ProducerConfig};
 pub use producer::{

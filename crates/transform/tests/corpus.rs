@@ -175,27 +175,35 @@ fn normalization_invariants_hold_on_real_events() {
     let Some(dir) = corpus_dir() else {
         return;
     };
+    for_each_event(&dir, |engine, event| {
+        let errors = |e: &Value| common::errors(engine, e);
+        let mut normalized = event.clone();
+        engine.normalize(&mut normalized);
+        let mut twice = normalized.clone();
+        assert!(engine.normalize(&mut twice).is_empty());
+        assert_eq!(twice, normalized);
+        let new: Vec<_> = errors(&normalized)
+            .difference(&errors(&event))
+            .cloned()
+            .collect();
+        assert!(new.is_empty(), "normalization added errors: {new:?}");
+    });
+}
+
+/// Calls `f` with each version's engine and every parseable document of the corpus.
+fn for_each_event(dir: &std::path::Path, mut f: impl FnMut(&Engine, Value)) {
     for version in OcsfVersion::ALL {
         let engine = Engine::new(EngineConfig {
             version,
             ..EngineConfig::default()
         })
         .unwrap();
-        for entry in std::fs::read_dir(&dir).unwrap() {
+        for entry in std::fs::read_dir(dir).unwrap() {
             let bytes = std::fs::read(entry.unwrap().path()).unwrap();
             for document in documents(&bytes) {
-                let Ok(event) = document.value else { continue };
-                let errors = |e: &Value| common::errors(&engine, e);
-                let mut normalized = event.clone();
-                engine.normalize(&mut normalized);
-                let mut twice = normalized.clone();
-                assert!(engine.normalize(&mut twice).is_empty());
-                assert_eq!(twice, normalized);
-                let new: Vec<_> = errors(&normalized)
-                    .difference(&errors(&event))
-                    .cloned()
-                    .collect();
-                assert!(new.is_empty(), "normalization added errors: {new:?}");
+                if let Ok(event) = document.value {
+                    f(&engine, event);
+                }
             }
         }
     }
@@ -210,47 +218,34 @@ fn every_field_of_real_events_has_a_column_once_fitted() {
         return;
     };
     let mut fitted_events = 0;
-    for version in OcsfVersion::ALL {
-        let engine = Engine::new(EngineConfig {
-            version,
-            ..EngineConfig::default()
-        })
-        .unwrap();
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let bytes = std::fs::read(entry.unwrap().path()).unwrap();
-            for document in documents(&bytes) {
-                let Ok(mut event) = document.value else {
-                    continue;
-                };
-                engine.normalize(&mut event);
-                let Some(uid) = event.get("class_uid").and_then(Value::as_i64) else {
-                    continue;
-                };
-                let Ok(table) = TableModel::new(engine.schema(), uid, None) else {
-                    continue;
-                };
-                let before = table.unheld_paths(&event);
-                let fitted = table.fit(&mut event);
-                assert_eq!(
-                    table.unheld_paths(&event),
-                    Vec::<String>::new(),
-                    "class {uid}"
-                );
-                let unmapped = event
-                    .get("unmapped")
-                    .and_then(Value::as_str)
-                    .unwrap_or("{}");
-                let unmapped: Value = serde_json::from_str(unmapped).unwrap();
-                for path in &fitted.moved {
-                    assert!(
-                        unmapped.get(path).is_some(),
-                        "{path} carried under unmapped"
-                    );
-                    assert!(before.iter().any(|p| p == path), "{path} was unheld before");
-                }
-                fitted_events += 1;
-            }
+    for_each_event(&dir, |engine, mut event| {
+        engine.normalize(&mut event);
+        let Some(uid) = event.get("class_uid").and_then(Value::as_i64) else {
+            return;
+        };
+        let Ok(table) = TableModel::new(engine.schema(), uid, None) else {
+            return;
+        };
+        let before = table.unheld_paths(&event);
+        let fitted = table.fit(&mut event);
+        assert_eq!(
+            table.unheld_paths(&event),
+            Vec::<String>::new(),
+            "class {uid}"
+        );
+        let unmapped = event
+            .get("unmapped")
+            .and_then(Value::as_str)
+            .unwrap_or("{}");
+        let unmapped: Value = serde_json::from_str(unmapped).unwrap();
+        for path in &fitted.moved {
+            assert!(
+                unmapped.get(path).is_some(),
+                "{path} carried under unmapped"
+            );
+            assert!(before.iter().any(|p| p == path), "{path} was unheld before");
         }
-    }
+        fitted_events += 1;
+    });
     assert!(fitted_events > 50, "{fitted_events}");
 }

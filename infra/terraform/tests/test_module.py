@@ -192,7 +192,8 @@ def test_lambda_environment_and_alarms():
         assert key in env
     function = TF["resource"]["aws_lambda_function.transform"]
     assert ref(function["runtime"]) == "provided.al2023" and ref(function["handler"]) == "bootstrap"
-    alarms = {k: v for k, v in TF["resource"].items() if k.startswith("aws_cloudwatch_metric_alarm.")}
+    assert TF["resource"]["aws_cloudwatch_metric_alarm.this"]["for_each"] == "${local.alarms}"
+    alarms = LOCALS["alarms"]
     assert {(ref(a["namespace"]), a["metric_name"]) for a in alarms.values()} == {
         ("OcsfFirehose", "RecordsFailed"), ("AWS/Lambda", "Errors"), ("AWS/Firehose", "DeliveryToS3.DataFreshness")
     }

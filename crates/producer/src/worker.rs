@@ -1,0 +1,302 @@
+//! The producer's worker task: accepts encoded events from `Producer`, aggregates them into
+//! records, packs records into calls, dispatches at most `max_in_flight` calls at once, and
+//! resolves every event with its outcome (metrics and spans in `telemetry`).
+
+use std::collections::{HashMap, VecDeque};
+
+use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit};
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+use tracing::Instrument;
+
+use crate::aggregate::json_lines::JsonLinesAggregator;
+use crate::aggregate::kpl::KplAggregator;
+use crate::aggregate::Record;
+use crate::batch::{Batcher, CallLimits};
+use crate::config::{ProducerConfig, Service};
+use crate::event::EncodedEvent;
+use crate::producer::{FailedEvent, FailureCallback, PartitionKeyFn, Report};
+use crate::retry::Backoff;
+use crate::sink::{CallReport, Destination, Failure, RetryPolicy};
+use crate::telemetry;
+
+/// What `Producer` asks of its worker.
+pub(crate) enum Command {
+    Event {
+        encoded: EncodedEvent,
+        permit: OwnedSemaphorePermit,
+        reply: oneshot::Sender<Result<(), FailedEvent>>,
+    },
+    Flush(oneshot::Sender<Report>),
+}
+
+struct Pending {
+    event: Vec<u8>,
+    accepted: Instant,
+    reply: Option<oneshot::Sender<Result<(), FailedEvent>>>,
+    _permit: OwnedSemaphorePermit,
+}
+
+enum Aggregator {
+    None,
+    JsonLines(JsonLinesAggregator<u64>),
+    Kpl(KplAggregator<u64>),
+}
+
+/// The task behind a `Producer`: aggregates, batches, dispatches and resolves.
+pub(crate) struct Worker {
+    destination: Destination,
+    service: Service,
+    config: ProducerConfig,
+    partition_key: Option<PartitionKeyFn>,
+    on_failure: Option<FailureCallback>,
+    aggregator: Aggregator,
+    batcher: Batcher<u64>,
+    ready: VecDeque<Vec<Record<u64>>>,
+    in_flight: JoinSet<CallReport<u64>>,
+    pending: HashMap<u64, Pending>,
+    next_id: u64,
+    oldest_buffered: Option<Instant>,
+    /// Bytes of the events in `pending`.
+    buffered_bytes: usize,
+    flushes: Vec<oneshot::Sender<Report>>,
+    report: Report,
+    rng: fastrand::Rng,
+}
+
+impl Worker {
+    pub(crate) fn new(
+        destination: Destination,
+        service: Service,
+        config: ProducerConfig,
+        partition_key: Option<PartitionKeyFn>,
+        on_failure: Option<FailureCallback>,
+    ) -> Self {
+        let target = config.target_bytes(service);
+        let aggregator = match (config.aggregate, service) {
+            (false, _) => Aggregator::None,
+            (true, Service::Firehose) => Aggregator::JsonLines(JsonLinesAggregator::new(target)),
+            (true, Service::Kinesis) => Aggregator::Kpl(KplAggregator::new(target)),
+        };
+        let limits = match service {
+            Service::Firehose => CallLimits::FIREHOSE,
+            Service::Kinesis => CallLimits::KINESIS,
+        };
+        Worker {
+            destination,
+            service,
+            config,
+            partition_key,
+            on_failure,
+            aggregator,
+            batcher: Batcher::new(limits),
+            ready: VecDeque::new(),
+            in_flight: JoinSet::new(),
+            pending: HashMap::new(),
+            next_id: 0,
+            oldest_buffered: None,
+            buffered_bytes: 0,
+            flushes: Vec::new(),
+            report: Report::default(),
+            rng: fastrand::Rng::new(),
+        }
+    }
+
+    pub(crate) async fn run(mut self, mut rx: mpsc::UnboundedReceiver<Command>) -> Report {
+        let mut open = true;
+        loop {
+            let linger_at = self.oldest_buffered.map(|t| t + self.config.linger);
+            tokio::select! {
+                command = rx.recv(), if open => match command {
+                    Some(Command::Event { encoded, permit, reply }) => self.accept(encoded, permit, reply),
+                    Some(Command::Flush(reply)) => {
+                        self.flush_buffers();
+                        self.flushes.push(reply);
+                    }
+                    None => {
+                        open = false;
+                        self.flush_buffers();
+                    }
+                },
+                Some(done) = self.in_flight.join_next(), if !self.in_flight.is_empty() => {
+                    if let Ok(report) = done {
+                        self.resolve(report);
+                    }
+                }
+                () = sleep_until(linger_at), if linger_at.is_some() => self.flush_buffers(),
+            }
+            self.dispatch();
+            if self.pending.is_empty() {
+                for reply in self.flushes.drain(..) {
+                    let _ = reply.send(std::mem::take(&mut self.report));
+                }
+                if !open {
+                    return std::mem::take(&mut self.report);
+                }
+            }
+        }
+    }
+
+    fn accept(
+        &mut self,
+        encoded: EncodedEvent,
+        permit: OwnedSemaphorePermit,
+        reply: oneshot::Sender<Result<(), FailedEvent>>,
+    ) {
+        let id = self.next_id;
+        self.next_id += 1;
+        let now = Instant::now();
+        self.pending.insert(
+            id,
+            Pending {
+                event: encoded.bytes.clone(),
+                accepted: now,
+                reply: Some(reply),
+                _permit: permit,
+            },
+        );
+        metrics::counter!(telemetry::EVENTS_ACCEPTED).increment(1);
+        self.buffered_bytes += encoded.bytes.len();
+        metrics::gauge!(telemetry::BUFFERED_BYTES).set(self.buffered_bytes as f64);
+        let key = (self.service == Service::Kinesis).then(|| self.key_for(&encoded.bytes));
+        let records = match &mut self.aggregator {
+            Aggregator::JsonLines(agg) => agg.push(id, encoded),
+            Aggregator::Kpl(agg) => agg.push(id, encoded.bytes, key.unwrap_or_default()),
+            Aggregator::None => {
+                let partition_key = key;
+                let mut data = encoded.bytes;
+                if self.service == Service::Firehose {
+                    data.push(b'\n');
+                }
+                vec![Record {
+                    data,
+                    partition_key,
+                    events: vec![id],
+                }]
+            }
+        };
+        self.oldest_buffered.get_or_insert(now);
+        for record in records {
+            let full = self.batcher.push(record);
+            self.ready.extend(full);
+        }
+    }
+
+    fn key_for(&mut self, event: &[u8]) -> String {
+        match &self.partition_key {
+            Some(key) => key(event),
+            None => format!("{:032x}", self.rng.u128(..)),
+        }
+    }
+
+    /// Closes open records and the partial batch (linger expired, flush or shutdown).
+    fn flush_buffers(&mut self) {
+        let records = match &mut self.aggregator {
+            Aggregator::JsonLines(agg) => agg.flush(),
+            Aggregator::Kpl(agg) => agg.flush(),
+            Aggregator::None => Vec::new(),
+        };
+        for record in records {
+            let full = self.batcher.push(record);
+            self.ready.extend(full);
+        }
+        if !self.batcher.is_empty() {
+            self.ready.push_back(self.batcher.take());
+        }
+        self.oldest_buffered = None;
+    }
+
+    /// Starts ready calls while there is room in flight.
+    fn dispatch(&mut self) {
+        while self.in_flight.len() < self.config.max_in_flight {
+            let Some(records) = self.ready.pop_front() else {
+                break;
+            };
+            let now = Instant::now();
+            let in_buffer = metrics::histogram!(telemetry::SECONDS_IN_BUFFER);
+            let accepted = records
+                .iter()
+                .flat_map(|r| &r.events)
+                .filter_map(|id| self.pending.get(id).map(|p| p.accepted))
+                .inspect(|accepted| in_buffer.record((now - *accepted).as_secs_f64()))
+                .min()
+                .unwrap_or(now);
+            let mut policy = RetryPolicy {
+                max_attempts: self.config.max_attempts,
+                deadline: accepted + self.config.event_timeout,
+                backoff: Backoff::new(self.config.backoff_base, self.config.backoff_max),
+            };
+            let bytes = records.iter().map(Record::size).sum::<usize>();
+            metrics::histogram!(telemetry::RECORDS_PER_CALL).record(records.len() as f64);
+            metrics::histogram!(telemetry::BYTES_PER_CALL).record(bytes as f64);
+            let span = tracing::debug_span!(
+                telemetry::CALL_SPAN,
+                service = self.service.name(),
+                records = records.len(),
+                bytes
+            );
+            let destination = self.destination.clone();
+            self.in_flight.spawn(
+                async move { destination.deliver(records, &mut policy).await }.instrument(span),
+            );
+        }
+    }
+
+    fn resolve(&mut self, report: CallReport<u64>) {
+        metrics::counter!(telemetry::API_CALLS).increment(u64::from(report.api_calls));
+        metrics::counter!(telemetry::RETRIED_RECORDS).increment(report.retried_records as u64);
+        self.report.api_calls += u64::from(report.api_calls);
+        self.report.retried_records += report.retried_records as u64;
+        for record in report.delivered {
+            for id in record.events {
+                if let Some(mut pending) = self.pending.remove(&id) {
+                    self.buffered_bytes -= pending.event.len();
+                    self.report.delivered += 1;
+                    metrics::counter!(telemetry::EVENTS_DELIVERED).increment(1);
+                    metrics::histogram!(telemetry::SECONDS_TO_DELIVERY)
+                        .record(pending.accepted.elapsed().as_secs_f64());
+                    if let Some(reply) = pending.reply.take() {
+                        let _ = reply.send(Ok(()));
+                    }
+                }
+            }
+        }
+        for (record, failure) in report.failed {
+            for id in record.events {
+                self.fail(id, &failure);
+            }
+        }
+        metrics::gauge!(telemetry::BUFFERED_BYTES).set(self.buffered_bytes as f64);
+    }
+
+    fn fail(&mut self, id: u64, failure: &Failure) {
+        let Some(mut pending) = self.pending.remove(&id) else {
+            return;
+        };
+        self.buffered_bytes -= pending.event.len();
+        metrics::counter!(telemetry::EVENTS_FAILED, "code" => failure.code.clone()).increment(1);
+        let failed = FailedEvent {
+            code: failure.code.clone(),
+            message: failure.message.clone(),
+            event: std::mem::take(&mut pending.event),
+        };
+        self.report.failed_count += 1;
+        if let Some(callback) = &self.on_failure {
+            callback(&failed);
+        }
+        let unheard = match pending.reply.take() {
+            Some(reply) => reply.send(Err(failed)).err().and_then(Result::err),
+            None => Some(failed),
+        };
+        if let (Some(failed), None) = (unheard, &self.on_failure) {
+            self.report.failed.push(failed);
+        }
+    }
+}
+
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(deadline) => tokio::time::sleep_until(deadline).await,
+        None => std::future::pending().await,
+    }
+}
