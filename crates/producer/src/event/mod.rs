@@ -3,6 +3,7 @@
 //! the size checked against the record limit, and the key that groups it with the events that
 //! will land in the same Security Lake partition.
 
+mod capture;
 mod probe;
 
 use serde::Serialize;
@@ -80,11 +81,23 @@ pub struct Encoder {
 
 impl Encoder {
     /// Encodes any serializable event.
+    /// One pass: the grouping fields are read while serializing.
     pub fn encode<T: Serialize + ?Sized>(&self, event: &T) -> Result<EncodedEvent, EncodeError> {
         let mut bytes = Vec::with_capacity(INITIAL_CAPACITY);
-        serde_json::to_writer(&mut bytes, event)
+        let captured = capture::serialize(event, &mut bytes)
             .map_err(|e| EncodeError::Serialize(e.to_string()))?;
-        self.finish(bytes)
+        if !captured.object {
+            return Err(EncodeError::NotAnObject(
+                "it does not serialize to a JSON object".to_owned(),
+            ));
+        }
+        let group = probe::group(
+            captured.class_uid(),
+            captured.time(),
+            captured.region(),
+            captured.account(),
+        );
+        self.complete(bytes, group, captured.lacks_uid())
     }
 
     /// Encodes raw JSON bytes holding one object (made compact when it spans lines).
@@ -97,7 +110,7 @@ impl Encoder {
         self.finish(raw.to_vec())
     }
 
-    fn finish(&self, mut bytes: Vec<u8>) -> Result<EncodedEvent, EncodeError> {
+    fn finish(&self, bytes: Vec<u8>) -> Result<EncodedEvent, EncodeError> {
         // serde would also read a JSON array into `Probe`'s fields, by position.
         if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
             return Err(EncodeError::NotAnObject(
@@ -105,7 +118,17 @@ impl Encoder {
             ));
         }
         let probed = probe::probe(&bytes).map_err(|e| EncodeError::NotAnObject(e.to_string()))?;
-        if self.stamp_uid && probed.lacks_uid {
+        self.complete(bytes, probed.group, probed.lacks_uid)
+    }
+
+    /// Stamps `metadata.uid` when asked to and needed, and checks the size.
+    fn complete(
+        &self,
+        mut bytes: Vec<u8>,
+        group: Option<GroupKey>,
+        lacks_uid: bool,
+    ) -> Result<EncodedEvent, EncodeError> {
+        if self.stamp_uid && lacks_uid {
             bytes = stamp_uid(&bytes)?;
         }
         if bytes.len() > self.max_bytes {
@@ -114,10 +137,7 @@ impl Encoder {
                 limit: self.max_bytes,
             });
         }
-        Ok(EncodedEvent {
-            group: probed.group,
-            bytes,
-        })
+        Ok(EncodedEvent { group, bytes })
     }
 }
 

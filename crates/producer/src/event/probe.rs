@@ -65,36 +65,61 @@ struct Metadata {
     uid: Option<IgnoredAny>,
 }
 
-/// Mirrors `partition::event_day_of`: an integer of epoch milliseconds or an RFC 3339 string.
 fn group_key(probe: &Probe<'_>) -> Option<GroupKey> {
-    let epoch_ms = match probe.time.as_ref()? {
-        Scalar::Int(ms) => *ms,
-        Scalar::Str(text) => rfc3339_to_epoch_ms(text)?,
-        Scalar::Other => return None,
-    };
-    let event_day = event_day(epoch_ms)?;
     let cloud = match &probe.cloud {
         Some(Object::Is(cloud)) => Some(cloud),
         _ => None,
     };
-    let region = cloud
-        .and_then(|c| c.region.as_ref())
-        .and_then(Scalar::as_str)
-        .filter(|r| is_safe_partition_value(r))
-        .map(str::to_owned);
-    let account = cloud
-        .and_then(|c| match &c.account {
-            Some(Object::Is(account)) => account.uid.as_ref(),
-            _ => None,
-        })
-        .and_then(Scalar::as_str)
-        .filter(|a| is_aws_account_id(a))
-        .map(str::to_owned);
+    let account = cloud.and_then(|c| match &c.account {
+        Some(Object::Is(account)) => account.uid.as_ref(),
+        _ => None,
+    });
+    let time = match probe.time.as_ref() {
+        Some(Scalar::Int(ms)) => Time::Millis(*ms),
+        Some(Scalar::Str(text)) => Time::Text(text),
+        _ => Time::Unusable,
+    };
+    group(
+        probe.class_uid.as_ref().and_then(Scalar::as_i64),
+        time,
+        cloud
+            .and_then(|c| c.region.as_ref())
+            .and_then(Scalar::as_str),
+        account.and_then(Scalar::as_str),
+    )
+}
+
+/// An event's `time` as far as grouping is concerned.
+pub(super) enum Time<'a> {
+    /// Epoch milliseconds.
+    Millis(i64),
+    /// A string (RFC 3339 when usable).
+    Text(&'a str),
+    /// Absent or of another type.
+    Unusable,
+}
+
+/// The group of an event from the fields that decide it, mirroring
+/// `partition::partition_keys`: `time` as epoch milliseconds or RFC 3339 (else no group), the
+/// region when it is a safe partition value, the account when it is a 12-digit AWS account id.
+pub(super) fn group(
+    class_uid: Option<i64>,
+    time: Time<'_>,
+    region: Option<&str>,
+    account: Option<&str>,
+) -> Option<GroupKey> {
+    let epoch_ms = match time {
+        Time::Millis(ms) => ms,
+        Time::Text(text) => rfc3339_to_epoch_ms(text)?,
+        Time::Unusable => return None,
+    };
     Some(GroupKey {
-        class_uid: probe.class_uid.as_ref().and_then(Scalar::as_i64),
-        region,
-        account,
-        event_day,
+        class_uid,
+        region: region
+            .filter(|r| is_safe_partition_value(r))
+            .map(str::to_owned),
+        account: account.filter(|a| is_aws_account_id(a)).map(str::to_owned),
+        event_day: event_day(epoch_ms)?,
     })
 }
 
