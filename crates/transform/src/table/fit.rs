@@ -30,7 +30,7 @@ impl TableModel {
         };
         let unmapped = map.remove(UNMAPPED);
         let mut overflow = Vec::new();
-        fit_object(map, &self.columns, &mut String::new(), &mut overflow);
+        fit_object(map, &self.columns, &Frame::ROOT, &mut overflow);
         if unmapped.is_none() && overflow.is_empty() {
             return fitted;
         }
@@ -66,25 +66,74 @@ impl TableModel {
     }
 }
 
+/// One step of a path.
+#[derive(Clone, Copy)]
+enum Step<'a> {
+    Root,
+    Key(&'a str),
+    Index(usize),
+}
+
+/// A path from the event root, kept as frames on the call stack and rendered only for a value
+/// that moves (fitting an event that already fits allocates nothing for paths).
+#[derive(Clone, Copy)]
+struct Frame<'a> {
+    parent: Option<&'a Frame<'a>>,
+    step: Step<'a>,
+}
+
+impl Frame<'_> {
+    const ROOT: Frame<'static> = Frame {
+        parent: None,
+        step: Step::Root,
+    };
+
+    /// `actor.process.parent_process`, `observables[0].extra`.
+    fn render(&self) -> String {
+        let mut steps = Vec::new();
+        let mut frame = Some(self);
+        while let Some(f) = frame {
+            steps.push(f.step);
+            frame = f.parent;
+        }
+        let mut out = String::new();
+        for step in steps.iter().rev() {
+            match step {
+                Step::Root => {}
+                Step::Key(key) => {
+                    if !out.is_empty() {
+                        out.push('.');
+                    }
+                    out.push_str(key);
+                }
+                Step::Index(i) => {
+                    out.push('[');
+                    out.push_str(&i.to_string());
+                    out.push(']');
+                }
+            }
+        }
+        out
+    }
+}
+
 /// Fits the attributes of one object; those the columns cannot hold go to `overflow`.
 fn fit_object(
     map: &mut Map<String, Value>,
     columns: &[Column],
-    path: &mut String,
+    frame: &Frame<'_>,
     overflow: &mut Vec<(String, Value)>,
 ) {
     let mut out = Vec::new();
     for (key, value) in map.iter_mut() {
-        let mark = path.len();
-        if !path.is_empty() {
-            path.push('.');
-        }
-        path.push_str(key);
-        let kept = find(columns, key).is_some_and(|c| fit_value(value, &c.ty, path, overflow));
+        let here = Frame {
+            parent: Some(frame),
+            step: Step::Key(key),
+        };
+        let kept = find(columns, key).is_some_and(|c| fit_value(value, &c.ty, &here, overflow));
         if !kept {
-            out.push((key.clone(), path.clone()));
+            out.push((key.clone(), here.render()));
         }
-        path.truncate(mark);
     }
     for (key, path) in out {
         if let Some(value) = map.remove(&key) {
@@ -98,7 +147,7 @@ fn fit_object(
 fn fit_value(
     value: &mut Value,
     ty: &ColumnType,
-    path: &mut String,
+    frame: &Frame<'_>,
     overflow: &mut Vec<(String, Value)>,
 ) -> bool {
     if value.is_null() {
@@ -113,15 +162,16 @@ fn fit_value(
             *value = Value::String(value.to_string());
         }
         (ColumnType::Struct(fields), Value::Object(map)) => {
-            fit_object(map, fields, path, overflow);
+            fit_object(map, fields, frame, overflow);
         }
         (ColumnType::Array(element), Value::Array(items)) => {
             for (i, item) in items.iter_mut().enumerate() {
-                let mark = path.len();
-                path.push_str(&format!("[{i}]"));
+                let here = Frame {
+                    parent: Some(frame),
+                    step: Step::Index(i),
+                };
                 // `holds` checked every element at its own level, so this cannot refuse.
-                fit_value(item, element, path, overflow);
-                path.truncate(mark);
+                fit_value(item, element, &here, overflow);
             }
         }
         _ => {}
