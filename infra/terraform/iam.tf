@@ -103,7 +103,7 @@ data "aws_iam_policy_document" "firehose" {
   statement {
     sid       = "DeliveryLogs"
     actions   = ["logs:PutLogEvents"]
-    resources = ["${aws_cloudwatch_log_group.delivery.arn}:log-stream:${local.delivery_log_stream}"]
+    resources = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${local.delivery_log_group}:log-stream:${local.delivery_log_stream}"]
   }
   dynamic "statement" {
     for_each = local.kinesis_source ? [1] : []

@@ -31,6 +31,7 @@ locals {
   kinesis_stream_arn  = var.source_type == "kinesis_new" ? aws_kinesis_stream.this[0].arn : var.kinesis_stream_arn
   function_name       = "ocsf-firehose-${var.source_name}"
   delivery_log_stream = "S3Delivery"
+  delivery_log_group  = var.delivery_log_group_name != null ? var.delivery_log_group_name : aws_cloudwatch_log_group.delivery[0].name
 
   # RecordDeAggregation (JSON) must come before the Lambda: Firehose splits the producer's JSON
   # lines records into single events first.
@@ -181,6 +182,7 @@ resource "aws_kinesis_stream" "this" {
 }
 
 resource "aws_cloudwatch_log_group" "delivery" {
+  count             = var.delivery_log_group_name == null ? 1 : 0
   name              = "/aws/kinesisfirehose/ocsf-${var.source_name}"
   retention_in_days = local.defaults.logRetentionDays
   kms_key_id        = local.kms_key_arn
@@ -189,7 +191,7 @@ resource "aws_cloudwatch_log_group" "delivery" {
 
 resource "aws_cloudwatch_log_stream" "delivery" {
   name           = local.delivery_log_stream
-  log_group_name = aws_cloudwatch_log_group.delivery.name
+  log_group_name = local.delivery_log_group
 }
 
 resource "aws_kinesis_firehose_delivery_stream" "this" {
@@ -225,7 +227,7 @@ resource "aws_kinesis_firehose_delivery_stream" "this" {
 
     cloudwatch_logging_options {
       enabled         = true
-      log_group_name  = aws_cloudwatch_log_group.delivery.name
+      log_group_name  = local.delivery_log_group
       log_stream_name = aws_cloudwatch_log_stream.delivery.name
     }
 

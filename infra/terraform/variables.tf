@@ -115,6 +115,12 @@ variable "glue_database_name" {
   default     = null
 }
 
+variable "delivery_log_group_name" {
+  description = "Existing log group for Firehose's delivery errors (a stream is added to it; null: a new KMS-encrypted group)."
+  type        = string
+  default     = null
+}
+
 variable "alarm_topic_arn" {
   description = "SNS topic the alarms notify (null: no action)."
   type        = string

@@ -56,6 +56,8 @@ export interface SecurityLakeFirehosePipelineProps {
   readonly encryptionKey?: kms.IKey;
   /** Glue database holding the table. @default a new database */
   readonly glueDatabaseName?: string;
+  /** The log group of Firehose's delivery errors (a stream is added to it). @default a new KMS-encrypted group */
+  readonly deliveryLogGroup?: logs.ILogGroup;
   /** Where alarms notify. @default no action */
   readonly alarmTopic?: sns.ITopic;
 }
@@ -229,10 +231,12 @@ export class SecurityLakeFirehosePipeline extends Construct {
     );
     this.key.grant(role, 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey');
 
-    const deliveryLogs = new logs.LogGroup(this, 'DeliveryLogs', {
-      encryptionKey: this.key,
-      retention: DEFAULTS.logRetentionDays as logs.RetentionDays,
-    });
+    const deliveryLogs =
+      props.deliveryLogGroup ??
+      new logs.LogGroup(this, 'DeliveryLogs', {
+        encryptionKey: this.key,
+        retention: DEFAULTS.logRetentionDays as logs.RetentionDays,
+      });
     const deliveryLogStream = new logs.LogStream(this, 'DeliveryLogStream', { logGroup: deliveryLogs });
     role.addToPolicy(
       new iam.PolicyStatement({

@@ -3,6 +3,7 @@ import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import defaultsJson from '../../defaults.json';
@@ -201,6 +202,26 @@ describe('security', () => {
     for (const group of logGroups) expect(group.Properties.KmsKeyId).toBeDefined();
     template.hasResourceProperties('AWS::Lambda::Function', { KmsKeyArn: Match.anyValue() });
     expect(destination(template).EncryptionConfiguration.KMSEncryptionConfig.AWSKMSKeyARN).toBeDefined();
+  });
+});
+
+describe('logs', () => {
+  test('an existing log group receives the delivery stream and the role may write only there', () => {
+    const stack = new Stack(new App(), 'Logs', { env: { account: '123456789012', region: 'us-east-1' } });
+    const group = logs.LogGroup.fromLogGroupName(stack, 'Existing', 'security-lake-delivery');
+    new SecurityLakeFirehosePipeline(stack, 'Pipeline', {
+      lakeBucket: s3.Bucket.fromBucketName(stack, 'Lake', 'lake'),
+      sourceName: 'my-auth',
+      schema: SCHEMA,
+      lambdaCode: code(),
+      deliveryLogGroup: group,
+    });
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::Logs::LogGroup', 1); // only the Lambda's
+    template.hasResourceProperties('AWS::Logs::LogStream', { LogGroupName: 'security-lake-delivery' });
+    expect(destination(template).CloudWatchLoggingOptions.LogGroupName).toBe('security-lake-delivery');
+    const put = statements(template, 'PipelineFirehoseRole').find((s) => ([] as string[]).concat(s.Action).includes('logs:PutLogEvents'));
+    expect(JSON.stringify(put.Resource)).toContain('security-lake-delivery:log-stream:');
   });
 });
 

@@ -180,6 +180,8 @@ def test_firehose_role_is_least_privilege():
 
 def test_encryption_everywhere():
     assert TF["resource"]["aws_kms_key.this"]["enable_key_rotation"] is True
+    assert TF["resource"]["aws_cloudwatch_log_group.delivery"]["count"] == "${var.delivery_log_group_name == null ? 1 : 0}"
+    assert only(S3["cloudwatch_logging_options"])["log_group_name"] == "${local.delivery_log_group}"
     for group in ("aws_cloudwatch_log_group.function", "aws_cloudwatch_log_group.delivery"):
         assert TF["resource"][group]["kms_key_id"] == "${local.kms_key_arn}"
     assert TF["resource"]["aws_lambda_function.transform"]["kms_key_arn"] == "${local.kms_key_arn}"
