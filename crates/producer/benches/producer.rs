@@ -13,6 +13,9 @@
 //! Tests assert their goals (≤ 1.1, ≥ 95 %).
 #![allow(clippy::expect_used, clippy::unwrap_used, missing_docs)]
 
+#[path = "../tests/common/mod.rs"]
+mod common;
+
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use ocsf_firehose_producer::aggregate::json_lines::{
     billed_bytes, JsonLinesAggregator, DEFAULT_TARGET_BYTES,
@@ -116,6 +119,15 @@ fn print_ratios(events: &[Value], encoder: &Encoder) {
     }
 }
 
+/// The benchmark name of an aggregation setting.
+fn variant(aggregate: bool) -> &'static str {
+    if aggregate {
+        "aggregated"
+    } else {
+        "one_event_per_record"
+    }
+}
+
 fn bench(c: &mut Criterion) {
     let events: Vec<Value> = (0..EVENTS).map(event).collect();
     let size = serde_json::to_vec(&events[0]).unwrap().len();
@@ -137,44 +149,11 @@ fn bench(c: &mut Criterion) {
         })
     });
     for aggregate in [true, false] {
-        let name = if aggregate {
-            "aggregated"
-        } else {
-            "one_event_per_record"
-        };
-        group.bench_function(name, |b| {
+        group.bench_function(variant(aggregate), |b| {
             b.iter(|| build_requests(pipeline(&events, &encoder, aggregate).0))
         });
     }
     group.finish();
-}
-
-/// A Firehose client whose every call succeeds without leaving the process.
-fn discarding_firehose() -> aws_sdk_firehose::Client {
-    use aws_sdk_firehose::operation::put_record_batch::{
-        PutRecordBatchError, PutRecordBatchOutput,
-    };
-    use aws_sdk_firehose::types::PutRecordBatchResponseEntry;
-    use aws_smithy_mocks::{mock, mock_client, MockResponse, RuleMode};
-    let rule = mock!(aws_sdk_firehose::Client::put_record_batch).then_compute_response(|input| {
-        let entries = input
-            .records()
-            .iter()
-            .map(|_| {
-                PutRecordBatchResponseEntry::builder()
-                    .record_id("ok")
-                    .build()
-            })
-            .collect();
-        MockResponse::<PutRecordBatchOutput, PutRecordBatchError>::Output(
-            PutRecordBatchOutput::builder()
-                .failed_put_count(0)
-                .set_request_responses(Some(entries))
-                .build()
-                .unwrap(),
-        )
-    });
-    mock_client!(aws_sdk_firehose, RuleMode::MatchAny, [&rule])
 }
 
 fn bench_producer(c: &mut Criterion) {
@@ -186,21 +165,17 @@ fn bench_producer(c: &mut Criterion) {
     let mut group = c.benchmark_group("producer_send_1KiB");
     group.throughput(Throughput::Elements(EVENTS as u64));
     for aggregate in [true, false] {
-        let name = if aggregate {
-            "aggregated"
-        } else {
-            "one_event_per_record"
-        };
-        group.bench_function(name, |b| {
+        group.bench_function(variant(aggregate), |b| {
             b.iter(|| {
                 runtime.block_on(async {
-                    let producer = ProducerBuilder::firehose(discarding_firehose(), "bench")
-                        .config(ProducerConfig {
-                            aggregate,
-                            ..ProducerConfig::default()
-                        })
-                        .build()
-                        .unwrap();
+                    let producer =
+                        ProducerBuilder::firehose(common::accepting_firehose(|_| {}), "bench")
+                            .config(ProducerConfig {
+                                aggregate,
+                                ..ProducerConfig::default()
+                            })
+                            .build()
+                            .unwrap();
                     for e in &events {
                         producer.send(e).await.unwrap();
                     }

@@ -2,11 +2,10 @@
 //! and are never sent; valid ones are normalized before sending.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::sync::{Arc, Mutex};
 
-use aws_sdk_firehose::operation::put_record_batch::{PutRecordBatchError, PutRecordBatchOutput};
-use aws_sdk_firehose::types::PutRecordBatchResponseEntry;
-use aws_smithy_mocks::{mock, mock_client, MockResponse, RuleMode};
 use ocsf_firehose_producer::{ProducerBuilder, ProducerConfig, SendError};
 use ocsf_firehose_transform::{Code, Engine, EngineConfig};
 use serde_json::{json, Value};
@@ -15,27 +14,7 @@ use serde_json::{json, Value};
 async fn invalid_events_fail_at_send_and_valid_ones_are_normalized() {
     let sent: Arc<Mutex<Vec<Vec<u8>>>> = Arc::default();
     let seen = sent.clone();
-    let rule =
-        mock!(aws_sdk_firehose::Client::put_record_batch).then_compute_response(move |input| {
-            let entries: Vec<_> = input
-                .records()
-                .iter()
-                .map(|r| {
-                    seen.lock().unwrap().push(r.data().as_ref().to_vec());
-                    PutRecordBatchResponseEntry::builder()
-                        .record_id("ok")
-                        .build()
-                })
-                .collect();
-            MockResponse::<PutRecordBatchOutput, PutRecordBatchError>::Output(
-                PutRecordBatchOutput::builder()
-                    .failed_put_count(0)
-                    .set_request_responses(Some(entries))
-                    .build()
-                    .unwrap(),
-            )
-        });
-    let client = mock_client!(aws_sdk_firehose, RuleMode::MatchAny, [&rule]);
+    let client = common::accepting_firehose(move |data| seen.lock().unwrap().push(data.to_vec()));
     let producer = ProducerBuilder::firehose(client, "s")
         .config(ProducerConfig {
             aggregate: false,

@@ -234,16 +234,18 @@ async fn a_stalled_endpoint_holds_at_most_the_buffer_limit() {
             Err(TrySendError::Full(_)) => break,
             Err(other) => panic!("{other}"),
         }
-        if accepted % 10 == 0 {
-            tokio::time::sleep(Duration::from_millis(10)).await; // let calls start and stall
-        }
+        tokio::task::yield_now().await; // let the worker start calls
     }
     assert_eq!(accepted, limit / size, "exactly what fits in the buffer");
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    assert!(
-        !held.lock().unwrap().is_empty(),
-        "calls reached the endpoint"
-    );
+    // The calls reach the endpoint (and stall there); wait for that, however slow the machine.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while held.lock().unwrap().is_empty() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no call reached the endpoint"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     assert!(
         matches!(producer.try_send(&event), Err(TrySendError::Full(_))),
         "in-flight events still count against the buffer"

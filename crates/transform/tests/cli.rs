@@ -30,6 +30,16 @@ fn run(args: &[&str], stdin: Option<&[u8]>) -> Output {
     child.wait_with_output().unwrap()
 }
 
+/// The command exited 0 (its stderr shown otherwise).
+fn assert_success(out: &Output) {
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 fn fixture(name: &str) -> PathBuf {
     common::fixtures_dir()
         .join("events")
@@ -60,12 +70,7 @@ fn validate_valid_files_exits_zero() {
     let a = fixture("authentication");
     let b = fixture("dns_activity");
     let out = run(&["validate", s(&a), s(&b)], None);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(
         text.contains("authentication.json#0: valid (class_uid 3002)"),
@@ -232,12 +237,7 @@ fn transform_runs_the_lambda_handler_on_a_firehose_event() {
         &["transform", "--event", s(&firehose_fixture("direct_put"))],
         None,
     );
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     let response: Value = serde_json::from_slice(&out.stdout).unwrap();
     let records = response["records"].as_array().unwrap();
     assert_eq!(records.len(), 5);
@@ -278,12 +278,7 @@ fn transform_wraps_plain_records_and_reads_a_config_file() {
         ],
         None,
     );
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     let response: Value = serde_json::from_slice(&out.stdout).unwrap();
     let data = response["records"][0]["data"].as_str().unwrap();
     assert!(
@@ -326,7 +321,7 @@ fn transform_wraps_plain_records_and_reads_a_config_file() {
 #[test]
 fn glue_schema_prints_the_committed_columns_in_json_and_hive() {
     let json = run(&["glue-schema", "--class-uid", "3002"], None);
-    assert!(json.status.success());
+    assert_success(&json);
     let committed = std::fs::read(
         PathBuf::from(env!("CARGO_MANIFEST_DIR"))
             .join("../../infra/schemas/1.1.0/3002-authentication.json"),
@@ -388,11 +383,7 @@ fn local_runs_the_demo_and_files_through_the_whole_path() {
         ],
         None,
     );
-    assert!(
-        demo.status.success(),
-        "{}",
-        String::from_utf8_lossy(&demo.stderr)
-    );
+    assert_success(&demo);
     let summary: Value = serde_json::from_slice(&demo.stdout).unwrap();
     let count = |k: &str| summary[k].as_u64().unwrap();
     assert_eq!(count("records"), 400);
@@ -415,7 +406,7 @@ fn local_runs_the_demo_and_files_through_the_whole_path() {
     }
 
     let lines = format!(
-        "{}\n{}\nnot json\n",
+        "{}\n{}\nnot json\n{{\"class_uid\": 999999}}\n",
         serde_json::to_string(&json_fixture("authentication")).unwrap(),
         serde_json::to_string(&json_fixture("dns_activity")).unwrap()
     );
@@ -423,10 +414,13 @@ fn local_runs_the_demo_and_files_through_the_whole_path() {
         &["local", "--out", out.to_str().unwrap(), "-"],
         Some(lines.as_bytes()),
     );
-    assert!(text.status.success());
+    assert_success(&text);
     let stdout = String::from_utf8(text.stdout).unwrap();
-    assert!(stdout.contains("3 events in"), "{stdout}");
-    assert!(stdout.contains("2 ok, 1 failed, 0 dropped"), "{stdout}");
+    assert!(stdout.contains("4 events in"), "{stdout}");
+    assert!(
+        stdout.contains("2 ok, 2 failed, 0 dropped"),
+        "an unknown class goes to the previous stream and fails there: {stdout}"
+    );
     assert!(stdout.contains("json_invalid"), "{stdout}");
     assert!(stdout.contains("ext/dns-activity/region="), "{stdout}");
     std::fs::remove_dir_all(out).unwrap();

@@ -20,14 +20,17 @@ const SCHEMA = pregeneratedSchema(3002, '1.1.0');
 const PREFIX =
   'ext/my-auth/region=!{partitionKeyFromLambda:region}/accountId=!{partitionKeyFromLambda:accountId}/eventDay=!{partitionKeyFromLambda:eventDay}/';
 
-function synth(overrides: Partial<SecurityLakeFirehosePipelineProps> = {}): Template {
+/** Synthesizes a pipeline with the test defaults; `overrides` may need the stack (imports). */
+function synth(
+  overrides: Partial<SecurityLakeFirehosePipelineProps> | ((stack: Stack) => Partial<SecurityLakeFirehosePipelineProps>) = {},
+): Template {
   const stack = new Stack(new App(), 'Test', { env: { account: '123456789012', region: 'us-east-1' } });
   new SecurityLakeFirehosePipeline(stack, 'Pipeline', {
     lakeBucket: s3.Bucket.fromBucketName(stack, 'Lake', 'aws-security-data-lake-us-east-1-abc'),
     sourceName: 'my-auth',
     schema: SCHEMA,
     lambdaCode: code(),
-    ...overrides,
+    ...(typeof overrides === 'function' ? overrides(stack) : overrides),
   });
   return Template.fromStack(stack);
 }
@@ -129,16 +132,11 @@ describe('sources', () => {
   });
 
   test('an existing Kinesis stream: no new stream, its ARN is the source', () => {
-    const stack = new Stack(new App(), 'Existing', { env: { account: '123456789012', region: 'us-east-1' } });
-    const existing = kinesis.Stream.fromStreamArn(stack, 'Events', 'arn:aws:kinesis:us-east-1:123456789012:stream/events');
-    new SecurityLakeFirehosePipeline(stack, 'Pipeline', {
-      lakeBucket: s3.Bucket.fromBucketName(stack, 'Lake', 'lake'),
-      sourceName: 'my-auth',
-      schema: SCHEMA,
-      lambdaCode: code(),
-      source: PipelineSource.existingKinesisStream(existing),
-    });
-    const template = Template.fromStack(stack);
+    const template = synth((stack) => ({
+      source: PipelineSource.existingKinesisStream(
+        kinesis.Stream.fromStreamArn(stack, 'Events', 'arn:aws:kinesis:us-east-1:123456789012:stream/events'),
+      ),
+    }));
     template.resourceCountIs('AWS::Kinesis::Stream', 0);
     expect(stream(template).KinesisStreamSourceConfiguration.KinesisStreamARN).toBe(
       'arn:aws:kinesis:us-east-1:123456789012:stream/events',
@@ -207,16 +205,9 @@ describe('security', () => {
 
 describe('logs', () => {
   test('an existing log group receives the delivery stream and the role may write only there', () => {
-    const stack = new Stack(new App(), 'Logs', { env: { account: '123456789012', region: 'us-east-1' } });
-    const group = logs.LogGroup.fromLogGroupName(stack, 'Existing', 'security-lake-delivery');
-    new SecurityLakeFirehosePipeline(stack, 'Pipeline', {
-      lakeBucket: s3.Bucket.fromBucketName(stack, 'Lake', 'lake'),
-      sourceName: 'my-auth',
-      schema: SCHEMA,
-      lambdaCode: code(),
-      deliveryLogGroup: group,
-    });
-    const template = Template.fromStack(stack);
+    const template = synth((stack) => ({
+      deliveryLogGroup: logs.LogGroup.fromLogGroupName(stack, 'Existing', 'security-lake-delivery'),
+    }));
     template.resourceCountIs('AWS::Logs::LogGroup', 1); // only the Lambda's
     template.hasResourceProperties('AWS::Logs::LogStream', { LogGroupName: 'security-lake-delivery' });
     expect(destination(template).CloudWatchLoggingOptions.LogGroupName).toBe('security-lake-delivery');
@@ -245,16 +236,7 @@ describe('the Lambda and the alarms', () => {
   });
 
   test('alarms on failed records, Lambda errors and delivery freshness, notifying the topic', () => {
-    const stack = new Stack(new App(), 'Alarms');
-    const topic = new sns.Topic(stack, 'Topic');
-    new SecurityLakeFirehosePipeline(stack, 'Pipeline', {
-      lakeBucket: s3.Bucket.fromBucketName(stack, 'Lake', 'lake'),
-      sourceName: 'my-auth',
-      schema: SCHEMA,
-      lambdaCode: code(),
-      alarmTopic: topic,
-    });
-    const template = Template.fromStack(stack);
+    const template = synth((stack) => ({ alarmTopic: new sns.Topic(stack, 'Topic') }));
     template.resourceCountIs('AWS::CloudWatch::Alarm', 3);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: 'OcsfFirehose',

@@ -1,4 +1,5 @@
-//! Shared by the producer's integration tests: sample events and a flaky Firehose mock.
+//! Shared by the producer's integration tests and benchmark: sample events and Firehose mocks
+//! (flaky, and accepting everything).
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::HashMap;
@@ -53,18 +54,46 @@ pub fn flaky_firehose() -> (aws_sdk_firehose::Client, Delivered) {
                     );
                 }
             }
-            let failed = entries.iter().filter(|e| e.error_code().is_some()).count() as i32;
-            MockResponse::<PutRecordBatchOutput, PutRecordBatchError>::Output(
-                PutRecordBatchOutput::builder()
-                    .failed_put_count(failed)
-                    .set_request_responses(Some(entries))
-                    .build()
-                    .unwrap(),
-            )
+            batch_output(entries)
         });
     (
         mock_client!(aws_sdk_firehose, RuleMode::MatchAny, [&rule]),
         delivered,
+    )
+}
+
+/// A Firehose mock accepting every record, handing each record's data to `seen`.
+pub fn accepting_firehose(
+    seen: impl Fn(&[u8]) + Send + Sync + 'static,
+) -> aws_sdk_firehose::Client {
+    let rule =
+        mock!(aws_sdk_firehose::Client::put_record_batch).then_compute_response(move |input| {
+            let entries = input
+                .records()
+                .iter()
+                .map(|record| {
+                    seen(record.data().as_ref());
+                    PutRecordBatchResponseEntry::builder()
+                        .record_id("ok")
+                        .build()
+                })
+                .collect();
+            batch_output(entries)
+        });
+    mock_client!(aws_sdk_firehose, RuleMode::MatchAny, [&rule])
+}
+
+/// A `PutRecordBatch` answer with these entries (`FailedPutCount` counted from them).
+fn batch_output(
+    entries: Vec<PutRecordBatchResponseEntry>,
+) -> MockResponse<PutRecordBatchOutput, PutRecordBatchError> {
+    let failed = entries.iter().filter(|e| e.error_code().is_some()).count() as i32;
+    MockResponse::Output(
+        PutRecordBatchOutput::builder()
+            .failed_put_count(failed)
+            .set_request_responses(Some(entries))
+            .build()
+            .unwrap(),
     )
 }
 

@@ -161,6 +161,14 @@ where
     value.trim().parse().map_err(|e| EnvError::new(variable, e))
 }
 
+/// The non-empty, trimmed items of a comma-separated value.
+fn comma_list(value: &str) -> impl Iterator<Item = &str> {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+}
+
 impl TransformConfig {
     /// Reads the configuration from the process environment.
     pub fn from_env() -> Result<Self, EnvError> {
@@ -177,10 +185,7 @@ impl TransformConfig {
             config.engine.version = parse(ENV_VERSION, &v)?;
         }
         if let Some(v) = get(ENV_ALLOWED_CLASSES) {
-            let classes = v
-                .split(',')
-                .map(str::trim)
-                .filter(|c| !c.is_empty())
+            let classes = comma_list(&v)
                 .map(|c| {
                     c.parse::<i64>().map_err(|_| {
                         EnvError::new(ENV_ALLOWED_CLASSES, format!("`{c}` is not a class_uid"))
@@ -234,12 +239,7 @@ impl TransformConfig {
             config.engine.max_depth = parse(ENV_MAX_DEPTH, &v)?;
         }
         if let Some(v) = get(ENV_TABLE_PROFILES) {
-            let profiles = v
-                .split(',')
-                .map(str::trim)
-                .filter(|p| !p.is_empty())
-                .map(str::to_owned)
-                .collect();
+            let profiles = comma_list(&v).map(str::to_owned).collect();
             config.table_profiles = Some(profiles);
         }
         if let Some(v) = get(ENV_LOG_LEVEL) {

@@ -73,6 +73,11 @@ impl Transformer {
         &self.config
     }
 
+    /// The Glue tables events are fitted to (built per class on first use).
+    pub fn tables(&self) -> &Tables {
+        &self.tables
+    }
+
     /// The target schema.
     pub fn schema(&self) -> &'static crate::schema::Schema {
         self.engine.schema()

@@ -34,15 +34,18 @@ pub fn split(record: &[u8]) -> Vec<&[u8]> {
     subs
 }
 
-/// The `class_uid` of a record's first event, if it has one (for routing to its stream).
+/// The `class_uid` of a record's first event, if it has one (for routing to its stream). Only
+/// that field is read; the rest of the document is skipped without building values.
 pub fn class_uid_of(record: &[u8]) -> Option<i64> {
     #[derive(Deserialize)]
     struct Probe {
-        class_uid: Option<i64>,
+        #[serde(default)]
+        class_uid: Option<serde_json::Value>,
     }
-    let first = documents(record).next()?;
-    let value = first.value.ok()?;
-    serde_json::from_value::<Probe>(value).ok()?.class_uid
+    let first = serde_json::Deserializer::from_slice(record)
+        .into_iter::<Probe>()
+        .next()?;
+    first.ok()?.class_uid?.as_i64()
 }
 
 #[cfg(test)]

@@ -103,7 +103,7 @@ impl Delivery {
                     self.error(ErrorOutput::PartitioningFailed, &document);
                 }
                 Answer::Dropped => {}
-                Answer::Failed { reasons, .. } => {
+                Answer::Failed { reasons } => {
                     let document = errors::processing_failed(
                         &answered.raw,
                         answered.arrival_ms,
@@ -266,30 +266,23 @@ impl Target<'_> {
             }
             None => parquet::Converted {
                 batch: None,
-                rejected: rows
-                    .iter()
-                    .map(|r| (*r, "no table for the class".to_owned()))
+                rejected: (0..rows.len())
+                    .map(|i| (i, "no table for the class".to_owned()))
                     .collect(),
             },
-        };
-        let arrival = |row: &[u8]| {
-            buffer
-                .rows
-                .iter()
-                .find(|(r, _)| r.as_slice() == row)
-                .map_or_else(now_ms, |(_, a)| *a)
         };
         let rejected = converted
             .rejected
             .iter()
-            .map(|(row, reason)| {
-                errors::format_conversion_failed(
+            .filter_map(|(index, reason)| {
+                let (row, arrival) = buffer.rows.get(*index)?;
+                Some(errors::format_conversion_failed(
                     row,
-                    arrival(row),
+                    *arrival,
                     reason,
                     &self.table_name,
                     now_ms(),
-                )
+                ))
             })
             .collect();
         let partition = format!(

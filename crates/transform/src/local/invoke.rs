@@ -68,8 +68,6 @@ pub enum Answer {
     Failed {
         /// `code at path (event n)` for each error.
         reasons: Vec<String>,
-        /// The distinct codes.
-        codes: Vec<String>,
     },
 }
 
@@ -184,7 +182,7 @@ pub fn invoke(
                             .collect()
                     })
                     .unwrap_or_default();
-                Answer::Failed { reasons, codes }
+                Answer::Failed { reasons }
             }
         };
         if let Some(slot) = answers.get_mut(index) {
@@ -204,9 +202,4 @@ pub fn invoke(
 /// Base64 of raw bytes (error documents' `rawData`).
 pub fn base64(bytes: &[u8]) -> String {
     STANDARD.encode(bytes)
-}
-
-/// Decodes base64 (tests and readers of error documents); invalid input decodes to nothing.
-pub fn base64_decode(text: &str) -> Vec<u8> {
-    STANDARD.decode(text).unwrap_or_default()
 }

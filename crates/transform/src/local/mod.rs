@@ -33,7 +33,6 @@ use thiserror::Error;
 
 use crate::firehose::{EnvError, TransformConfig, Transformer};
 use crate::schema::Schema;
-use crate::table::Tables;
 use delivery::Delivery;
 use invoke::Pending;
 
@@ -199,7 +198,6 @@ struct Stream {
 pub struct LocalFirehose {
     config: LocalConfig,
     transformer: Transformer,
-    tables: Tables,
     schema: &'static Schema,
     streams: BTreeMap<String, Stream>,
     summary: Summary,
@@ -229,11 +227,9 @@ impl LocalFirehose {
         }
         let transformer = Transformer::new(config.transform.clone())?;
         let schema = transformer.schema();
-        let tables = Tables::new(schema, config.transform.table_profiles.clone());
         Ok(LocalFirehose {
             config,
             transformer,
-            tables,
             schema,
             streams: BTreeMap::new(),
             summary: Summary::default(),
@@ -302,12 +298,18 @@ impl LocalFirehose {
         self.process(stream, false)
     }
 
-    /// Puts one record into the stream of its class (what an application does by choosing the
-    /// class's delivery stream); records whose class cannot be read go to `fallback`.
-    pub fn put_routed(&mut self, record: &[u8], fallback: &str) -> Result<(), LocalError> {
-        let stream = deaggregate::class_uid_of(record)
+    /// The stream of a record: its first event's class's stream, or `fallback` when the class
+    /// cannot be read or is not in the schema (an application sends such a record to whatever
+    /// stream it was writing to).
+    pub fn stream_for(&self, record: &[u8], fallback: &str) -> String {
+        deaggregate::class_uid_of(record)
             .filter(|uid| self.schema.class(*uid).is_some())
-            .map_or_else(|| fallback.to_owned(), |uid| self.source_for(uid));
+            .map_or_else(|| fallback.to_owned(), |uid| self.source_for(uid))
+    }
+
+    /// Puts one record into the stream of its class ([`LocalFirehose::stream_for`]).
+    pub fn put_routed(&mut self, record: &[u8], fallback: &str) -> Result<(), LocalError> {
+        let stream = self.stream_for(record, fallback);
         self.put_record_batch(&stream, [record])
     }
 
@@ -328,7 +330,7 @@ impl LocalFirehose {
         }
         state.delivery.flush_due(
             &self.config,
-            self.tables.get(state.class_uid),
+            self.transformer.tables().get(state.class_uid),
             false,
             &mut self.summary,
         )
@@ -342,7 +344,7 @@ impl LocalFirehose {
             if let Some(state) = self.streams.get_mut(name) {
                 state.delivery.flush_due(
                     &self.config,
-                    self.tables.get(state.class_uid),
+                    self.transformer.tables().get(state.class_uid),
                     true,
                     &mut self.summary,
                 )?;

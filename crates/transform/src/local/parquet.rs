@@ -71,25 +71,25 @@ fn decode(schema: &SchemaRef, rows: &[&[u8]]) -> Result<Option<RecordBatch>, Str
     decoder.flush().map_err(|e| e.to_string())
 }
 
-/// Rows decoded into one batch sorted by `time`, and the rows the table cannot hold (with why).
-pub struct Converted<'r> {
+/// Rows decoded into one batch sorted by `time`, and the rows the table cannot hold.
+pub struct Converted {
     /// The rows that fit, sorted by `time`.
     pub batch: Option<RecordBatch>,
-    /// Rows that do not fit their columns: `(row, reason)`.
-    pub rejected: Vec<(&'r [u8], String)>,
+    /// Rows that do not fit their columns: `(index in the input, reason)`.
+    pub rejected: Vec<(usize, String)>,
 }
 
 /// Converts rows; a row that does not decode is rejected alone.
-pub fn convert<'r>(schema: &SchemaRef, rows: &[&'r [u8]]) -> Result<Converted<'r>, String> {
+pub fn convert(schema: &SchemaRef, rows: &[&[u8]]) -> Result<Converted, String> {
     let (batch, rejected) = match decode(schema, rows) {
         Ok(batch) => (batch, Vec::new()),
         Err(_) => {
             let mut good = Vec::new();
             let mut rejected = Vec::new();
-            for row in rows {
+            for (index, row) in rows.iter().enumerate() {
                 match decode(schema, &[row]) {
                     Ok(_) => good.push(*row),
-                    Err(reason) => rejected.push((*row, reason)),
+                    Err(reason) => rejected.push((index, reason)),
                 }
             }
             (decode(schema, &good)?, rejected)
@@ -189,4 +189,38 @@ pub fn write(path: &Path, batch: &RecordBatch) -> Result<u64, LocalError> {
         .map_err(|e| parquet_error(e.to_string()))?;
     writer.close().map_err(|e| parquet_error(e.to_string()))?;
     std::fs::metadata(path).map(|m| m.len()).map_err(io_error)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::Schema;
+    use crate::test_support::fixture;
+    use crate::version::OcsfVersion;
+
+    #[test]
+    fn a_row_the_table_cannot_hold_is_rejected_alone_and_the_rest_sorted() {
+        let table = TableModel::new(Schema::get(OcsfVersion::V1_1_0).unwrap(), 3002, None).unwrap();
+        let schema = arrow_schema(&table);
+        let mut late = fixture("authentication");
+        table.fit(&mut late);
+        let mut early = late.clone();
+        early["time"] = serde_json::json!(1_000);
+        let (late, early) = (late.to_string(), early.to_string());
+        let rows: Vec<&[u8]> = vec![
+            late.as_bytes(),
+            br#"{"no_such_column":1}"#,
+            early.as_bytes(),
+        ];
+        let converted = convert(&schema, &rows).unwrap();
+        assert_eq!(converted.rejected.len(), 1);
+        assert_eq!(converted.rejected[0].0, 1, "the index of the rejected row");
+        let batch = converted.batch.unwrap();
+        assert_eq!(batch.num_rows(), 2);
+        let time = batch
+            .column_by_name("time")
+            .unwrap()
+            .as_primitive::<arrow::datatypes::Int64Type>();
+        assert_eq!(time.value(0), 1_000, "sorted by time");
+    }
 }

@@ -94,7 +94,13 @@ fn events_land_in_partitions_and_failures_in_the_error_prefix() {
     assert_eq!(documents.len(), 2);
     let raw: Vec<Vec<u8>> = documents
         .iter()
-        .map(|d| invoke::base64_decode(d["rawData"].as_str().unwrap()))
+        .map(|d| {
+            base64::Engine::decode(
+                &base64::engine::general_purpose::STANDARD,
+                d["rawData"].as_str().unwrap(),
+            )
+            .unwrap()
+        })
         .collect();
     assert!(raw.contains(&invalid.to_string().into_bytes()));
     assert!(raw.contains(&b"{not json".to_vec()));
@@ -139,7 +145,8 @@ fn routing_by_class_and_unknown_streams() {
 
 #[test]
 fn bad_settings_are_refused() {
-    let mut config = LocalConfig::new(out_dir("settings"));
+    // Refused before anything is written: no directory is created.
+    let mut config = LocalConfig::new(std::env::temp_dir().join("ocsf-local-never-written"));
     config.processor_buffer_bytes = 4 * 1024 * 1024;
     assert_eq!(
         LocalFirehose::new(config.clone()).err().map(|e| e.code()),

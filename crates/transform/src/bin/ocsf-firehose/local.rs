@@ -9,7 +9,6 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::Args as ClapArgs;
-use ocsf_firehose_transform::local::deaggregate::class_uid_of;
 use ocsf_firehose_transform::local::{demo, LocalConfig, LocalFirehose, Summary};
 
 use crate::transform::transform_config;
@@ -143,15 +142,12 @@ impl Router {
     fn put(&mut self, local: &mut LocalFirehose, event: Vec<u8>) -> anyhow::Result<()> {
         self.events += 1;
         self.bytes += event.len() as u64;
-        // An event whose class cannot be read goes where the previous one went, as an
-        // application would send it to its own stream.
-        let stream = match class_uid_of(&event) {
-            Some(uid) => local.source_for(uid),
-            None => self
-                .last_stream
-                .clone()
-                .unwrap_or_else(|| local.source_for(demo::CLASSES[0])),
+        // An event whose class cannot be read goes where the previous one went.
+        let fallback = match &self.last_stream {
+            Some(stream) => stream.clone(),
+            None => local.source_for(demo::CLASSES[0]),
         };
+        let stream = local.stream_for(&event, &fallback);
         self.last_stream = Some(stream.clone());
         let batch = self.batches.entry(stream.clone()).or_default();
         batch.push(event);
