@@ -57,7 +57,7 @@ data "aws_iam_policy_document" "firehose" {
     sid     = "WriteOnlyTheSourcePrefixes"
     actions = ["s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject"]
     resources = [
-      "${local.bucket_arn}/ext/${var.source_name}/*",
+      "${local.bucket_arn}/${local.source_location}*",
       "${local.bucket_arn}/errors/${var.source_name}/*",
     ]
   }
@@ -72,7 +72,7 @@ data "aws_iam_policy_document" "firehose" {
     actions = ["s3:*"]
     resources = [
       local.bucket_arn,
-      "${local.bucket_arn}/ext/${var.source_name}/*",
+      "${local.bucket_arn}/${local.source_location}*",
       "${local.bucket_arn}/errors/${var.source_name}/*",
     ]
     condition {

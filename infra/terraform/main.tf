@@ -16,9 +16,13 @@ locals {
   region     = data.aws_region.current.name
   partition  = data.aws_partition.current.partition
 
-  prefix       = replace(local.defaults.prefixTemplate, "{source}", var.source_name)
-  error_prefix = replace(local.defaults.errorPrefixTemplate, "{source}", var.source_name)
-  bucket_arn   = "arn:${local.partition}:s3:::${var.lake_bucket_name}"
+  # Where the source's objects go: the key prefix of the provider location Security Lake returns
+  # when the source is registered here (s3://<bucket>/ext/<source>/), else ext/<source>/.
+  registered_location = var.register_custom_source ? aws_securitylake_custom_log_source.this[0].provider_details[0].location : null
+  source_location     = var.register_custom_source ? format("%s/", trimsuffix(regex("^s3://[^/]+/(.+)$", local.registered_location)[0], "/")) : replace(local.defaults.sourceLocationTemplate, "{source}", var.source_name)
+  prefix              = "${local.source_location}${local.defaults.partitionTemplate}"
+  error_prefix        = replace(local.defaults.errorPrefixTemplate, "{source}", var.source_name)
+  bucket_arn          = "arn:${local.partition}:s3:::${var.lake_bucket_name}"
 
   buffering_size      = coalesce(var.buffering_size_mib, local.defaults.bufferingSizeMiB)
   buffering_interval  = coalesce(var.buffering_interval_seconds, local.defaults.bufferingIntervalSeconds)
@@ -111,7 +115,7 @@ resource "aws_glue_catalog_table" "this" {
   }
 
   storage_descriptor {
-    location      = "s3://${var.lake_bucket_name}/ext/${var.source_name}/"
+    location      = "s3://${var.lake_bucket_name}/${local.source_location}"
     input_format  = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat"
     output_format = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat"
 

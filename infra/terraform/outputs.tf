@@ -18,6 +18,11 @@ output "transform_function_arn" {
   value       = aws_lambda_function.transform.arn
 }
 
+output "source_location" {
+  description = "The key prefix of the custom source's objects: from the registration's provider location when registered here, else ext/<source_name>/."
+  value       = local.source_location
+}
+
 output "prefix" {
   description = "The S3 prefix of the data (with Firehose's partition-key expressions)."
   value       = local.prefix

@@ -2,11 +2,13 @@
  * The shared defaults (`infra/defaults.json`), read by this construct and by the Terraform
  * module alike so that the two cannot drift.
  */
+import { Fn } from 'aws-cdk-lib';
 import defaultsJson from '../../defaults.json';
 
 /** The shape of `infra/defaults.json`. */
 export interface PipelineDefaults {
-  readonly prefixTemplate: string;
+  readonly sourceLocationTemplate: string;
+  readonly partitionTemplate: string;
   readonly errorPrefixTemplate: string;
   readonly bufferingSizeMiB: number;
   readonly minBufferingSizeMiB: number;
@@ -37,9 +39,24 @@ export interface PipelineDefaults {
 /** The shared defaults. */
 export const DEFAULTS: PipelineDefaults = defaultsJson;
 
-/** `ext/<source>/region=…/accountId=…/eventDay=…/`: where Security Lake reads a custom source. */
-export function dataPrefix(sourceName: string): string {
-  return DEFAULTS.prefixTemplate.replace('{source}', sourceName);
+/** `ext/<source>/`: the key prefix Security Lake assigns a custom source it did not register here. */
+export function sourceLocation(sourceName: string): string {
+  return DEFAULTS.sourceLocationTemplate.replace('{source}', sourceName);
+}
+
+/**
+ * The key prefix inside `source.provider.location` as `CreateCustomLogSource` returns it
+ * (`s3://<lake bucket>/ext/<source>/`, trailing slash included): everything after the bucket. A
+ * CloudFormation expression, since the location is only known at deploy time; Security Lake puts
+ * every custom source under `ext/`, and `Fn::Split` needs a literal delimiter, so it splits there.
+ */
+export function registeredSourceLocation(providerLocation: string): string {
+  return Fn.join('', ['ext/', Fn.select(1, Fn.split('/ext/', providerLocation))]);
+}
+
+/** `<source location>region=…/accountId=…/eventDay=…/`: where Firehose writes the data. */
+export function dataPrefix(location: string): string {
+  return `${location}${DEFAULTS.partitionTemplate}`;
 }
 
 /** The error prefix, outside `ext/` so that Security Lake's crawler never reads error JSON. */

@@ -19,7 +19,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { checkSourceName, CustomSourceRegistration, CustomSourceRegistrationProps } from './custom-source';
-import { dataPrefix, DEFAULTS, errorPrefix } from './defaults';
+import { dataPrefix, DEFAULTS, errorPrefix, registeredSourceLocation, sourceLocation } from './defaults';
 import { OcsfGlueSchema } from './schema';
 import { KinesisSource, PipelineSource } from './source';
 import { lintIgnore, skipChecks } from './suppressions';
@@ -76,7 +76,13 @@ export class SecurityLakeFirehosePipeline extends Construct {
   readonly firehoseRole: iam.Role;
   /** Alarms: failed records, Lambda errors, delivery freshness. */
   readonly alarms: cloudwatch.Alarm[];
-  /** The S3 prefix of the data (with Firehose's partition-key expressions). */
+  /**
+   * The key prefix of the custom source, e.g. `ext/my-app/`: the path of the `provider.location`
+   * that registration returns when `registerCustomSource` is set (a deploy-time token), else
+   * `ext/<sourceName>/`.
+   */
+  readonly sourceLocation: string;
+  /** The S3 prefix of the data: the source location + `region=…/accountId=…/eventDay=…/`. */
   readonly prefix: string;
 
   constructor(scope: Construct, id: string, props: SecurityLakeFirehosePipelineProps) {
@@ -96,7 +102,6 @@ export class SecurityLakeFirehosePipeline extends Construct {
     ).toSeconds();
     const stack = Stack.of(this);
     const source = props.source ?? PipelineSource.directPut();
-    this.prefix = dataPrefix(props.sourceName);
     const errors = errorPrefix(props.sourceName);
 
     this.key =
@@ -107,6 +112,11 @@ export class SecurityLakeFirehosePipeline extends Construct {
     const registration = props.registerCustomSource
       ? new CustomSourceRegistration(this, 'CustomSource', props.sourceName, props.registerCustomSource)
       : undefined;
+    // Where the source's objects go: the location the registration returns, else `ext/<source>/`.
+    this.sourceLocation = registration
+      ? registeredSourceLocation(registration.location)
+      : sourceLocation(props.sourceName);
+    this.prefix = dataPrefix(this.sourceLocation);
 
     // The Glue table Firehose converts JSON to Parquet with.
     const databaseName = props.glueDatabaseName ?? `ocsf_firehose_${props.sourceName.toLowerCase().replace(/-/g, '_')}`;
@@ -127,7 +137,7 @@ export class SecurityLakeFirehosePipeline extends Construct {
         parameters: { classification: 'parquet', ocsf_class_uid: String(props.schema.class_uid) },
         storageDescriptor: {
           columns: props.schema.columns.map((c) => ({ name: c.Name, type: c.Type })),
-          location: props.lakeBucket.s3UrlForObject(`ext/${props.sourceName}/`),
+          location: registration ? registration.location : props.lakeBucket.s3UrlForObject(this.sourceLocation),
           inputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat',
           outputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat',
           serdeInfo: { serializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe' },
@@ -190,7 +200,7 @@ export class SecurityLakeFirehosePipeline extends Construct {
     }
 
     // Firehose role: exactly the two prefixes, the table, the function, the key, its log stream.
-    const objectArns = [`ext/${props.sourceName}/*`, `errors/${props.sourceName}/*`].map((p) =>
+    const objectArns = [`${this.sourceLocation}*`, `errors/${props.sourceName}/*`].map((p) =>
       props.lakeBucket.arnForObjects(p),
     );
     role.addToPolicy(
@@ -314,7 +324,7 @@ export class SecurityLakeFirehosePipeline extends Construct {
     const rolePolicy = role.node.tryFindChild('DefaultPolicy');
     if (rolePolicy) this.deliveryStream.node.addDependency(rolePolicy);
     this.deliveryStream.node.addDependency(table);
-    if (registration) this.deliveryStream.node.addDependency(registration);
+    // A registered source comes first without more: the prefix reads its location (GetAtt).
 
     this.alarms = this.createAlarms(props);
   }

@@ -13,6 +13,7 @@ import {
   SecurityLakeFirehosePipeline,
   SecurityLakeFirehosePipelineProps,
 } from '../lib';
+import { evaluate } from './intrinsics';
 
 /** A fresh asset per stack (CDK refuses to share one). */
 const code = () => lambda.Code.fromAsset(path.join(__dirname, 'placeholder-lambda'));
@@ -155,6 +156,33 @@ describe('the custom source', () => {
     expect(create).toContain('AUTHENTICATION');
     expect(create).toContain('my-auth');
     expect(JSON.stringify(custom.Properties.Delete)).toContain('DeleteCustomLogSource');
+  });
+
+  test.each([
+    ['s3://aws-security-data-lake-us-east-1-abc/ext/my-auth/', 'ext/my-auth/'],
+    // Should a later Security Lake version add a level (e.g. the source version), it carries through.
+    ['s3://aws-security-data-lake-us-east-1-abc/ext/my-auth/1.0/', 'ext/my-auth/1.0/'],
+  ])('a registered source delivers under the location registration returns (%s)', (location, key) => {
+    const template = synth({
+      registerCustomSource: { eventClasses: ['AUTHENTICATION'], providerExternalId: 'ext-1' },
+    });
+    const [customId] = Object.keys(template.findResources('Custom::AWS'));
+    const deployed = {
+      [`${customId}.source.provider.location`]: location,
+      'AWS::Partition': 'aws',
+      'AWS::AccountId': '123456789012',
+    };
+    const d = destination(template);
+    expect(evaluate(d.Prefix, deployed)).toBe(PREFIX.replace('ext/my-auth/', key));
+    const table = (Object.values(template.findResources('AWS::Glue::Table'))[0] as any).Properties;
+    expect(evaluate(table.TableInput.StorageDescriptor.Location, deployed)).toBe(location);
+    const s3Write = statements(template, 'PipelineFirehoseRole').find(
+      (s) => ([] as string[]).concat(s.Action).includes('s3:PutObject') && s.Effect === 'Allow',
+    );
+    expect(evaluate(s3Write.Resource, deployed)).toEqual([
+      `arn:aws:s3:::aws-security-data-lake-us-east-1-abc/${key}*`,
+      'arn:aws:s3:::aws-security-data-lake-us-east-1-abc/errors/my-auth/*',
+    ]);
   });
 
   test('an existing source needs no custom resource', () => {

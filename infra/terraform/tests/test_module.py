@@ -9,6 +9,10 @@ import json
 import os
 import pathlib
 import re
+import shutil
+import subprocess
+import sys
+import tempfile
 
 import hcl2
 import pytest
@@ -80,15 +84,56 @@ def firehose_statements():
     return statements
 
 
+def terraform_console(expression, bindings):
+    """What `terraform console` computes for a module expression (`${…}` text from python-hcl2) once
+    each reference in `bindings` is replaced by its value: pure functions need no provider."""
+    body = expression.removeprefix("${").removesuffix("}")
+    for name, value in bindings.items():
+        body = re.sub(re.escape(name) + r"(?![\w.\[])", json.dumps(value), body)
+    assert not re.search(r"\b(var|local|aws_\w+)\.", body), f"unbound reference in {body}"
+    binary = pathlib.Path(sys.executable).parent / "terraform"
+    binary = str(binary) if binary.exists() else shutil.which("terraform")
+    with tempfile.TemporaryDirectory() as empty:
+        out = subprocess.run([binary, "console"], input=body, cwd=empty, capture_output=True, text=True, check=True)
+    return json.loads(out.stdout)
+
+
 def test_prefix_is_exactly_the_security_lake_layout_from_the_shared_defaults():
-    assert DEFAULTS["prefixTemplate"] == (
-        "ext/{source}/region=!{partitionKeyFromLambda:region}/accountId=!{partitionKeyFromLambda:accountId}"
+    assert DEFAULTS["sourceLocationTemplate"] == "ext/{source}/"
+    assert DEFAULTS["partitionTemplate"] == (
+        "region=!{partitionKeyFromLambda:region}/accountId=!{partitionKeyFromLambda:accountId}"
         "/eventDay=!{partitionKeyFromLambda:eventDay}/"
     )
-    assert LOCALS["prefix"] == '${replace(local.defaults.prefixTemplate, "{source}", var.source_name)}'
+    assert LOCALS["prefix"] == "${local.source_location}${local.defaults.partitionTemplate}"
     assert S3["prefix"] == "${local.prefix}"
     assert only(S3["dynamic_partitioning_configuration"])["enabled"] is True
     assert ref(only(S3["dynamic_partitioning_configuration"])["retry_duration"]) == 300
+
+
+SOURCE_LOCATION_CASES = [
+    (False, None, "ext/my-auth/"),
+    (True, "s3://aws-security-data-lake-us-east-1-abc/ext/my-auth/", "ext/my-auth/"),
+    # A location with one more level (e.g. the source version) or without the trailing slash.
+    (True, "s3://aws-security-data-lake-us-east-1-abc/ext/my-auth/1.0/", "ext/my-auth/1.0/"),
+    (True, "s3://aws-security-data-lake-us-east-1-abc/ext/my-auth", "ext/my-auth/"),
+]
+
+
+@pytest.mark.parametrize("registered,location,expected", SOURCE_LOCATION_CASES)
+def test_source_location_is_the_registered_provider_location(registered, location, expected):
+    assert LOCALS["registered_location"] == (
+        "${var.register_custom_source ? "
+        "aws_securitylake_custom_log_source.this[0].provider_details[0].location : null}"
+    )
+    bindings = {
+        "var.register_custom_source": registered,
+        "local.registered_location": location or "",
+        "local.defaults.sourceLocationTemplate": DEFAULTS["sourceLocationTemplate"],
+        "var.source_name": "my-auth",
+    }
+    assert terraform_console(LOCALS["source_location"], bindings) == expected
+    table = only(TF["resource"]["aws_glue_catalog_table.this"]["storage_descriptor"])
+    assert table["location"] == "s3://${var.lake_bucket_name}/${local.source_location}"
 
 
 def test_error_prefix_is_outside_ext_and_names_the_error_type():
@@ -165,7 +210,7 @@ def test_firehose_role_is_least_privilege():
     statements = firehose_statements()
     writes = [s for s in statements if "s3:PutObject" in s["actions"]]
     assert len(writes) == 1 and writes[0]["resources"] == [
-        "${local.bucket_arn}/ext/${var.source_name}/*",
+        "${local.bucket_arn}/${local.source_location}*",
         "${local.bucket_arn}/errors/${var.source_name}/*",
     ]
     deny = [s for s in statements if s.get("effect") == "Deny"]
@@ -210,6 +255,24 @@ def test_examples_use_the_module_with_committed_schemas(example):
     assert pathlib.Path(schema).resolve().is_file(), schema
 
 
+def cfn_evaluate(expr, attributes):
+    """The value CloudFormation computes for Fn::Join/Select/Split over Fn::GetAtt `attributes`."""
+    if isinstance(expr, list):
+        return [cfn_evaluate(e, attributes) for e in expr]
+    if not isinstance(expr, dict):
+        return expr
+    ((fn, args),) = expr.items()
+    if fn == "Fn::GetAtt":
+        return attributes[".".join(args)]
+    if fn == "Fn::Join":
+        return args[0].join(cfn_evaluate(args[1], attributes))
+    if fn == "Fn::Select":
+        return cfn_evaluate(args[1], attributes)[int(args[0])]
+    if fn == "Fn::Split":
+        return cfn_evaluate(args[1], attributes).split(args[0])
+    raise AssertionError(f"unexpected {fn}")
+
+
 def cdk_template():
     path = CDK_OUT / "OcsfAuthenticationDirectPut.template.json"
     if not path.exists():
@@ -224,7 +287,10 @@ def test_the_cdk_template_has_the_same_settings_and_actions():
     resources = template["Resources"]
     stream = next(r for r in resources.values() if r["Type"] == "AWS::KinesisFirehose::DeliveryStream")
     d = stream["Properties"]["ExtendedS3DestinationConfiguration"]
-    assert d["Prefix"] == DEFAULTS["prefixTemplate"].replace("{source}", "ocsf-auth")
+    # The app registers its sources: the prefix is computed from the returned provider location.
+    registration = next(k for k, r in resources.items() if r["Type"] == "Custom::AWS")
+    location = {f"{registration}.source.provider.location": "s3://aws-security-data-lake-us-east-1-example/ext/ocsf-auth/"}
+    assert cfn_evaluate(d["Prefix"], location) == "ext/ocsf-auth/" + DEFAULTS["partitionTemplate"]
     assert d["ErrorOutputPrefix"] == DEFAULTS["errorPrefixTemplate"].replace("{source}", "ocsf-auth")
     assert [p["Type"] for p in d["ProcessingConfiguration"]["Processors"]] == ["RecordDeAggregation", "Lambda"]
     assert d["BufferingHints"]["SizeInMBs"] == DEFAULTS["bufferingSizeMiB"]

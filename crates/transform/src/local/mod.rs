@@ -36,7 +36,8 @@ use crate::schema::Schema;
 use delivery::Delivery;
 use invoke::Pending;
 
-/// `ext/{source}/…`: the data prefix (as in `infra/defaults.json`, checked by a test).
+/// `ext/{source}/…`: the data prefix (`sourceLocationTemplate` + `partitionTemplate` of
+/// `infra/defaults.json`, checked by a test).
 pub const PREFIX_TEMPLATE: &str = "ext/{source}/region=!{partitionKeyFromLambda:region}/accountId=!{partitionKeyFromLambda:accountId}/eventDay=!{partitionKeyFromLambda:eventDay}/";
 /// The error prefix (as in `infra/defaults.json`, checked by a test).
 pub const ERROR_PREFIX_TEMPLATE: &str =
