@@ -32,7 +32,7 @@ pub enum Destination {
     },
     /// A delivery stream of the local pipeline (feature `local`): Firehose's de-aggregation →
     /// Lambda → partitioning → Parquet chain on this machine, for development and tests. Calls
-    /// run the pipeline's stages inline, under its lock.
+    /// run the pipeline's stages on tokio's blocking pool, one at a time (under its lock).
     #[cfg(feature = "local")]
     Local {
         /// The local pipeline, shared by every producer that sends to it.
@@ -226,19 +226,29 @@ impl Destination {
             }
             #[cfg(feature = "local")]
             Destination::Local { pipeline, stream } => {
-                let mut local = pipeline.lock().map_err(|_| CallError {
-                    code: "LocalPipelinePoisoned".into(),
-                    message: "a previous call panicked inside the local pipeline".into(),
-                })?;
-                local
-                    .put_record_batch(stream, records.iter().map(|r| r.data.as_slice()))
-                    .map_err(|e| CallError {
+                // The pipeline's stages (the handler, Parquet writes on a flush) are CPU and file
+                // work: on the blocking pool, never on an async worker.
+                let pipeline = std::sync::Arc::clone(pipeline);
+                let stream = stream.clone();
+                let data: Vec<Vec<u8>> = records.iter().map(|r| r.data.clone()).collect();
+                let count = data.len();
+                tokio::task::spawn_blocking(move || {
+                    let mut local = pipeline.lock().map_err(|_| CallError {
+                        code: "LocalPipelinePoisoned".into(),
+                        message: "a previous call panicked inside the local pipeline".into(),
+                    })?;
+                    local.put_record_batch(&stream, data).map_err(|e| CallError {
                         code: e.code().to_owned(),
                         message: e.to_string(),
-                    })?;
-                Ok(records
-                    .iter()
-                    .map(|_| (EntryOutcome::Delivered, String::new()))
+                    })
+                })
+                .await
+                .map_err(|e| CallError {
+                    code: "LocalPipelinePanicked".into(),
+                    message: e.to_string(),
+                })??;
+                Ok(std::iter::repeat_with(|| (EntryOutcome::Delivered, String::new()))
+                    .take(count)
                     .collect())
             }
         }
