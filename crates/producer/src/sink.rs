@@ -237,19 +237,23 @@ impl Destination {
                         code: "LocalPipelinePoisoned".into(),
                         message: "a previous call panicked inside the local pipeline".into(),
                     })?;
-                    local.put_record_batch(&stream, data).map_err(|e| CallError {
-                        code: e.code().to_owned(),
-                        message: e.to_string(),
-                    })
+                    local
+                        .put_record_batch(&stream, data)
+                        .map_err(|e| CallError {
+                            code: e.code().to_owned(),
+                            message: e.to_string(),
+                        })
                 })
                 .await
                 .map_err(|e| CallError {
                     code: "LocalPipelinePanicked".into(),
                     message: e.to_string(),
                 })??;
-                Ok(std::iter::repeat_with(|| (EntryOutcome::Delivered, String::new()))
-                    .take(count)
-                    .collect())
+                Ok(
+                    std::iter::repeat_with(|| (EntryOutcome::Delivered, String::new()))
+                        .take(count)
+                        .collect(),
+                )
             }
         }
     }

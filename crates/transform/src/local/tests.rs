@@ -166,9 +166,12 @@ fn bad_settings_are_refused() {
 fn templates_match_the_infrastructure_defaults() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../infra/defaults.json");
     let defaults: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
-    let prefix = [&defaults["sourceLocationTemplate"], &defaults["partitionTemplate"]]
-        .map(|part| part.as_str().unwrap_or_default())
-        .concat();
+    let prefix = [
+        &defaults["sourceLocationTemplate"],
+        &defaults["partitionTemplate"],
+    ]
+    .map(|part| part.as_str().unwrap_or_default())
+    .concat();
     assert_eq!(prefix, PREFIX_TEMPLATE);
     assert_eq!(defaults["errorPrefixTemplate"], ERROR_PREFIX_TEMPLATE);
     assert_eq!(
