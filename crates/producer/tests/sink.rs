@@ -4,6 +4,8 @@
 //! nothing and the tests are deterministic.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -83,14 +85,7 @@ fn batch_answer(data: &[String], fail: impl Fn(&str) -> Option<&'static str>) ->
                 .build(),
         })
         .collect();
-    let failed = entries.iter().filter(|e| e.error_code().is_some()).count() as i32;
-    MockResponse::Output(
-        PutRecordBatchOutput::builder()
-            .failed_put_count(failed)
-            .set_request_responses(Some(entries))
-            .build()
-            .unwrap(),
-    )
+    common::batch_output(entries)
 }
 
 fn ids(records: &[Record<u32>]) -> Vec<u32> {

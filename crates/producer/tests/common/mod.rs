@@ -84,7 +84,7 @@ pub fn accepting_firehose(
 }
 
 /// A `PutRecordBatch` answer with these entries (`FailedPutCount` counted from them).
-fn batch_output(
+pub fn batch_output(
     entries: Vec<PutRecordBatchResponseEntry>,
 ) -> MockResponse<PutRecordBatchOutput, PutRecordBatchError> {
     let failed = entries.iter().filter(|e| e.error_code().is_some()).count() as i32;
