@@ -107,11 +107,23 @@ def test_bad_records_fail_alone_and_are_logged_without_values(watch):
 def test_a_bad_variable_fails_init_naming_it():
     w = Watch(env_vars=["OCSF_VERSION=9.9.9"])
     try:
-        # The function exits during init, so the invocation is never answered (on AWS:
-        # Runtime.ExitError with the log line below).
-        with pytest.raises(subprocess.TimeoutExpired):
-            w.invoke("direct_put.json", timeout=20)
+        # The first invocation starts the function, which exits during init: the invocation is
+        # never answered (on AWS: Runtime.ExitError with the log line below). Wait for that line
+        # rather than for the invocation to time out.
+        invoke = subprocess.Popen(
+            ["cargo", "lambda", "invoke", BINARY, "-A", "127.0.0.1", "-P", str(w.port),
+             "--data-file", str(FIXTURES / "direct_put.json")],
+            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        deadline = time.monotonic() + 120
+        while '"message":"init failed"' not in w.output() and time.monotonic() < deadline:
+            assert invoke.poll() is None, f"the invocation was answered: {invoke.communicate()}"
+            time.sleep(0.2)
         assert '"message":"init failed"' in w.output()
         assert "invalid OCSF_VERSION: unsupported OCSF version" in w.output()
+        time.sleep(1)
+        assert invoke.poll() is None, "an invocation of a function that failed init was answered"
+        invoke.kill()
+        invoke.wait()
     finally:
         w.stop()
