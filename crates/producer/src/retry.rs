@@ -79,16 +79,32 @@ impl Backoff {
     }
 }
 
-/// The outcome of one entry of a call.
+/// Why records were not delivered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// The AWS error code (or `TimeoutError`, `DispatchFailure`, …).
+    pub code: String,
+    /// The service's message.
+    pub message: String,
+}
+
+impl Failure {
+    /// A failure with this code and message.
+    pub fn new(code: impl Into<String>, message: impl Into<String>) -> Failure {
+        Failure {
+            code: code.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// What the service answered for one entry of a call.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EntryOutcome {
     /// Accepted by the service.
     Delivered,
-    /// Rejected, with the service's error code.
-    Failed {
-        /// `ErrorCode` of the entry.
-        code: String,
-    },
+    /// Rejected, with the entry's error code and message.
+    Failed(Failure),
 }
 
 /// A call's entries sorted by what happens next.
@@ -96,28 +112,35 @@ pub enum EntryOutcome {
 pub struct Split<T> {
     /// Accepted: done.
     pub delivered: Vec<T>,
-    /// To send again, with their error code.
-    pub retry: Vec<(T, String)>,
-    /// Failed for good, with their error code.
-    pub failed: Vec<(T, String)>,
+    /// To send again, with why they failed.
+    pub retry: Vec<(T, Failure)>,
+    /// Failed for good, with why.
+    pub failed: Vec<(T, Failure)>,
 }
 
 /// Splits `entries` by their `outcomes` (same order, as `PutRecordBatch`/`PutRecords` answer).
 /// Entries without an outcome (a malformed response) are retried: nothing is assumed delivered.
-pub fn split<T>(entries: Vec<T>, outcomes: &[EntryOutcome]) -> Split<T> {
+pub fn split<T>(entries: Vec<T>, outcomes: Vec<EntryOutcome>) -> Split<T> {
     let mut result = Split {
         delivered: Vec::new(),
         retry: Vec::new(),
         failed: Vec::new(),
     };
-    for (index, entry) in entries.into_iter().enumerate() {
-        match outcomes.get(index) {
+    let mut outcomes = outcomes.into_iter();
+    for entry in entries {
+        match outcomes.next() {
             Some(EntryOutcome::Delivered) => result.delivered.push(entry),
-            Some(EntryOutcome::Failed { code }) => match classify(code) {
-                RetryAction::Retry => result.retry.push((entry, code.clone())),
-                RetryAction::Fail => result.failed.push((entry, code.clone())),
+            Some(EntryOutcome::Failed(failure)) => match classify(&failure.code) {
+                RetryAction::Retry => result.retry.push((entry, failure)),
+                RetryAction::Fail => result.failed.push((entry, failure)),
             },
-            None => result.retry.push((entry, "MissingEntryResult".to_owned())),
+            None => result.retry.push((
+                entry,
+                Failure::new(
+                    "MissingEntryResult",
+                    "the response had no entry for this record",
+                ),
+            )),
         }
     }
     result
@@ -167,25 +190,31 @@ mod tests {
 
     #[test]
     fn partial_failures_resend_only_the_failed_entries() {
-        let outcomes = [
+        let outcomes = vec![
             EntryOutcome::Delivered,
-            EntryOutcome::Failed {
-                code: "ServiceUnavailableException".into(),
-            },
+            EntryOutcome::Failed(Failure::new("ServiceUnavailableException", "slow down")),
             EntryOutcome::Delivered,
-            EntryOutcome::Failed {
-                code: "AccessDeniedException".into(),
-            },
+            EntryOutcome::Failed(Failure::new("AccessDeniedException", "no")),
         ];
-        let split = split(vec!["a", "b", "c", "d", "e"], &outcomes);
+        let split = split(vec!["a", "b", "c", "d", "e"], outcomes);
+        let codes = |entries: &[(&'static str, Failure)]| -> Vec<(&'static str, String)> {
+            entries.iter().map(|(e, f)| (*e, f.code.clone())).collect()
+        };
         assert_eq!(split.delivered, ["a", "c"]);
         assert_eq!(
-            split.retry,
+            codes(&split.retry),
             [
                 ("b", "ServiceUnavailableException".to_owned()),
                 ("e", "MissingEntryResult".to_owned())
             ]
         );
-        assert_eq!(split.failed, [("d", "AccessDeniedException".to_owned())]);
+        assert_eq!(
+            codes(&split.failed),
+            [("d", "AccessDeniedException".to_owned())]
+        );
+        assert_eq!(
+            split.retry[0].1.message, "slow down",
+            "each entry keeps its own message"
+        );
     }
 }

@@ -11,6 +11,7 @@ use aws_sdk_firehose::error::ProvideErrorMetadata;
 use tokio::time::Instant;
 
 use crate::aggregate::Record;
+pub use crate::retry::Failure;
 use crate::retry::{classify, split, Backoff, EntryOutcome, RetryAction};
 
 /// Where records are sent. Users bring their own SDK clients (built from their `aws-config`).
@@ -53,15 +54,6 @@ pub struct RetryPolicy {
     pub backoff: Backoff,
 }
 
-/// Why records were not delivered.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Failure {
-    /// The AWS error code (or `TimeoutError`, `DispatchFailure`, …).
-    pub code: String,
-    /// The service's message.
-    pub message: String,
-}
-
 /// The outcome of delivering one call's records.
 #[derive(Debug)]
 pub struct CallReport<Id> {
@@ -75,18 +67,12 @@ pub struct CallReport<Id> {
     pub retried_records: usize,
 }
 
-/// A whole call that failed.
-struct CallError {
-    code: String,
-    message: String,
-}
-
 /// The error code of a failed call: the wire code when the response had one, else the modeled
 /// error's name, else the kind of transport failure.
 fn call_error<E: ProvideErrorMetadata>(
     error: &aws_sdk_firehose::error::SdkError<E, aws_sdk_firehose::config::http::HttpResponse>,
     modeled: impl Fn(&E) -> Option<&'static str>,
-) -> CallError {
+) -> Failure {
     use aws_sdk_firehose::error::SdkError;
     let fallback = match error {
         SdkError::ServiceError(service) => modeled(service.err()).unwrap_or("UnknownError"),
@@ -96,10 +82,10 @@ fn call_error<E: ProvideErrorMetadata>(
         SdkError::ConstructionFailure(_) => "ConstructionFailure",
         _ => "UnknownError",
     };
-    CallError {
-        code: error.code().unwrap_or(fallback).to_owned(),
-        message: error.message().unwrap_or_default().to_owned(),
-    }
+    Failure::new(
+        error.code().unwrap_or(fallback),
+        error.message().unwrap_or_default(),
+    )
 }
 
 fn firehose_error_name(
@@ -136,36 +122,25 @@ fn kinesis_error_name(
     })
 }
 
-fn construction_failure(error: impl std::fmt::Display) -> CallError {
-    CallError {
-        code: "ConstructionFailure".into(),
-        message: error.to_string(),
-    }
+fn construction_failure(error: impl std::fmt::Display) -> Failure {
+    Failure::new("ConstructionFailure", error.to_string())
 }
 
-/// Per-entry outcomes and messages from `(error code, error message)` of each response entry.
+/// Per-entry outcomes from `(error code, error message)` of each response entry.
 fn entry_outcomes<'a>(
     entries: impl Iterator<Item = (Option<&'a str>, Option<&'a str>)>,
-) -> Vec<(EntryOutcome, String)> {
+) -> Vec<EntryOutcome> {
     entries
         .map(|(code, message)| match code {
-            Some(code) => (
-                EntryOutcome::Failed {
-                    code: code.to_owned(),
-                },
-                message.unwrap_or_default().to_owned(),
-            ),
-            None => (EntryOutcome::Delivered, String::new()),
+            Some(code) => EntryOutcome::Failed(Failure::new(code, message.unwrap_or_default())),
+            None => EntryOutcome::Delivered,
         })
         .collect()
 }
 
 impl Destination {
     /// One API call; per-entry outcomes in request order.
-    async fn put<Id>(
-        &self,
-        records: &[Record<Id>],
-    ) -> Result<Vec<(EntryOutcome, String)>, CallError> {
+    async fn put<Id>(&self, records: &[Record<Id>]) -> Result<Vec<EntryOutcome>, Failure> {
         match self {
             Destination::Firehose { client, stream } => {
                 let entries = records
@@ -231,29 +206,20 @@ impl Destination {
                 let pipeline = std::sync::Arc::clone(pipeline);
                 let stream = stream.clone();
                 let data: Vec<Vec<u8>> = records.iter().map(|r| r.data.clone()).collect();
-                let count = data.len();
                 tokio::task::spawn_blocking(move || {
-                    let mut local = pipeline.lock().map_err(|_| CallError {
-                        code: "LocalPipelinePoisoned".into(),
-                        message: "a previous call panicked inside the local pipeline".into(),
+                    let mut local = pipeline.lock().map_err(|_| {
+                        Failure::new(
+                            "LocalPipelinePoisoned",
+                            "a previous call panicked inside the local pipeline",
+                        )
                     })?;
                     local
                         .put_record_batch(&stream, data)
-                        .map_err(|e| CallError {
-                            code: e.code().to_owned(),
-                            message: e.to_string(),
-                        })
+                        .map_err(|e| Failure::new(e.code(), e.to_string()))
                 })
                 .await
-                .map_err(|e| CallError {
-                    code: "LocalPipelinePanicked".into(),
-                    message: e.to_string(),
-                })??;
-                Ok(
-                    std::iter::repeat_with(|| (EntryOutcome::Delivered, String::new()))
-                        .take(count)
-                        .collect(),
-                )
+                .map_err(|e| Failure::new("LocalPipelinePanicked", e.to_string()))??;
+                Ok(vec![EntryOutcome::Delivered; records.len()])
             }
         }
     }
@@ -276,56 +242,34 @@ impl Destination {
             attempt += 1;
             tracing::debug!(attempt, records = records.len(), "put");
             let last = match self.put(&records).await {
-                Ok(answers) => {
-                    let (outcomes, messages): (Vec<EntryOutcome>, Vec<String>) =
-                        answers.into_iter().unzip();
-                    let message_of = |code: &str| {
-                        outcomes
-                            .iter()
-                            .zip(&messages)
-                            .find(
-                                |(o, _)| matches!(o, EntryOutcome::Failed { code: c } if c == code),
-                            )
-                            .map(|(_, m)| m.clone())
-                            .unwrap_or_default()
-                    };
-                    let split = split(records, &outcomes);
+                Ok(outcomes) => {
+                    let split = split(records, outcomes);
                     report.delivered.extend(split.delivered);
-                    if let Some((_, code)) = split.failed.first() {
+                    if let Some((_, failure)) = split.failed.first() {
                         tracing::warn!(
                             attempt,
                             failed = split.failed.len(),
-                            code = code.as_str(),
+                            code = failure.code.as_str(),
                             "records failed permanently"
                         );
                     }
-                    for (record, code) in split.failed {
-                        let message = message_of(&code);
-                        report.failed.push((record, Failure { code, message }));
-                    }
-                    if let Some((_, code)) = split.retry.first() {
+                    report.failed.extend(split.failed);
+                    if let Some((_, failure)) = split.retry.first() {
                         tracing::warn!(
                             attempt,
                             failed = split.retry.len(),
-                            code = code.as_str(),
+                            code = failure.code.as_str(),
                             "partial failure: resending only the failed records"
                         );
                     }
-                    let last = split.retry.first().map(|(_, code)| Failure {
-                        code: code.clone(),
-                        message: message_of(code),
-                    });
+                    let last = split.retry.first().map(|(_, failure)| failure.clone());
                     records = split.retry.into_iter().map(|(record, _)| record).collect();
                     match last {
                         Some(last) => last,
                         None => break,
                     }
                 }
-                Err(error) => {
-                    let failure = Failure {
-                        code: error.code,
-                        message: error.message,
-                    };
+                Err(failure) => {
                     let fatal = classify(&failure.code) == RetryAction::Fail;
                     tracing::warn!(
                         attempt,
