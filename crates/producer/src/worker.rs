@@ -33,7 +33,7 @@ pub(crate) enum Command {
 struct Pending {
     event: Vec<u8>,
     accepted: Instant,
-    reply: Option<oneshot::Sender<Result<(), FailedEvent>>>,
+    reply: oneshot::Sender<Result<(), FailedEvent>>,
     _permit: OwnedSemaphorePermit,
 }
 
@@ -151,7 +151,7 @@ impl Worker {
             Pending {
                 event: encoded.bytes.clone(),
                 accepted: now,
-                reply: Some(reply),
+                reply,
                 _permit: permit,
             },
         );
@@ -249,15 +249,13 @@ impl Worker {
         self.report.retried_records += report.retried_records as u64;
         for record in report.delivered {
             for id in record.events {
-                if let Some(mut pending) = self.pending.remove(&id) {
+                if let Some(pending) = self.pending.remove(&id) {
                     self.buffered_bytes -= pending.event.len();
                     self.report.delivered += 1;
                     metrics::counter!(telemetry::EVENTS_DELIVERED).increment(1);
                     metrics::histogram!(telemetry::SECONDS_TO_DELIVERY)
                         .record(pending.accepted.elapsed().as_secs_f64());
-                    if let Some(reply) = pending.reply.take() {
-                        let _ = reply.send(Ok(()));
-                    }
+                    let _ = pending.reply.send(Ok(()));
                 }
             }
         }
@@ -270,7 +268,7 @@ impl Worker {
     }
 
     fn fail(&mut self, id: u64, failure: &Failure) {
-        let Some(mut pending) = self.pending.remove(&id) else {
+        let Some(pending) = self.pending.remove(&id) else {
             return;
         };
         self.buffered_bytes -= pending.event.len();
@@ -278,16 +276,14 @@ impl Worker {
         let failed = FailedEvent {
             code: failure.code.clone(),
             message: failure.message.clone(),
-            event: std::mem::take(&mut pending.event),
+            event: pending.event,
         };
         self.report.failed_count += 1;
         if let Some(callback) = &self.on_failure {
             callback(&failed);
         }
-        let unheard = match pending.reply.take() {
-            Some(reply) => reply.send(Err(failed)).err().and_then(Result::err),
-            None => Some(failed),
-        };
+        // Nobody awaits the outcome and no callback saw it: the report hands the event back.
+        let unheard = pending.reply.send(Err(failed)).err().and_then(Result::err);
         if let (Some(failed), None) = (unheard, &self.on_failure) {
             self.report.failed.push(failed);
         }
