@@ -13,8 +13,8 @@ use time::OffsetDateTime;
 
 use super::errors::{self, ErrorOutput};
 use super::invoke::{Answer, Answered};
-use super::parquet;
 use super::{now_ms, LocalConfig, LocalError, Summary};
+use super::{parquet, prefix, ERROR_PREFIX_TEMPLATE, PREFIX_TEMPLATE};
 use crate::table::TableModel;
 
 /// Rows (or error documents) waiting for delivery.
@@ -36,6 +36,18 @@ impl Buffer {
     fn push(&mut self, row: Vec<u8>, arrival_ms: i64) {
         self.bytes += row.len();
         self.rows.push((row, arrival_ms));
+    }
+
+    /// The arrival time of the oldest row: what Firehose evaluates `!{timestamp:…}` with.
+    fn oldest_arrival(&self) -> OffsetDateTime {
+        self.rows
+            .iter()
+            .map(|(_, arrival_ms)| *arrival_ms)
+            .min()
+            .and_then(|ms| {
+                OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).ok()
+            })
+            .unwrap_or_else(OffsetDateTime::now_utc)
     }
 
     fn due(&self, config: &LocalConfig, all: bool) -> bool {
@@ -203,14 +215,14 @@ impl Delivery {
         buffer: Buffer,
         summary: &mut Summary,
     ) -> Result<(), LocalError> {
-        let now = OffsetDateTime::now_utc();
-        let folder = format!(
-            "errors/{}/{}/{:04}/{:02}/{:02}",
-            self.source,
-            output.as_str(),
-            now.year(),
-            u8::from(now.month()),
-            now.day()
+        let folder = prefix::expand(
+            ERROR_PREFIX_TEMPLATE,
+            &prefix::Values {
+                source: &self.source,
+                partition_keys: &[],
+                error_output_type: Some(output.as_str()),
+                timestamp: buffer.oldest_arrival(),
+            },
         );
         let path = self.out.join(folder).join(object_name(&self.stream_name));
         let io_error = |source| LocalError::Io {
@@ -285,10 +297,20 @@ impl Target<'_> {
                 ))
             })
             .collect();
-        let partition = format!(
-            "ext/{}/region={region}/accountId={account}/eventDay={day}",
-            self.source
+        let prefix = prefix::expand(
+            PREFIX_TEMPLATE,
+            &prefix::Values {
+                source: self.source,
+                partition_keys: &[
+                    ("region", region),
+                    ("accountId", account),
+                    ("eventDay", day),
+                ],
+                error_output_type: None,
+                timestamp: buffer.oldest_arrival(),
+            },
         );
+        let partition = prefix.trim_end_matches('/').to_owned();
         let mut written = Written {
             partition,
             rows: 0,

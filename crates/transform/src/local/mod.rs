@@ -11,7 +11,8 @@
 //!    columns of the class's Glue table ([`parquet`]: zstd, pages ≤ 1 MB, rows sorted by
 //!    `time`), objects under `ext/<source>/region=…/accountId=…/eventDay=…/` named like
 //!    Firehose's; failures as Firehose's error documents under the error prefix
-//!    ([`errors`]: `processing-failed`, `partitioning-failed`, `format-conversion-failed`).
+//!    ([`errors`]: `processing-failed`, `partitioning-failed`, `format-conversion-failed`);
+//!    both prefixes are expanded from the infrastructure's templates ([`prefix`]).
 //!
 //! One delivery stream per OCSF class, as in production: each class goes to its own source
 //! (`ext/<source>/`), by default named after the class. [`demo`] makes realistic events.
@@ -23,6 +24,7 @@ pub mod demo;
 pub mod errors;
 pub mod invoke;
 pub mod parquet;
+pub mod prefix;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -37,9 +39,10 @@ use delivery::Delivery;
 use invoke::Pending;
 
 /// `ext/{source}/…`: the data prefix (`sourceLocationTemplate` + `partitionTemplate` of
-/// `infra/defaults.json`, checked by a test).
+/// `infra/defaults.json`, checked by a test); object paths are expanded from it ([`prefix`]).
 pub const PREFIX_TEMPLATE: &str = "ext/{source}/region=!{partitionKeyFromLambda:region}/accountId=!{partitionKeyFromLambda:accountId}/eventDay=!{partitionKeyFromLambda:eventDay}/";
-/// The error prefix (as in `infra/defaults.json`, checked by a test).
+/// The error prefix (as in `infra/defaults.json`, checked by a test); error objects' paths are
+/// expanded from it ([`prefix`]).
 pub const ERROR_PREFIX_TEMPLATE: &str =
     "errors/{source}/!{firehose:error-output-type}/!{timestamp:yyyy/MM/dd}/";
 /// Firehose's Lambda processor buffer: default 1 MiB, at most 3 MB

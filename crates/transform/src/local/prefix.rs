@@ -1,0 +1,121 @@
+//! Evaluation of Firehose S3 prefix templates: the local pipeline builds its object paths from
+//! the same templates the infrastructure configures ([`super::PREFIX_TEMPLATE`],
+//! [`super::ERROR_PREFIX_TEMPLATE`], both checked against `infra/defaults.json`), so that the
+//! local layout cannot drift from the deployed one.
+
+use time::OffsetDateTime;
+
+/// What the expressions of a template evaluate to for one object.
+pub struct Values<'a> {
+    /// `{source}`: the custom source name.
+    pub source: &'a str,
+    /// `!{partitionKeyFromLambda:<key>}`: the keys the Lambda returned.
+    pub partition_keys: &'a [(&'a str, &'a str)],
+    /// `!{firehose:error-output-type}`, for error prefixes.
+    pub error_output_type: Option<&'a str>,
+    /// `!{timestamp:<pattern>}`: Firehose uses the arrival time of the oldest record (UTC).
+    pub timestamp: OffsetDateTime,
+}
+
+/// Expands `template` in one pass (a substituted value is never read as an expression). An
+/// expression without a value stays as written, so that a mistake shows in the path.
+pub fn expand(template: &str, values: &Values<'_>) -> String {
+    let mut out = String::with_capacity(template.len() + 32);
+    let mut rest = template;
+    while let Some(start) = rest.find('{') {
+        let bang = start > 0 && rest.as_bytes()[start - 1] == b'!';
+        let Some(length) = rest[start..].find('}') else {
+            break;
+        };
+        let expression = &rest[start + 1..start + length];
+        let literal = &rest[..if bang { start - 1 } else { start }];
+        out.push_str(literal);
+        match value(expression, bang, values) {
+            Some(value) => out.push_str(&value),
+            None => out.push_str(&rest[literal.len()..=start + length]),
+        }
+        rest = &rest[start + length + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+fn value(expression: &str, bang: bool, values: &Values<'_>) -> Option<String> {
+    if !bang {
+        return (expression == "source").then(|| values.source.to_owned());
+    }
+    let (namespace, name) = expression.split_once(':')?;
+    match namespace {
+        "partitionKeyFromLambda" => values
+            .partition_keys
+            .iter()
+            .find(|(key, _)| *key == name)
+            .map(|(_, value)| (*value).to_owned()),
+        "firehose" if name == "error-output-type" => values.error_output_type.map(str::to_owned),
+        "timestamp" => Some(timestamp(name, values.timestamp)),
+        _ => None,
+    }
+}
+
+/// The `DateTimeFormatter` fields Firehose prefixes use (`yyyy`, `MM`, `dd`, `HH`); other
+/// characters are copied.
+fn timestamp(pattern: &str, at: OffsetDateTime) -> String {
+    pattern
+        .replace("yyyy", &format!("{:04}", at.year()))
+        .replace("MM", &format!("{:02}", u8::from(at.month())))
+        .replace("dd", &format!("{:02}", at.day()))
+        .replace("HH", &format!("{:02}", at.hour()))
+}
+
+#[cfg(test)]
+mod tests {
+    use time::macros::datetime;
+
+    use super::*;
+    use crate::local::{ERROR_PREFIX_TEMPLATE, PREFIX_TEMPLATE};
+
+    fn values<'a>(keys: &'a [(&'a str, &'a str)], error: Option<&'a str>) -> Values<'a> {
+        Values {
+            source: "authentication",
+            partition_keys: keys,
+            error_output_type: error,
+            timestamp: datetime!(2026-11-28 06:05:00 UTC),
+        }
+    }
+
+    #[test]
+    fn the_data_prefix_is_the_security_lake_layout() {
+        let keys = [
+            ("region", "us-east-1"),
+            ("accountId", "123456789012"),
+            ("eventDay", "20230428"),
+        ];
+        assert_eq!(
+            expand(PREFIX_TEMPLATE, &values(&keys, None)),
+            "ext/authentication/region=us-east-1/accountId=123456789012/eventDay=20230428/"
+        );
+    }
+
+    #[test]
+    fn the_error_prefix_names_the_output_type_and_the_day() {
+        assert_eq!(
+            expand(
+                ERROR_PREFIX_TEMPLATE,
+                &values(&[], Some("processing-failed"))
+            ),
+            "errors/authentication/processing-failed/2026/11/28/"
+        );
+    }
+
+    #[test]
+    fn values_are_not_expanded_again_and_unknown_expressions_stay() {
+        let keys = [("region", "!{firehose:error-output-type}{source}")];
+        assert_eq!(
+            expand(
+                "{source}/!{partitionKeyFromLambda:region}/!{partitionKeyFromLambda:other}/{x}",
+                &values(&keys, Some("boom"))
+            ),
+            "authentication/!{firehose:error-output-type}{source}/!{partitionKeyFromLambda:other}/{x}"
+        );
+    }
+}
