@@ -317,8 +317,8 @@ impl LocalFirehose {
         self.put_record_batch(&stream, [record])
     }
 
-    /// Invokes the Lambda on full processor buffers (all of them when `all`), then delivers
-    /// partitions whose buffer is full or old enough.
+    /// Invokes the Lambda on full processor buffers, then delivers partitions whose buffer is
+    /// full or old enough (when `all`: every buffer, both stages).
     fn process(&mut self, stream: &str, all: bool) -> Result<(), LocalError> {
         let Some(state) = self.streams.get_mut(stream) else {
             return Ok(());
@@ -335,7 +335,7 @@ impl LocalFirehose {
         state.delivery.flush_due(
             &self.config,
             self.transformer.tables().get(state.class_uid),
-            false,
+            all,
             &mut self.summary,
         )
     }
@@ -345,14 +345,6 @@ impl LocalFirehose {
         let names: Vec<String> = self.streams.keys().cloned().collect();
         for name in &names {
             self.process(name, true)?;
-            if let Some(state) = self.streams.get_mut(name) {
-                state.delivery.flush_due(
-                    &self.config,
-                    self.transformer.tables().get(state.class_uid),
-                    true,
-                    &mut self.summary,
-                )?;
-            }
         }
         self.summary.elapsed = self.started.elapsed();
         Ok(self.summary)
