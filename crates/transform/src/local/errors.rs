@@ -4,9 +4,9 @@
 //! …/record-format-conversion-error-handling.html); `errorMessage` carries the Lambda's finding
 //! codes, which only the local pipeline can attach (on AWS the Lambda logs them by recordId).
 
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
 use serde_json::{json, Value};
-
-use super::invoke::base64;
 
 /// The `!{firehose:error-output-type}` of a failure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -33,6 +33,11 @@ impl ErrorOutput {
 /// The local Lambda's ARN in error documents.
 pub const LOCAL_LAMBDA_ARN: &str =
     "arn:aws:lambda:local:000000000000:function:ocsf-firehose-lambda";
+
+/// Base64 of raw bytes (`rawData`).
+fn base64(bytes: &[u8]) -> String {
+    STANDARD.encode(bytes)
+}
 
 /// A `processing-failed` document.
 pub fn processing_failed(raw: &[u8], arrival_ms: i64, reasons: &[String], ended_ms: i64) -> Value {

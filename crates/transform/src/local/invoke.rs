@@ -5,8 +5,6 @@
 use std::collections::HashMap;
 
 use aws_lambda_events::event::firehose::KinesisFirehoseResponse;
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine as _;
 
 use super::{LocalError, Summary};
 use crate::firehose::{FirehoseEvent, FirehoseRecord, Transformer};
@@ -197,9 +195,4 @@ pub fn invoke(
         .into_iter()
         .map(|a| a.ok_or_else(|| LocalError::Handler("a record was not answered".to_owned())))
         .collect()
-}
-
-/// Base64 of raw bytes (error documents' `rawData`).
-pub fn base64(bytes: &[u8]) -> String {
-    STANDARD.encode(bytes)
 }
