@@ -8,7 +8,7 @@
 //! error that `validate(e)` lacks, which the property tests check). Every change is reported as
 //! an [`Action`].
 //!
-//! Stages: enum ids and captions ([`enums`]), class-level ids (here), timestamps ([`time`]),
+//! Stages: enum ids and captions (`enums`), class-level ids (here), timestamps (`time`),
 //! unknown attributes (here, per [`UnknownAttributes`]).
 
 mod enums;

@@ -2,8 +2,8 @@
 //! `lib/schema/validator2.ex`), in one pass over the event.
 //!
 //! Stages, each in its own module: the class and profiles (here), the attribute tree
-//! ([`walk`]: requirements, unknown keys, nesting, constraints), scalar types ([`scalar`]),
-//! enums and their siblings ([`enums`]), and the event-wide rules ([`event_rules`]: version,
+//! (`walk`: requirements, unknown keys, nesting, constraints), scalar types (`scalar`),
+//! enums and their siblings (`enums`), and the event-wide rules (`event_rules`: version,
 //! `type_uid`, observables).
 //!
 //! Deliberate differences from the server, each because the server's behaviour is a bug or does
