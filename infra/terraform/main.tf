@@ -270,8 +270,14 @@ resource "aws_kinesis_firehose_delivery_stream" "this" {
 
       output_format_configuration {
         serializer {
+          # Every setting explicit, from the shared defaults: the local pipeline writes with the
+          # same ones (crates/transform/src/contract/parquet.rs).
           parquet_ser_de {
-            compression = local.defaults.parquetCompression
+            compression                   = local.defaults.parquetCompression
+            block_size_bytes              = local.defaults.parquetBlockSizeBytes
+            page_size_bytes               = local.defaults.parquetPageSizeBytes
+            writer_version                = local.defaults.parquetWriterVersion
+            enable_dictionary_compression = local.defaults.parquetEnableDictionaryCompression
           }
         }
       }

@@ -4,6 +4,7 @@
 
 use std::collections::{HashMap, VecDeque};
 
+use ocsf_firehose_transform::contract::framing;
 use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
@@ -163,14 +164,13 @@ impl Worker {
             Aggregator::JsonLines(agg) => agg.push(id, encoded),
             Aggregator::Kpl(agg) => agg.push(id, encoded.bytes, key.unwrap_or_default()),
             Aggregator::None => {
-                let partition_key = key;
-                let mut data = encoded.bytes;
-                if self.service == Service::Firehose {
-                    data.push(b'\n');
-                }
+                let data = match self.service {
+                    Service::Firehose => framing::into_line(encoded.bytes),
+                    Service::Kinesis => encoded.bytes,
+                };
                 vec![Record {
                     data,
-                    partition_key,
+                    partition_key: key,
                     events: vec![id],
                 }]
             }

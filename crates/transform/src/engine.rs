@@ -7,9 +7,9 @@ use std::collections::BTreeSet;
 use serde_json::Value;
 use thiserror::Error;
 
+use crate::contract::partition::{self, PartitionDefaults, PartitionFields, PartitionKeys};
 use crate::finding::{Code, Finding, Level, Severity, SeverityPolicy};
 use crate::normalize::{Action, NormalizeOptions, Normalizer, UnknownAttributes};
-use crate::partition::{self, PartitionDefaults, PartitionKeys, EXTERNAL_ACCOUNT};
 use crate::schema::{Schema, SchemaError};
 use crate::validate::{ValidateOptions, Validation, Validator, DEFAULT_MAX_DEPTH};
 use crate::version::OcsfVersion;
@@ -116,11 +116,7 @@ impl Engine {
             }
         }
         if let Some(account) = &config.partition.account_id {
-            let external = account == EXTERNAL_ACCOUNT
-                || account
-                    .strip_prefix("external_")
-                    .is_some_and(partition::is_safe_partition_value);
-            if !(partition::is_aws_account_id(account) || external) {
+            if !partition::is_account_partition_value(account) {
                 return Err(ConfigError::DefaultAccount(account.clone()));
             }
         }
@@ -203,8 +199,12 @@ impl Engine {
     ) -> (Option<PartitionKeys>, Vec<Finding>) {
         let region_level = self.policy.level(Code::PartitionRegionInvalid);
         let fatal = region_level == Level::Report(Severity::Error);
-        let partitioned =
-            partition::partition_keys(event, &self.config.partition, fallback_region, fatal);
+        let partitioned = partition::partition_keys(
+            &PartitionFields::of(event),
+            &self.config.partition,
+            fallback_region,
+            fatal,
+        );
         let findings = partitioned
             .problems
             .into_iter()
@@ -275,7 +275,7 @@ mod tests {
             processed.partition,
             Some(PartitionKeys {
                 region: "eu-west-1".into(),
-                account_id: EXTERNAL_ACCOUNT.into(),
+                account_id: partition::EXTERNAL_ACCOUNT.into(),
                 event_day: "20230428".into(),
             })
         );

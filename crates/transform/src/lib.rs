@@ -35,6 +35,7 @@
 //! Cargo features: `cli` (the `ocsf-firehose` binary) and `lambda` (the `ocsf-firehose-lambda`
 //! binary), both on by default; libraries embedding the engine (the producer) turn them off.
 
+pub mod contract;
 pub mod documents;
 pub mod engine;
 pub mod finding;
@@ -42,7 +43,7 @@ pub mod firehose;
 #[cfg(feature = "local")]
 pub mod local;
 pub mod normalize;
-pub mod partition;
+pub use contract::partition;
 mod path;
 pub mod schema;
 pub mod table;

@@ -19,6 +19,10 @@ export interface PipelineDefaults {
   readonly dynamicPartitioningRetrySeconds: number;
   readonly s3CompressionFormat: string;
   readonly parquetCompression: string;
+  readonly parquetBlockSizeBytes: number;
+  readonly parquetPageSizeBytes: number;
+  readonly parquetWriterVersion: string;
+  readonly parquetEnableDictionaryCompression: boolean;
   readonly deAggregationSubRecordType: string;
   readonly maxSourceNameLength: number;
   readonly ocsfVersion: string;

@@ -306,7 +306,17 @@ export class SecurityLakeFirehosePipeline extends Construct {
           enabled: true,
           inputFormatConfiguration: { deserializer: { openXJsonSerDe: {} } },
           outputFormatConfiguration: {
-            serializer: { parquetSerDe: { compression: DEFAULTS.parquetCompression } },
+            // Every setting explicit, from the shared defaults: the local pipeline writes with the
+            // same ones (crates/transform/src/contract/parquet.rs).
+            serializer: {
+              parquetSerDe: {
+                compression: DEFAULTS.parquetCompression,
+                blockSizeBytes: DEFAULTS.parquetBlockSizeBytes,
+                pageSizeBytes: DEFAULTS.parquetPageSizeBytes,
+                writerVersion: DEFAULTS.parquetWriterVersion,
+                enableDictionaryCompression: DEFAULTS.parquetEnableDictionaryCompression,
+              },
+            },
           },
           schemaConfiguration: {
             catalogId: Aws.ACCOUNT_ID,

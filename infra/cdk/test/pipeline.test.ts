@@ -73,7 +73,17 @@ describe('delivery into the Security Lake custom source', () => {
     const conversion = d.DataFormatConversionConfiguration;
     expect(conversion.Enabled).toBe(true);
     expect(conversion.InputFormatConfiguration).toEqual({ Deserializer: { OpenXJsonSerDe: {} } });
-    expect(conversion.OutputFormatConfiguration).toEqual({ Serializer: { ParquetSerDe: { Compression: 'SNAPPY' } } });
+    expect(conversion.OutputFormatConfiguration).toEqual({
+      Serializer: {
+        ParquetSerDe: {
+          Compression: 'SNAPPY',
+          BlockSizeBytes: 256 * 1024 * 1024,
+          PageSizeBytes: 1024 * 1024,
+          WriterVersion: 'V1',
+          EnableDictionaryCompression: true,
+        },
+      },
+    });
     expect(conversion.SchemaConfiguration.TableName).toBe('authentication_1_1_0');
     const table = Object.values(template.findResources('AWS::Glue::Table'))[0] as any;
     const columns = table.Properties.TableInput.StorageDescriptor.Columns;

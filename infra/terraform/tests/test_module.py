@@ -166,7 +166,14 @@ def test_parquet_through_openx_with_the_generated_table_and_s3_uncompressed():
     deserializer = only(only(conversion["input_format_configuration"])["deserializer"])
     assert list(deserializer) == ["open_x_json_ser_de"]
     serializer = only(only(conversion["output_format_configuration"])["serializer"])
-    assert ref(only(serializer["parquet_ser_de"])["compression"]) == "SNAPPY"
+    parquet = only(serializer["parquet_ser_de"])
+    assert {key: ref(value) for key, value in parquet.items()} == {
+        "compression": "SNAPPY",
+        "block_size_bytes": 256 * 1024 * 1024,
+        "page_size_bytes": 1024 * 1024,
+        "writer_version": "V1",
+        "enable_dictionary_compression": True,
+    }
     schema = only(conversion["schema_configuration"])
     assert schema["table_name"] == "${aws_glue_catalog_table.this.name}"
     table = TF["resource"]["aws_glue_catalog_table.this"]
@@ -295,6 +302,13 @@ def test_the_cdk_template_has_the_same_settings_and_actions():
     assert [p["Type"] for p in d["ProcessingConfiguration"]["Processors"]] == ["RecordDeAggregation", "Lambda"]
     assert d["BufferingHints"]["SizeInMBs"] == DEFAULTS["bufferingSizeMiB"]
     assert d["CompressionFormat"] == DEFAULTS["s3CompressionFormat"]
+    cdk_parquet = d["DataFormatConversionConfiguration"]["OutputFormatConfiguration"]["Serializer"]["ParquetSerDe"]
+    tf_conversion = only(S3["data_format_conversion_configuration"])
+    tf_parquet = only(only(only(tf_conversion["output_format_configuration"])["serializer"])["parquet_ser_de"])
+    # The same ParquetSerDe settings: CloudFormation's PascalCase names, Terraform's snake_case.
+    assert {re.sub(r"(?<!^)([A-Z])", r"_\1", k).lower(): v for k, v in cdk_parquet.items()} == {
+        k: ref(v) for k, v in tf_parquet.items()
+    }
     cdk_actions = set()
     for logical_id, resource in resources.items():
         if resource["Type"] == "AWS::IAM::Policy" and logical_id.startswith("PipelineFirehoseRole"):

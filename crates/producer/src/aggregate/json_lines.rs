@@ -4,6 +4,8 @@
 
 use std::collections::BTreeMap;
 
+use ocsf_firehose_transform::contract::framing;
+
 use super::Record;
 use crate::event::{EncodedEvent, GroupKey};
 use crate::limits::{
@@ -54,8 +56,7 @@ impl<Id> JsonLinesAggregator<Id> {
     /// Adds an event; returns the records it closed. Events without a group (no plausible
     /// `time`) travel alone.
     pub fn push(&mut self, id: Id, event: EncodedEvent) -> Vec<Record<Id>> {
-        let mut line = event.bytes;
-        line.push(b'\n');
+        let line = framing::into_line(event.bytes);
         let Some(group) = event.group else {
             return vec![Record {
                 data: line,
@@ -121,6 +122,8 @@ impl<Id> JsonLinesAggregator<Id> {
 
 #[cfg(test)]
 mod tests {
+    use ocsf_firehose_transform::contract::partition::PartitionKeys;
+
     use super::*;
 
     fn event(day: &str, region: &str, size: usize) -> EncodedEvent {
@@ -128,9 +131,11 @@ mod tests {
             bytes: vec![b'a'; size],
             group: Some(GroupKey {
                 class_uid: Some(3002),
-                region: Some(region.into()),
-                account: None,
-                event_day: day.into(),
+                partition: PartitionKeys {
+                    region: region.into(),
+                    account_id: String::new(),
+                    event_day: day.into(),
+                },
             }),
         }
     }

@@ -6,6 +6,7 @@
 mod capture;
 mod probe;
 
+use ocsf_firehose_transform::contract::partition::PartitionKeys;
 use serde::Serialize;
 use serde_json::Value;
 use thiserror::Error;
@@ -40,20 +41,16 @@ impl EncodeError {
     }
 }
 
-/// What decides the Security Lake partition of an event, as the transformation Lambda will
-/// compute it: events are aggregated into one Firehose record only when their keys are equal
-/// (the Lambda fails a record whose events disagree). `region`/`account` are `None` when the
-/// event does not carry a usable one (the Lambda then applies the same fallback to all).
+/// What an event is aggregated by: its class and the Security Lake partition the
+/// transformation Lambda will give it, with the stream's fallbacks left unresolved
+/// ([`PartitionKeys::grouping`]). Events share a Firehose record only when their keys are
+/// equal (the Lambda fails a record whose events disagree).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct GroupKey {
     /// `class_uid`.
     pub class_uid: Option<i64>,
-    /// `cloud.region`, when usable as a partition value.
-    pub region: Option<String>,
-    /// `cloud.account.uid`, when a 12-digit AWS account id.
-    pub account: Option<String>,
-    /// UTC day of `time`.
-    pub event_day: String,
+    /// The partition, as far as the event decides it.
+    pub partition: PartitionKeys,
 }
 
 /// An encoded event.
@@ -183,9 +180,11 @@ mod tests {
             encoded.group,
             Some(GroupKey {
                 class_uid: Some(3002),
-                region: Some("eu-west-1".into()),
-                account: Some("123456789012".into()),
-                event_day: "20230428".into(),
+                partition: PartitionKeys {
+                    region: "eu-west-1".into(),
+                    account_id: "123456789012".into(),
+                    event_day: "20230428".into(),
+                }
             })
         );
         let pretty = serde_json::to_vec_pretty(&event).unwrap();
@@ -247,10 +246,23 @@ mod tests {
             "no time: never aggregated"
         );
         assert_eq!(group(json!({"time": 5})), None, "implausible time");
-        let rfc = group(json!({"time": "2023-04-28T23:30:00-02:00", "cloud": {"region": "a b", "account": {"uid": "12"}}})).unwrap();
+        let rfc = group(
+            json!({"time": "2023-04-28T23:30:00-02:00", "cloud": {"account": {"uid": "12"}}}),
+        )
+        .unwrap();
         assert_eq!(
-            (rfc.event_day.as_str(), rfc.region, rfc.account),
-            ("20230429", None, None)
+            (
+                rfc.partition.event_day.as_str(),
+                rfc.partition.region.as_str(),
+                rfc.partition.account_id.as_str()
+            ),
+            ("20230429", "", ""),
+            "the stream's fallbacks, unresolved"
+        );
+        assert_eq!(
+            group(json!({"time": 1_682_683_200_000_i64, "cloud": {"region": "a b"}})),
+            None,
+            "an unsafe region: the Lambda rejects it, so it travels alone"
         );
     }
 }

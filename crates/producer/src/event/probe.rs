@@ -7,8 +7,8 @@ use std::borrow::Cow;
 use std::fmt;
 use std::marker::PhantomData;
 
+use ocsf_firehose_transform::contract::partition::{PartitionFields, PartitionKeys};
 use ocsf_firehose_transform::normalize::rfc3339_to_epoch_ms;
-use ocsf_firehose_transform::partition::{event_day, is_aws_account_id, is_safe_partition_value};
 use serde::de::value::MapAccessDeserializer;
 use serde::de::{self, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer};
@@ -99,27 +99,28 @@ pub(super) enum Time<'a> {
     Unusable,
 }
 
-/// The group of an event from the fields that decide it, mirroring
-/// `partition::partition_keys`: `time` as epoch milliseconds or RFC 3339 (else no group), the
-/// region when it is a safe partition value, the account when it is a 12-digit AWS account id.
+/// The group of an event from the fields that decide it: the contract's partition rule
+/// ([`PartitionKeys::grouping`]) on `time` as normalization will leave it (an RFC 3339 string
+/// becomes epoch milliseconds, with the very function normalization uses).
 pub(super) fn group(
     class_uid: Option<i64>,
     time: Time<'_>,
     region: Option<&str>,
     account: Option<&str>,
 ) -> Option<GroupKey> {
-    let epoch_ms = match time {
-        Time::Millis(ms) => ms,
-        Time::Text(text) => rfc3339_to_epoch_ms(text)?,
-        Time::Unusable => return None,
+    let time_ms = match time {
+        Time::Millis(ms) => Some(ms),
+        Time::Text(text) => rfc3339_to_epoch_ms(text),
+        Time::Unusable => None,
     };
+    let partition = PartitionKeys::grouping(&PartitionFields {
+        time_ms,
+        region,
+        account_uid: account,
+    })?;
     Some(GroupKey {
         class_uid,
-        region: region
-            .filter(|r| is_safe_partition_value(r))
-            .map(str::to_owned),
-        account: account.filter(|a| is_aws_account_id(a)).map(str::to_owned),
-        event_day: event_day(epoch_ms)?,
+        partition,
     })
 }
 
@@ -236,20 +237,19 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Object<T> {
 
 #[cfg(test)]
 mod tests {
-    use ocsf_firehose_transform::partition::event_day_of;
     use serde_json::{json, Value};
 
     use super::*;
 
-    /// The group as computed from a parsed `Value` with the transform crate's own functions.
+    /// The group as computed from a parsed `Value` with the transform crate's own readers.
     fn reference(event: &Value) -> Option<GroupKey> {
-        let event_day = event_day_of(event.get("time")?)?;
-        let text = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_owned);
+        let mut fields = PartitionFields::of(event);
+        if let Some(text) = event.get("time").and_then(Value::as_str) {
+            fields.time_ms = rfc3339_to_epoch_ms(text);
+        }
         Some(GroupKey {
             class_uid: event.get("class_uid").and_then(Value::as_i64),
-            region: text(event.pointer("/cloud/region")).filter(|r| is_safe_partition_value(r)),
-            account: text(event.pointer("/cloud/account/uid")).filter(|a| is_aws_account_id(a)),
-            event_day,
+            partition: PartitionKeys::grouping(&fields)?,
         })
     }
 
@@ -275,7 +275,7 @@ mod tests {
         }
         let escaped = br#"{"time":1682683200000,"cloud":{"region":"eu\u002dwest-1"}}"#;
         let group = probe(escaped).unwrap().group.unwrap();
-        assert_eq!(group.region.as_deref(), Some("eu-west-1"));
+        assert_eq!(group.partition.region, "eu-west-1");
     }
 
     #[test]

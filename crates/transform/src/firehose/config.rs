@@ -7,18 +7,16 @@ use std::str::FromStr;
 
 use thiserror::Error;
 
+use crate::contract::limits::{FIREHOSE_MAX_RECORD_BYTES, LAMBDA_MAX_RESPONSE_BYTES};
+use crate::contract::partition::PartitionDefaults;
 use crate::engine::{ConfigError, EngineConfig};
-use crate::partition::PartitionDefaults;
 
-/// Lambda's limit on a synchronous response payload: 6 MB
-/// (<https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html>), counted as
-/// 6 MiB by the service.
-pub const LAMBDA_MAX_RESPONSE_BYTES: usize = 6 * 1024 * 1024;
-/// Default response limit: a margin below [`LAMBDA_MAX_RESPONSE_BYTES`].
+/// Default response limit: a margin below Lambda's
+/// [`LAMBDA_MAX_RESPONSE_BYTES`](crate::contract::limits::LAMBDA_MAX_RESPONSE_BYTES).
 pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 6_000_000;
-/// Default limit on a record's decoded data: Firehose's maximum record size, 1,000 KiB
-/// (<https://docs.aws.amazon.com/firehose/latest/dev/limits.html>).
-pub const DEFAULT_MAX_RECORD_BYTES: usize = 1_000 * 1024;
+/// Default limit on a record's decoded data: Firehose's maximum record size
+/// ([`FIREHOSE_MAX_RECORD_BYTES`](crate::contract::limits::FIREHOSE_MAX_RECORD_BYTES)).
+pub const DEFAULT_MAX_RECORD_BYTES: usize = FIREHOSE_MAX_RECORD_BYTES;
 
 /// `OCSF_VERSION`: target OCSF version.
 pub const ENV_VERSION: &str = "OCSF_VERSION";
@@ -44,6 +42,12 @@ pub const ENV_MAX_DEPTH: &str = "OCSF_MAX_DEPTH";
 /// columns for (as given to `ocsf-firehose glue-schema --profile`); unset: every profile of
 /// each class, the generated tables' default.
 pub const ENV_TABLE_PROFILES: &str = "OCSF_TABLE_PROFILES";
+/// `OCSF_METRICS_NAMESPACE`: the CloudWatch namespace of the Lambda's metrics (read by the
+/// Lambda binary, default [`DEFAULT_METRICS_NAMESPACE`]).
+pub const ENV_METRICS_NAMESPACE: &str = "OCSF_METRICS_NAMESPACE";
+/// The CloudWatch namespace of the Lambda's metrics when `OCSF_METRICS_NAMESPACE` is unset
+/// (`metricsNamespace` in `infra/defaults.json`).
+pub const DEFAULT_METRICS_NAMESPACE: &str = "OcsfFirehose";
 /// `OCSF_LOG_LEVEL`: `off`, `error`, `warn`, `info` or `debug`.
 pub const ENV_LOG_LEVEL: &str = "OCSF_LOG_LEVEL";
 

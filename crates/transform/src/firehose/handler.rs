@@ -11,6 +11,7 @@ use super::config::{EnvError, TransformConfig, ENV_TABLE_PROFILES};
 use super::event::{FirehoseEvent, TransformResult};
 use super::record::{transform_record, RecordOutcome};
 use super::report::InvocationReport;
+use crate::contract::partition::PartitionKeys;
 use crate::engine::Engine;
 use crate::finding::Code;
 use crate::table::Tables;
@@ -120,16 +121,9 @@ impl Transformer {
 impl RecordOutcome {
     fn partition_keys(&self) -> HashMap<String, String> {
         self.partition
-            .iter()
-            .flat_map(|k| {
-                [
-                    ("region", k.region.clone()),
-                    ("accountId", k.account_id.clone()),
-                    ("eventDay", k.event_day.clone()),
-                ]
-            })
-            .map(|(name, value)| (name.to_owned(), value))
-            .collect()
+            .as_ref()
+            .map(PartitionKeys::to_metadata)
+            .unwrap_or_default()
     }
 }
 

@@ -8,11 +8,12 @@ use serde::Serialize;
 
 use super::config::{OnInvalid, TransformConfig};
 use super::event::TransformResult;
+use crate::contract::framing;
+use crate::contract::partition::PartitionKeys;
 use crate::documents::documents;
 use crate::engine::Engine;
 use crate::finding::{Code, Finding, Severity};
 use crate::normalize::ActionKind;
-use crate::partition::PartitionKeys;
 use crate::table::Tables;
 
 /// A finding of a record, located: `event` is the index of the JSON document in the record
@@ -173,11 +174,10 @@ pub fn transform_record(
             &mut outcome.actions,
             fitted.moved.iter().map(|_| ActionKind::FittedToTable),
         );
-        if serde_json::to_writer(&mut outcome.data, &processed.event).is_err() {
+        if framing::write_line(&mut outcome.data, &processed.event).is_err() {
             // Serializing a `Value` into a `Vec` cannot fail; stay total anyway.
             undeliverable = true;
         }
-        outcome.data.push(b'\n');
     }
     if outcome.events == 0 {
         return RecordOutcome::failed(Code::RecordEmpty, outcome.bytes_in);

@@ -7,14 +7,18 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Instant;
 
+use ::parquet::file::properties::WriterProperties;
 use arrow::datatypes::SchemaRef;
 use serde_json::Value;
 use time::OffsetDateTime;
 
 use super::errors::{self, ErrorOutput};
 use super::invoke::{Answer, Answered};
-use super::{now_ms, LocalConfig, LocalError, Summary};
-use super::{parquet, prefix, ERROR_PREFIX_TEMPLATE, PREFIX_TEMPLATE};
+use super::{now_ms, parquet, LocalConfig, LocalError, Summary};
+use crate::contract::framing;
+use crate::contract::parquet::FIREHOSE_PARQUET;
+use crate::contract::partition::PartitionKeys;
+use crate::contract::prefix::{self, ERROR_PREFIX_TEMPLATE, PREFIX_TEMPLATE};
 use crate::table::TableModel;
 
 /// Rows (or error documents) waiting for delivery.
@@ -55,29 +59,28 @@ impl Buffer {
     }
 }
 
-/// `region`, `accountId`, `eventDay`.
-type Partition = (String, String, String);
-
 /// The S3 side of one delivery stream.
 pub struct Delivery {
     out: PathBuf,
     source: String,
     stream_name: String,
-    class_uid: i64,
+    class_uid: Option<i64>,
     schema: Option<SchemaRef>,
-    partitions: BTreeMap<Partition, Buffer>,
+    properties: WriterProperties,
+    partitions: BTreeMap<PartitionKeys, Buffer>,
     errors: BTreeMap<ErrorOutput, Buffer>,
 }
 
 impl Delivery {
-    /// The delivery of stream `source` (class `class_uid`).
-    pub fn new(config: &LocalConfig, source: &str, class_uid: i64) -> Self {
+    /// The delivery of stream `source` (class `class_uid`, if it has one).
+    pub fn new(config: &LocalConfig, source: &str, class_uid: Option<i64>) -> Self {
         Delivery {
             out: config.out.clone(),
             source: source.to_owned(),
             stream_name: format!("ocsf-{source}"),
             class_uid,
             schema: None,
+            properties: parquet::writer_properties(&FIREHOSE_PARQUET),
             partitions: BTreeMap::new(),
             errors: BTreeMap::new(),
         }
@@ -101,15 +104,12 @@ impl Delivery {
                     keys: Some(keys),
                 } => {
                     let buffer = self.partitions.entry(keys).or_insert_with(Buffer::new);
-                    for line in data.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+                    for line in framing::lines(&data) {
                         buffer.push(line.to_vec(), answered.arrival_ms);
                     }
                 }
                 Answer::Ok { data, keys: None } => {
-                    summary.rows_failed += data
-                        .split(|b| *b == b'\n')
-                        .filter(|l| !l.is_empty())
-                        .count() as u64;
+                    summary.rows_failed += framing::lines(&data).count() as u64;
                     let document =
                         errors::partitioning_failed(&answered.raw, answered.arrival_ms, now_ms());
                     self.error(ErrorOutput::PartitioningFailed, &document);
@@ -137,13 +137,13 @@ impl Delivery {
         all: bool,
         summary: &mut Summary,
     ) -> Result<(), LocalError> {
-        let due: Vec<Partition> = self
+        let due: Vec<PartitionKeys> = self
             .partitions
             .iter()
             .filter(|(_, b)| b.due(config, all))
             .map(|(k, _)| k.clone())
             .collect();
-        let buffers: Vec<(Partition, Buffer)> = due
+        let buffers: Vec<(PartitionKeys, Buffer)> = due
             .into_iter()
             .filter_map(|key| self.partitions.remove(&key).map(|b| (key, b)))
             .collect();
@@ -154,8 +154,11 @@ impl Delivery {
             out: &self.out,
             source: &self.source,
             stream_name: &self.stream_name,
-            table_name: format!("class {}", self.class_uid),
+            table_name: self
+                .class_uid
+                .map_or_else(|| "no class".to_owned(), |uid| format!("class {uid}")),
             schema: table.and(self.schema.as_ref()),
+            properties: &self.properties,
         };
         let threads = std::thread::available_parallelism().map_or(1, usize::from);
         let chunk = buffers.len().div_ceil(threads).max(1);
@@ -219,7 +222,7 @@ impl Delivery {
             ERROR_PREFIX_TEMPLATE,
             &prefix::Values {
                 source: &self.source,
-                partition_keys: &[],
+                partition: None,
                 error_output_type: Some(output.as_str()),
                 timestamp: buffer.oldest_arrival(),
             },
@@ -234,8 +237,7 @@ impl Delivery {
         }
         let mut bytes = Vec::with_capacity(buffer.bytes + buffer.rows.len());
         for (line, _) in &buffer.rows {
-            bytes.extend_from_slice(line);
-            bytes.push(b'\n');
+            framing::push_line(&mut bytes, line);
         }
         std::fs::write(&path, &bytes).map_err(io_error)?;
         summary.error_files += 1;
@@ -251,6 +253,7 @@ struct Target<'a> {
     stream_name: &'a str,
     table_name: String,
     schema: Option<&'a SchemaRef>,
+    properties: &'a WriterProperties,
 }
 
 /// What writing one partition did.
@@ -263,11 +266,7 @@ struct Written {
 
 impl Target<'_> {
     /// Converts a partition's rows and writes its Parquet object.
-    fn write(
-        &self,
-        (region, account, day): &Partition,
-        buffer: &Buffer,
-    ) -> Result<Written, LocalError> {
+    fn write(&self, keys: &PartitionKeys, buffer: &Buffer) -> Result<Written, LocalError> {
         let rows: Vec<&[u8]> = buffer.rows.iter().map(|(r, _)| r.as_slice()).collect();
         let converted = match self.schema {
             Some(schema) => {
@@ -301,11 +300,7 @@ impl Target<'_> {
             PREFIX_TEMPLATE,
             &prefix::Values {
                 source: self.source,
-                partition_keys: &[
-                    ("region", region),
-                    ("accountId", account),
-                    ("eventDay", day),
-                ],
+                partition: Some(keys),
                 error_output_type: None,
                 timestamp: buffer.oldest_arrival(),
             },
@@ -324,7 +319,7 @@ impl Target<'_> {
             .out
             .join(&written.partition)
             .join(format!("{}.parquet", object_name(self.stream_name)));
-        written.size = parquet::write(&path, &batch)?;
+        written.size = parquet::write(&path, &batch, self.properties)?;
         written.rows = batch.num_rows() as u64;
         Ok(written)
     }

@@ -1,12 +1,15 @@
 //! The Lambda processor: records wait in a buffer until it holds the processor's buffer size
-//! (default 1 MiB, at most 3 MB), then the handler is invoked with a real Firehose event as JSON
-//! and its response is read back from JSON, exactly as Firehose and Lambda exchange them.
+//! (default 1 MiB, at most 3 MB) or the oldest has waited the processor's interval, then the
+//! handler is invoked with a real Firehose event as JSON and its response is read back from
+//! JSON, exactly as Firehose and Lambda exchange them.
 
 use std::collections::HashMap;
+use std::time::{Duration, Instant};
 
 use aws_lambda_events::event::firehose::KinesisFirehoseResponse;
 
 use super::{LocalError, Summary};
+use crate::contract::partition::PartitionKeys;
 use crate::firehose::{FirehoseEvent, FirehoseRecord, Transformer};
 
 /// Records waiting for the Lambda.
@@ -14,6 +17,7 @@ use crate::firehose::{FirehoseEvent, FirehoseRecord, Transformer};
 pub struct Pending {
     records: Vec<(Vec<u8>, i64)>,
     bytes: usize,
+    oldest: Option<Instant>,
 }
 
 impl Pending {
@@ -21,6 +25,13 @@ impl Pending {
     pub fn push(&mut self, data: Vec<u8>, arrival_ms: i64) {
         self.bytes += data.len();
         self.records.push((data, arrival_ms));
+        self.oldest.get_or_insert_with(Instant::now);
+    }
+
+    /// Whether the oldest waiting record has waited `interval` (the processor's buffer interval).
+    pub fn waited(&self, interval: Duration) -> bool {
+        self.oldest
+            .is_some_and(|oldest| oldest.elapsed() >= interval)
     }
 
     /// Bytes waiting.
@@ -46,6 +57,9 @@ impl Pending {
             .max(1);
         let batch: Vec<_> = self.records.drain(..count).collect();
         self.bytes -= batch.iter().map(|(d, _)| d.len()).sum::<usize>();
+        if self.records.is_empty() {
+            self.oldest = None;
+        }
         Some(batch)
     }
 }
@@ -58,7 +72,7 @@ pub enum Answer {
         /// Decoded data.
         data: Vec<u8>,
         /// `region`, `accountId`, `eventDay`.
-        keys: Option<(String, String, String)>,
+        keys: Option<PartitionKeys>,
     },
     /// `Dropped`.
     Dropped,
@@ -136,16 +150,11 @@ pub fn invoke(
         let answer = match record.result.as_deref() {
             Some("Ok") => {
                 summary.ok += 1;
-                let data = record.data.0;
-                let k = &record.metadata.partition_keys;
-                let keys = (|| {
-                    Some((
-                        k.get("region")?.clone(),
-                        k.get("accountId")?.clone(),
-                        k.get("eventDay")?.clone(),
-                    ))
-                })();
-                Answer::Ok { data, keys }
+                let keys = PartitionKeys::from_metadata(&record.metadata.partition_keys);
+                Answer::Ok {
+                    data: record.data.0,
+                    keys,
+                }
             }
             Some("Dropped") => {
                 summary.dropped += 1;

@@ -2,61 +2,52 @@
 //! machine, from the real code. Records put into a local "delivery stream" go through the same
 //! stages, in the same order, as on AWS:
 //!
-//! 1. [`deaggregate`]: `RecordDeAggregation` (JSON): a record of JSON lines or concatenated
-//!    JSON documents is split into sub-records (at most 500);
+//! 1. `RecordDeAggregation` (JSON): a record of JSON lines or concatenated JSON documents is
+//!    split into sub-records, at most 500 ([`framing::sub_records`]);
 //! 2. [`invoke`]: the transformation Lambda's handler, called with a real Firehose event as JSON
-//!    in processor-sized batches (default 1 MiB, at most 3 MB), its response read back as JSON;
+//!    in processor-sized batches (default 1 MiB, at most 3 MB, or whatever waits after the
+//!    processor's interval), its response read back as JSON;
 //! 3. [`delivery`]: dynamic partitioning by the returned `partitionKeys`, buffering per
 //!    partition by size and interval like Firehose's hints, Parquet per partition with the
-//!    columns of the class's Glue table ([`parquet`]: zstd, pages ≤ 1 MB, rows sorted by
-//!    `time`), objects under `ext/<source>/region=…/accountId=…/eventDay=…/` named like
-//!    Firehose's; failures as Firehose's error documents under the error prefix
-//!    ([`errors`]: `processing-failed`, `partitioning-failed`, `format-conversion-failed`);
-//!    both prefixes are expanded from the infrastructure's templates ([`prefix`]).
+//!    columns of the class's Glue table and Firehose's own settings ([`parquet`]:
+//!    [`FIREHOSE_PARQUET`](crate::contract::parquet::FIREHOSE_PARQUET), rows sorted by `time`),
+//!    objects under `ext/<source>/region=…/accountId=…/eventDay=…/` named like Firehose's;
+//!    failures as Firehose's error documents under the error prefix ([`errors`]:
+//!    `processing-failed`, `partitioning-failed`, `format-conversion-failed`); both prefixes are
+//!    expanded from the infrastructure's templates ([`prefix`](crate::contract::prefix)).
 //!
 //! One delivery stream per OCSF class, as in production: each class goes to its own source
-//! (`ext/<source>/`), by default named after the class. [`demo`] makes realistic events.
-//! Every record put in is accounted for: `records = ok + failed + dropped`.
+//! (`ext/<source>/`), by default named after the class; records whose class cannot be read go to
+//! [`UNCLASSIFIED_STREAM`] when routed ([`LocalFirehose::put_routed`]), where the Lambda rejects
+//! them. [`demo`] makes realistic events. Every record put in is accounted for:
+//! `records = ok + failed + dropped`. The limits and templates are the [`contract`](crate::contract)'s.
 
-pub mod deaggregate;
 pub mod delivery;
 pub mod demo;
 pub mod errors;
 pub mod invoke;
 pub mod parquet;
-pub mod prefix;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use crate::contract::framing;
+use crate::contract::limits::{
+    DEFAULT_BUFFER_BYTES, DEFAULT_BUFFER_INTERVAL, DEFAULT_PROCESSOR_BUFFER_BYTES,
+    DEFAULT_PROCESSOR_BUFFER_INTERVAL, MAX_PROCESSOR_BUFFER_BYTES, MAX_SOURCE_NAME_LEN,
+};
 use crate::firehose::{EnvError, TransformConfig, Transformer};
 use crate::schema::Schema;
 use delivery::Delivery;
 use invoke::Pending;
 
-/// `ext/{source}/…`: the data prefix (`sourceLocationTemplate` + `partitionTemplate` of
-/// `infra/defaults.json`, checked by a test); object paths are expanded from it ([`prefix`]).
-pub const PREFIX_TEMPLATE: &str = "ext/{source}/region=!{partitionKeyFromLambda:region}/accountId=!{partitionKeyFromLambda:accountId}/eventDay=!{partitionKeyFromLambda:eventDay}/";
-/// The error prefix (as in `infra/defaults.json`, checked by a test); error objects' paths are
-/// expanded from it ([`prefix`]).
-pub const ERROR_PREFIX_TEMPLATE: &str =
-    "errors/{source}/!{firehose:error-output-type}/!{timestamp:yyyy/MM/dd}/";
-/// Firehose's Lambda processor buffer: default 1 MiB, at most 3 MB
-/// (<https://docs.aws.amazon.com/firehose/latest/dev/data-transformation.html>).
-pub const DEFAULT_PROCESSOR_BUFFER_BYTES: usize = 1024 * 1024;
-/// The largest processor buffer Firehose accepts (3 MB).
-pub const MAX_PROCESSOR_BUFFER_BYTES: usize = 3 * 1024 * 1024;
-/// Firehose's S3 buffer size with format conversion: 128 MiB by default (at least 64)
-/// (<https://docs.aws.amazon.com/firehose/latest/dev/record-format-conversion.html>).
-pub const DEFAULT_BUFFER_BYTES: usize = 128 * 1024 * 1024;
-/// The S3 buffer interval of the infrastructure's defaults: 300 s.
-pub const DEFAULT_BUFFER_INTERVAL: Duration = Duration::from_secs(300);
-/// Security Lake custom source names are best kept to 20 characters (the provider role name).
-pub const MAX_SOURCE_NAME_LEN: usize = 20;
+/// The stream that receives routed records whose first event has no `class_uid` of the schema
+/// (the Lambda rejects them; their error documents land under `errors/unclassified/`).
+pub const UNCLASSIFIED_STREAM: &str = "unclassified";
 
 /// How the local pipeline runs.
 #[derive(Debug, Clone)]
@@ -73,6 +64,8 @@ pub struct LocalConfig {
     pub deaggregate: bool,
     /// Lambda processor buffer size.
     pub processor_buffer_bytes: usize,
+    /// Lambda processor buffer interval: records never wait longer for the Lambda.
+    pub processor_buffer_interval: Duration,
     /// S3 buffer size per partition.
     pub buffer_bytes: usize,
     /// S3 buffer interval per partition.
@@ -89,6 +82,7 @@ impl LocalConfig {
             sources: BTreeMap::new(),
             deaggregate: true,
             processor_buffer_bytes: DEFAULT_PROCESSOR_BUFFER_BYTES,
+            processor_buffer_interval: DEFAULT_PROCESSOR_BUFFER_INTERVAL,
             buffer_bytes: DEFAULT_BUFFER_BYTES,
             buffer_interval: DEFAULT_BUFFER_INTERVAL,
         }
@@ -191,9 +185,9 @@ pub fn default_source_name(schema: &Schema, class_uid: i64) -> String {
     }
 }
 
-/// One local delivery stream (one class, one source).
+/// One local delivery stream (one class, one source; no class for [`UNCLASSIFIED_STREAM`]).
 struct Stream {
-    class_uid: i64,
+    class_uid: Option<i64>,
     pending: Pending,
     delivery: Delivery,
 }
@@ -250,15 +244,19 @@ impl LocalFirehose {
             .unwrap_or_else(|| default_source_name(self.schema, class_uid))
     }
 
-    /// The class of a stream name, if it names one.
-    fn class_of(&self, stream: &str) -> Option<i64> {
+    /// The class of a stream name (`Some(None)` for [`UNCLASSIFIED_STREAM`]), if it names one.
+    fn class_of(&self, stream: &str) -> Option<Option<i64>> {
         if let Some((uid, _)) = self.config.sources.iter().find(|(_, s)| *s == stream) {
-            return Some(*uid);
+            return Some(Some(*uid));
         }
-        self.schema.classes().iter().map(|c| c.uid).find(|uid| {
+        let class = self.schema.classes().iter().map(|c| c.uid).find(|uid| {
             !self.config.sources.contains_key(uid)
                 && default_source_name(self.schema, *uid) == stream
-        })
+        });
+        match class {
+            Some(uid) => Some(Some(uid)),
+            None => (stream == UNCLASSIFIED_STREAM).then_some(None),
+        }
     }
 
     /// `PutRecordBatch` into delivery stream `stream` (a source name).
@@ -289,7 +287,7 @@ impl LocalFirehose {
                 return Err(LocalError::UnknownStream(stream.to_owned()));
             };
             if self.config.deaggregate {
-                for sub in deaggregate::split(record) {
+                for sub in framing::sub_records(record) {
                     state.pending.push(sub.to_vec(), arrival);
                 }
             } else {
@@ -302,19 +300,32 @@ impl LocalFirehose {
         self.process(stream, false)
     }
 
-    /// The stream of a record: its first event's class's stream, or `fallback` when the class
-    /// cannot be read or is not in the schema (an application sends such a record to whatever
-    /// stream it was writing to).
-    pub fn stream_for(&self, record: &[u8], fallback: &str) -> String {
-        deaggregate::class_uid_of(record)
+    /// The stream of a record: its first event's class's stream, or [`UNCLASSIFIED_STREAM`]
+    /// when the class cannot be read or is not in the schema.
+    pub fn stream_for(&self, record: &[u8]) -> String {
+        class_uid_of(record)
             .filter(|uid| self.schema.class(*uid).is_some())
-            .map_or_else(|| fallback.to_owned(), |uid| self.source_for(uid))
+            .map_or_else(
+                || UNCLASSIFIED_STREAM.to_owned(),
+                |uid| self.source_for(uid),
+            )
     }
 
-    /// Puts one record into the stream of its class ([`LocalFirehose::stream_for`]).
-    pub fn put_routed(&mut self, record: &[u8], fallback: &str) -> Result<(), LocalError> {
-        let stream = self.stream_for(record, fallback);
-        self.put_record_batch(&stream, [record])
+    /// `PutRecordBatch` of each record into the stream of its class
+    /// ([`LocalFirehose::stream_for`]), as an application with one stream per class does.
+    pub fn put_routed<R: AsRef<[u8]>>(
+        &mut self,
+        records: impl IntoIterator<Item = R>,
+    ) -> Result<(), LocalError> {
+        let mut by_stream: BTreeMap<String, Vec<R>> = BTreeMap::new();
+        for record in records {
+            let stream = self.stream_for(record.as_ref());
+            by_stream.entry(stream).or_default().push(record);
+        }
+        for (stream, records) in by_stream {
+            self.put_record_batch(&stream, records)?;
+        }
+        Ok(())
     }
 
     /// Invokes the Lambda on full processor buffers, then delivers partitions whose buffer is
@@ -323,7 +334,11 @@ impl LocalFirehose {
         let Some(state) = self.streams.get_mut(stream) else {
             return Ok(());
         };
-        while let Some(batch) = state.pending.take(self.config.processor_buffer_bytes, all) {
+        let waited = all || state.pending.waited(self.config.processor_buffer_interval);
+        while let Some(batch) = state
+            .pending
+            .take(self.config.processor_buffer_bytes, waited)
+        {
             let answers = invoke::invoke(
                 &self.transformer,
                 &self.config.region,
@@ -334,7 +349,9 @@ impl LocalFirehose {
         }
         state.delivery.flush_due(
             &self.config,
-            self.transformer.tables().get(state.class_uid),
+            state
+                .class_uid
+                .and_then(|uid| self.transformer.tables().get(uid)),
             all,
             &mut self.summary,
         )
@@ -359,6 +376,20 @@ impl std::fmt::Debug for LocalFirehose {
             .field("summary", &self.summary)
             .finish_non_exhaustive()
     }
+}
+
+/// The `class_uid` of a record's first event, if it has one (for routing to its stream). Only
+/// that field is read; the rest of the document is skipped without building values.
+fn class_uid_of(record: &[u8]) -> Option<i64> {
+    #[derive(Deserialize)]
+    struct Probe {
+        #[serde(default)]
+        class_uid: Option<serde_json::Value>,
+    }
+    let first = serde_json::Deserializer::from_slice(record)
+        .into_iter::<Probe>()
+        .next()?;
+    first.ok()?.class_uid?.as_i64()
 }
 
 /// Milliseconds since the epoch, now.

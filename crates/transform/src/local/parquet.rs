@@ -1,26 +1,25 @@
 //! Parquet with the Glue table's columns: the Arrow schema is derived from the same
 //! [`TableModel`] as the generated Glue table, rows are decoded from the Lambda's JSON with
 //! `arrow-json` (strict: a field without a column is an error, never silently dropped), sorted
-//! by `time`, and written with zstd and data pages of at most 1 MB, as Security Lake asks
-//! (<https://docs.aws.amazon.com/security-lake/latest/userguide/custom-sources.html>).
+//! by `time`, and written with the settings of the contract
+//! ([`FIREHOSE_PARQUET`](crate::contract::parquet::FIREHOSE_PARQUET) on the Firehose path:
+//! SNAPPY, 1 MiB pages, 256 MiB row groups, writer V1, as Firehose's `ParquetSerDe`).
 
 use std::fs::File;
 use std::path::Path;
 use std::sync::Arc;
 
-use arrow::array::{Array, AsArray, RecordBatch};
+use arrow::array::RecordBatch;
 use arrow::compute::{sort_to_indices, take_record_batch};
 use arrow::datatypes::{DataType, Field, Fields, Schema, SchemaRef};
 use arrow::json::ReaderBuilder;
-use parquet::arrow::{ArrowSchemaConverter, ArrowWriter};
-use parquet::basic::{Compression, ZstdLevel};
-use parquet::file::properties::{EnabledStatistics, WriterProperties};
+use parquet::arrow::ArrowWriter;
+use parquet::basic::{Compression, GzipLevel};
+use parquet::file::properties::{EnabledStatistics, WriterProperties, WriterVersion};
 
 use super::LocalError;
+use crate::contract::parquet::{ParquetCompression, ParquetSettings, ParquetWriterVersion};
 use crate::table::{Column, ColumnType, Scalar, TableModel};
-
-/// Security Lake's data page limit: 1 MB uncompressed.
-pub const MAX_DATA_PAGE_BYTES: usize = 1024 * 1024;
 
 /// The Arrow schema of a table (every field nullable, like Glue columns).
 pub fn arrow_schema(table: &TableModel) -> SchemaRef {
@@ -110,43 +109,37 @@ fn sort_by_time(batch: &RecordBatch) -> Result<RecordBatch, String> {
     take_record_batch(batch, &indices).map_err(|e| e.to_string())
 }
 
-/// Whether the leaf column at `path` (Parquet path: lists appear as `<name>.list.element`) has
-/// at least one non-null value; `true` when the path cannot be followed (never skip by mistake).
-fn leaf_has_values(batch: &RecordBatch, path: &[String]) -> bool {
-    let Some((first, rest)) = path.split_first() else {
-        return true;
-    };
-    let Some(mut array) = batch.column_by_name(first).cloned() else {
-        return true;
-    };
-    let mut steps = rest.iter().peekable();
-    loop {
-        if array.null_count() == array.len() {
-            return false;
-        }
-        if let Some(list) = array.as_list_opt::<i32>() {
-            // `list` then `element`: the values of every list.
-            if steps.peek().is_some_and(|s| s.as_str() == "list") {
-                steps.next();
-            }
-            if steps.peek().is_some_and(|s| s.as_str() == "element") {
-                steps.next();
-            }
-            array = list.values().clone();
-            continue;
-        }
-        let Some(step) = steps.next() else {
-            return true;
-        };
-        match array.as_struct_opt().and_then(|s| s.column_by_name(step)) {
-            Some(child) => array = child.clone(),
-            None => return true,
-        }
-    }
+/// The `parquet` crate's writer properties for `settings` (the crate is built with SNAPPY only,
+/// the codec of the Firehose path: GZIP would fail at the first write).
+pub fn writer_properties(settings: &ParquetSettings) -> WriterProperties {
+    WriterProperties::builder()
+        .set_compression(match settings.compression {
+            ParquetCompression::Uncompressed => Compression::UNCOMPRESSED,
+            ParquetCompression::Gzip => Compression::GZIP(GzipLevel::default()),
+            ParquetCompression::Snappy => Compression::SNAPPY,
+        })
+        .set_writer_version(match settings.writer_version {
+            ParquetWriterVersion::V1 => WriterVersion::PARQUET_1_0,
+            ParquetWriterVersion::V2 => WriterVersion::PARQUET_2_0,
+        })
+        .set_data_page_size_limit(settings.page_size_bytes)
+        .set_max_row_group_row_count(None)
+        .set_max_row_group_bytes(Some(settings.block_size_bytes))
+        .set_dictionary_enabled(settings.dictionary)
+        .set_write_batch_size(256)
+        // Chunk-level statistics only: OCSF tables have ~2,000 leaf columns, most of them empty
+        // in a given file, and page indexes for each would dominate small files.
+        .set_statistics_enabled(EnabledStatistics::Chunk)
+        .set_created_by("ocsf-firehose local".to_owned())
+        .build()
 }
 
-/// Writes one Parquet file; returns its size in bytes.
-pub fn write(path: &Path, batch: &RecordBatch) -> Result<u64, LocalError> {
+/// Writes one Parquet file with `properties`; returns its size in bytes.
+pub fn write(
+    path: &Path,
+    batch: &RecordBatch,
+    properties: &WriterProperties,
+) -> Result<u64, LocalError> {
     let parquet_error = |reason: String| LocalError::Parquet {
         path: path.to_owned(),
         reason,
@@ -159,30 +152,7 @@ pub fn write(path: &Path, batch: &RecordBatch) -> Result<u64, LocalError> {
         std::fs::create_dir_all(parent).map_err(io_error)?;
     }
     let file = File::create(path).map_err(io_error)?;
-    let level = ZstdLevel::try_new(3).map_err(|e| parquet_error(e.to_string()))?;
-    let mut properties = WriterProperties::builder();
-    // Leaf columns without a single value in this file hold only definition levels: writing
-    // them uncompressed costs a few bytes and saves a zstd context each (OCSF tables have
-    // ~2,000 leaves, most of them empty in any given file).
-    let descriptor = ArrowSchemaConverter::new()
-        .convert(&batch.schema())
-        .map_err(|e| parquet_error(e.to_string()))?;
-    for leaf in descriptor.columns() {
-        if !leaf_has_values(batch, leaf.path().parts()) {
-            properties =
-                properties.set_column_compression(leaf.path().clone(), Compression::UNCOMPRESSED);
-        }
-    }
-    let properties = properties
-        .set_compression(Compression::ZSTD(level))
-        .set_data_page_size_limit(MAX_DATA_PAGE_BYTES)
-        .set_write_batch_size(256)
-        // Chunk-level statistics only: OCSF tables have ~2,000 leaf columns, most of them empty
-        // in a given file, and page indexes for each would dominate small files.
-        .set_statistics_enabled(EnabledStatistics::Chunk)
-        .set_created_by("ocsf-firehose local".to_owned())
-        .build();
-    let mut writer = ArrowWriter::try_new(file, batch.schema(), Some(properties))
+    let mut writer = ArrowWriter::try_new(file, batch.schema(), Some(properties.clone()))
         .map_err(|e| parquet_error(e.to_string()))?;
     writer
         .write(batch)
@@ -193,6 +163,8 @@ pub fn write(path: &Path, batch: &RecordBatch) -> Result<u64, LocalError> {
 
 #[cfg(test)]
 mod tests {
+    use arrow::array::AsArray;
+
     use super::*;
     use crate::schema::Schema;
     use crate::test_support::fixture;

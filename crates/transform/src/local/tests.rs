@@ -116,14 +116,16 @@ fn routing_by_class_and_unknown_streams() {
     let mut local = LocalFirehose::new(config).unwrap();
     assert_eq!(local.source_for(4001), "flows");
     assert_eq!(local.source_for(6003), "api-activity");
+    let flows = fixture("network_activity").to_string();
+    let api = fixture("api_activity").to_string();
+    let mut no_class = fixture("api_activity");
+    no_class["class_uid"] = json!("6003");
+    let no_class = no_class.to_string();
+    assert_eq!(local.stream_for(no_class.as_bytes()), UNCLASSIFIED_STREAM);
+    assert_eq!(local.stream_for(b"{\"class_uid\":7}"), UNCLASSIFIED_STREAM);
+    assert_eq!(local.stream_for(b"not json"), UNCLASSIFIED_STREAM);
     local
-        .put_routed(
-            fixture("network_activity").to_string().as_bytes(),
-            "unrouted",
-        )
-        .unwrap();
-    local
-        .put_routed(fixture("api_activity").to_string().as_bytes(), "unrouted")
+        .put_routed([flows.as_bytes(), api.as_bytes(), no_class.as_bytes()])
         .unwrap();
     let error = local.put_record_batch("nope", [b"{}"]).unwrap_err();
     assert_eq!(error.code(), "unknown_stream");
@@ -134,6 +136,31 @@ fn routing_by_class_and_unknown_streams() {
         .map(|k| k.split('/').nth(1).unwrap())
         .collect();
     assert_eq!(sources, vec!["api-activity", "flows"]);
+    assert_eq!((summary.ok, summary.failed), (2, 1));
+    assert_eq!(summary.failures.get("attribute_wrong_type"), Some(&1));
+    let unclassified = files(&out.join("errors").join(UNCLASSIFIED_STREAM));
+    assert_eq!(unclassified.len(), 1, "the record is kept, not lost");
+    std::fs::remove_dir_all(out).unwrap();
+}
+
+#[test]
+fn the_processor_interval_invokes_the_lambda_without_a_full_buffer() {
+    let out = out_dir("interval");
+    let mut config = LocalConfig::new(&out);
+    config.processor_buffer_interval = Duration::ZERO;
+    config.buffer_interval = Duration::ZERO;
+    let mut local = LocalFirehose::new(config).unwrap();
+    let event = fixture("authentication").to_string();
+    local
+        .put_record_batch("authentication", [event.as_bytes()])
+        .unwrap();
+    assert_eq!(
+        files(&out).len(),
+        1,
+        "invoked and delivered before finish: the intervals have passed"
+    );
+    let summary = local.finish().unwrap();
+    assert_eq!((summary.invocations, summary.files), (1, 1));
     std::fs::remove_dir_all(out).unwrap();
 }
 
@@ -146,7 +173,7 @@ fn bad_settings_are_refused() {
         LocalFirehose::new(config.clone()).err().map(|e| e.code()),
         Some("setting_invalid")
     );
-    config.processor_buffer_bytes = DEFAULT_PROCESSOR_BUFFER_BYTES;
+    config.processor_buffer_bytes = crate::contract::limits::DEFAULT_PROCESSOR_BUFFER_BYTES;
     config
         .sources
         .insert(3002, "a-name-far-too-long-for-security-lake".to_owned());
@@ -154,33 +181,6 @@ fn bad_settings_are_refused() {
         LocalFirehose::new(config).err().map(|e| e.code()),
         Some("setting_invalid")
     );
-}
-
-#[test]
-fn templates_match_the_infrastructure_defaults() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../infra/defaults.json");
-    let defaults: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
-    let prefix = [
-        &defaults["sourceLocationTemplate"],
-        &defaults["partitionTemplate"],
-    ]
-    .map(|part| part.as_str().unwrap_or_default())
-    .concat();
-    assert_eq!(prefix, PREFIX_TEMPLATE);
-    assert_eq!(defaults["errorPrefixTemplate"], ERROR_PREFIX_TEMPLATE);
-    assert_eq!(
-        defaults["bufferingSizeMiB"],
-        json!(DEFAULT_BUFFER_BYTES / (1024 * 1024))
-    );
-    assert_eq!(
-        defaults["bufferingIntervalSeconds"],
-        json!(DEFAULT_BUFFER_INTERVAL.as_secs())
-    );
-    assert_eq!(
-        defaults["processorBufferSizeMiB"],
-        json!(DEFAULT_PROCESSOR_BUFFER_BYTES / (1024 * 1024))
-    );
-    assert_eq!(defaults["maxSourceNameLength"], json!(MAX_SOURCE_NAME_LEN));
 }
 
 #[test]
@@ -204,4 +204,14 @@ fn demo_events_are_valid_except_the_deliberate_one_percent() {
         events[..3].to_vec(),
         "deterministic"
     );
+}
+
+#[test]
+fn the_class_of_the_first_event_routes_the_record() {
+    assert_eq!(
+        class_uid_of(b"{\"class_uid\":3002}\n{\"class_uid\":1}"),
+        Some(3002)
+    );
+    assert_eq!(class_uid_of(b"not json"), None);
+    assert_eq!(class_uid_of(b"{\"class_uid\":\"x\"}"), None);
 }

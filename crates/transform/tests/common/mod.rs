@@ -35,6 +35,12 @@ pub fn errors(engine: &Engine, event: &Value) -> BTreeSet<(Code, String)> {
         .collect()
 }
 
+/// The fixture event `tests/fixtures/events/<name>.json`.
+pub fn fixture(name: &str) -> Value {
+    let path = fixtures_dir().join("events").join(format!("{name}.json"));
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
 /// The valid fixture events (OCSF 1.1.0), with their names.
 pub fn fixture_events() -> Vec<(String, Value)> {
     let dir = fixtures_dir().join("events");

@@ -143,10 +143,10 @@ fn derived_structs_newtypes_options_and_enums_are_read_like_their_json() {
     assert_eq!(
         (
             group.class_uid,
-            group.region.as_deref(),
-            group.account.as_deref()
+            group.partition.region.as_str(),
+            group.partition.account_id.as_str()
         ),
-        (Some(3002), Some("eu-west-1"), Some("123456789012"))
+        (Some(3002), "eu-west-1", "123456789012")
     );
     assert!(captured.2, "metadata without uid");
     assert_eq!(by_capture(&[1, 2]), (false, None, false), "not an object");

@@ -8,10 +8,8 @@
 use std::io::Write;
 
 use lambda_runtime::{service_fn, LambdaEvent};
+use ocsf_firehose_transform::firehose::config::{DEFAULT_METRICS_NAMESPACE, ENV_METRICS_NAMESPACE};
 use ocsf_firehose_transform::firehose::{FirehoseEvent, LogLevel, Transformer};
-
-/// CloudWatch namespace of the metrics (override with `OCSF_METRICS_NAMESPACE`).
-const DEFAULT_METRICS_NAMESPACE: &str = "OcsfFirehose";
 
 fn log_init_error(message: &str) {
     let line = serde_json::json!({"level": "ERROR", "message": "init failed", "error": message});
@@ -34,7 +32,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         .with_current_span(false)
         .without_time()
         .init();
-    let namespace = std::env::var("OCSF_METRICS_NAMESPACE")
+    let namespace = std::env::var(ENV_METRICS_NAMESPACE)
         .ok()
         .filter(|n| !n.trim().is_empty())
         .unwrap_or_else(|| DEFAULT_METRICS_NAMESPACE.to_owned());

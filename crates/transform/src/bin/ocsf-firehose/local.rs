@@ -133,7 +133,6 @@ pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
 #[derive(Default)]
 struct Router {
     batches: BTreeMap<String, Vec<Vec<u8>>>,
-    last_stream: Option<String>,
     events: u64,
     bytes: u64,
 }
@@ -142,13 +141,7 @@ impl Router {
     fn put(&mut self, local: &mut LocalFirehose, event: Vec<u8>) -> anyhow::Result<()> {
         self.events += 1;
         self.bytes += event.len() as u64;
-        // An event whose class cannot be read goes where the previous one went.
-        let fallback = match &self.last_stream {
-            Some(stream) => stream.clone(),
-            None => local.source_for(demo::CLASSES[0]),
-        };
-        let stream = local.stream_for(&event, &fallback);
-        self.last_stream = Some(stream.clone());
+        let stream = local.stream_for(&event);
         let batch = self.batches.entry(stream.clone()).or_default();
         batch.push(event);
         if batch.len() == BATCH_RECORDS {

@@ -1,16 +1,32 @@
-//! Evaluation of Firehose S3 prefix templates: the local pipeline builds its object paths from
-//! the same templates the infrastructure configures ([`super::PREFIX_TEMPLATE`],
-//! [`super::ERROR_PREFIX_TEMPLATE`], both checked against `infra/defaults.json`), so that the
-//! local layout cannot drift from the deployed one.
+//! The S3 prefixes of a Security Lake custom source and their evaluation: the templates the
+//! infrastructure configures (`sourceLocationTemplate`, `partitionTemplate` and
+//! `errorPrefixTemplate` of `infra/defaults.json`, checked by a test) and an evaluator of
+//! Firehose's prefix expressions, from which the local pipeline builds its object paths, so that
+//! the local layout cannot drift from the deployed one.
+//! (<https://docs.aws.amazon.com/firehose/latest/dev/s3-prefixes.html>,
+//! <https://docs.aws.amazon.com/security-lake/latest/userguide/custom-sources.html>)
 
 use time::OffsetDateTime;
+
+use super::partition::PartitionKeys;
+
+/// `ext/{source}/`: the key prefix Security Lake assigns a custom source (the path of the
+/// `provider.location` that `CreateCustomLogSource` returns).
+pub const SOURCE_LOCATION_TEMPLATE: &str = "ext/{source}/";
+/// `region=…/accountId=…/eventDay=…/` below the source location, from the Lambda's partition keys.
+pub const PARTITION_TEMPLATE: &str = "region=!{partitionKeyFromLambda:region}/accountId=!{partitionKeyFromLambda:accountId}/eventDay=!{partitionKeyFromLambda:eventDay}/";
+/// The whole data prefix: [`SOURCE_LOCATION_TEMPLATE`] then [`PARTITION_TEMPLATE`].
+pub const PREFIX_TEMPLATE: &str = "ext/{source}/region=!{partitionKeyFromLambda:region}/accountId=!{partitionKeyFromLambda:accountId}/eventDay=!{partitionKeyFromLambda:eventDay}/";
+/// The error prefix: outside `ext/`, so that Security Lake's crawler never reads error JSON.
+pub const ERROR_PREFIX_TEMPLATE: &str =
+    "errors/{source}/!{firehose:error-output-type}/!{timestamp:yyyy/MM/dd}/";
 
 /// What the expressions of a template evaluate to for one object.
 pub struct Values<'a> {
     /// `{source}`: the custom source name.
     pub source: &'a str,
     /// `!{partitionKeyFromLambda:<key>}`: the keys the Lambda returned.
-    pub partition_keys: &'a [(&'a str, &'a str)],
+    pub partition: Option<&'a PartitionKeys>,
     /// `!{firehose:error-output-type}`, for error prefixes.
     pub error_output_type: Option<&'a str>,
     /// `!{timestamp:<pattern>}`: Firehose uses the arrival time of the oldest record (UTC).
@@ -47,10 +63,9 @@ fn value(expression: &str, bang: bool, values: &Values<'_>) -> Option<String> {
     let (namespace, name) = expression.split_once(':')?;
     match namespace {
         "partitionKeyFromLambda" => values
-            .partition_keys
-            .iter()
-            .find(|(key, _)| *key == name)
-            .map(|(_, value)| (*value).to_owned()),
+            .partition
+            .and_then(|keys| keys.get(name))
+            .map(str::to_owned),
         "firehose" if name == "error-output-type" => values.error_output_type.map(str::to_owned),
         "timestamp" => Some(timestamp(name, values.timestamp)),
         _ => None,
@@ -72,12 +87,11 @@ mod tests {
     use time::macros::datetime;
 
     use super::*;
-    use crate::local::{ERROR_PREFIX_TEMPLATE, PREFIX_TEMPLATE};
 
-    fn values<'a>(keys: &'a [(&'a str, &'a str)], error: Option<&'a str>) -> Values<'a> {
+    fn values<'a>(keys: Option<&'a PartitionKeys>, error: Option<&'a str>) -> Values<'a> {
         Values {
             source: "authentication",
-            partition_keys: keys,
+            partition: keys,
             error_output_type: error,
             timestamp: datetime!(2026-11-28 06:05:00 UTC),
         }
@@ -85,13 +99,17 @@ mod tests {
 
     #[test]
     fn the_data_prefix_is_the_security_lake_layout() {
-        let keys = [
-            ("region", "us-east-1"),
-            ("accountId", "123456789012"),
-            ("eventDay", "20230428"),
-        ];
+        let keys = PartitionKeys {
+            region: "us-east-1".into(),
+            account_id: "123456789012".into(),
+            event_day: "20230428".into(),
+        };
         assert_eq!(
-            expand(PREFIX_TEMPLATE, &values(&keys, None)),
+            format!("{SOURCE_LOCATION_TEMPLATE}{PARTITION_TEMPLATE}"),
+            PREFIX_TEMPLATE
+        );
+        assert_eq!(
+            expand(PREFIX_TEMPLATE, &values(Some(&keys), None)),
             "ext/authentication/region=us-east-1/accountId=123456789012/eventDay=20230428/"
         );
     }
@@ -101,7 +119,7 @@ mod tests {
         assert_eq!(
             expand(
                 ERROR_PREFIX_TEMPLATE,
-                &values(&[], Some("processing-failed"))
+                &values(None, Some("processing-failed"))
             ),
             "errors/authentication/processing-failed/2026/11/28/"
         );
@@ -109,11 +127,15 @@ mod tests {
 
     #[test]
     fn values_are_not_expanded_again_and_unknown_expressions_stay() {
-        let keys = [("region", "!{firehose:error-output-type}{source}")];
+        let keys = PartitionKeys {
+            region: "!{firehose:error-output-type}{source}".into(),
+            account_id: "a".into(),
+            event_day: "d".into(),
+        };
         assert_eq!(
             expand(
                 "{source}/!{partitionKeyFromLambda:region}/!{partitionKeyFromLambda:other}/{x}",
-                &values(&keys, Some("boom"))
+                &values(Some(&keys), Some("boom"))
             ),
             "authentication/!{firehose:error-output-type}{source}/!{partitionKeyFromLambda:other}/{x}"
         );

@@ -5,6 +5,8 @@
 //! the *event's* UTC day and `accountId=external` stands for data not tied to an AWS account
 //! (<https://docs.aws.amazon.com/security-lake/latest/userguide/custom-sources.html>).
 
+use std::collections::HashMap;
+
 use serde::Serialize;
 use serde_json::Value;
 use time::OffsetDateTime;
@@ -21,9 +23,11 @@ pub const EXTERNAL_ACCOUNT: &str = "external";
 /// Longest partition value accepted from an event or configuration.
 const MAX_PARTITION_VALUE_LEN: usize = 64;
 
-/// Partition keys of one event, serialized with the names Firehose's
-/// `!{partitionKeyFromLambda:…}` prefix expressions use.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+/// The Security Lake partition of one event: the only partition-key type of ocsf-firehose. The
+/// Lambda returns it as `metadata.partitionKeys` ([`PartitionKeys::to_metadata`]), the stream's
+/// prefix reads it with `!{partitionKeyFromLambda:<name>}` ([`PartitionKeys::get`]), the local
+/// pipeline buffers per value, and the producer aggregates only events that share one.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PartitionKeys {
     /// AWS region, e.g. `us-east-1`.
@@ -34,6 +38,54 @@ pub struct PartitionKeys {
     pub event_day: String,
 }
 
+impl PartitionKeys {
+    /// The key names, as Firehose's `!{partitionKeyFromLambda:…}` expressions and the Lambda
+    /// response's `metadata.partitionKeys` spell them.
+    pub const NAMES: [&'static str; 3] = ["region", "accountId", "eventDay"];
+
+    /// The value of key `name` (one of [`PartitionKeys::NAMES`]).
+    pub fn get(&self, name: &str) -> Option<&str> {
+        match name {
+            "region" => Some(&self.region),
+            "accountId" => Some(&self.account_id),
+            "eventDay" => Some(&self.event_day),
+            _ => None,
+        }
+    }
+
+    /// The keys as the Lambda response's `metadata.partitionKeys`.
+    pub fn to_metadata(&self) -> HashMap<String, String> {
+        Self::NAMES
+            .iter()
+            .filter_map(|name| Some(((*name).to_owned(), self.get(name)?.to_owned())))
+            .collect()
+    }
+
+    /// The keys of a Lambda response's `metadata.partitionKeys`; `None` unless all three are
+    /// there (Firehose then fails the record: `partitioning-failed`).
+    pub fn from_metadata(metadata: &HashMap<String, String>) -> Option<Self> {
+        let key = |name: &str| metadata.get(name).cloned();
+        Some(PartitionKeys {
+            region: key("region")?,
+            account_id: key("accountId")?,
+            event_day: key("eventDay")?,
+        })
+    }
+
+    /// The keys an event will get with the stream's fallbacks left unresolved (`region` and
+    /// `accountId` empty where the event carries none): the producer's aggregation key. The
+    /// fallbacks are the same for every event of a stream, so events with equal grouping keys
+    /// always get equal Lambda keys; an event the rule rejects (no usable `time`, an unsafe
+    /// region) has none and travels alone.
+    pub fn grouping(fields: &PartitionFields<'_>) -> Option<PartitionKeys> {
+        let unresolved = PartitionDefaults {
+            region: Some(String::new()),
+            account_id: Some(String::new()),
+        };
+        partition_keys(fields, &unresolved, None, true).keys
+    }
+}
+
 /// Configured fallbacks for events that do not carry their own region/account.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PartitionDefaults {
@@ -41,6 +93,33 @@ pub struct PartitionDefaults {
     pub region: Option<String>,
     /// Account id when the event has no 12-digit `cloud.account.uid`.
     pub account_id: Option<String>,
+}
+
+/// The fields of an event that decide its partition, as read from the (normalized) event: by
+/// [`PartitionFields::of`] from a `Value`, or by the producer's one-pass readers from bytes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PartitionFields<'a> {
+    /// `time` when it is an integer (epoch milliseconds once normalized).
+    pub time_ms: Option<i64>,
+    /// `cloud.region` when it is a string.
+    pub region: Option<&'a str>,
+    /// `cloud.account.uid` when it is a string.
+    pub account_uid: Option<&'a str>,
+}
+
+impl<'a> PartitionFields<'a> {
+    /// The fields of an event.
+    pub fn of(event: &'a Value) -> Self {
+        let cloud = event.get("cloud");
+        PartitionFields {
+            time_ms: event.get("time").and_then(Value::as_i64),
+            region: cloud.and_then(|c| c.get("region")).and_then(Value::as_str),
+            account_uid: cloud
+                .and_then(|c| c.get("account"))
+                .and_then(|a| a.get("uid"))
+                .and_then(Value::as_str),
+        }
+    }
 }
 
 /// Why an event cannot be partitioned as it is.
@@ -66,6 +145,16 @@ pub fn is_safe_partition_value(value: &str) -> bool {
 /// Whether `value` is a 12-digit AWS account id.
 pub fn is_aws_account_id(value: &str) -> bool {
     value.len() == 12 && value.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Whether `value` is an `accountId` Security Lake accepts: a 12-digit AWS account id,
+/// `external`, or `external_<id>`.
+pub fn is_account_partition_value(value: &str) -> bool {
+    is_aws_account_id(value)
+        || value == EXTERNAL_ACCOUNT
+        || value
+            .strip_prefix("external_")
+            .is_some_and(is_safe_partition_value)
 }
 
 /// `YYYYMMDD` of an epoch-milliseconds instant, if it is within the plausible range.
@@ -94,38 +183,28 @@ pub struct Partitioned {
     pub problems: Vec<PartitionProblem>,
 }
 
-/// `eventDay` of a `time` value as the Lambda will see it after normalization: epoch
-/// milliseconds, or an RFC 3339 string (which normalization converts).
-pub fn event_day_of(time: &Value) -> Option<String> {
-    match time {
-        Value::String(text) => event_day(crate::normalize::rfc3339_to_epoch_ms(text)?),
-        other => event_day(other.as_i64()?),
-    }
-}
-
-/// Computes the partition keys of a (normalized) event.
+/// The partition rule, the one place it is written.
 ///
-/// `region`: `cloud.region`, else `defaults.region`, else `fallback_region` (e.g. the region of
-/// the Firehose invocation). A `cloud.region` that is not a safe partition value is a problem;
+/// `region`: `cloud.region`, else `defaults.region`, else `fallback_region` (the region of the
+/// Firehose invocation). A `cloud.region` that is not a safe partition value is a problem;
 /// when `region_problems_fatal` is false the fallbacks apply instead.
 /// `accountId`: `cloud.account.uid` when it is a 12-digit AWS account id, else
-/// `defaults.account_id`, else `external`. `eventDay`: the UTC day of `time`.
+/// `defaults.account_id`, else `external`. `eventDay`: the UTC day of `time` (epoch
+/// milliseconds, 2000-01-01 to 2100-01-01).
 pub fn partition_keys(
-    event: &Value,
+    fields: &PartitionFields<'_>,
     defaults: &PartitionDefaults,
     fallback_region: Option<&str>,
     region_problems_fatal: bool,
 ) -> Partitioned {
     let mut problems = Vec::new();
-    let cloud = event.get("cloud");
-    let event_region = cloud.and_then(|c| c.get("region")).and_then(Value::as_str);
     let fallback = || {
         defaults
             .region
             .as_deref()
             .or(fallback_region.filter(|r| is_safe_partition_value(r)))
     };
-    let region = match event_region {
+    let region = match fields.region {
         Some(r) if is_safe_partition_value(r) => Some(r),
         Some(_) => {
             problems.push(PartitionProblem {
@@ -150,8 +229,7 @@ pub fn partition_keys(
                     .into(),
         });
     }
-    let time = event.get("time").and_then(Value::as_i64);
-    let day = time.and_then(event_day);
+    let day = fields.time_ms.and_then(event_day);
     if day.is_none() {
         problems.push(PartitionProblem {
             code: Code::PartitionTimeInvalid,
@@ -159,10 +237,8 @@ pub fn partition_keys(
             message: "Attribute \"time\" is missing or not epoch milliseconds between 2000-01-01 and 2100-01-01, so the event has no eventDay.".into(),
         });
     }
-    let account_id = cloud
-        .and_then(|c| c.get("account"))
-        .and_then(|a| a.get("uid"))
-        .and_then(Value::as_str)
+    let account_id = fields
+        .account_uid
         .filter(|uid| is_aws_account_id(uid))
         .or(defaults.account_id.as_deref())
         .unwrap_or(EXTERNAL_ACCOUNT);
@@ -188,7 +264,7 @@ mod tests {
         defaults: &PartitionDefaults,
         fallback: Option<&str>,
     ) -> Result<PartitionKeys, Vec<Code>> {
-        let partitioned = partition_keys(&event, defaults, fallback, true);
+        let partitioned = partition_keys(&PartitionFields::of(&event), defaults, fallback, true);
         partitioned
             .keys
             .ok_or_else(|| partitioned.problems.into_iter().map(|p| p.code).collect())
@@ -264,17 +340,6 @@ mod tests {
     }
 
     #[test]
-    fn event_day_of_epoch_ms_or_rfc3339() {
-        assert_eq!(event_day_of(&json!(T)).as_deref(), Some("20230428"));
-        assert_eq!(
-            event_day_of(&json!("2023-04-28T23:30:00-02:00")).as_deref(),
-            Some("20230429")
-        );
-        assert_eq!(event_day_of(&json!("yesterday")), None);
-        assert_eq!(event_day_of(&json!(null)), None);
-    }
-
-    #[test]
     fn bad_time_and_unsafe_region_are_problems() {
         let d = PartitionDefaults::default();
         assert_eq!(
@@ -294,7 +359,12 @@ mod tests {
             keys(unsafe_region.clone(), &d, Some("us-east-1")),
             Err(vec![Code::PartitionRegionInvalid])
         );
-        let lenient = partition_keys(&unsafe_region, &d, Some("us-east-1"), false);
+        let lenient = partition_keys(
+            &PartitionFields::of(&unsafe_region),
+            &d,
+            Some("us-east-1"),
+            false,
+        );
         assert_eq!(lenient.keys.unwrap().region, "us-east-1");
         assert_eq!(lenient.problems[0].code, Code::PartitionRegionInvalid);
     }
@@ -310,6 +380,44 @@ mod tests {
             serde_json::to_value(&k).unwrap(),
             json!({"region": "r", "accountId": "a", "eventDay": "d"})
         );
+        let metadata = k.to_metadata();
+        assert_eq!(
+            serde_json::to_value(&metadata).unwrap(),
+            serde_json::to_value(&k).unwrap()
+        );
+        assert_eq!(PartitionKeys::from_metadata(&metadata), Some(k.clone()));
+        let mut partial = metadata;
+        partial.remove("eventDay");
+        assert_eq!(PartitionKeys::from_metadata(&partial), None);
+        assert_eq!(k.get("accountId"), Some("a"));
+        assert_eq!(k.get("other"), None);
+    }
+
+    #[test]
+    fn grouping_keys_are_equal_only_when_the_lambda_keys_must_be() {
+        let group = |event: Value| PartitionKeys::grouping(&PartitionFields::of(&event));
+        let explicit = group(json!({"time": T, "cloud": {"region": "us-east-1"}})).unwrap();
+        let fallback = group(json!({"time": T})).unwrap();
+        assert_ne!(explicit, fallback, "the stream's region may be another");
+        assert_eq!(fallback.region, "");
+        assert_eq!(fallback.account_id, "");
+        assert_eq!(
+            group(json!({"time": T, "cloud": {"account": {"uid": "not-aws"}}})),
+            Some(fallback),
+            "both take the configured account"
+        );
+        assert_eq!(group(json!({"time": T, "cloud": {"region": "a b"}})), None);
+        assert_eq!(group(json!({"time": 5})), None);
+    }
+
+    #[test]
+    fn account_partition_values() {
+        for ok in ["123456789012", "external", "external_partner-1"] {
+            assert!(is_account_partition_value(ok), "{ok}");
+        }
+        for bad in ["1234", "external_", "external_/x", "partner"] {
+            assert!(!is_account_partition_value(bad), "{bad}");
+        }
     }
 
     #[test]

@@ -1,0 +1,108 @@
+//! The Parquet that lands in the lake: what Security Lake requires of a custom source's objects,
+//! and the settings Firehose's `ParquetSerDe` writes with, which the infrastructure sets
+//! explicitly (`parquet*` keys of `infra/defaults.json`, checked by a test) and the local
+//! pipeline writes with, so that local files are what Firehose delivers.
+
+use std::fmt;
+
+/// Security Lake's limit on a data page: 1 MB uncompressed
+/// (<https://docs.aws.amazon.com/security-lake/latest/userguide/custom-sources.html>).
+pub const SECURITY_LAKE_MAX_DATA_PAGE_BYTES: usize = 1024 * 1024;
+/// Security Lake's limit on a row group: 256 MB compressed (same page).
+pub const SECURITY_LAKE_MAX_ROW_GROUP_BYTES: usize = 256 * 1024 * 1024;
+
+/// The page compression codecs Firehose's `ParquetSerDe` offers (no zstd)
+/// (<https://docs.aws.amazon.com/firehose/latest/APIReference/API_ParquetSerDe.html>).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParquetCompression {
+    /// `UNCOMPRESSED`
+    Uncompressed,
+    /// `GZIP`
+    Gzip,
+    /// `SNAPPY`, Firehose's default.
+    Snappy,
+}
+
+impl ParquetCompression {
+    /// The name Firehose's API uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ParquetCompression::Uncompressed => "UNCOMPRESSED",
+            ParquetCompression::Gzip => "GZIP",
+            ParquetCompression::Snappy => "SNAPPY",
+        }
+    }
+}
+
+/// The Parquet format version of the data pages (`WriterVersion`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParquetWriterVersion {
+    /// `V1`, Firehose's default: data pages v1, read by every engine.
+    V1,
+    /// `V2`
+    V2,
+}
+
+impl ParquetWriterVersion {
+    /// The name Firehose's API uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ParquetWriterVersion::V1 => "V1",
+            ParquetWriterVersion::V2 => "V2",
+        }
+    }
+}
+
+impl fmt::Display for ParquetCompression {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How a Parquet object is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ParquetSettings {
+    /// Page compression.
+    pub compression: ParquetCompression,
+    /// Row group (HDFS block) size in bytes (`BlockSizeBytes`).
+    pub block_size_bytes: usize,
+    /// Data page size in bytes (`PageSizeBytes`).
+    pub page_size_bytes: usize,
+    /// Data page format (`WriterVersion`).
+    pub writer_version: ParquetWriterVersion,
+    /// Dictionary encoding (`EnableDictionaryCompression`).
+    pub dictionary: bool,
+}
+
+/// What Firehose's `ParquetSerDe` writes with its defaults (256 MiB blocks, 1 MiB pages,
+/// SNAPPY, writer V1) plus dictionary encoding, the Hive Parquet writer's default
+/// (<https://docs.aws.amazon.com/firehose/latest/APIReference/API_ParquetSerDe.html>): the
+/// settings of the Firehose path, local pipeline included.
+pub const FIREHOSE_PARQUET: ParquetSettings = ParquetSettings {
+    compression: ParquetCompression::Snappy,
+    block_size_bytes: 256 * 1024 * 1024,
+    page_size_bytes: 1024 * 1024,
+    writer_version: ParquetWriterVersion::V1,
+    dictionary: true,
+};
+
+/// The smallest `BlockSizeBytes` Firehose accepts: 64 MiB (same page).
+pub const FIREHOSE_MIN_BLOCK_SIZE_BYTES: usize = 64 * 1024 * 1024;
+/// The smallest `PageSizeBytes` Firehose accepts: 64 KiB (same page).
+pub const FIREHOSE_MIN_PAGE_SIZE_BYTES: usize = 64 * 1024;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn firehose_settings_are_within_what_security_lake_and_firehose_accept() {
+        let s = FIREHOSE_PARQUET;
+        assert!(s.page_size_bytes <= SECURITY_LAKE_MAX_DATA_PAGE_BYTES);
+        assert!(s.page_size_bytes >= FIREHOSE_MIN_PAGE_SIZE_BYTES);
+        assert!(s.block_size_bytes <= SECURITY_LAKE_MAX_ROW_GROUP_BYTES);
+        assert!(s.block_size_bytes >= FIREHOSE_MIN_BLOCK_SIZE_BYTES);
+        assert_eq!(s.compression.to_string(), "SNAPPY");
+        assert_eq!(s.writer_version.as_str(), "V1");
+    }
+}
