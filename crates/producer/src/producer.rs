@@ -171,9 +171,13 @@ impl ProducerBuilder {
         self
     }
 
-    /// Normalizes and validates every event with `engine` before accepting it (feature `ocsf`):
-    /// events the transformation Lambda would reject fail at `send` with
-    /// [`SendError::Invalid`], so applications fail fast in development.
+    /// Judges every event with `engine` before accepting it (feature `ocsf`), with the
+    /// transformation Lambda's verdict ([`Engine::judge`](ocsf_firehose_transform::Engine::judge):
+    /// normalization, validation and partition keys; the stream's region is the last fallback
+    /// for `region`, as in the Lambda): events the Lambda would reject fail at `send` with
+    /// [`SendError::Invalid`] and their error findings, accepted ones are sent normalized.
+    /// Configure `engine` as the Lambda is (`TransformConfig::from_env` reads the same `OCSF_*`
+    /// variables).
     #[cfg(feature = "ocsf")]
     pub fn ocsf(mut self, engine: ocsf_firehose_transform::Engine) -> Self {
         self.engine = Some(engine);
@@ -189,6 +193,8 @@ impl ProducerBuilder {
             Destination::Local { .. } => Service::Firehose,
         };
         self.config.validate(service)?;
+        #[cfg(feature = "ocsf")]
+        let fallback_region = self.destination.region();
         let buffer = Arc::new(Semaphore::new(self.config.max_buffered_bytes));
         let encoder = Encoder {
             stamp_uid: self.config.stamp_uid,
@@ -209,7 +215,10 @@ impl ProducerBuilder {
             encoder,
             handle: Some(handle),
             #[cfg(feature = "ocsf")]
-            engine: self.engine,
+            ocsf: self.engine.map(|engine| OcsfCheck {
+                engine,
+                fallback_region,
+            }),
         })
     }
 }
@@ -222,7 +231,15 @@ pub struct Producer {
     encoder: Encoder,
     handle: Option<tokio::task::JoinHandle<Report>>,
     #[cfg(feature = "ocsf")]
-    engine: Option<ocsf_firehose_transform::Engine>,
+    ocsf: Option<OcsfCheck>,
+}
+
+/// The client-side verdict (feature `ocsf`): the engine, configured as the Lambda is, and the
+/// region of the stream (the Lambda's last fallback for `region`).
+#[cfg(feature = "ocsf")]
+struct OcsfCheck {
+    engine: ocsf_firehose_transform::Engine,
+    fallback_region: Option<String>,
 }
 
 impl Producer {
@@ -235,7 +252,7 @@ impl Producer {
     /// Accepts raw JSON (one object), waiting while the buffer is full.
     pub async fn send_json(&self, event: &[u8]) -> Result<Delivery, SendError> {
         #[cfg(feature = "ocsf")]
-        if self.engine.is_some() {
+        if self.ocsf.is_some() {
             let value: serde_json::Value = serde_json::from_slice(event)
                 .map_err(|e| SendError::Encode(EncodeError::NotAnObject(e.to_string())))?;
             return self.send(&value).await;
@@ -244,23 +261,19 @@ impl Producer {
         self.enqueue(encoded).await
     }
 
-    /// Encodes an event, normalizing and validating it first when an engine is configured.
+    /// Encodes an event; with an engine (feature `ocsf`), only when the transformation
+    /// Lambda's verdict accepts it, and then the normalized event (which the Lambda judges
+    /// identically).
     fn encode<T: Serialize + ?Sized>(&self, event: &T) -> Result<EncodedEvent, SendError> {
         #[cfg(feature = "ocsf")]
-        if let Some(engine) = &self.engine {
-            let mut value = serde_json::to_value(event)
+        if let Some(check) = &self.ocsf {
+            let value = serde_json::to_value(event)
                 .map_err(|e| SendError::Encode(EncodeError::Serialize(e.to_string())))?;
-            engine.normalize(&mut value);
-            let validation = engine.validate(&value);
-            if !validation.is_valid() {
-                let errors = validation
-                    .findings
-                    .into_iter()
-                    .filter(|f| f.severity == ocsf_firehose_transform::Severity::Error)
-                    .collect();
-                return Err(SendError::Invalid(errors));
+            let verdict = check.engine.judge(value, check.fallback_region.as_deref());
+            if !verdict.is_accepted() {
+                return Err(SendError::Invalid(verdict.errors().cloned().collect()));
             }
-            return Ok(self.encoder.encode(&value)?);
+            return Ok(self.encoder.encode(&verdict.event)?);
         }
         Ok(self.encoder.encode(event)?)
     }

@@ -139,6 +139,22 @@ fn entry_outcomes<'a>(
 }
 
 impl Destination {
+    /// The region of the stream: the transformation Lambda's last fallback for `region`.
+    pub fn region(&self) -> Option<String> {
+        match self {
+            Destination::Firehose { client, .. } => {
+                client.config().region().map(ToString::to_string)
+            }
+            Destination::Kinesis { client, .. } => {
+                client.config().region().map(ToString::to_string)
+            }
+            #[cfg(feature = "local")]
+            Destination::Local { pipeline, .. } => {
+                pipeline.lock().ok().map(|local| local.region().to_owned())
+            }
+        }
+    }
+
     /// One API call; per-entry outcomes in request order.
     async fn put<Id>(&self, records: &[Record<Id>]) -> Result<Vec<EntryOutcome>, Failure> {
         match self {

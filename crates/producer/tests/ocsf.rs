@@ -1,5 +1,6 @@
-//! Client-side OCSF checks (feature `ocsf`): invalid events fail at `send` with the findings
-//! and are never sent; valid ones are normalized before sending.
+//! Client-side OCSF checks (feature `ocsf`): events the Lambda's verdict rejects fail at `send`
+//! with the error findings and are never sent (valid OCSF that cannot be partitioned included);
+//! accepted ones are sent normalized.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -36,6 +37,15 @@ async fn invalid_events_fail_at_send_and_valid_ones_are_normalized() {
                 (findings[0].code, findings[0].path.as_str()),
                 (Code::AttributeRequiredMissing, "user")
             );
+        }
+        other => panic!("{other:?}"),
+    }
+    let mut old = valid.clone();
+    old["time"] = json!(631_152_000_000_i64); // 1990: valid OCSF, but no eventDay partition
+    match producer.send(&old).await {
+        Err(SendError::Invalid(findings)) => {
+            let codes: Vec<Code> = findings.iter().map(|f| f.code).collect();
+            assert_eq!(codes, [Code::PartitionTimeInvalid]);
         }
         other => panic!("{other:?}"),
     }

@@ -1,6 +1,6 @@
-//! The engine: one configured schema, validator and normalizer, and the per-event pipeline
-//! (normalize → validate → partition keys) that the Lambda, the CLI, the producer and the local
-//! pipeline share.
+//! The engine: one configured schema, validator, normalizer and set of Glue tables, and the
+//! per-event pipeline (normalize → validate → partition keys, then the fit to the table) that
+//! gives [`Engine::judge`]'s [`Verdict`]: the Lambda's, and so everyone's.
 
 use std::collections::BTreeSet;
 
@@ -11,7 +11,9 @@ use crate::contract::partition::{self, PartitionDefaults, PartitionFields, Parti
 use crate::finding::{Code, Finding, Level, Severity, SeverityPolicy};
 use crate::normalize::{Action, NormalizeOptions, Normalizer, UnknownAttributes};
 use crate::schema::{Schema, SchemaError};
+use crate::table::Tables;
 use crate::validate::{ValidateOptions, Validation, Validator, DEFAULT_MAX_DEPTH};
+use crate::verdict::Verdict;
 use crate::version::OcsfVersion;
 
 /// Everything an [`Engine`] can be configured with.
@@ -31,6 +33,10 @@ pub struct EngineConfig {
     pub warn_recommended: bool,
     /// Maximum object nesting below the event.
     pub max_depth: usize,
+    /// Profiles whose attributes the Glue tables have columns for (as given to
+    /// `glue-schema --profile`); `None`: every profile of each class, the generated tables'
+    /// default.
+    pub table_profiles: Option<Vec<String>>,
 }
 
 impl Default for EngineConfig {
@@ -43,6 +49,7 @@ impl Default for EngineConfig {
             partition: PartitionDefaults::default(),
             warn_recommended: false,
             max_depth: DEFAULT_MAX_DEPTH,
+            table_profiles: None,
         }
     }
 }
@@ -67,6 +74,14 @@ pub enum ConfigError {
     /// `max_depth` must be at least 1.
     #[error("max depth must be at least 1")]
     MaxDepth,
+    /// A table profile does not exist in the target version.
+    #[error("OCSF {version} has no profile `{profile}`")]
+    UnknownProfile {
+        /// The profile.
+        profile: String,
+        /// The target version.
+        version: OcsfVersion,
+    },
     /// A class in the allow-list does not exist in the target version.
     #[error("class_uid {uid} in the allow-list is not a class of OCSF {version}")]
     UnknownClass {
@@ -77,26 +92,6 @@ pub enum ConfigError {
     },
 }
 
-/// The outcome of [`Engine::process`] for one event.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Processed {
-    /// The normalized event.
-    pub event: Value,
-    /// The validation of the normalized event, plus any partition findings.
-    pub validation: Validation,
-    /// What normalization changed.
-    pub actions: Vec<Action>,
-    /// The partition keys, when the event can be partitioned.
-    pub partition: Option<PartitionKeys>,
-}
-
-impl Processed {
-    /// `true` when the event has no error finding and can be partitioned.
-    pub fn is_valid(&self) -> bool {
-        self.validation.is_valid() && self.partition.is_some()
-    }
-}
-
 /// A configured OCSF engine. Cheap to share (`&Engine` is `Sync`); build it once at start-up.
 #[derive(Debug, Clone)]
 pub struct Engine {
@@ -104,6 +99,7 @@ pub struct Engine {
     policy: SeverityPolicy,
     validator: Validator<'static>,
     normalizer: Normalizer<'static>,
+    tables: Tables,
 }
 
 impl Engine {
@@ -140,6 +136,18 @@ impl Engine {
                 version: config.version,
             });
         }
+        if let Some(profile) = config
+            .table_profiles
+            .iter()
+            .flatten()
+            .find(|p| schema.profile_id(p).is_none())
+        {
+            return Err(ConfigError::UnknownProfile {
+                profile: profile.clone(),
+                version: config.version,
+            });
+        }
+        let tables = Tables::new(schema, config.table_profiles.clone());
         let mut policy = config.severity.clone();
         if config.unknown_attributes == UnknownAttributes::Keep
             && !policy.overrides(Code::AttributeUnknown)
@@ -167,6 +175,7 @@ impl Engine {
             policy,
             validator,
             normalizer,
+            tables,
         })
     }
 
@@ -180,19 +189,27 @@ impl Engine {
         self.validator.schema()
     }
 
-    /// Validates an event as it is.
+    /// The Glue tables events are fitted to (built per class on first use).
+    pub fn tables(&self) -> &Tables {
+        &self.tables
+    }
+
+    /// The OCSF schema check alone, on the event as it is: the OCSF server's validator
+    /// (`/api/v2/validate`), without normalization, partition keys or the table. Not a verdict:
+    /// an event valid here may still be rejected by the Lambda ([`Engine::judge`]).
     pub fn validate(&self, event: &Value) -> Validation {
         self.validator.validate(event, &self.policy)
     }
 
-    /// Normalizes an event in place.
+    /// Normalizes an event in place: the first stage of [`Engine::judge`], exposed for tests of
+    /// its own properties (idempotence, no added error).
     pub fn normalize(&self, event: &mut Value) -> Vec<Action> {
         self.normalizer.normalize(event)
     }
 
     /// The partition keys of an event (`None` when it cannot be partitioned) and the findings
     /// met on the way.
-    pub fn partition_keys(
+    fn partition_keys(
         &self,
         event: &Value,
         fallback_region: Option<&str>,
@@ -226,8 +243,11 @@ impl Engine {
         (partitioned.keys, findings)
     }
 
-    /// The full pipeline for one event: normalize, validate the result, compute its partition.
-    pub fn process(&self, mut event: Value, fallback_region: Option<&str>) -> Processed {
+    /// The verdict on one event, the Lambda's: normalize it, validate the result, compute its
+    /// partition keys (`fallback_region`: the region of the Firehose stream, the last fallback
+    /// for `region`); an accepted event's row is its fit to the class's Glue table
+    /// ([`Verdict::into_row`]).
+    pub fn judge(&self, mut event: Value, fallback_region: Option<&str>) -> Verdict<'_> {
         let actions = self.normalize(&mut event);
         let mut validation = self.validate(&event);
         let partition = if event.is_object() {
@@ -237,11 +257,13 @@ impl Engine {
         } else {
             None
         };
-        Processed {
+        let table = validation.class_uid.and_then(|uid| self.tables.get(uid));
+        Verdict {
             event,
             validation,
             actions,
             partition,
+            table,
         }
     }
 }
@@ -253,8 +275,9 @@ mod tests {
     use super::*;
     use crate::test_support::fixture;
 
-    fn engine(config: EngineConfig) -> Engine {
-        Engine::new(config).unwrap()
+    /// An engine for the test (leaked: verdicts borrow their engine's tables).
+    fn engine(config: EngineConfig) -> &'static Engine {
+        Box::leak(Box::new(Engine::new(config).unwrap()))
     }
 
     #[test]
@@ -268,8 +291,12 @@ mod tests {
         let mut event = fixture("api_activity");
         event.as_object_mut().unwrap().remove("type_name");
         event["time"] = json!("2023-04-28T14:00:00Z");
-        let processed = engine(EngineConfig::default()).process(event, Some("us-east-1"));
-        assert!(processed.is_valid(), "{:?}", processed.validation.findings);
+        let processed = engine(EngineConfig::default()).judge(event, Some("us-east-1"));
+        assert!(
+            processed.is_accepted(),
+            "{:?}",
+            processed.validation.findings
+        );
         assert_eq!(processed.actions.len(), 2);
         assert_eq!(
             processed.partition,
@@ -283,11 +310,37 @@ mod tests {
     }
 
     #[test]
+    fn an_accepted_event_s_row_is_fitted_to_its_table_and_a_rejected_one_has_none() {
+        let mut event = fixture("authentication");
+        event["shoe_size"] = json!(44);
+        let verdict = engine(EngineConfig::default()).judge(event, Some("us-east-1"));
+        assert!(verdict.is_accepted());
+        assert_eq!(verdict.errors().count(), 0);
+        let normalized = verdict.event.clone();
+        let row = verdict.into_row().unwrap();
+        assert_eq!(normalized["unmapped"]["shoe_size"], json!(44));
+        let text = row.event["unmapped"].as_str().unwrap();
+        let unmapped: serde_json::Value = serde_json::from_str(text).unwrap();
+        assert_eq!(unmapped, normalized["unmapped"], "the same, as JSON text");
+        assert_eq!(row.partition.event_day, "20230428");
+        let mut old = fixture("authentication");
+        old["time"] = json!(631_152_000_000_i64); // 1990-01-01: valid OCSF, no eventDay
+        let verdict = engine(EngineConfig::default()).judge(old.clone(), None);
+        assert!(engine(EngineConfig::default()).validate(&old).is_valid());
+        assert!(!verdict.is_accepted());
+        assert_eq!(
+            verdict.errors().map(|f| f.code).collect::<Vec<_>>(),
+            [Code::PartitionTimeInvalid]
+        );
+        assert!(verdict.into_row().is_none());
+    }
+
+    #[test]
     fn unpartitionable_events_are_invalid_with_a_finding() {
         let mut event = fixture("authentication");
         event.as_object_mut().unwrap().remove("time");
-        let processed = engine(EngineConfig::default()).process(event, None);
-        assert!(!processed.is_valid());
+        let processed = engine(EngineConfig::default()).judge(event, None);
+        assert!(!processed.is_accepted());
         let codes: Vec<Code> = processed
             .validation
             .findings
@@ -305,14 +358,14 @@ mod tests {
         };
         let mut event = fixture("authentication");
         event["time"] = json!(1_682_683_200); // seconds
-        let processed = engine(config).process(event, None);
-        assert!(!processed.is_valid());
+        let processed = engine(config).judge(event, None);
+        assert!(!processed.is_accepted());
         assert_eq!(
             processed.validation.findings[0].code,
             Code::PartitionTimeInvalid
         );
         assert!(engine(EngineConfig::default())
-            .process(json!([1]), None)
+            .judge(json!([1]), None)
             .partition
             .is_none());
     }
@@ -321,14 +374,14 @@ mod tests {
     fn region_findings_can_be_relevelled_to_use_the_fallbacks() {
         let mut event = fixture("authentication");
         event["cloud"]["region"] = json!("us east 1");
-        let strict = engine(EngineConfig::default()).process(event.clone(), Some("us-west-2"));
-        assert!(!strict.is_valid());
+        let strict = engine(EngineConfig::default()).judge(event.clone(), Some("us-west-2"));
+        assert!(!strict.is_accepted());
         let lenient = engine(EngineConfig {
             severity: "partition_region_invalid=warning".parse().unwrap(),
             ..EngineConfig::default()
         })
-        .process(event, Some("us-west-2"));
-        assert!(lenient.is_valid());
+        .judge(event, Some("us-west-2"));
+        assert!(lenient.is_accepted());
         assert_eq!(lenient.partition.unwrap().region, "us-west-2");
         assert_eq!(
             lenient.validation.findings[0].code,
@@ -340,23 +393,23 @@ mod tests {
     fn unknown_attribute_policies() {
         let mut event = fixture("authentication");
         event["vendor_score"] = json!(1);
-        let moved = engine(EngineConfig::default()).process(event.clone(), None);
-        assert!(moved.is_valid());
+        let moved = engine(EngineConfig::default()).judge(event.clone(), None);
+        assert!(moved.is_accepted());
         assert_eq!(moved.event["unmapped"]["vendor_score"], json!(1));
         let kept = engine(EngineConfig {
             unknown_attributes: UnknownAttributes::Keep,
             ..EngineConfig::default()
         })
-        .process(event.clone(), None);
-        assert!(kept.is_valid());
+        .judge(event.clone(), None);
+        assert!(kept.is_accepted());
         assert_eq!(kept.validation.findings[0].severity, Severity::Warning);
         assert_eq!(kept.event["vendor_score"], json!(1));
         let rejected = engine(EngineConfig {
             unknown_attributes: UnknownAttributes::Reject,
             ..EngineConfig::default()
         })
-        .process(event, None);
-        assert!(!rejected.is_valid());
+        .judge(event, None);
+        assert!(!rejected.is_accepted());
     }
 
     #[test]
@@ -402,6 +455,17 @@ mod tests {
             bad(classes),
             ConfigError::UnknownClass {
                 uid: 7,
+                version: OcsfVersion::V1_1_0
+            }
+        );
+        let profiles = EngineConfig {
+            table_profiles: Some(vec!["cloud".into(), "shoes".into()]),
+            ..EngineConfig::default()
+        };
+        assert_eq!(
+            bad(profiles),
+            ConfigError::UnknownProfile {
+                profile: "shoes".into(),
                 version: OcsfVersion::V1_1_0
             }
         );

@@ -18,12 +18,14 @@
 //!     "cloud": {"provider": "AWS", "region": "eu-west-1"},
 //!     "shoe_size": 44
 //! });
-//! let processed = engine.process(event, None);
-//! assert!(processed.is_valid(), "{:?}", processed.validation.findings);
-//! assert_eq!(processed.event["type_uid"], 300201); // derived from the activity
-//! assert_eq!(processed.event["time"], 1682683200000_i64); // RFC 3339 → epoch ms
-//! assert_eq!(processed.event["unmapped"]["shoe_size"], 44); // unknown: kept, not lost
-//! let keys = processed.partition.unwrap();
+//! let verdict = engine.judge(event, None); // the Lambda's verdict
+//! assert!(verdict.is_accepted(), "{:?}", verdict.validation.findings);
+//! assert_eq!(verdict.event["type_uid"], 300201); // derived from the activity
+//! assert_eq!(verdict.event["time"], 1682683200000_i64); // RFC 3339 → epoch ms
+//! assert_eq!(verdict.event["unmapped"]["shoe_size"], 44); // unknown: kept, not lost
+//! let row = verdict.into_row().unwrap(); // what the Lambda emits: fitted to the Glue table
+//! assert_eq!(row.event["unmapped"], r#"{"shoe_size":44}"#); // a JSON text column
+//! let keys = row.partition;
 //! assert_eq!((keys.region.as_str(), keys.event_day.as_str()), ("eu-west-1", "20230428"));
 //! # Ok::<(), ocsf_firehose_transform::ConfigError>(())
 //! ```
@@ -50,12 +52,14 @@ pub mod table;
 #[cfg(test)]
 mod test_support;
 pub mod validate;
+pub mod verdict;
 pub mod version;
 
-pub use engine::{ConfigError, Engine, EngineConfig, Processed};
+pub use engine::{ConfigError, Engine, EngineConfig};
 pub use finding::{Code, Finding, Level, Severity, SeverityPolicy};
 pub use normalize::{Action, ActionKind, NormalizeOptions, Normalizer, UnknownAttributes};
 pub use partition::{PartitionDefaults, PartitionKeys};
 pub use schema::Schema;
 pub use validate::{ValidateOptions, Validation, Validator};
+pub use verdict::{Row, Verdict};
 pub use version::OcsfVersion;

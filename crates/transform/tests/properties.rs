@@ -217,8 +217,10 @@ proptest! {
     #[test]
     fn arbitrary_json_never_panics(value in json_value()) {
         for engine in engines() {
-            let processed = engine.process(value.clone(), Some("us-east-1"));
-            prop_assert!(processed.is_valid() || !processed.validation.findings.is_empty());
+            let verdict = engine.judge(value.clone(), Some("us-east-1"));
+            prop_assert!(verdict.is_accepted() || !verdict.validation.findings.is_empty());
+            let accepted = verdict.is_accepted();
+            prop_assert_eq!(verdict.into_row().is_some(), accepted);
         }
     }
 
@@ -250,6 +252,21 @@ proptest! {
         }
     }
 
+    /// What lets a client send the normalized event: the Lambda judges it exactly as the
+    /// original (same acceptance, same findings, same partition, same row).
+    #[test]
+    fn the_normalized_event_gets_the_same_verdict_as_the_original(event in ocsf_event()) {
+        for engine in engines() {
+            let first = engine.judge(event.clone(), Some("us-east-1"));
+            let again = engine.judge(first.event.clone(), Some("us-east-1"));
+            prop_assert_eq!(again.is_accepted(), first.is_accepted());
+            prop_assert_eq!(&again.validation, &first.validation);
+            prop_assert_eq!(&again.partition, &first.partition);
+            prop_assert!(again.actions.is_empty(), "{:?}", again.actions);
+            prop_assert_eq!(again.into_row(), first.into_row());
+        }
+    }
+
     #[test]
     fn findings_never_repeat_event_values(event in ocsf_event(), extra in json_value()) {
         let mut event = event;
@@ -260,8 +277,8 @@ proptest! {
         let mut values = Vec::new();
         string_values(&event, &mut values);
         for engine in engines() {
-            let processed = engine.process(event.clone(), None);
-            for finding in processed.validation.findings.iter().chain(&engine.validate(&event).findings) {
+            let verdict = engine.judge(event.clone(), None);
+            for finding in verdict.validation.findings.iter().chain(&engine.validate(&event).findings) {
                 prop_assert!(!finding.message.contains(MARK), "{:?}", finding);
                 for v in &values {
                     prop_assert!(!finding.message.contains(v.as_str()));
@@ -285,8 +302,8 @@ fn deeply_nested_documents_are_findings_not_crashes() {
     event["actor"]["process"] = serde_json::from_str(&text).unwrap();
     let bytes = serde_json::to_vec(&event).unwrap();
     let parsed = documents(&bytes).next().unwrap().value.unwrap();
-    let processed = engine.process(parsed, None);
-    assert!(!processed.is_valid());
+    let processed = engine.judge(parsed, None);
+    assert!(!processed.is_accepted());
     assert!(processed
         .validation
         .findings

@@ -109,8 +109,8 @@ async fn producer_to_parquet_every_event_exactly_once_and_every_failure_kept() {
             continue;
         }
         let value: Value = serde_json::from_slice(&event.bytes).unwrap();
-        let processed = engine.process(value, Some("us-east-1"));
-        assert!(processed.is_valid());
+        let processed = engine.judge(value, Some("us-east-1"));
+        assert!(processed.is_accepted());
         let keys = processed.partition.unwrap();
         let source = pipeline.lock().unwrap().source_for(event.class_uid);
         let uid = processed.event["metadata"]["uid"]

@@ -107,8 +107,6 @@ pub struct TransformConfig {
     pub max_response_bytes: usize,
     /// Records whose decoded data exceeds this fail with `record_too_large`.
     pub max_record_bytes: usize,
-    /// Profiles of the Glue tables (`None`: every profile of each class).
-    pub table_profiles: Option<Vec<String>>,
     /// Log level.
     pub log_level: LogLevel,
 }
@@ -120,7 +118,6 @@ impl Default for TransformConfig {
             on_invalid: OnInvalid::default(),
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             max_record_bytes: DEFAULT_MAX_RECORD_BYTES,
-            table_profiles: None,
             log_level: LogLevel::default(),
         }
     }
@@ -153,6 +150,7 @@ impl EnvError {
             ConfigError::FixedSeverity(_) => ENV_SEVERITY,
             ConfigError::MaxDepth => ENV_MAX_DEPTH,
             ConfigError::UnknownClass { .. } => ENV_ALLOWED_CLASSES,
+            ConfigError::UnknownProfile { .. } => ENV_TABLE_PROFILES,
         };
         EnvError::new(variable, error)
     }
@@ -244,7 +242,7 @@ impl TransformConfig {
         }
         if let Some(v) = get(ENV_TABLE_PROFILES) {
             let profiles = comma_list(&v).map(str::to_owned).collect();
-            config.table_profiles = Some(profiles);
+            config.engine.table_profiles = Some(profiles);
         }
         if let Some(v) = get(ENV_LOG_LEVEL) {
             config.log_level = match v.trim().to_ascii_lowercase().as_str() {
@@ -365,7 +363,7 @@ mod tests {
     fn table_profiles_are_read_and_checked_against_the_schema() {
         let config = from(&[(ENV_TABLE_PROFILES, " cloud, host ,")]).unwrap();
         assert_eq!(
-            config.table_profiles,
+            config.engine.table_profiles,
             Some(vec!["cloud".to_owned(), "host".to_owned()])
         );
         assert!(super::super::Transformer::new(config).is_ok());

@@ -7,7 +7,7 @@ use std::time::Instant;
 use aws_lambda_events::event::firehose::{KinesisFirehoseResponse, KinesisFirehoseResponseRecord};
 use thiserror::Error;
 
-use super::config::{EnvError, TransformConfig, ENV_TABLE_PROFILES};
+use super::config::{EnvError, TransformConfig};
 use super::event::{FirehoseEvent, TransformResult};
 use super::record::{transform_record, RecordOutcome};
 use super::report::InvocationReport;
@@ -36,7 +36,6 @@ pub enum HandlerError {
 #[derive(Debug, Clone)]
 pub struct Transformer {
     engine: Engine,
-    tables: Tables,
     config: TransformConfig,
 }
 
@@ -44,24 +43,7 @@ impl Transformer {
     /// Builds the transformer, checking the engine configuration.
     pub fn new(config: TransformConfig) -> Result<Self, EnvError> {
         let engine = Engine::new(config.engine.clone()).map_err(EnvError::from_engine)?;
-        let schema = engine.schema();
-        if let Some(unknown) = config
-            .table_profiles
-            .iter()
-            .flatten()
-            .find(|p| schema.profile_id(p).is_none())
-        {
-            return Err(EnvError::new(
-                ENV_TABLE_PROFILES,
-                format!("OCSF {} has no profile `{unknown}`", schema.version()),
-            ));
-        }
-        let tables = Tables::new(schema, config.table_profiles.clone());
-        Ok(Transformer {
-            engine,
-            tables,
-            config,
-        })
+        Ok(Transformer { engine, config })
     }
 
     /// Builds the transformer from the process environment (see [`TransformConfig::from_env`]).
@@ -76,7 +58,7 @@ impl Transformer {
 
     /// The Glue tables events are fitted to (built per class on first use).
     pub fn tables(&self) -> &Tables {
-        &self.tables
+        self.engine.tables()
     }
 
     /// The target schema.
@@ -99,7 +81,7 @@ impl Transformer {
         let mut outcomes: Vec<RecordOutcome> = event
             .records
             .iter()
-            .map(|r| transform_record(&self.engine, &self.tables, &self.config, &r.data, region))
+            .map(|r| transform_record(&self.engine, &self.config, &r.data, region))
             .collect();
         let ids: Vec<&str> = event.records.iter().map(|r| r.record_id.as_str()).collect();
         let response_bytes = fit_response(&ids, &mut outcomes, self.config.max_response_bytes)?;

@@ -14,7 +14,6 @@ use crate::documents::documents;
 use crate::engine::Engine;
 use crate::finding::{Code, Finding, Severity};
 use crate::normalize::ActionKind;
-use crate::table::Tables;
 
 /// A finding of a record, located: `event` is the index of the JSON document in the record
 /// (`None` for findings about the record as a whole).
@@ -99,7 +98,6 @@ fn decoded_len_upper_bound(encoded: &str) -> usize {
 /// Transforms one record's base64 `data`.
 pub fn transform_record(
     engine: &Engine,
-    tables: &Tables,
     config: &TransformConfig,
     data: &str,
     fallback_region: Option<&str>,
@@ -141,40 +139,39 @@ pub fn transform_record(
                 continue;
             }
         };
-        let mut processed = engine.process(event, fallback_region);
-        count_actions(
-            &mut outcome.actions,
-            processed.actions.iter().map(|a| a.kind),
-        );
-        let valid = processed.is_valid();
-        outcome.findings.extend(
-            processed
-                .validation
-                .findings
-                .into_iter()
-                .map(|f| locate(index, f)),
-        );
-        if !valid {
+        let mut verdict = engine.judge(event, fallback_region);
+        count_actions(&mut outcome.actions, verdict.actions.iter().map(|a| a.kind));
+        let accepted = verdict.is_accepted();
+        let findings = std::mem::take(&mut verdict.validation.findings);
+        outcome
+            .findings
+            .extend(findings.into_iter().map(|f| locate(index, f)));
+        let row = if accepted {
+            verdict.into_row()
+        } else {
+            // Not an object: no `OCSF_ON_INVALID=drop` for what is not an event at all.
+            undeliverable |= !verdict.event.is_object();
+            None
+        };
+        let Some(row) = row else {
             invalid = true;
-            undeliverable |= !processed.event.is_object();
             continue;
-        }
-        match (&outcome.partition, processed.partition) {
-            (None, keys) => outcome.partition = keys,
-            (Some(first), Some(keys)) if *first == keys => {}
-            _ => {
+        };
+        match &outcome.partition {
+            None => outcome.partition = Some(row.partition),
+            Some(first) if *first == row.partition => {}
+            Some(_) => {
                 undeliverable = true;
                 outcome
                     .findings
                     .push(Located::error(Some(index), Code::PartitionKeysMixed));
             }
         }
-        let fitted = tables.fit(&mut processed.event);
         count_actions(
             &mut outcome.actions,
-            fitted.moved.iter().map(|_| ActionKind::FittedToTable),
+            row.moved.iter().map(|_| ActionKind::FittedToTable),
         );
-        if framing::write_line(&mut outcome.data, &processed.event).is_err() {
+        if framing::write_line(&mut outcome.data, &row.event).is_err() {
             // Serializing a `Value` into a `Vec` cannot fail; stay total anyway.
             undeliverable = true;
         }

@@ -235,6 +235,11 @@ impl LocalFirehose {
         })
     }
 
+    /// The region of the delivery streams (the Lambda's last fallback for `region`).
+    pub fn region(&self) -> &str {
+        &self.config.region
+    }
+
     /// The source (= delivery stream) name of a class.
     pub fn source_for(&self, class_uid: i64) -> String {
         self.config

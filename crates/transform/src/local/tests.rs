@@ -190,7 +190,7 @@ fn demo_events_are_valid_except_the_deliberate_one_percent() {
     assert_eq!(events.iter().filter(|e| !e.valid).count(), 10);
     for event in &events {
         let verdict = serde_json::from_slice::<Value>(&event.bytes)
-            .map(|v| engine.process(v, Some("us-east-1")).is_valid())
+            .map(|v| engine.judge(v, Some("us-east-1")).is_accepted())
             .unwrap_or(false);
         assert_eq!(
             verdict,

@@ -225,7 +225,7 @@ fn every_field_of_normalized_fixture_events_has_a_column() {
         event["unknown_thing"] = json!({"deep": [1, 2]});
         event["actor"]["process"] = json!({"pid": 1, "parent_process": {"parent_process":
             {"parent_process": {"parent_process": {"pid": 9, "file": {"name": "x"}}}}}});
-        let processed = engine.process(event, None);
+        let processed = engine.judge(event, None);
         let uid = processed.event["class_uid"].as_i64().unwrap();
         let table = table(OcsfVersion::V1_1_0, uid);
         assert!(
