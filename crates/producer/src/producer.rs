@@ -138,7 +138,21 @@ impl ProducerBuilder {
     ) -> Self {
         Self::new(Destination::Local {
             pipeline,
-            stream: stream.into(),
+            stream: Some(stream.into()),
+        })
+    }
+
+    /// Sends each record to the local delivery stream of its class (feature `local`), as an
+    /// application holding one Firehose stream per class does; records whose class cannot be
+    /// read go to [`UNCLASSIFIED_STREAM`](ocsf_firehose_transform::local::UNCLASSIFIED_STREAM).
+    /// Aggregated records hold one class each (events are grouped by class).
+    #[cfg(feature = "local")]
+    pub fn local_by_class(
+        pipeline: Arc<std::sync::Mutex<ocsf_firehose_transform::local::LocalFirehose>>,
+    ) -> Self {
+        Self::new(Destination::Local {
+            pipeline,
+            stream: None,
         })
     }
 

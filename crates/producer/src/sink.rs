@@ -31,15 +31,16 @@ pub enum Destination {
         /// Stream name.
         stream: String,
     },
-    /// A delivery stream of the local pipeline (feature `local`): Firehose's de-aggregation →
+    /// Delivery streams of the local pipeline (feature `local`): Firehose's de-aggregation →
     /// Lambda → partitioning → Parquet chain on this machine, for development and tests. Calls
     /// run the pipeline's stages on tokio's blocking pool, one at a time (under its lock).
     #[cfg(feature = "local")]
     Local {
         /// The local pipeline, shared by every producer that sends to it.
         pipeline: std::sync::Arc<std::sync::Mutex<ocsf_firehose_transform::local::LocalFirehose>>,
-        /// The stream: a source name (one class per stream).
-        stream: String,
+        /// The stream (a source name, one class per stream), or `None`: each record to the
+        /// stream of its class.
+        stream: Option<String>,
     },
 }
 
@@ -229,9 +230,11 @@ impl Destination {
                             "a previous call panicked inside the local pipeline",
                         )
                     })?;
-                    local
-                        .put_record_batch(&stream, data)
-                        .map_err(|e| Failure::new(e.code(), e.to_string()))
+                    match &stream {
+                        Some(stream) => local.put_record_batch(stream, data),
+                        None => local.put_routed(data),
+                    }
+                    .map_err(|e| Failure::new(e.code(), e.to_string()))
                 })
                 .await
                 .map_err(|e| Failure::new("LocalPipelinePanicked", e.to_string()))??;

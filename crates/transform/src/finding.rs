@@ -254,6 +254,15 @@ impl SeverityPolicy {
         self
     }
 
+    /// Applies `other`'s overrides on top of this policy's (e.g. command-line flags over
+    /// `OCSF_SEVERITY`).
+    pub fn merge(&mut self, other: &SeverityPolicy) -> &mut Self {
+        for (code, level) in &other.overrides {
+            self.set(*code, *level);
+        }
+        self
+    }
+
     /// Whether `code` has an explicit override.
     pub fn overrides(&self, code: Code) -> bool {
         self.overrides.iter().any(|(c, _)| *c == code)
@@ -325,6 +334,20 @@ mod tests {
         );
         assert!(policy.overrides(Code::AttributeUnknown));
         assert!(!policy.overrides(Code::ProfileUnknown));
+        let mut merged: SeverityPolicy = "constraint_failed=error,profile_unknown=warning"
+            .parse()
+            .unwrap();
+        merged.merge(&policy);
+        assert_eq!(
+            merged.level(Code::ConstraintFailed),
+            Level::Report(Severity::Warning),
+            "the merged policy wins"
+        );
+        assert_eq!(
+            merged.level(Code::ProfileUnknown),
+            Level::Report(Severity::Warning),
+            "kept"
+        );
     }
 
     #[test]

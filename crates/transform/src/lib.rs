@@ -31,11 +31,15 @@
 //! ```
 //!
 //! Modules, in pipeline order: [`documents`] (bytes → JSON documents), [`normalize`],
-//! [`validate`] (with [`finding`] codes and severities), [`partition`]; [`engine`] ties them to
-//! one configured [`schema`]; [`firehose`] is the Firehose transformation Lambda's handler.
+//! [`validate`] (with [`finding`] codes and severities), [`partition`], [`table`] (the Glue
+//! table model and the fit to it); [`engine`] ties them to one configured [`schema`] and gives
+//! the one [`verdict`] on an event ([`Engine::judge`]); [`contract`] holds the AWS limits,
+//! framing, prefixes and Parquet settings; [`firehose`] is the Firehose transformation Lambda's
+//! handler and [`local`] (feature `local`) Firehose's delivery path on one machine.
 //!
-//! Cargo features: `cli` (the `ocsf-firehose` binary) and `lambda` (the `ocsf-firehose-lambda`
-//! binary), both on by default; libraries embedding the engine (the producer) turn them off.
+//! Cargo features: `lambda` (the `ocsf-firehose-lambda` binary) and `local` (the local
+//! pipeline: Parquet through `arrow`/`parquet`), both on by default; libraries embedding the
+//! engine (the producer) turn them off. The operator CLI is the `ocsf-firehose` crate.
 
 pub mod contract;
 pub mod documents;

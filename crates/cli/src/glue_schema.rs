@@ -8,7 +8,7 @@ use clap::{Args as ClapArgs, ValueEnum};
 use ocsf_firehose_transform::table::TableModel;
 use ocsf_firehose_transform::{OcsfVersion, Schema};
 
-use crate::engine_args::parse_version;
+use crate::lambda_args::parse_version;
 use crate::Outcome;
 
 /// Output format.

@@ -1,9 +1,11 @@
 //! Inputs: files or stdin (`-`), each split into JSON documents.
 
-use std::io::Read;
+use std::io::{BufWriter, Read, Write};
 use std::path::PathBuf;
 
-use ocsf_firehose_transform::documents::{documents, Document};
+use ocsf_firehose_transform::documents::documents;
+use ocsf_firehose_transform::{Code, Finding, Severity};
+use serde_json::Value;
 
 /// One input source.
 #[derive(Debug, Clone)]
@@ -53,11 +55,21 @@ impl Source {
     }
 }
 
+/// One document of an input: an event, or the `json_invalid` finding of what is not JSON.
+pub(crate) struct Document<'a> {
+    /// The source's name, as printed.
+    pub source: &'a str,
+    /// The document's index in its source.
+    pub index: usize,
+    /// The event, or why it is not one.
+    pub event: Result<Value, Finding>,
+}
+
 /// Runs `each` on every document of every source; unreadable sources are reported on stderr
 /// and counted. Returns whether any source failed to read.
 pub(crate) fn for_each_document(
     paths: &[PathBuf],
-    mut each: impl FnMut(&str, Document) -> std::io::Result<()>,
+    mut each: impl FnMut(Document<'_>) -> std::io::Result<()>,
 ) -> std::io::Result<bool> {
     let mut failed = false;
     for source in Source::all(paths) {
@@ -65,7 +77,19 @@ pub(crate) fn for_each_document(
         match source.read() {
             Ok(bytes) => {
                 for document in documents(&bytes) {
-                    each(&name, document)?;
+                    each(Document {
+                        source: &name,
+                        index: document.index,
+                        event: document.value.map_err(|error| Finding {
+                            code: Code::JsonInvalid,
+                            severity: Severity::Error,
+                            path: String::new(),
+                            message: format!(
+                                "Not parseable JSON at byte {}: {}.",
+                                error.offset, error.reason
+                            ),
+                        }),
+                    })?;
                 }
             }
             Err(error) => {
@@ -75,4 +99,21 @@ pub(crate) fn for_each_document(
         }
     }
     Ok(failed)
+}
+
+/// Runs `each` on every document of `paths` with a buffered stdout; `each` says whether the
+/// document passed. The outcome: some document did not, some source could not be read.
+pub(crate) fn judge_documents(
+    paths: &[PathBuf],
+    mut each: impl FnMut(Document<'_>, &mut dyn Write) -> std::io::Result<bool>,
+) -> std::io::Result<crate::Outcome> {
+    let stdout = std::io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    let mut outcome = crate::Outcome::default();
+    outcome.io_error = for_each_document(paths, |document| {
+        outcome.invalid |= !each(document, &mut out)?;
+        Ok(())
+    })?;
+    out.flush()?;
+    Ok(outcome)
 }

@@ -1,11 +1,14 @@
-//! `ocsf-firehose`: the operator CLI of ocsf-firehose.
+//! `ocsf-firehose`: the operator CLI of ocsf-firehose, over its two libraries (the OCSF engine
+//! and Lambda of `ocsf-firehose-transform`, the producer of `ocsf-firehose-producer`). Every
+//! command that judges an event gives the transformation Lambda's verdict, configured as the
+//! Lambda is (`OCSF_*` variables, `--config FILE`, flags).
 //!
-//! Exit codes: 0 when every event is valid, 1 when any event is invalid, 2 on usage or I/O
+//! Exit codes: 0 when every event is accepted (valid), 1 when any is not, 2 on usage or I/O
 //! errors.
 
-mod engine_args;
 mod glue_schema;
 mod input;
+mod lambda_args;
 mod local;
 mod normalize;
 mod output;
@@ -16,7 +19,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-/// Validate and normalize OCSF events the way the ocsf-firehose pipeline does.
+/// Judge, normalize and land OCSF events exactly as the ocsf-firehose pipeline does.
 #[derive(Debug, Parser)]
 #[command(name = "ocsf-firehose", version)]
 struct Cli {
@@ -26,9 +29,12 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Validate OCSF events (one JSON event, JSON lines, or concatenated JSON per input).
+    /// The transformation Lambda's verdict on OCSF events (one JSON event, JSON lines, or
+    /// concatenated JSON per input): accepted or rejected, with the findings and the partition
+    /// keys; `--schema-only` for the OCSF schema check alone.
     Validate(validate::Args),
-    /// Normalize OCSF events and print them as JSON lines; invalid ones go to stderr.
+    /// Print the events the Lambda accepts, normalized, as JSON lines; rejected ones go to
+    /// stderr.
     Normalize(normalize::Args),
     /// Run the Firehose transformation Lambda's handler on a Firehose event and print the
     /// response (exit 1 when a record is not `Ok`).
@@ -36,8 +42,9 @@ enum Command {
     /// Print the Glue table columns (name and Hive type) of an OCSF class, generated from the
     /// schema: what the Lambda's output is fitted to.
     GlueSchema(glue_schema::Args),
-    /// Run the whole Firehose → Security Lake path locally: events (JSON lines or `--demo N`)
-    /// through de-aggregation, the Lambda handler, dynamic partitioning and Parquet under
+    /// Run the whole path locally: events (JSON lines or `--demo N`) through the producer
+    /// (aggregation on) into local Firehose streams, one per class: de-aggregation, the Lambda
+    /// handler, dynamic partitioning and Parquet under
     /// `<out>/ext/<source>/region=…/accountId=…/eventDay=…/`.
     Local(local::Args),
 }

@@ -1,34 +1,15 @@
-//! The `ocsf-firehose` binary: output formats, exit codes, inputs (files, stdin, JSON lines,
-//! concatenated documents, unparseable ones).
+//! The `ocsf-firehose` binary: the Lambda's verdict and the schema-only check, output formats,
+//! exit codes, inputs (files, stdin, JSON lines, concatenated documents, unparseable ones), the
+//! Lambda's configuration (environment, `--config`, flags), and the local path.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::path::PathBuf;
+use std::process::Output;
 
+use common::{json_lines, run, s};
 use serde_json::{json, Value};
-
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_ocsf-firehose"))
-}
-
-fn run(args: &[&str], stdin: Option<&[u8]>) -> Output {
-    let mut child = bin()
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut input = child.stdin.take().unwrap();
-    if let Some(bytes) = stdin {
-        input.write_all(bytes).unwrap();
-    }
-    drop(input);
-    child.wait_with_output().unwrap()
-}
 
 /// The command exited 0 (its stderr shown otherwise).
 fn assert_success(out: &Output) {
@@ -41,16 +22,7 @@ fn assert_success(out: &Output) {
 }
 
 fn fixture(name: &str) -> PathBuf {
-    common::fixtures_dir()
-        .join("events")
-        .join(format!("{name}.json"))
-}
-
-fn json_lines(bytes: &[u8]) -> Vec<Value> {
-    String::from_utf8_lossy(bytes)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
+    common::fixture_path(name)
 }
 
 fn temp_file(name: &str, content: &[u8]) -> PathBuf {
@@ -61,10 +33,6 @@ fn temp_file(name: &str, content: &[u8]) -> PathBuf {
     path
 }
 
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
 #[test]
 fn validate_valid_files_exits_zero() {
     let a = fixture("authentication");
@@ -73,10 +41,39 @@ fn validate_valid_files_exits_zero() {
     assert_success(&out);
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(
-        text.contains("authentication.json#0: valid (class_uid 3002)"),
+        text.contains(
+            "authentication.json#0: accepted (class_uid 3002) → region=us-east-1/accountId=123456789012/eventDay=20230428"
+        ),
         "{text}"
     );
     assert_eq!(text.lines().count(), 2);
+}
+
+/// The issue that made the verdict one function: valid OCSF whose `time` has no `eventDay`.
+#[test]
+fn validate_gives_the_lambda_s_verdict_and_schema_only_the_ocsf_check() {
+    let mut event = common::fixture("authentication");
+    event["time"] = json!(631_152_000_000_i64); // 1990-01-01
+    let input = serde_json::to_vec(&event).unwrap();
+    let out = run(&["validate", "--format", "json"], Some(&input));
+    assert_eq!(out.status.code(), Some(1), "the Lambda rejects it");
+    let line = &json_lines(&out.stdout)[0];
+    assert_eq!(line["verdict"], json!("lambda"));
+    assert_eq!(line["valid"], json!(false));
+    assert_eq!(line["findings"][0]["code"], json!("partition_time_invalid"));
+    let file = temp_file("1990.json", &input);
+    let transform = run(&["transform", "--records", s(&file)], None);
+    assert_eq!(transform.status.code(), Some(1), "so does the handler");
+    let schema = run(
+        &["validate", "--schema-only", "--format", "json"],
+        Some(&input),
+    );
+    assert_success(&schema);
+    let line = &json_lines(&schema.stdout)[0];
+    assert_eq!(line["verdict"], json!("schema"));
+    assert_eq!(line["valid"], json!(true));
+    let text = run(&["validate", "--schema-only"], Some(&input));
+    assert!(String::from_utf8_lossy(&text.stdout).contains("-#0: valid (class_uid 3002)\n"));
 }
 
 #[test]
@@ -104,12 +101,28 @@ fn validate_json_reports_one_line_per_event_and_goes_on_after_bad_json() {
     );
     assert_eq!(lines[2]["source"], json!(s(&good)));
     assert_eq!(lines[2]["valid"], json!(true));
+    assert_eq!(
+        lines[2]["partition"],
+        json!({"region": "eu-west-1", "accountId": "external", "eventDay": "20230428"})
+    );
     for line in &lines {
         // Key order depends on serde_json's `preserve_order` feature (which other crates of a
         // workspace may switch on): compare the set.
         let mut keys: Vec<&String> = line.as_object().unwrap().keys().collect();
         keys.sort();
-        assert_eq!(keys, ["class_uid", "findings", "index", "source", "valid"]);
+        let mut expected = vec![
+            "class_uid",
+            "findings",
+            "index",
+            "source",
+            "valid",
+            "verdict",
+        ];
+        if line["valid"] == json!(true) {
+            expected.insert(3, "partition");
+        }
+        assert_eq!(keys, expected);
+        assert_eq!(line["verdict"], json!("lambda"));
     }
 }
 
@@ -156,17 +169,90 @@ fn validate_reads_stdin_json_lines_and_applies_engine_options() {
 }
 
 #[test]
-fn validate_normalize_flag_validates_what_the_lambda_would() {
-    let mut event: Value =
-        serde_json::from_slice(&std::fs::read(fixture("authentication")).unwrap()).unwrap();
+fn schema_only_checks_the_event_as_it_is_unless_normalized() {
+    let mut event = common::fixture("authentication");
     event["vendor_score"] = json!(3);
     let input = serde_json::to_vec(&event).unwrap();
-    assert_eq!(run(&["validate"], Some(&input)).status.code(), Some(1));
+    assert_eq!(
+        run(&["validate"], Some(&input)).status.code(),
+        Some(0),
+        "the Lambda moves it under unmapped"
+    );
+    assert_eq!(
+        run(&["validate", "--schema-only"], Some(&input))
+            .status
+            .code(),
+        Some(1)
+    );
+    assert_eq!(
+        run(&["validate", "--schema-only", "--normalize"], Some(&input))
+            .status
+            .code(),
+        Some(0)
+    );
     assert_eq!(
         run(&["validate", "--normalize"], Some(&input))
             .status
             .code(),
-        Some(0)
+        Some(2),
+        "--normalize belongs to --schema-only"
+    );
+}
+
+#[test]
+fn the_lambda_s_configuration_comes_from_the_environment_a_file_and_flags() {
+    let event = common::fixture("authentication");
+    let input = serde_json::to_vec(&event).unwrap();
+    let config = temp_file(
+        "version.env",
+        b"OCSF_VERSION=1.3.0\nOCSF_SEVERITY=version_earlier=error\n",
+    );
+    let out = run(
+        &["validate", "--config", s(&config), "--format", "json"],
+        Some(&input),
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "1.1.0 event, 1.3.0 target, made an error"
+    );
+    assert_eq!(
+        json_lines(&out.stdout)[0]["findings"][0]["code"],
+        json!("version_earlier")
+    );
+    let out = run(
+        &[
+            "validate",
+            "--config",
+            s(&config),
+            "--severity",
+            "version_earlier=ignore",
+        ],
+        Some(&input),
+    );
+    assert_success(&out);
+    let out = run(
+        &[
+            "validate",
+            "--config",
+            s(&config),
+            "--ocsf-version",
+            "1.1.0",
+        ],
+        Some(&input),
+    );
+    assert_success(&out);
+    let mut no_region = event.clone();
+    no_region["cloud"].as_object_mut().unwrap().remove("region");
+    let input = serde_json::to_vec(&no_region).unwrap();
+    let out = run(
+        &["validate", "--format", "json", "--region", "ap-south-1"],
+        Some(&input),
+    );
+    assert_eq!(
+        json_lines(&out.stdout)[0]["partition"]["region"],
+        json!("ap-south-1"),
+        "the stream's region is the last fallback"
     );
 }
 
@@ -190,7 +276,7 @@ fn usage_and_io_errors_exit_two() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("/no/such/file.json"));
     assert!(
-        String::from_utf8_lossy(&out.stdout).contains("authentication.json#0: valid"),
+        String::from_utf8_lossy(&out.stdout).contains("authentication.json#0: accepted"),
         "other files still checked"
     );
 }
@@ -214,7 +300,7 @@ fn normalize_prints_normalized_events_and_reports_invalid_ones_on_stderr() {
     let out = run(&["normalize"], Some(&input));
     assert_eq!(out.status.code(), Some(1));
     let printed = json_lines(&out.stdout);
-    assert_eq!(printed, [original]);
+    assert_eq!(printed, std::slice::from_ref(&original));
     let reported = json_lines(&out.stderr);
     assert_eq!(reported.len(), 2);
     assert_eq!(reported[0]["index"], json!(1));
@@ -223,6 +309,22 @@ fn normalize_prints_normalized_events_and_reports_invalid_ones_on_stderr() {
         json!("attribute_required_missing")
     );
     assert_eq!(reported[1]["findings"][0]["code"], json!("json_invalid"));
+
+    let mut extra = original.clone();
+    extra["shoe_size"] = json!(44);
+    let out = run(
+        &["normalize", "--row"],
+        Some(&serde_json::to_vec(&extra).unwrap()),
+    );
+    assert_success(&out);
+    let row = &json_lines(&out.stdout)[0];
+    assert!(
+        row["unmapped"]
+            .as_str()
+            .unwrap()
+            .contains(r#""shoe_size":44"#),
+        "as the Lambda emits it: unmapped as JSON text"
+    );
 }
 
 fn firehose_fixture(name: &str) -> PathBuf {
@@ -370,7 +472,7 @@ fn glue_schema_prints_the_committed_columns_in_json_and_hive() {
 }
 
 #[test]
-fn local_runs_the_demo_and_files_through_the_whole_path() {
+fn local_runs_the_demo_and_files_through_the_producer_and_the_whole_path() {
     let out = std::env::temp_dir().join(format!("ocsf-cli-local-{}", std::process::id()));
     let demo = run(
         &[
@@ -386,12 +488,29 @@ fn local_runs_the_demo_and_files_through_the_whole_path() {
     assert_success(&demo);
     let summary: Value = serde_json::from_slice(&demo.stdout).unwrap();
     let count = |k: &str| summary[k].as_u64().unwrap();
-    assert_eq!(count("records"), 400);
+    assert_eq!(count("events"), 400);
+    assert_eq!(
+        summary["refused"],
+        json!({"not_a_json_object": 1}),
+        "the truncated demo event never reaches a stream"
+    );
+    assert_eq!(count("sent"), 399, "every other event is delivered");
+    assert!(
+        count("recordsIn") < count("sent"),
+        "aggregated: {} records for {} events",
+        count("recordsIn"),
+        count("sent")
+    );
+    assert_eq!(
+        count("records"),
+        399,
+        "de-aggregated: one sub-record per event"
+    );
     assert_eq!(
         count("records"),
         count("ok") + count("failed") + count("dropped")
     );
-    assert_eq!(count("failed"), 4, "1 % deliberately invalid");
+    assert_eq!(count("failed"), 3, "the other deliberately invalid events");
     let rows: u64 = summary["rows"]
         .as_object()
         .unwrap()
@@ -404,11 +523,16 @@ fn local_runs_the_demo_and_files_through_the_whole_path() {
         let files: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
         assert_eq!(files.len(), 1, "{partition}");
     }
+    let refused = std::fs::read_to_string(out.join("errors/producer-refused.jsonl")).unwrap();
+    let refused = json_lines(refused.as_bytes());
+    assert_eq!(refused.len(), 1);
+    assert_eq!(refused[0]["errorCode"], json!("not_a_json_object"));
+    assert_eq!(refused[0]["line"], json!(51), "the demo's 51st event");
 
     let lines = format!(
         "{}\n{}\nnot json\n{{\"class_uid\": 999999}}\n",
-        serde_json::to_string(&json_fixture("authentication")).unwrap(),
-        serde_json::to_string(&json_fixture("dns_activity")).unwrap()
+        serde_json::to_string(&common::fixture("authentication")).unwrap(),
+        serde_json::to_string(&common::fixture("dns_activity")).unwrap()
     );
     let text = run(
         &["local", "--out", out.to_str().unwrap(), "-"],
@@ -417,15 +541,14 @@ fn local_runs_the_demo_and_files_through_the_whole_path() {
     assert_success(&text);
     let stdout = String::from_utf8(text.stdout).unwrap();
     assert!(stdout.contains("4 events in"), "{stdout}");
+    assert!(stdout.contains("3 events sent"), "{stdout}");
+    assert!(stdout.contains("1 refused at send"), "{stdout}");
     assert!(
-        stdout.contains("2 ok, 2 failed, 0 dropped"),
-        "an unknown class goes to the previous stream and fails there: {stdout}"
+        stdout.contains("2 ok, 1 failed, 0 dropped"),
+        "an unknown class goes to the unclassified stream and fails there: {stdout}"
     );
-    assert!(stdout.contains("json_invalid"), "{stdout}");
+    assert!(stdout.contains("class_uid_unknown"), "{stdout}");
     assert!(stdout.contains("ext/dns-activity/region="), "{stdout}");
+    assert!(out.join("errors/unclassified/processing-failed").is_dir());
     std::fs::remove_dir_all(out).unwrap();
-}
-
-fn json_fixture(name: &str) -> Value {
-    serde_json::from_slice(&std::fs::read(fixture(name)).unwrap()).unwrap()
 }

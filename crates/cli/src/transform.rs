@@ -1,16 +1,16 @@
 //! `ocsf-firehose transform`: the Lambda's handler on a Firehose event, locally.
 
-use std::collections::HashMap;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::Context;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use ocsf_firehose_transform::documents::documents;
-use ocsf_firehose_transform::firehose::{FirehoseEvent, TransformConfig, Transformer};
+use ocsf_firehose_transform::firehose::FirehoseEvent;
 use serde_json::Value;
 
+use crate::lambda_args::LambdaArgs;
 use crate::Outcome;
 
 /// Arguments of `transform`.
@@ -24,49 +24,12 @@ pub(crate) struct Args {
     /// event with one record per event.
     #[arg(long, value_name = "FILE")]
     records: Option<PathBuf>,
-    /// `KEY=VALUE` lines with the Lambda's `OCSF_*` variables (they win over the environment).
-    #[arg(long, value_name = "FILE")]
-    config: Option<PathBuf>,
-    /// Region of the wrapped event (with `--records`).
-    #[arg(long, default_value = "us-east-1")]
-    region: String,
+    /// The Lambda's configuration; `--region`: the wrapped event's (with `--records`).
+    #[command(flatten)]
+    lambda: LambdaArgs,
     /// Print each record's `data` decoded as text instead of base64.
     #[arg(long)]
     decode: bool,
-}
-
-/// Reads `KEY=VALUE` lines (blank lines, `#` comments, `export ` prefixes and quotes allowed).
-fn read_config_file(path: &Path) -> anyhow::Result<HashMap<String, String>> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let mut values = HashMap::new();
-    for (number, line) in text.lines().enumerate() {
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        let line = line.strip_prefix("export ").unwrap_or(line);
-        let (key, value) = line
-            .split_once('=')
-            .with_context(|| format!("{}:{}: expected KEY=VALUE", path.display(), number + 1))?;
-        let value = value.trim().trim_matches('"').trim_matches('\'');
-        values.insert(key.trim().to_owned(), value.to_owned());
-    }
-    Ok(values)
-}
-
-/// The Lambda's configuration: the environment, overridden by a `KEY=VALUE` file.
-pub(crate) fn transform_config(file: Option<&Path>) -> anyhow::Result<TransformConfig> {
-    let file_values = match file {
-        Some(path) => read_config_file(path)?,
-        None => HashMap::new(),
-    };
-    Ok(TransformConfig::from_lookup(|name| {
-        file_values
-            .get(name)
-            .cloned()
-            .or_else(|| std::env::var(name).ok())
-    })?)
 }
 
 /// One record per document; an unparseable document and what follows it become one last
@@ -102,9 +65,8 @@ fn decode_data(response: &mut Value) {
 }
 
 pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
-    let config = transform_config(args.config.as_deref())?;
-    let level = config.log_level;
-    let transformer = Transformer::new(config)?;
+    let transformer = args.lambda.transformer()?;
+    let level = transformer.config().log_level;
     let event = match (&args.event, &args.records) {
         (Some(path), _) => {
             let bytes =
@@ -116,7 +78,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
         (None, Some(path)) => {
             let bytes =
                 std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-            wrap(&bytes, &args.region)
+            wrap(&bytes, &args.lambda.region)
         }
         (None, None) => anyhow::bail!("give --event or --records"),
     };

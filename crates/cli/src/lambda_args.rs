@@ -1,0 +1,109 @@
+//! The Lambda's configuration as every command reads it: the `OCSF_*` environment variables,
+//! overridden by a `--config` file of `KEY=VALUE` lines, overridden by the flags; and the
+//! stream's region, the Lambda's last fallback for `region`.
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use clap::Args;
+use ocsf_firehose_transform::firehose::{TransformConfig, Transformer};
+use ocsf_firehose_transform::{OcsfVersion, SeverityPolicy, UnknownAttributes};
+
+/// How the transformation Lambda is configured, and where its stream runs.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct LambdaArgs {
+    /// `KEY=VALUE` lines with the Lambda's `OCSF_*` variables (they win over the environment;
+    /// the flags below win over both).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Target OCSF version, 1.1.0 or 1.3.0 (`OCSF_VERSION`; default 1.1.0).
+    #[arg(long = "ocsf-version", value_name = "V", value_parser = parse_version)]
+    pub version: Option<OcsfVersion>,
+    /// Accept only this class_uid (repeat for several; `OCSF_ALLOWED_CLASSES`); others get
+    /// `class_not_allowed`.
+    #[arg(long = "class-uid", value_name = "N")]
+    pub class_uids: Vec<i64>,
+    /// Re-level finding codes: `code=ignore|warning|error` (repeat or comma-separate; on top of
+    /// `OCSF_SEVERITY`).
+    #[arg(long = "severity", value_name = "CODE=LEVEL")]
+    pub severity: Vec<String>,
+    /// Unknown attributes: move under `unmapped`, keep (warning) or reject (error)
+    /// (`OCSF_UNKNOWN_ATTRIBUTES`; default unmapped).
+    #[arg(long = "unknown-attributes", value_name = "POLICY", value_parser = parse_unknown)]
+    pub unknown_attributes: Option<UnknownAttributes>,
+    /// Also warn about missing recommended attributes.
+    #[arg(long = "warn-recommended")]
+    pub warn_recommended: bool,
+    /// The stream's region: the Lambda's last fallback for `region` (on AWS, the invocation's).
+    #[arg(long, default_value = "us-east-1")]
+    pub region: String,
+}
+
+pub(crate) fn parse_version(s: &str) -> Result<OcsfVersion, String> {
+    s.parse().map_err(|e| format!("{e}"))
+}
+
+fn parse_unknown(s: &str) -> Result<UnknownAttributes, String> {
+    s.parse().map_err(|e| format!("{e}"))
+}
+
+/// Reads `KEY=VALUE` lines (blank lines, `#` comments, `export ` prefixes and quotes allowed).
+fn read_config_file(path: &Path) -> anyhow::Result<HashMap<String, String>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut values = HashMap::new();
+    for (number, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let line = line.strip_prefix("export ").unwrap_or(line);
+        let (key, value) = line
+            .split_once('=')
+            .with_context(|| format!("{}:{}: expected KEY=VALUE", path.display(), number + 1))?;
+        let value = value.trim().trim_matches('"').trim_matches('\'');
+        values.insert(key.trim().to_owned(), value.to_owned());
+    }
+    Ok(values)
+}
+
+impl LambdaArgs {
+    /// The Lambda's configuration: environment, then the file, then the flags.
+    pub(crate) fn transform_config(&self) -> anyhow::Result<TransformConfig> {
+        let file_values = match &self.config {
+            Some(path) => read_config_file(path)?,
+            None => HashMap::new(),
+        };
+        let mut config = TransformConfig::from_lookup(|name| {
+            file_values
+                .get(name)
+                .cloned()
+                .or_else(|| std::env::var(name).ok())
+        })?;
+        let engine = &mut config.engine;
+        if let Some(version) = self.version {
+            engine.version = version;
+        }
+        if !self.class_uids.is_empty() {
+            engine.allowed_classes = Some(self.class_uids.iter().copied().collect::<BTreeSet<_>>());
+        }
+        let flags: SeverityPolicy = self
+            .severity
+            .join(",")
+            .parse()
+            .context("invalid --severity")?;
+        engine.severity.merge(&flags);
+        if let Some(policy) = self.unknown_attributes {
+            engine.unknown_attributes = policy;
+        }
+        engine.warn_recommended |= self.warn_recommended;
+        Ok(config)
+    }
+
+    /// The transformation Lambda these options describe.
+    pub(crate) fn transformer(&self) -> anyhow::Result<Transformer> {
+        let config = self.transform_config()?;
+        Transformer::new(config).context("invalid Lambda configuration")
+    }
+}

@@ -1,0 +1,387 @@
+//! `ocsf-firehose local`: the whole app → Firehose → Security Lake path on this machine. Events
+//! (JSON lines, or `--demo N`) go through the real producer (aggregation on, as in production),
+//! which sends each record to the local delivery stream of its class; the local pipeline
+//! de-aggregates, invokes the Lambda handler, partitions and writes Parquet under
+//! `<out>/ext/<source>/region=…/accountId=…/eventDay=…/`, failures under `<out>/errors/<source>/…`.
+//! Events the producer refuses at `send` (not a JSON object, too large) are kept under
+//! `<out>/errors/producer-refused.jsonl`. The summary accounts for every event.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+use clap::Args as ClapArgs;
+use indicatif::{ProgressBar, ProgressStyle};
+use ocsf_firehose_producer::{Producer, ProducerBuilder, ProducerConfig, Report, SendError};
+use ocsf_firehose_transform::local::{demo, LocalConfig, LocalFirehose, Summary};
+use serde::Serialize;
+
+use crate::lambda_args::LambdaArgs;
+use crate::Outcome;
+
+/// Where the events the producer refuses at `send` are kept, below the output root.
+const REFUSED_FILE: &str = "errors/producer-refused.jsonl";
+
+/// Arguments of `local`.
+#[derive(Debug, ClapArgs)]
+pub(crate) struct Args {
+    /// JSON-lines files of events (`-`: stdin); ignored with `--demo`.
+    inputs: Vec<PathBuf>,
+    /// Generate this many realistic demo events (≈1 % deliberately invalid) instead of reading.
+    #[arg(long, value_name = "N")]
+    demo: Option<usize>,
+    /// Seed of the demo generator.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Output root (the Security Lake bucket's stand-in).
+    #[arg(long, default_value = "lake")]
+    out: PathBuf,
+    /// Source name of a class: `CLASS_UID=NAME` (repeat); default: the class name.
+    #[arg(long = "source", value_name = "CLASS_UID=NAME")]
+    sources: Vec<String>,
+    /// The Lambda's configuration; `--region`: the delivery streams'.
+    #[command(flatten)]
+    lambda: LambdaArgs,
+    /// Send one event per record (the producer's aggregation off).
+    #[arg(long)]
+    no_aggregation: bool,
+    /// Do not split JSON-lines records (a stream without `RecordDeAggregation`).
+    #[arg(long)]
+    no_deaggregation: bool,
+    /// S3 buffer size per partition in MiB (Firehose: 64-128 with format conversion).
+    #[arg(long, default_value_t = 128)]
+    buffer_mib: usize,
+    /// S3 buffer interval per partition in seconds.
+    #[arg(long, default_value_t = 300)]
+    buffer_seconds: u64,
+    /// Print the summary as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// What a run did: the input, the producer and the pipeline. Every event is accounted for:
+/// `events = refused + sent + not_delivered`.
+#[derive(Debug, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RunSummary {
+    /// Events read (or generated).
+    events: u64,
+    /// Bytes of those events.
+    input_bytes: u64,
+    /// Events the producer refused at `send`, by code (kept in `errors/producer-refused.jsonl`).
+    refused: BTreeMap<String, u64>,
+    /// Events the producer delivered into the local streams.
+    sent: u64,
+    /// Events the producer could not deliver (the pipeline failed), by code.
+    not_delivered: BTreeMap<String, u64>,
+    /// `PutRecordBatch` calls into the local streams.
+    api_calls: u64,
+    /// The pipeline's own accounting (records, Lambda answers, rows, files).
+    #[serde(flatten)]
+    pipeline: Summary,
+}
+
+pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_time()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(run_async(args))
+}
+
+async fn run_async(args: Args) -> anyhow::Result<Outcome> {
+    let started = Instant::now();
+    let pipeline = Arc::new(Mutex::new(LocalFirehose::new(local_config(&args)?)?));
+    let producer = ProducerBuilder::local_by_class(pipeline.clone())
+        .config(ProducerConfig {
+            aggregate: !args.no_aggregation,
+            ..ProducerConfig::default()
+        })
+        .build()?;
+    let mut summary = RunSummary::default();
+    let mut refused = Refused::new(&args.out);
+    let progress = progress_bar(args.demo);
+    let mut send = |bytes: Vec<u8>| {
+        summary.events += 1;
+        summary.input_bytes += bytes.len() as u64;
+        progress.inc(1);
+        send_one(&producer, bytes)
+    };
+    match args.demo {
+        Some(n) => {
+            for (line, event) in demo::events(n, args.seed).enumerate() {
+                let origin = Origin::new("demo", line);
+                if let Err(error) = send(event.bytes).await? {
+                    refused.keep(&origin, &error)?;
+                }
+            }
+        }
+        None => {
+            for input in inputs(&args.inputs) {
+                let name = input.display().to_string();
+                let reader = open(&input)?;
+                for (line, bytes) in BufReader::new(reader).split(b'\n').enumerate() {
+                    let bytes = bytes.with_context(|| format!("cannot read {name}"))?;
+                    if bytes.iter().all(u8::is_ascii_whitespace) {
+                        continue;
+                    }
+                    let origin = Origin::new(&name, line);
+                    if let Err(error) = send(bytes).await? {
+                        refused.keep(&origin, &error)?;
+                    }
+                }
+            }
+        }
+    }
+    progress.finish_and_clear();
+    let report = producer.shutdown().await;
+    let pipeline = Arc::try_unwrap(pipeline)
+        .map_err(|_| anyhow::anyhow!("the local pipeline is still in use"))?
+        .into_inner()
+        .map_err(|_| anyhow::anyhow!("the local pipeline panicked"))?;
+    summary.pipeline = pipeline.finish()?;
+    summary.refused = refused.finish()?;
+    account(&mut summary, &report);
+    let elapsed = started.elapsed();
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        serde_json::to_writer(&mut out, &summary)?;
+        writeln!(out)?;
+    } else {
+        print_summary(&mut out, &summary, elapsed, &args.out)?;
+    }
+    if let Some(failed) = report.failed.first() {
+        anyhow::bail!(
+            "{} events were not delivered into the local pipeline: {}: {}",
+            report.failed_count,
+            failed.code,
+            failed.message
+        );
+    }
+    Ok(Outcome::default())
+}
+
+fn local_config(args: &Args) -> anyhow::Result<LocalConfig> {
+    let mut config = LocalConfig::new(&args.out);
+    config.transform = args.lambda.transform_config()?;
+    config.region = args.lambda.region.clone();
+    config.deaggregate = !args.no_deaggregation;
+    config.buffer_bytes = args.buffer_mib.saturating_mul(1024 * 1024);
+    config.buffer_interval = Duration::from_secs(args.buffer_seconds);
+    for source in &args.sources {
+        let (class, name) = source
+            .split_once('=')
+            .with_context(|| format!("--source {source}: expected CLASS_UID=NAME"))?;
+        let class: i64 = class
+            .trim()
+            .parse()
+            .with_context(|| format!("--source {source}: bad class_uid"))?;
+        config.sources.insert(class, name.trim().to_owned());
+    }
+    Ok(config)
+}
+
+/// Where an event came from: its input and line (1-based).
+struct Origin {
+    input: String,
+    line: usize,
+}
+
+impl Origin {
+    fn new(input: &str, index: usize) -> Self {
+        Origin {
+            input: input.to_owned(),
+            line: index + 1,
+        }
+    }
+}
+
+/// Sends one event; `Ok(Err(_))` when the producer refuses it (it is then kept by the caller).
+async fn send_one(
+    producer: &Producer,
+    bytes: Vec<u8>,
+) -> anyhow::Result<Result<(), (SendError, Vec<u8>)>> {
+    match producer.send_json(&bytes).await {
+        // The outcome comes back in the shutdown report; nothing waits for each event.
+        Ok(_delivery) => Ok(Ok(())),
+        Err(SendError::Closed) => anyhow::bail!("the producer stopped"),
+        Err(error) => Ok(Err((error, bytes))),
+    }
+}
+
+/// The events the producer refused at `send`, as JSON lines: where each came from, the code,
+/// the message and the event's bytes (`rawData`, base64), like Firehose's error documents.
+struct Refused {
+    path: PathBuf,
+    file: Option<std::io::BufWriter<std::fs::File>>,
+    counts: BTreeMap<String, u64>,
+}
+
+impl Refused {
+    fn new(out: &Path) -> Self {
+        Refused {
+            path: out.join(REFUSED_FILE),
+            file: None,
+            counts: BTreeMap::new(),
+        }
+    }
+
+    fn keep(
+        &mut self,
+        origin: &Origin,
+        (error, bytes): &(SendError, Vec<u8>),
+    ) -> anyhow::Result<()> {
+        *self.counts.entry(error.code().to_owned()).or_default() += 1;
+        let file = match &mut self.file {
+            Some(file) => file,
+            None => {
+                if let Some(parent) = self.path.parent() {
+                    std::fs::create_dir_all(parent)
+                        .with_context(|| format!("cannot create {}", parent.display()))?;
+                }
+                let file = std::fs::File::create(&self.path)
+                    .with_context(|| format!("cannot write {}", self.path.display()))?;
+                self.file.insert(std::io::BufWriter::new(file))
+            }
+        };
+        let document = serde_json::json!({
+            "input": origin.input,
+            "line": origin.line,
+            "errorCode": error.code(),
+            "errorMessage": error.to_string(),
+            "rawData": STANDARD.encode(bytes),
+        });
+        serde_json::to_writer(&mut *file, &document)?;
+        writeln!(file).with_context(|| format!("cannot write {}", self.path.display()))
+    }
+
+    fn finish(self) -> anyhow::Result<BTreeMap<String, u64>> {
+        if let Some(mut file) = self.file {
+            file.flush()
+                .with_context(|| format!("cannot write {}", self.path.display()))?;
+        }
+        Ok(self.counts)
+    }
+}
+
+/// What the producer reported: delivered events, and those it could not deliver, by code.
+fn account(summary: &mut RunSummary, report: &Report) {
+    summary.sent = report.delivered;
+    summary.api_calls = report.api_calls;
+    for failed in &report.failed {
+        *summary
+            .not_delivered
+            .entry(failed.code.clone())
+            .or_default() += 1;
+    }
+}
+
+fn inputs(paths: &[PathBuf]) -> Vec<PathBuf> {
+    if paths.is_empty() {
+        vec![PathBuf::from("-")]
+    } else {
+        paths.to_vec()
+    }
+}
+
+fn open(input: &Path) -> anyhow::Result<Box<dyn Read>> {
+    if input.as_os_str() == "-" {
+        return Ok(Box::new(std::io::stdin()));
+    }
+    let file =
+        std::fs::File::open(input).with_context(|| format!("cannot open {}", input.display()))?;
+    Ok(Box::new(file))
+}
+
+/// A progress bar on stderr (drawn only on a terminal): events, their rate, the time.
+fn progress_bar(total: Option<usize>) -> ProgressBar {
+    let (bar, template) = match total {
+        Some(n) => (
+            ProgressBar::new(n as u64),
+            "{bar:30} {pos}/{len} events, {per_sec}, {elapsed} (eta {eta})",
+        ),
+        None => (
+            ProgressBar::new_spinner(),
+            "{spinner} {pos} events, {per_sec}, {elapsed}",
+        ),
+    };
+    if let Ok(style) = ProgressStyle::with_template(template) {
+        bar.set_style(style);
+    }
+    bar
+}
+
+fn print_summary(
+    out: &mut impl Write,
+    summary: &RunSummary,
+    elapsed: Duration,
+    root: &Path,
+) -> std::io::Result<()> {
+    let pipeline = &summary.pipeline;
+    let seconds = elapsed.as_secs_f64().max(1e-9);
+    writeln!(
+        out,
+        "{} events in {:.2} s: {:.0} events/s, {:.1} MB/s of input",
+        summary.events,
+        seconds,
+        summary.events as f64 / seconds,
+        summary.input_bytes as f64 / seconds / 1e6
+    )?;
+    let refused: u64 = summary.refused.values().sum();
+    writeln!(
+        out,
+        "producer: {} events sent as {} records in {} calls; {refused} refused at send{}",
+        summary.sent,
+        pipeline.records_in,
+        summary.api_calls,
+        if refused > 0 {
+            format!(" (kept in {})", root.join(REFUSED_FILE).display())
+        } else {
+            String::new()
+        }
+    )?;
+    writeln!(
+        out,
+        "pipeline: {} records to the Lambda in {} invocations: {} ok, {} failed, {} dropped",
+        pipeline.records, pipeline.invocations, pipeline.ok, pipeline.failed, pipeline.dropped
+    )?;
+    writeln!(
+        out,
+        "written under {}: {} rows in {} Parquet files, {} error objects, {:.1} MB",
+        root.display(),
+        pipeline.rows_written(),
+        pipeline.files,
+        pipeline.error_files,
+        pipeline.bytes as f64 / 1e6
+    )?;
+    if pipeline.rows_failed > 0 {
+        writeln!(
+            out,
+            "rows not converted (error prefix): {}",
+            pipeline.rows_failed
+        )?;
+    }
+    for (title, counts) in [
+        ("refused at send by code:", &summary.refused),
+        ("failed records by code:", &pipeline.failures),
+        ("not delivered by code:", &summary.not_delivered),
+    ] {
+        if !counts.is_empty() {
+            writeln!(out, "{title}")?;
+            for (code, count) in counts {
+                writeln!(out, "  {code:<32} {count}")?;
+            }
+        }
+    }
+    writeln!(out, "rows per partition:")?;
+    for (partition, rows) in &pipeline.rows {
+        writeln!(out, "  {partition}  {rows}")?;
+    }
+    Ok(())
+}
