@@ -17,12 +17,12 @@
 mod common;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use ocsf_firehose_producer::aggregate::json_lines::{
+use ocsf_firehose_producer::internals::json_lines::{
     billed_bytes, JsonLinesAggregator, DEFAULT_TARGET_BYTES,
 };
-use ocsf_firehose_producer::aggregate::Record;
-use ocsf_firehose_producer::batch::{Batcher, CallLimits};
-use ocsf_firehose_producer::event::Encoder;
+use ocsf_firehose_producer::internals::Encoder;
+use ocsf_firehose_producer::internals::Record;
+use ocsf_firehose_producer::internals::{Batcher, CallLimits};
 use ocsf_firehose_producer::{ProducerBuilder, ProducerConfig};
 use serde_json::{json, Value};
 

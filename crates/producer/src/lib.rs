@@ -20,33 +20,62 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Stages, one module each: the AWS [`limits`]; tuning ([`config`]); event encoding with
-//! `metadata.uid` stamping, size checks and the Security Lake partition group ([`event`]);
-//! aggregation into Firehose JSON-lines records (same partition only) or KPL aggregated Kinesis
-//! records ([`aggregate`]); packing records into calls ([`batch`]); the retry policy: backoff
-//! with full jitter, error classification, partial-failure splitting ([`retry`]); one call's
-//! delivery through the SDK, resending only the failed entries ([`sink`]); and the producer
-//! itself: backpressure, linger, in-flight limit, per-event outcomes ([`producer`]). Metrics and
-//! tracing: [`telemetry`].
+//! The public surface is what applications call: [`ProducerBuilder`], [`Producer`], the
+//! [`Delivery`] of each event and the [`Report`] of `flush`/`shutdown`, the errors
+//! ([`SendError`], [`TrySendError`], [`EncodeError`], [`ConfigError`]), the tuning
+//! ([`ProducerConfig`]) and the metric names ([`telemetry`]).
 //!
-//! Cargo feature `ocsf` (off by default): `ProducerBuilder::ocsf(engine)` normalizes and
-//! validates every event with the OCSF engine before accepting it, so that events the
-//! transformation Lambda would reject fail at `send` ([`SendError::Invalid`]).
+//! Inside, one module per stage: event encoding with `metadata.uid` stamping, size checks and
+//! the Security Lake partition group (`event`); aggregation into Firehose JSON-lines records
+//! (same partition only) or KPL aggregated Kinesis records (`aggregate`); packing records into
+//! calls (`batch`); one small transport per service, each making one call and answering per
+//! entry (`transport`: Firehose, Kinesis, the local pipeline); the one retry policy that drives
+//! any of them: error classification, partial-failure splitting, backoff with full jitter, the
+//! attempt limit and the deadline (`retry`); and the worker task behind the producer:
+//! backpressure, linger, in-flight limit, per-event outcomes (`worker`). The AWS limits are the
+//! transform crate's contract (`ocsf_firehose_transform::contract::limits`).
+//!
+//! Cargo features: `ocsf` (off by default): `ProducerBuilder::ocsf(engine)` gives every event
+//! the transformation Lambda's verdict before accepting it, so that events the Lambda would
+//! reject fail at `send` ([`SendError::Invalid`]); `local`: `ProducerBuilder::local` and
+//! `::local_by_class` send into the local pipeline of `ocsf-firehose-transform`.
 //!
 //! Example program: `examples/send.rs` (JSON lines from a file or stdin to a stream).
 
-pub mod aggregate;
-pub mod batch;
+mod aggregate;
+mod batch;
+mod builder;
 pub mod config;
-pub mod event;
-pub mod limits;
-pub mod producer;
-pub mod retry;
-pub mod sink;
+mod event;
+mod limits;
+mod outcome;
+mod producer;
+mod retry;
 pub mod telemetry;
+mod transport;
 mod worker;
 
+pub use builder::ProducerBuilder;
 pub use config::{ConfigError, ProducerConfig};
-pub use producer::{
-    Delivery, FailedEvent, Producer, ProducerBuilder, Report, SendError, TrySendError,
-};
+pub use event::EncodeError;
+pub use outcome::{Delivery, FailedEvent, FailureCallback, Report, SendError, TrySendError};
+pub use producer::Producer;
+
+/// The producer's stages, for its own tests and benchmarks: not part of the public API and
+/// without any stability promise.
+#[doc(hidden)]
+pub mod internals {
+    pub use crate::aggregate::{json_lines, kpl, PartitionKeyFn, Record};
+    pub use crate::batch::{Batcher, CallLimits};
+    pub use crate::event::{EncodedEvent, Encoder, GroupKey};
+    pub use crate::retry::{
+        classify, deliver, split, Backoff, CallReport, EntryOutcome, Failure, RetryAction,
+        RetryPolicy, Split,
+    };
+    pub use crate::transport::firehose::FirehoseTransport;
+    pub use crate::transport::kinesis::KinesisTransport;
+    #[cfg(feature = "local")]
+    pub use crate::transport::local::LocalTransport;
+    pub use crate::transport::Transport;
+    pub use ocsf_firehose_transform::contract::limits;
+}

@@ -1,8 +1,10 @@
 //! The producer's worker task: accepts encoded events from `Producer`, aggregates them into
-//! records, packs records into calls, dispatches at most `max_in_flight` calls at once, and
-//! resolves every event with its outcome (metrics and spans in `telemetry`).
+//! records, packs records into calls, dispatches at most `max_in_flight` calls at once through
+//! its transport under the retry policy, and resolves every event with its outcome (metrics and
+//! spans in `telemetry`).
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
 
 use ocsf_firehose_transform::contract::framing;
 use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit};
@@ -12,14 +14,14 @@ use tracing::Instrument;
 
 use crate::aggregate::json_lines::JsonLinesAggregator;
 use crate::aggregate::kpl::KplAggregator;
-use crate::aggregate::Record;
+use crate::aggregate::{PartitionKeyFn, Record};
 use crate::batch::{Batcher, CallLimits};
 use crate::config::{ProducerConfig, Service};
 use crate::event::EncodedEvent;
-use crate::producer::{FailedEvent, FailureCallback, PartitionKeyFn, Report};
-use crate::retry::Backoff;
-use crate::sink::{CallReport, Destination, Failure, RetryPolicy};
+use crate::outcome::{FailedEvent, FailureCallback, Report};
+use crate::retry::{deliver, Backoff, CallReport, Failure, RetryPolicy};
 use crate::telemetry;
+use crate::transport::Transport;
 
 /// What `Producer` asks of its worker.
 pub(crate) enum Command {
@@ -45,8 +47,8 @@ enum Aggregator {
 }
 
 /// The task behind a `Producer`: aggregates, batches, dispatches and resolves.
-pub(crate) struct Worker {
-    destination: Destination,
+pub(crate) struct Worker<T> {
+    transport: Arc<T>,
     service: Service,
     config: ProducerConfig,
     partition_key: Option<PartitionKeyFn>,
@@ -65,14 +67,14 @@ pub(crate) struct Worker {
     rng: fastrand::Rng,
 }
 
-impl Worker {
+impl<T: Transport> Worker<T> {
     pub(crate) fn new(
-        destination: Destination,
-        service: Service,
+        transport: T,
         config: ProducerConfig,
         partition_key: Option<PartitionKeyFn>,
         on_failure: Option<FailureCallback>,
     ) -> Self {
+        let service = transport.service();
         let target = config.target_bytes(service);
         let aggregator = match (config.aggregate, service) {
             (false, _) => Aggregator::None,
@@ -84,7 +86,7 @@ impl Worker {
             Service::Kinesis => CallLimits::KINESIS,
         };
         Worker {
-            destination,
+            transport: Arc::new(transport),
             service,
             config,
             partition_key,
@@ -235,9 +237,10 @@ impl Worker {
                 records = records.len(),
                 bytes
             );
-            let destination = self.destination.clone();
+            let transport = Arc::clone(&self.transport);
             self.in_flight.spawn(
-                async move { destination.deliver(records, &mut policy).await }.instrument(span),
+                async move { deliver(transport.as_ref(), records, &mut policy).await }
+                    .instrument(span),
             );
         }
     }

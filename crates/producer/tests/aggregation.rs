@@ -2,14 +2,14 @@
 //! partition, within every limit; KPL records decode back to the original events.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use ocsf_firehose_producer::aggregate::json_lines::JsonLinesAggregator;
-use ocsf_firehose_producer::aggregate::kpl::{decode, KplAggregator};
-use ocsf_firehose_producer::aggregate::Record;
-use ocsf_firehose_producer::batch::{Batcher, CallLimits};
-use ocsf_firehose_producer::event::Encoder;
-use ocsf_firehose_producer::limits::{
+use ocsf_firehose_producer::internals::json_lines::JsonLinesAggregator;
+use ocsf_firehose_producer::internals::kpl::{decode, KplAggregator};
+use ocsf_firehose_producer::internals::limits::{
     FIREHOSE_MAX_RECORD_BYTES, FIREHOSE_MAX_SUB_RECORDS, KINESIS_MAX_RECORD_BYTES,
 };
+use ocsf_firehose_producer::internals::Encoder;
+use ocsf_firehose_producer::internals::Record;
+use ocsf_firehose_producer::internals::{Batcher, CallLimits};
 use proptest::prelude::*;
 use serde_json::json;
 

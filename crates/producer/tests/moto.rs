@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use ocsf_firehose_producer::aggregate::kpl::decode;
+use ocsf_firehose_producer::internals::kpl::decode;
 use ocsf_firehose_producer::ProducerBuilder;
 use serde_json::{json, Value};
 

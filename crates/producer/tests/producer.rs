@@ -14,7 +14,7 @@ use aws_sdk_kinesis::operation::put_records::{PutRecordsError, PutRecordsOutput}
 use aws_sdk_kinesis::types::PutRecordsResultEntry;
 use aws_smithy_mocks::{mock, mock_client, MockResponse, RuleMode};
 use common::{event, flaky_firehose, messages, KinesisDelivered};
-use ocsf_firehose_producer::aggregate::kpl::decode;
+use ocsf_firehose_producer::internals::kpl::decode;
 use ocsf_firehose_producer::{ProducerBuilder, ProducerConfig, SendError, TrySendError};
 use serde_json::{json, Value};
 

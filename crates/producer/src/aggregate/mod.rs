@@ -10,6 +10,11 @@
 pub mod json_lines;
 pub mod kpl;
 
+use std::sync::Arc;
+
+/// Derives a Kinesis partition key from an encoded event.
+pub type PartitionKeyFn = Arc<dyn Fn(&[u8]) -> String + Send + Sync>;
+
 /// A record ready for a batch: its data, its Kinesis partition key (Kinesis only) and the ids of
 /// the events it carries, so that each event's outcome follows its record's.
 #[derive(Debug, Clone, PartialEq, Eq)]

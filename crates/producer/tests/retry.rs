@@ -1,7 +1,8 @@
-//! Fault injection at the SDK level (aws-smithy-mocks): partial failures resend only the failed
-//! entries, throttling and 5xx are retried, permanent errors fail fast, and the attempt limit
-//! and the deadline hand records back with the last error code. Time is paused: backoff costs
-//! nothing and the tests are deterministic.
+//! The retry policy driving the Firehose and Kinesis transports, with faults injected at the SDK
+//! level (aws-smithy-mocks): partial failures resend only the failed entries, throttling and
+//! 5xx are retried, permanent errors fail fast, and the attempt limit and the deadline hand
+//! records back with the last error code. Time is paused: backoff costs nothing and the tests
+//! are deterministic.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -16,9 +17,11 @@ use aws_sdk_firehose::types::PutRecordBatchResponseEntry;
 use aws_sdk_kinesis::operation::put_records::{PutRecordsError, PutRecordsOutput};
 use aws_sdk_kinesis::types::PutRecordsResultEntry;
 use aws_smithy_mocks::{mock, mock_client, MockResponse, RuleMode};
-use ocsf_firehose_producer::aggregate::Record;
-use ocsf_firehose_producer::retry::Backoff;
-use ocsf_firehose_producer::sink::{Destination, RetryPolicy};
+use ocsf_firehose_producer::internals::Backoff;
+use ocsf_firehose_producer::internals::Record;
+use ocsf_firehose_producer::internals::{
+    deliver, FirehoseTransport, KinesisTransport, RetryPolicy,
+};
 use tokio::time::Instant;
 
 type Calls = Arc<Mutex<Vec<Vec<String>>>>;
@@ -47,7 +50,7 @@ fn policy(max_attempts: u32, deadline: Duration) -> RetryPolicy {
 /// A Firehose client whose every call is answered by `reply(call index, record data)`.
 fn firehose(
     reply: impl Fn(usize, &[String]) -> FirehoseReply + Send + Sync + 'static,
-) -> (Destination, Calls) {
+) -> (FirehoseTransport, Calls) {
     let calls: Calls = Arc::default();
     let seen = calls.clone();
     let rule =
@@ -62,13 +65,7 @@ fn firehose(
             reply(calls.len() - 1, &data)
         });
     let client = mock_client!(aws_sdk_firehose, RuleMode::MatchAny, [&rule]);
-    (
-        Destination::Firehose {
-            client,
-            stream: "s".into(),
-        },
-        calls,
-    )
+    (FirehoseTransport::new(client, "s"), calls)
 }
 
 /// A `PutRecordBatch` answer failing the entries for which `fail` gives a code.
@@ -102,9 +99,12 @@ async fn a_partial_failure_resends_only_the_failed_entries() {
                 .then_some("ServiceUnavailableException")
         })
     });
-    let report = destination
-        .deliver(records(5), &mut policy(5, Duration::from_secs(60)))
-        .await;
+    let report = deliver(
+        &destination,
+        records(5),
+        &mut policy(5, Duration::from_secs(60)),
+    )
+    .await;
     assert_eq!(ids(&report.delivered), [0, 1, 2, 3, 4]);
     assert!(report.failed.is_empty());
     let calls = calls.lock().unwrap().clone();
@@ -134,9 +134,12 @@ async fn throttled_and_failing_calls_are_retried_whole() {
         _ => batch_answer(data, |_| None),
     });
     let started = Instant::now();
-    let report = destination
-        .deliver(records(3), &mut policy(5, Duration::from_secs(60)))
-        .await;
+    let report = deliver(
+        &destination,
+        records(3),
+        &mut policy(5, Duration::from_secs(60)),
+    )
+    .await;
     let codes: Vec<&str> = report.failed.iter().map(|(_, f)| f.code.as_str()).collect();
     assert_eq!(ids(&report.delivered), [0, 1, 2], "failed: {codes:?}");
     let calls = calls.lock().unwrap().clone();
@@ -158,9 +161,12 @@ async fn permanent_errors_fail_fast_with_their_code() {
                 .build(),
         ))
     });
-    let report = destination
-        .deliver(records(4), &mut policy(5, Duration::from_secs(60)))
-        .await;
+    let report = deliver(
+        &destination,
+        records(4),
+        &mut policy(5, Duration::from_secs(60)),
+    )
+    .await;
     assert!(report.delivered.is_empty());
     assert_eq!(report.failed.len(), 4);
     assert!(report
@@ -174,9 +180,12 @@ async fn permanent_errors_fail_fast_with_their_code() {
 async fn the_attempt_limit_returns_records_with_the_last_error() {
     let (destination, calls) =
         firehose(|_, data| batch_answer(data, |d| d.ends_with('0').then_some("InternalFailure")));
-    let report = destination
-        .deliver(records(3), &mut policy(3, Duration::from_secs(60)))
-        .await;
+    let report = deliver(
+        &destination,
+        records(3),
+        &mut policy(3, Duration::from_secs(60)),
+    )
+    .await;
     assert_eq!(ids(&report.delivered), [1, 2]);
     assert_eq!(report.failed.len(), 1);
     assert_eq!(
@@ -201,7 +210,7 @@ async fn the_deadline_stops_retries() {
         firehose(|_, data| batch_answer(data, |_| Some("ServiceUnavailableException")));
     let mut policy = policy(100, Duration::from_millis(150));
     policy.backoff = Backoff::with_seed(Duration::from_secs(1), Duration::from_secs(5), 3);
-    let report = destination.deliver(records(2), &mut policy).await;
+    let report = deliver(&destination, records(2), &mut policy).await;
     assert_eq!(report.failed.len(), 2);
     assert!(report
         .failed
@@ -254,13 +263,13 @@ async fn kinesis_partial_failures_keep_partition_keys() {
         )
     });
     let client = mock_client!(aws_sdk_kinesis, RuleMode::MatchAny, [&rule]);
-    let destination = Destination::Kinesis {
-        client,
-        stream: "k".into(),
-    };
-    let report = destination
-        .deliver(records(4), &mut policy(5, Duration::from_secs(60)))
-        .await;
+    let destination = KinesisTransport::new(client, "k");
+    let report = deliver(
+        &destination,
+        records(4),
+        &mut policy(5, Duration::from_secs(60)),
+    )
+    .await;
     assert_eq!(ids(&report.delivered), [0, 1, 2, 3]);
     let calls = calls.lock().unwrap().clone();
     assert_eq!(calls[1], [("event-2".to_owned(), "pk-2".to_owned())]);

@@ -1,8 +1,13 @@
-//! The retry policy: which errors are worth retrying, exponential backoff with full jitter,
-//! and the split of a partially failed call so that only the failed entries are sent again
-//! (never the delivered ones: no duplicates from retries).
+//! The retry policy, separate from the transports it drives (as tower's `retry::Policy` is from
+//! the service): which errors are worth retrying ([`classify`]), the split of a partially failed
+//! call so that only the failed entries are sent again, never the delivered ones ([`split`]),
+//! exponential backoff with full jitter ([`Backoff`]), and when to stop ([`RetryPolicy`]).
 
 use std::time::Duration;
+
+use tokio::time::Instant;
+
+pub use crate::transport::{EntryOutcome, Failure};
 
 /// What to do about an error code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,32 +84,25 @@ impl Backoff {
     }
 }
 
-/// Why records were not delivered.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Failure {
-    /// The AWS error code (or `TimeoutError`, `DispatchFailure`, …).
-    pub code: String,
-    /// The service's message.
-    pub message: String,
+/// How long and how often a call's records are retried.
+#[derive(Debug, Clone)]
+pub struct RetryPolicy {
+    /// Attempts per record, the first included.
+    pub max_attempts: u32,
+    /// No retry starts after this deadline.
+    pub deadline: Instant,
+    /// Backoff between attempts.
+    pub backoff: Backoff,
 }
 
-impl Failure {
-    /// A failure with this code and message.
-    pub fn new(code: impl Into<String>, message: impl Into<String>) -> Failure {
-        Failure {
-            code: code.into(),
-            message: message.into(),
-        }
+impl RetryPolicy {
+    /// The wait before the next attempt after `attempts` attempts (`attempts` ≥ 1), or `None`
+    /// when the policy gives up: the attempt limit is reached, or the retry would start past
+    /// the deadline.
+    pub fn next_delay(&mut self, attempts: u32) -> Option<Duration> {
+        let delay = self.backoff.delay(attempts.saturating_sub(1));
+        (attempts < self.max_attempts && Instant::now() + delay <= self.deadline).then_some(delay)
     }
-}
-
-/// What the service answered for one entry of a call.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum EntryOutcome {
-    /// Accepted by the service.
-    Delivered,
-    /// Rejected, with the entry's error code and message.
-    Failed(Failure),
 }
 
 /// A call's entries sorted by what happens next.
@@ -149,6 +147,28 @@ pub fn split<T>(entries: Vec<T>, outcomes: Vec<EntryOutcome>) -> Split<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn the_policy_gives_up_at_the_attempt_limit_or_the_deadline() {
+        let backoff = Backoff::with_seed(Duration::from_millis(100), Duration::from_secs(5), 3);
+        let mut limited = RetryPolicy {
+            max_attempts: 3,
+            deadline: Instant::now() + Duration::from_secs(3600),
+            backoff: backoff.clone(),
+        };
+        assert!(limited.next_delay(1).is_some());
+        assert!(limited.next_delay(2).is_some());
+        assert_eq!(limited.next_delay(3), None, "three attempts made");
+        let mut late = RetryPolicy {
+            max_attempts: 100,
+            deadline: Instant::now() + Duration::from_millis(150),
+            backoff,
+        };
+        let first = late.next_delay(1).unwrap();
+        assert!(first <= Duration::from_millis(100));
+        tokio::time::advance(Duration::from_millis(200)).await;
+        assert_eq!(late.next_delay(2), None, "past the deadline");
+    }
 
     #[test]
     fn transient_codes_retry_and_the_rest_fail_fast() {

@@ -1,0 +1,98 @@
+//! Transports: one small [`Transport`] per service, each making one API call for a batch of
+//! records and answering per entry, in request order: [`firehose`] (`PutRecordBatch`),
+//! [`kinesis`] (`PutRecords`) and, with the feature `local`, [`local`] (the local pipeline's
+//! delivery streams). They never retry: the one retry policy ([`crate::retry`]) drives any of
+//! them (the SDK's own retries are disabled per call).
+
+pub mod firehose;
+pub mod kinesis;
+#[cfg(feature = "local")]
+pub mod local;
+
+use std::future::Future;
+
+use aws_sdk_firehose::error::{ProvideErrorMetadata, SdkError};
+
+use crate::aggregate::Record;
+use crate::config::Service;
+
+/// Why records were not delivered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// The AWS error code (or `TimeoutError`, `DispatchFailure`, …).
+    pub code: String,
+    /// The service's message.
+    pub message: String,
+}
+
+impl Failure {
+    /// A failure with this code and message.
+    pub fn new(code: impl Into<String>, message: impl Into<String>) -> Failure {
+        Failure {
+            code: code.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// What the service answered for one entry of a call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EntryOutcome {
+    /// Accepted by the service.
+    Delivered,
+    /// Rejected, with the entry's error code and message.
+    Failed(Failure),
+}
+
+/// One service the producer sends records to.
+pub trait Transport: Send + Sync + 'static {
+    /// The service, whose limits the records and calls are built to.
+    fn service(&self) -> Service;
+
+    /// The region of the stream: the transformation Lambda's last fallback for `region`.
+    fn region(&self) -> Option<String>;
+
+    /// One API call with `records`: per-entry outcomes in request order (a partial failure is
+    /// an `Ok` with failed entries), or the failure of the whole call.
+    fn put<Id: Sync>(
+        &self,
+        records: &[Record<Id>],
+    ) -> impl Future<Output = Result<Vec<EntryOutcome>, Failure>> + Send;
+}
+
+/// The error code of a failed SDK call: the wire code when the response had one, else the
+/// modeled error's name, else the kind of transport failure.
+pub(crate) fn call_failure<E: ProvideErrorMetadata, R>(
+    error: &SdkError<E, R>,
+    modeled: impl Fn(&E) -> Option<&'static str>,
+) -> Failure {
+    let fallback = match error {
+        SdkError::ServiceError(service) => modeled(service.err()).unwrap_or("UnknownError"),
+        SdkError::TimeoutError(_) => "TimeoutError",
+        SdkError::DispatchFailure(_) => "DispatchFailure",
+        SdkError::ResponseError(_) => "ResponseError",
+        SdkError::ConstructionFailure(_) => "ConstructionFailure",
+        _ => "UnknownError",
+    };
+    Failure::new(
+        error.code().unwrap_or(fallback),
+        error.message().unwrap_or_default(),
+    )
+}
+
+/// A request that could not be built.
+pub(crate) fn construction_failure(error: impl std::fmt::Display) -> Failure {
+    Failure::new("ConstructionFailure", error.to_string())
+}
+
+/// Per-entry outcomes from `(error code, error message)` of each response entry.
+pub(crate) fn entry_outcomes<'a>(
+    entries: impl Iterator<Item = (Option<&'a str>, Option<&'a str>)>,
+) -> Vec<EntryOutcome> {
+    entries
+        .map(|(code, message)| match code {
+            Some(code) => EntryOutcome::Failed(Failure::new(code, message.unwrap_or_default())),
+            None => EntryOutcome::Delivered,
+        })
+        .collect()
+}
