@@ -1,11 +1,51 @@
-//! Inputs: files or stdin (`-`), each split into JSON documents.
+//! Inputs: files or stdin (`-`), each split into JSON documents, and the documents judged by
+//! the configured Lambda.
 
 use std::io::{BufWriter, Read, Write};
 use std::path::PathBuf;
 
 use ocsf_firehose_transform::documents::documents;
-use ocsf_firehose_transform::{Code, Finding, Severity};
+use ocsf_firehose_transform::{Code, Engine, Finding, Severity};
 use serde_json::Value;
+
+use crate::lambda_args::LambdaArgs;
+use crate::Outcome;
+
+/// The events a command judges and the Lambda that judges them.
+#[derive(Debug, clap::Args)]
+pub(crate) struct EventInputs {
+    #[command(flatten)]
+    pub lambda: LambdaArgs,
+    /// Files to read (`-` or nothing: stdin).
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+}
+
+/// The configured engine and the stream's region: what judges an event as the Lambda does.
+pub(crate) struct Judge<'a> {
+    /// The engine, configured as the Lambda.
+    pub engine: &'a Engine,
+    /// The stream's region, the last fallback for `region`.
+    pub region: Option<&'a str>,
+}
+
+impl EventInputs {
+    /// Runs `each` on every document with the configured Lambda's engine and a buffered
+    /// stdout; `each` says whether the document passed.
+    pub(crate) fn judge_each(
+        &self,
+        mut each: impl FnMut(&Judge<'_>, Document<'_>, &mut dyn Write) -> std::io::Result<bool>,
+    ) -> anyhow::Result<Outcome> {
+        let transformer = self.lambda.transformer()?;
+        let judge = Judge {
+            engine: transformer.engine(),
+            region: Some(&self.lambda.region),
+        };
+        Ok(judge_documents(&self.paths, |document, out| {
+            each(&judge, document, out)
+        })?)
+    }
+}
 
 /// One input source.
 #[derive(Debug, Clone)]
@@ -103,13 +143,13 @@ pub(crate) fn for_each_document(
 
 /// Runs `each` on every document of `paths` with a buffered stdout; `each` says whether the
 /// document passed. The outcome: some document did not, some source could not be read.
-pub(crate) fn judge_documents(
+fn judge_documents(
     paths: &[PathBuf],
     mut each: impl FnMut(Document<'_>, &mut dyn Write) -> std::io::Result<bool>,
-) -> std::io::Result<crate::Outcome> {
+) -> std::io::Result<Outcome> {
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
-    let mut outcome = crate::Outcome::default();
+    let mut outcome = Outcome::default();
     outcome.io_error = for_each_document(paths, |document| {
         outcome.invalid |= !each(document, &mut out)?;
         Ok(())

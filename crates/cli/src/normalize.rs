@@ -2,10 +2,7 @@
 //! `--row`, as the Lambda emits them), as JSON lines on stdout; the rejected ones reported on
 //! stderr.
 
-use std::path::PathBuf;
-
-use crate::input::{judge_documents, Document};
-use crate::lambda_args::LambdaArgs;
+use crate::input::EventInputs;
 use crate::output::{Check, EventReport, Format};
 use crate::Outcome;
 
@@ -13,29 +10,19 @@ use crate::Outcome;
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
     #[command(flatten)]
-    lambda: LambdaArgs,
+    inputs: EventInputs,
     /// Print each event as the Lambda emits it, fitted to its class's Glue table (`unmapped`
     /// and JSON values as text): the row Firehose converts to Parquet. Default: the normalized
     /// event, valid OCSF that the Lambda judges the same way again.
     #[arg(long)]
     row: bool,
-    /// Files to read (`-` or nothing: stdin).
-    #[arg(value_name = "PATH")]
-    paths: Vec<PathBuf>,
 }
 
 pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
-    let transformer = args.lambda.transformer()?;
-    let engine = transformer.engine();
-    let region = Some(args.lambda.region.as_str());
     let stderr = std::io::stderr();
     let mut err = stderr.lock();
-    Ok(judge_documents(&args.paths, |document, out| {
-        let Document {
-            source,
-            index,
-            event,
-        } = document;
+    args.inputs.judge_each(|judge, document, out| {
+        let (source, index) = (document.source, document.index);
         let mut reject = |class_uid, findings: &[_]| {
             let report = EventReport {
                 source,
@@ -48,8 +35,8 @@ pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
             };
             report.write(&mut err, Format::Json).map(|()| false)
         };
-        let verdict = match event {
-            Ok(event) => engine.judge(event, region),
+        let verdict = match document.event {
+            Ok(event) => judge.engine.judge(event, judge.region),
             Err(finding) => return reject(None, &[finding]),
         };
         if !verdict.is_accepted() {
@@ -66,5 +53,5 @@ pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
             writeln!(out)?;
         }
         Ok(true)
-    })?)
+    })
 }

@@ -2,12 +2,9 @@
 //! validation, partition keys: [`Engine::judge`](ocsf_firehose_transform::Engine::judge)), or
 //! with `--schema-only` the OCSF schema check alone.
 
-use std::path::PathBuf;
-
 use ocsf_firehose_transform::Validation;
 
-use crate::input::{judge_documents, Document};
-use crate::lambda_args::LambdaArgs;
+use crate::input::EventInputs;
 use crate::output::{Check, EventReport, Format};
 use crate::Outcome;
 
@@ -15,7 +12,7 @@ use crate::Outcome;
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
     #[command(flatten)]
-    lambda: LambdaArgs,
+    inputs: EventInputs,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
@@ -26,26 +23,16 @@ pub(crate) struct Args {
     /// With `--schema-only`: check the normalized event (the Lambda's verdict always does).
     #[arg(long, requires = "schema_only")]
     normalize: bool,
-    /// Files to read (`-` or nothing: stdin).
-    #[arg(value_name = "PATH")]
-    paths: Vec<PathBuf>,
 }
 
 pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
-    let transformer = args.lambda.transformer()?;
-    let engine = transformer.engine();
-    let region = Some(args.lambda.region.as_str());
     let check = if args.schema_only {
         Check::Schema
     } else {
         Check::Lambda
     };
-    Ok(judge_documents(&args.paths, |document, out| {
-        let Document {
-            source,
-            index,
-            event,
-        } = document;
+    args.inputs.judge_each(|judge, document, out| {
+        let (source, index) = (document.source, document.index);
         let report = |valid, class_uid, partition, findings| EventReport {
             source,
             index,
@@ -55,13 +42,13 @@ pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
             partition,
             findings,
         };
-        match event {
+        match document.event {
             Err(finding) => {
                 report(false, None, None, &[finding]).write(out, args.format)?;
                 Ok(false)
             }
             Ok(event) if check == Check::Lambda => {
-                let verdict = engine.judge(event, region);
+                let verdict = judge.engine.judge(event, judge.region);
                 let accepted = verdict.is_accepted();
                 let partition = verdict.partition.as_ref().filter(|_| accepted);
                 let Validation {
@@ -73,14 +60,14 @@ pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
             }
             Ok(mut event) => {
                 if args.normalize {
-                    engine.normalize(&mut event);
+                    judge.engine.normalize(&mut event);
                 }
-                let validation = engine.validate(&event);
+                let validation = judge.engine.validate(&event);
                 let valid = validation.is_valid();
                 report(valid, validation.class_uid, None, &validation.findings)
                     .write(out, args.format)?;
                 Ok(valid)
             }
         }
-    })?)
+    })
 }

@@ -4,8 +4,12 @@
 
 use aws_sdk_firehose::operation::put_record_batch::PutRecordBatchError;
 use aws_sdk_firehose::primitives::Blob;
+use aws_sdk_firehose::types::PutRecordBatchResponseEntry;
 
-use super::{call_failure, construction_failure, entry_outcomes, EntryOutcome, Failure, Transport};
+use super::{
+    call_failure, entry_outcomes, no_sdk_retries, request_entries, EntryOutcome, Failure,
+    ResponseEntry, Transport,
+};
 use crate::aggregate::Record;
 use crate::config::Service;
 
@@ -48,32 +52,28 @@ impl Transport for FirehoseTransport {
     }
 
     async fn put<Id: Sync>(&self, records: &[Record<Id>]) -> Result<Vec<EntryOutcome>, Failure> {
-        let entries = records
-            .iter()
-            .map(|r| {
-                aws_sdk_firehose::types::Record::builder()
-                    .data(Blob::new(r.data.clone()))
-                    .build()
-            })
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(construction_failure)?;
-        let no_sdk_retries = aws_sdk_firehose::config::Builder::default()
-            .retry_config(aws_sdk_firehose::config::retry::RetryConfig::disabled());
-        let output = self
-            .client
-            .put_record_batch()
+        let entries = request_entries(records, |data, _| {
+            aws_sdk_firehose::types::Record::builder()
+                .data(Blob::new(data))
+                .build()
+        })?;
+        let config = aws_sdk_firehose::config::Builder::default().retry_config(no_sdk_retries());
+        let call = self.client.put_record_batch();
+        let call = call
             .delivery_stream_name(&self.stream)
-            .set_records(Some(entries))
-            .customize()
-            .config_override(no_sdk_retries)
-            .send()
-            .await
-            .map_err(|e| call_failure(&e, error_name))?;
-        Ok(entry_outcomes(
-            output
-                .request_responses()
-                .iter()
-                .map(|e| (e.error_code(), e.error_message())),
-        ))
+            .set_records(Some(entries));
+        let output = call.customize().config_override(config).send().await;
+        let output = output.map_err(|e| call_failure(&e, error_name))?;
+        Ok(entry_outcomes(output.request_responses()))
+    }
+}
+
+impl ResponseEntry for PutRecordBatchResponseEntry {
+    fn error_code(&self) -> Option<&str> {
+        self.error_code()
+    }
+
+    fn error_message(&self) -> Option<&str> {
+        self.error_message()
     }
 }

@@ -4,9 +4,12 @@
 
 use aws_sdk_kinesis::operation::put_records::PutRecordsError;
 use aws_sdk_kinesis::primitives::Blob;
-use aws_sdk_kinesis::types::PutRecordsRequestEntry;
+use aws_sdk_kinesis::types::{PutRecordsRequestEntry, PutRecordsResultEntry};
 
-use super::{call_failure, construction_failure, entry_outcomes, EntryOutcome, Failure, Transport};
+use super::{
+    call_failure, entry_outcomes, no_sdk_retries, request_entries, EntryOutcome, Failure,
+    ResponseEntry, Transport,
+};
 use crate::aggregate::Record;
 use crate::config::Service;
 
@@ -55,33 +58,27 @@ impl Transport for KinesisTransport {
     }
 
     async fn put<Id: Sync>(&self, records: &[Record<Id>]) -> Result<Vec<EntryOutcome>, Failure> {
-        let entries = records
-            .iter()
-            .map(|r| {
-                PutRecordsRequestEntry::builder()
-                    .data(Blob::new(r.data.clone()))
-                    .partition_key(r.partition_key.clone().unwrap_or_default())
-                    .build()
-            })
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(construction_failure)?;
-        let no_sdk_retries = aws_sdk_kinesis::config::Builder::default()
-            .retry_config(aws_sdk_kinesis::config::retry::RetryConfig::disabled());
-        let output = self
-            .client
-            .put_records()
-            .stream_name(&self.stream)
-            .set_records(Some(entries))
-            .customize()
-            .config_override(no_sdk_retries)
-            .send()
-            .await
-            .map_err(|e| call_failure(&e, error_name))?;
-        Ok(entry_outcomes(
-            output
-                .records()
-                .iter()
-                .map(|e| (e.error_code(), e.error_message())),
-        ))
+        let entries = request_entries(records, |data, key| {
+            PutRecordsRequestEntry::builder()
+                .data(Blob::new(data))
+                .partition_key(key.unwrap_or_default())
+                .build()
+        })?;
+        let config = aws_sdk_kinesis::config::Builder::default().retry_config(no_sdk_retries());
+        let call = self.client.put_records();
+        let call = call.stream_name(&self.stream).set_records(Some(entries));
+        let output = call.customize().config_override(config).send().await;
+        let output = output.map_err(|e| call_failure(&e, error_name))?;
+        Ok(entry_outcomes(output.records()))
+    }
+}
+
+impl ResponseEntry for PutRecordsResultEntry {
+    fn error_code(&self) -> Option<&str> {
+        self.error_code()
+    }
+
+    fn error_message(&self) -> Option<&str> {
+        self.error_message()
     }
 }

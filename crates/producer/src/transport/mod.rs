@@ -80,18 +80,42 @@ pub(crate) fn call_failure<E: ProvideErrorMetadata, R>(
     )
 }
 
-/// A request that could not be built.
-pub(crate) fn construction_failure(error: impl std::fmt::Display) -> Failure {
-    Failure::new("ConstructionFailure", error.to_string())
+/// The request entries of `records`, one per record (`entry`: data, partition key); a record
+/// the SDK refuses fails the call (`ConstructionFailure`).
+pub(crate) fn request_entries<Id, T, E: std::fmt::Display>(
+    records: &[Record<Id>],
+    entry: impl Fn(Vec<u8>, Option<String>) -> Result<T, E>,
+) -> Result<Vec<T>, Failure> {
+    records
+        .iter()
+        .map(|r| entry(r.data.clone(), r.partition_key.clone()))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| Failure::new("ConstructionFailure", e.to_string()))
 }
 
-/// Per-entry outcomes from `(error code, error message)` of each response entry.
-pub(crate) fn entry_outcomes<'a>(
-    entries: impl Iterator<Item = (Option<&'a str>, Option<&'a str>)>,
-) -> Vec<EntryOutcome> {
+/// The SDK's own retries, off for a call: the retry policy decides alone (one `RetryConfig`
+/// type serves every SDK crate).
+pub(crate) fn no_sdk_retries() -> aws_sdk_firehose::config::retry::RetryConfig {
+    aws_sdk_firehose::config::retry::RetryConfig::disabled()
+}
+
+/// One entry of a batch response: an error code and message when the entry failed.
+pub(crate) trait ResponseEntry {
+    /// The entry's error code, if it failed.
+    fn error_code(&self) -> Option<&str>;
+    /// The entry's error message.
+    fn error_message(&self) -> Option<&str>;
+}
+
+/// Per-entry outcomes of a batch response, in request order.
+pub(crate) fn entry_outcomes<E: ResponseEntry>(entries: &[E]) -> Vec<EntryOutcome> {
     entries
-        .map(|(code, message)| match code {
-            Some(code) => EntryOutcome::Failed(Failure::new(code, message.unwrap_or_default())),
+        .iter()
+        .map(|entry| match entry.error_code() {
+            Some(code) => EntryOutcome::Failed(Failure::new(
+                code,
+                entry.error_message().unwrap_or_default(),
+            )),
             None => EntryOutcome::Delivered,
         })
         .collect()
