@@ -1,8 +1,53 @@
 //! Findings: what validation reports, with machine-readable codes and configurable severities.
 //!
-//! Codes are the OCSF server's (`lib/schema/validator2.ex`) where the server has one; the few
-//! this crate adds are marked as such. Messages name paths, types and schema captions but never
-//! repeat an event value: events hold user data.
+//! Codes are the OCSF server's (`lib/schema/validator2.ex`) where the server has one; the ones
+//! this crate adds are marked *(ours)*. Messages name paths, types and schema captions but never
+//! repeat an event value: events hold user data. A code's level is re-set with
+//! [`SeverityPolicy`] (`OCSF_SEVERITY`, `--severity code=ignore|warning|error`), except the
+//! *fixed* ones: what they report cannot be delivered.
+//!
+//! | code | default | meaning |
+//! |---|---|---|
+//! | `attribute_required_missing` | error | A required attribute is missing or null. |
+//! | `attribute_recommended_missing` | warning | A recommended attribute is missing (only with `--warn-recommended`). |
+//! | `attribute_unknown` | error | Not defined for this class/object, or needs a profile the event does not list. |
+//! | `attribute_wrong_type` | error | The JSON type does not match the OCSF type. |
+//! | `attribute_deprecated` | warning | The attribute is deprecated. |
+//! | `attribute_enum_value_unknown` | error | The enum value is not defined. |
+//! | `attribute_enum_value_deprecated` | warning | The enum value is deprecated. |
+//! | `attribute_enum_sibling_incorrect` | warning | The caption sibling does not match the enum value. |
+//! | `attribute_enum_sibling_suspicious_other` | warning | The sibling of 99 (Other) is the literal `Other`. |
+//! | `attribute_enum_array_value_unknown` | error | An enum array element is not defined. |
+//! | `attribute_enum_array_value_deprecated` | warning | An enum array element is deprecated. |
+//! | `attribute_enum_array_sibling_missing` | error | The sibling array is too short. |
+//! | `attribute_enum_array_sibling_incorrect` | error | A sibling array element does not match. |
+//! | `attribute_value_exceeds_range` / `…_super_type_range` | error | Number outside the (super) type's range. |
+//! | `attribute_value_exceeds_max_len` / `…_super_type_max_len` | error | String longer than the (super) type allows. |
+//! | `attribute_value_not_in_type_values` / `…_super_type_values` | error | Not one of the (super) type's values. |
+//! | `attribute_value_regex_not_matched` / `…_super_type_regex_not_matched` | warning | String does not match the (super) type's regex. |
+//! | `class_uid_unknown` | error | No class has this `class_uid`. |
+//! | `class_deprecated` / `object_deprecated` | warning | The class / object is deprecated. |
+//! | `profile_unknown` | error | `metadata.profiles` names an undefined profile. |
+//! | `constraint_failed` | error | An `at_least_one` / `just_one` constraint is not met. |
+//! | `observable_name_invalid_reference` | error | `observables[].name` names no attribute of the class. |
+//! | `type_uid_incorrect` | error | `type_uid` is not `class_uid * 100 + activity_id`. |
+//! | `version_earlier` | warning | `metadata.version` is earlier than the target. |
+//! | `version_incompatible_later` | error | `metadata.version` is later than the target. |
+//! | `version_incompatible_prerelease` | error | `metadata.version` is an earlier prerelease (e.g. `1.0.0-rc.2`). |
+//! | `version_incompatible_initial_development` | error | `metadata.version` is 0.x. |
+//! | `version_invalid_format` | error | `metadata.version` is not a semantic version. |
+//! | `json_invalid` | error | *(ours)* Not parseable JSON (message gives the byte offset). |
+//! | `event_not_object` | error | *(ours)* JSON but not an object (e.g. an array). |
+//! | `class_not_allowed` | error | *(ours)* Class outside the configured allow-list. |
+//! | `depth_exceeded` | error | *(ours)* Objects nested deeper than the limit. |
+//! | `partition_time_invalid` | error, fixed | *(ours)* `time` missing or not epoch ms in 2000–2100: no `eventDay`. |
+//! | `partition_region_invalid` | error | *(ours)* No usable region (`cloud.region` unsafe as an S3 value, no default). As a warning, the fallbacks apply. |
+//! | `data_not_base64` | error, fixed | *(ours)* A Firehose record's `data` is not base64. |
+//! | `data_not_utf8` | error, fixed | *(ours)* A record's decoded data is not UTF-8. |
+//! | `record_too_large` | error, fixed | *(ours)* A record's decoded data is over `OCSF_MAX_RECORD_BYTES`. |
+//! | `record_empty` | error, fixed | *(ours)* A record holds no JSON document. |
+//! | `partition_keys_mixed` | error, fixed | *(ours)* The events of one record have different partition keys. |
+//! | `response_too_large` | error, fixed | *(ours)* The record's output did not fit in the Lambda's response limit. |
 
 use std::fmt;
 use std::str::FromStr;

@@ -1,5 +1,23 @@
 //! Configuration from environment variables, validated once at cold start: a bad value fails
-//! the function's init with a message naming the variable, instead of failing every record.
+//! the function's init with a message naming the variable, instead of failing every record. The
+//! CLI reads the same variables (overridden by `--config FILE` and its flags), and so judges
+//! events with the same configuration as the deployed Lambda.
+//!
+//! | variable | default | meaning |
+//! |---|---|---|
+//! | `OCSF_VERSION` | `1.1.0` | target OCSF version (`1.1.0` or `1.3.0`) |
+//! | `OCSF_ALLOWED_CLASSES` | all | comma-separated `class_uid` allow-list (one class per Security Lake source) |
+//! | `OCSF_ON_INVALID` | `fail` | records with invalid events: `fail` (`ProcessingFailed`) or `drop` (`Dropped`); undecodable data always fails |
+//! | `OCSF_UNKNOWN_ATTRIBUTES` | `unmapped` | `unmapped` (move under `unmapped`), `keep` (warning) or `reject` (error) |
+//! | `OCSF_SEVERITY` | — | severity overrides, `code=ignore\|warning\|error,…` (record-level codes are fixed) |
+//! | `OCSF_DEFAULT_REGION` | — | `region` for events without `cloud.region` (else the stream's region) |
+//! | `OCSF_DEFAULT_ACCOUNT_ID` | — | `accountId` for events without a 12-digit `cloud.account.uid` (else `external`) |
+//! | `OCSF_MAX_RESPONSE_BYTES` | `6000000` | response size limit, at most 6291456 (Lambda's 6 MB) |
+//! | `OCSF_MAX_RECORD_BYTES` | `1024000` | decoded record size limit (Firehose's 1,000 KiB) |
+//! | `OCSF_MAX_DEPTH` | `32` | object nesting limit |
+//! | `OCSF_TABLE_PROFILES` | all | profiles whose attributes the Glue tables have columns for (as given to `glue-schema --profile`) |
+//! | `OCSF_LOG_LEVEL` | `info` | `off`, `error`, `warn` (records not delivered), `info` (+ one summary per invocation), `debug` |
+//! | `OCSF_METRICS_NAMESPACE` | `OcsfFirehose` | CloudWatch namespace of the metrics |
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -12,10 +30,10 @@ use crate::contract::partition::PartitionDefaults;
 use crate::engine::{ConfigError, EngineConfig};
 
 /// Default response limit: a margin below Lambda's
-/// [`LAMBDA_MAX_RESPONSE_BYTES`](crate::contract::limits::LAMBDA_MAX_RESPONSE_BYTES).
+/// [`LAMBDA_MAX_RESPONSE_BYTES`].
 pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 6_000_000;
 /// Default limit on a record's decoded data: Firehose's maximum record size
-/// ([`FIREHOSE_MAX_RECORD_BYTES`](crate::contract::limits::FIREHOSE_MAX_RECORD_BYTES)).
+/// ([`FIREHOSE_MAX_RECORD_BYTES`]).
 pub const DEFAULT_MAX_RECORD_BYTES: usize = FIREHOSE_MAX_RECORD_BYTES;
 
 /// `OCSF_VERSION`: target OCSF version.
