@@ -81,9 +81,19 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(outcome) => outcome.exit_code(),
+        // The reader of stdout went away (`… | head`): nothing is wrong, nobody is listening.
+        Err(error) if is_broken_pipe(&error) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("ocsf-firehose: {error:#}");
             ExitCode::from(2)
         }
     }
+}
+
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }

@@ -257,6 +257,29 @@ fn the_lambda_s_configuration_comes_from_the_environment_a_file_and_flags() {
 }
 
 #[test]
+fn a_reader_that_goes_away_is_not_an_error() {
+    use std::io::Read;
+    // Far more report lines than a pipe holds: the writes after the reader left fail.
+    let line = serde_json::to_string(&common::fixture("authentication")).unwrap();
+    let input = temp_file("many.jsonl", format!("{line}\n").repeat(5_000).as_bytes());
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ocsf-firehose"))
+        .args(["validate", "--format", "json", s(&input)])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 8];
+    child.stdout.take().unwrap().read_exact(&mut first).unwrap(); // then closed
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
 fn usage_and_io_errors_exit_two() {
     assert_eq!(
         run(&["validate", "--ocsf-version", "9.9.9"], Some(b""))
