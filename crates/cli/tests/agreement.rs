@@ -14,6 +14,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
+#[path = "../../transform/tests/common/corpus.rs"]
+mod corpus;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -39,22 +41,6 @@ type Errors = BTreeSet<(String, String)>;
 struct Judgement {
     accepted: bool,
     errors: Errors,
-}
-
-fn corpus_dir() -> Option<PathBuf> {
-    if let Some(dir) = std::env::var_os("OCSF_EXAMPLES_DIR") {
-        return Some(PathBuf::from(dir));
-    }
-    let beside = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/ocsf-examples");
-    if beside.is_dir() {
-        return Some(beside);
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "CI must set OCSF_EXAMPLES_DIR"
-    );
-    eprintln!("skipping: no OCSF example corpus (set OCSF_EXAMPLES_DIR)");
-    None
 }
 
 /// Every parseable document of the corpus, and how many were not JSON.
@@ -287,7 +273,7 @@ fn by_lambda(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_cli_the_producer_the_local_pipeline_and_the_lambda_agree_on_every_event() {
-    let Some(dir) = corpus_dir() else {
+    let Some(dir) = corpus::corpus_dir() else {
         return;
     };
     let (corpus, not_json) = corpus(&dir);

@@ -6,28 +6,11 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::path::PathBuf;
 
 use ocsf_firehose_transform::documents::documents;
 use ocsf_firehose_transform::table::TableModel;
 use ocsf_firehose_transform::{Code, Engine, EngineConfig, OcsfVersion};
 use serde_json::Value;
-
-fn corpus_dir() -> Option<PathBuf> {
-    if let Some(dir) = std::env::var_os("OCSF_EXAMPLES_DIR") {
-        return Some(PathBuf::from(dir));
-    }
-    let beside = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/ocsf-examples");
-    if beside.is_dir() {
-        return Some(beside);
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "CI must set OCSF_EXAMPLES_DIR"
-    );
-    eprintln!("skipping: no OCSF example corpus (set OCSF_EXAMPLES_DIR)");
-    None
-}
 
 struct Verdict {
     file: String,
@@ -38,7 +21,7 @@ struct Verdict {
 }
 
 fn verdicts(engine: &Engine) -> Vec<Verdict> {
-    let Some(dir) = corpus_dir() else {
+    let Some(dir) = common::corpus::corpus_dir() else {
         return Vec::new();
     };
     let files = common::json_files(&dir);
@@ -172,7 +155,7 @@ fn security_lake_examples_match_their_version() {
 /// On every real event: normalization is idempotent and adds no error.
 #[test]
 fn normalization_invariants_hold_on_real_events() {
-    let Some(dir) = corpus_dir() else {
+    let Some(dir) = common::corpus::corpus_dir() else {
         return;
     };
     for_each_event(&dir, |engine, event| {
@@ -214,7 +197,7 @@ fn for_each_event(dir: &std::path::Path, mut f: impl FnMut(&Engine, Value)) {
 /// is lost: the values moved out of their columns are all under `unmapped`.
 #[test]
 fn every_field_of_real_events_has_a_column_once_fitted() {
-    let Some(dir) = corpus_dir() else {
+    let Some(dir) = common::corpus::corpus_dir() else {
         return;
     };
     let mut fitted_events = 0;

@@ -2,6 +2,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 #![allow(dead_code)]
 
+pub mod corpus;
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
