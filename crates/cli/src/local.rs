@@ -104,41 +104,37 @@ async fn run_async(args: Args) -> anyhow::Result<Outcome> {
             ..ProducerConfig::default()
         })
         .build()?;
-    let mut summary = RunSummary::default();
-    let mut refused = Refused::new(&args.out);
-    let progress = progress_bar(args.demo);
-    let mut send = |bytes: Vec<u8>| {
-        summary.events += 1;
-        summary.input_bytes += bytes.len() as u64;
-        progress.inc(1);
-        send_one(&producer, bytes)
+    let mut sender = Sender {
+        producer: &producer,
+        summary: RunSummary::default(),
+        refused: Refused::new(&args.out),
+        progress: progress_bar(args.demo),
     };
     match args.demo {
         Some(n) => {
-            for (line, event) in demo::events(n, args.seed).enumerate() {
-                let origin = Origin::new("demo", line);
-                if let Err(error) = send(event.bytes).await? {
-                    refused.keep(&origin, &error)?;
-                }
+            for (index, event) in demo::events(n, args.seed).enumerate() {
+                sender.send(Origin::new("demo", index), event.bytes).await?;
             }
         }
         None => {
             for input in inputs(&args.inputs) {
                 let name = input.display().to_string();
                 let reader = open(&input)?;
-                for (line, bytes) in BufReader::new(reader).split(b'\n').enumerate() {
+                for (index, bytes) in BufReader::new(reader).split(b'\n').enumerate() {
                     let bytes = bytes.with_context(|| format!("cannot read {name}"))?;
-                    if bytes.iter().all(u8::is_ascii_whitespace) {
-                        continue;
-                    }
-                    let origin = Origin::new(&name, line);
-                    if let Err(error) = send(bytes).await? {
-                        refused.keep(&origin, &error)?;
+                    if !bytes.iter().all(u8::is_ascii_whitespace) {
+                        sender.send(Origin::new(&name, index), bytes).await?;
                     }
                 }
             }
         }
     }
+    let Sender {
+        mut summary,
+        refused,
+        progress,
+        ..
+    } = sender;
     progress.finish_and_clear();
     let report = producer.shutdown().await;
     let pipeline = Arc::try_unwrap(pipeline)
@@ -188,30 +184,39 @@ fn local_config(args: &Args) -> anyhow::Result<LocalConfig> {
 }
 
 /// Where an event came from: its input and line (1-based).
-struct Origin {
-    input: String,
+struct Origin<'a> {
+    input: &'a str,
     line: usize,
 }
 
-impl Origin {
-    fn new(input: &str, index: usize) -> Self {
+impl<'a> Origin<'a> {
+    fn new(input: &'a str, index: usize) -> Self {
         Origin {
-            input: input.to_owned(),
+            input,
             line: index + 1,
         }
     }
 }
 
-/// Sends one event; `Ok(Err(_))` when the producer refuses it (it is then kept by the caller).
-async fn send_one(
-    producer: &Producer,
-    bytes: Vec<u8>,
-) -> anyhow::Result<Result<(), (SendError, Vec<u8>)>> {
-    match producer.send_json(&bytes).await {
-        // The outcome comes back in the shutdown report; nothing waits for each event.
-        Ok(_delivery) => Ok(Ok(())),
-        Err(SendError::Closed) => anyhow::bail!("the producer stopped"),
-        Err(error) => Ok(Err((error, bytes))),
+/// Sends the events, counting them and keeping those the producer refuses.
+struct Sender<'p> {
+    producer: &'p Producer,
+    summary: RunSummary,
+    refused: Refused,
+    progress: ProgressBar,
+}
+
+impl Sender<'_> {
+    async fn send(&mut self, origin: Origin<'_>, bytes: Vec<u8>) -> anyhow::Result<()> {
+        self.summary.events += 1;
+        self.summary.input_bytes += bytes.len() as u64;
+        self.progress.inc(1);
+        match self.producer.send_json(&bytes).await {
+            // The outcome comes back in the shutdown report; nothing waits for each event.
+            Ok(_delivery) => Ok(()),
+            Err(SendError::Closed) => anyhow::bail!("the producer stopped"),
+            Err(error) => self.refused.keep(&origin, &error, &bytes),
+        }
     }
 }
 
@@ -232,11 +237,7 @@ impl Refused {
         }
     }
 
-    fn keep(
-        &mut self,
-        origin: &Origin,
-        (error, bytes): &(SendError, Vec<u8>),
-    ) -> anyhow::Result<()> {
+    fn keep(&mut self, origin: &Origin<'_>, error: &SendError, bytes: &[u8]) -> anyhow::Result<()> {
         *self.counts.entry(error.code().to_owned()).or_default() += 1;
         let file = match &mut self.file {
             Some(file) => file,

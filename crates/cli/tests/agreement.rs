@@ -27,8 +27,8 @@ use base64::Engine as _;
 use ocsf_firehose_producer::{ProducerBuilder, SendError};
 use ocsf_firehose_transform::documents::documents;
 use ocsf_firehose_transform::firehose::{FirehoseEvent, TransformConfig, Transformer};
-use ocsf_firehose_transform::local::{LocalConfig, LocalFirehose};
-use ocsf_firehose_transform::{Engine, OcsfVersion, PartitionKeys};
+use ocsf_firehose_transform::local::{default_source_name, LocalConfig, LocalFirehose};
+use ocsf_firehose_transform::{Engine, OcsfVersion, PartitionKeys, Schema};
 use serde_json::{json, Value};
 
 const REGION: &str = "us-east-1";
@@ -307,7 +307,7 @@ async fn the_cli_the_producer_the_local_pipeline_and_the_lambda_agree_on_every_e
         let lambda = by_lambda(&bytes, &config);
 
         let mut expected_rows: BTreeMap<String, u64> = BTreeMap::new();
-        let local_names = LocalFirehose::new(LocalConfig::new(&scratch)).unwrap();
+        let schema = Schema::get(version).unwrap();
         let mut accepted = 0;
         for (i, event) in events.iter().enumerate() {
             let (reference, keys) = &lambda[i];
@@ -338,7 +338,7 @@ async fn the_cli_the_producer_the_local_pipeline_and_the_lambda_agree_on_every_e
                 let class = event["class_uid"].as_i64().unwrap();
                 let partition = format!(
                     "ext/{}/region={}/accountId={}/eventDay={}",
-                    local_names.source_for(class),
+                    default_source_name(schema, class),
                     keys.region,
                     keys.account_id,
                     keys.event_day

@@ -87,30 +87,41 @@ impl Producer {
     /// Accepts raw JSON (one object), waiting while the buffer is full.
     pub async fn send_json(&self, event: &[u8]) -> Result<Delivery, SendError> {
         #[cfg(feature = "ocsf")]
-        if self.ocsf.is_some() {
-            let value: serde_json::Value = serde_json::from_slice(event)
+        if let Some(check) = &self.ocsf {
+            let value = serde_json::from_slice(event)
                 .map_err(|e| SendError::Encode(EncodeError::NotAnObject(e.to_string())))?;
-            return self.send(&value).await;
+            let encoded = self.judged(check, value)?;
+            return self.enqueue(encoded).await;
         }
         let encoded = self.encoder.encode_json(event)?;
         self.enqueue(encoded).await
     }
 
-    /// Encodes an event; with an engine (feature `ocsf`), only when the transformation
-    /// Lambda's verdict accepts it, and then the normalized event (which the Lambda judges
-    /// identically).
+    /// Encodes an event; with an engine (feature `ocsf`), only when the Lambda's verdict
+    /// accepts it.
     fn encode<T: Serialize + ?Sized>(&self, event: &T) -> Result<EncodedEvent, SendError> {
         #[cfg(feature = "ocsf")]
         if let Some(check) = &self.ocsf {
             let value = serde_json::to_value(event)
                 .map_err(|e| SendError::Encode(EncodeError::Serialize(e.to_string())))?;
-            let verdict = check.engine.judge(value, check.fallback_region.as_deref());
-            if !verdict.is_accepted() {
-                return Err(SendError::Invalid(verdict.errors().cloned().collect()));
-            }
-            return Ok(self.encoder.encode(&verdict.event)?);
+            return self.judged(check, value);
         }
         Ok(self.encoder.encode(event)?)
+    }
+
+    /// The Lambda's verdict on `event` (feature `ocsf`): its error findings, or the normalized
+    /// event encoded (the Lambda judges it identically).
+    #[cfg(feature = "ocsf")]
+    fn judged(
+        &self,
+        check: &OcsfCheck,
+        event: serde_json::Value,
+    ) -> Result<EncodedEvent, SendError> {
+        let verdict = check.engine.judge(event, check.fallback_region.as_deref());
+        if !verdict.is_accepted() {
+            return Err(SendError::Invalid(verdict.errors().cloned().collect()));
+        }
+        Ok(self.encoder.encode(&verdict.event)?)
     }
 
     /// Accepts an event if the buffer has room now.

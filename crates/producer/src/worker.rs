@@ -49,7 +49,6 @@ enum Aggregator {
 /// The task behind a `Producer`: aggregates, batches, dispatches and resolves.
 pub(crate) struct Worker<T> {
     transport: Arc<T>,
-    service: Service,
     config: ProducerConfig,
     partition_key: Option<PartitionKeyFn>,
     on_failure: Option<FailureCallback>,
@@ -87,7 +86,6 @@ impl<T: Transport> Worker<T> {
         };
         Worker {
             transport: Arc::new(transport),
-            service,
             config,
             partition_key,
             on_failure,
@@ -161,12 +159,13 @@ impl<T: Transport> Worker<T> {
         metrics::counter!(telemetry::EVENTS_ACCEPTED).increment(1);
         self.buffered_bytes += encoded.bytes.len();
         metrics::gauge!(telemetry::BUFFERED_BYTES).set(self.buffered_bytes as f64);
-        let key = (self.service == Service::Kinesis).then(|| self.key_for(&encoded.bytes));
+        let service = self.transport.service();
+        let key = (service == Service::Kinesis).then(|| self.key_for(&encoded.bytes));
         let records = match &mut self.aggregator {
             Aggregator::JsonLines(agg) => agg.push(id, encoded),
             Aggregator::Kpl(agg) => agg.push(id, encoded.bytes, key.unwrap_or_default()),
             Aggregator::None => {
-                let data = match self.service {
+                let data = match service {
                     Service::Firehose => framing::into_line(encoded.bytes),
                     Service::Kinesis => encoded.bytes,
                 };
@@ -233,7 +232,7 @@ impl<T: Transport> Worker<T> {
             metrics::histogram!(telemetry::BYTES_PER_CALL).record(bytes as f64);
             let span = tracing::debug_span!(
                 telemetry::CALL_SPAN,
-                service = self.service.name(),
+                service = self.transport.service().name(),
                 records = records.len(),
                 bytes
             );

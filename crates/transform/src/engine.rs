@@ -236,7 +236,7 @@ impl Engine {
                     code: p.code,
                     severity,
                     path: p.path.to_owned(),
-                    message: p.message,
+                    message: p.message.to_owned(),
                 })
             })
             .collect();
@@ -257,13 +257,12 @@ impl Engine {
         } else {
             None
         };
-        let table = validation.class_uid.and_then(|uid| self.tables.get(uid));
         Verdict {
             event,
             validation,
             actions,
             partition,
-            table,
+            tables: &self.tables,
         }
     }
 }

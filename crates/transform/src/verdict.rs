@@ -10,7 +10,7 @@ use serde_json::Value;
 use crate::contract::partition::PartitionKeys;
 use crate::finding::{Finding, Severity};
 use crate::normalize::Action;
-use crate::table::TableModel;
+use crate::table::Tables;
 use crate::validate::Validation;
 
 /// The verdict on one event.
@@ -25,8 +25,8 @@ pub struct Verdict<'e> {
     pub actions: Vec<Action>,
     /// The partition keys, when the event can be partitioned.
     pub partition: Option<PartitionKeys>,
-    /// The Glue table of the event's class, when the schema has it.
-    pub(crate) table: Option<&'e TableModel>,
+    /// The engine's Glue tables, for the row of an accepted event.
+    pub(crate) tables: &'e Tables,
 }
 
 /// What the Lambda emits for an accepted event: the normalized event fitted to its class's Glue
@@ -58,19 +58,29 @@ impl Verdict<'_> {
 
     /// The row the Lambda emits, for an accepted event (`None` otherwise: nothing is emitted).
     pub fn into_row(self) -> Option<Row> {
-        if !self.is_accepted() {
-            return None;
-        }
-        let partition = self.partition?;
-        let mut event = self.event;
-        let moved = match self.table {
-            Some(table) => table.fit(&mut event).moved,
-            None => Vec::new(),
-        };
-        Some(Row {
-            event,
-            moved,
+        self.into_parts().1
+    }
+
+    /// The findings and, for an accepted event, its row: what the Lambda keeps of a verdict,
+    /// without copying the findings.
+    pub fn into_parts(self) -> (Vec<Finding>, Option<Row>) {
+        let accepted = self.is_accepted();
+        let Verdict {
+            mut event,
+            validation,
             partition,
-        })
+            tables,
+            ..
+        } = self;
+        let row = partition.filter(|_| accepted).map(|partition| {
+            let table = validation.class_uid.and_then(|uid| tables.get(uid));
+            let moved = table.map(|t| t.fit(&mut event).moved).unwrap_or_default();
+            Row {
+                event,
+                moved,
+                partition,
+            }
+        });
+        (validation.findings, row)
     }
 }

@@ -15,7 +15,7 @@ use ocsf_firehose_transform::contract::limits::{
     DEFAULT_PROCESSOR_BUFFER_INTERVAL, MAX_SOURCE_NAME_LEN, MIN_BUFFER_BYTES_WITH_CONVERSION,
     S3_COMPRESSION_WITH_CONVERSION,
 };
-use ocsf_firehose_transform::contract::parquet::{ParquetWriterVersion, FIREHOSE_PARQUET};
+use ocsf_firehose_transform::contract::parquet::FIREHOSE_PARQUET;
 use ocsf_firehose_transform::contract::prefix::{
     ERROR_PREFIX_TEMPLATE, PARTITION_TEMPLATE, SOURCE_LOCATION_TEMPLATE,
 };
@@ -190,7 +190,6 @@ fn local_parquet_is_written_with_the_compression_and_format_the_defaults_name() 
         other => panic!("parquetWriterVersion {other:?}"),
     };
     assert_eq!(metadata.file_metadata().version(), expected_version);
-    assert_eq!(FIREHOSE_PARQUET.writer_version, ParquetWriterVersion::V1);
     let codecs: BTreeSet<String> = metadata
         .row_groups()
         .iter()

@@ -16,14 +16,9 @@ pub const LINE_DELIMITER: u8 = b'\n';
 /// (`deAggregationSubRecordType` in `infra/defaults.json`).
 pub const SUB_RECORD_TYPE: &str = "JSON";
 
-/// Bytes an event of `json_len` bytes takes in a record.
-pub const fn line_len(json_len: usize) -> usize {
-    json_len + 1
-}
-
 /// Appends one event (compact JSON, no newline inside) and its delimiter.
 pub fn push_line(out: &mut Vec<u8>, json: &[u8]) {
-    out.reserve(line_len(json.len()));
+    out.reserve(json.len() + 1);
     out.extend_from_slice(json);
     out.push(LINE_DELIMITER);
 }
@@ -88,7 +83,6 @@ mod tests {
             vec![&b"{\"a\":1}"[..], b"{\"a\":2}"]
         );
         assert_eq!(sub_records(&record), lines(&record).collect::<Vec<_>>());
-        assert_eq!(line_len(7), record.len() / 2);
         assert_eq!(into_line(b"{}".to_vec()), b"{}\n");
     }
 

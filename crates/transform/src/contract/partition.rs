@@ -43,32 +43,39 @@ impl PartitionKeys {
     /// response's `metadata.partitionKeys` spell them.
     pub const NAMES: [&'static str; 3] = ["region", "accountId", "eventDay"];
 
+    /// The keys and their values, in the order of [`PartitionKeys::NAMES`].
+    fn named(&self) -> [(&'static str, &str); 3] {
+        let [region, account_id, event_day] = Self::NAMES;
+        [
+            (region, &self.region),
+            (account_id, &self.account_id),
+            (event_day, &self.event_day),
+        ]
+    }
+
     /// The value of key `name` (one of [`PartitionKeys::NAMES`]).
     pub fn get(&self, name: &str) -> Option<&str> {
-        match name {
-            "region" => Some(&self.region),
-            "accountId" => Some(&self.account_id),
-            "eventDay" => Some(&self.event_day),
-            _ => None,
-        }
+        self.named()
+            .into_iter()
+            .find_map(|(key, value)| (key == name).then_some(value))
     }
 
     /// The keys as the Lambda response's `metadata.partitionKeys`.
     pub fn to_metadata(&self) -> HashMap<String, String> {
-        Self::NAMES
-            .iter()
-            .filter_map(|name| Some(((*name).to_owned(), self.get(name)?.to_owned())))
+        self.named()
+            .into_iter()
+            .map(|(key, value)| (key.to_owned(), value.to_owned()))
             .collect()
     }
 
     /// The keys of a Lambda response's `metadata.partitionKeys`; `None` unless all three are
     /// there (Firehose then fails the record: `partitioning-failed`).
     pub fn from_metadata(metadata: &HashMap<String, String>) -> Option<Self> {
-        let key = |name: &str| metadata.get(name).cloned();
+        let [region, account_id, event_day] = Self::NAMES.map(|name| metadata.get(name).cloned());
         Some(PartitionKeys {
-            region: key("region")?,
-            account_id: key("accountId")?,
-            event_day: key("eventDay")?,
+            region: region?,
+            account_id: account_id?,
+            event_day: event_day?,
         })
     }
 
@@ -131,7 +138,7 @@ pub struct PartitionProblem {
     /// The attribute at fault.
     pub path: &'static str,
     /// Explanation, free of event values.
-    pub message: String,
+    pub message: &'static str,
 }
 
 /// Whether `value` is safe as an S3 partition value: 1–64 of `[A-Za-z0-9_.-]`, starting with a
@@ -214,7 +221,7 @@ pub fn partition_keys(
             problems.push(PartitionProblem {
                 code: Code::PartitionRegionInvalid,
                 path: "cloud.region",
-                message: "Attribute \"cloud.region\" cannot be an S3 partition value (1-64 characters of A-Z a-z 0-9 _ . -).".into(),
+                message: "Attribute \"cloud.region\" cannot be an S3 partition value (1-64 characters of A-Z a-z 0-9 _ . -).",
             });
             if region_problems_fatal {
                 None
@@ -229,8 +236,7 @@ pub fn partition_keys(
             code: Code::PartitionRegionInvalid,
             path: "cloud.region",
             message:
-                "No region: the event has no \"cloud.region\" and no default region is configured."
-                    .into(),
+                "No region: the event has no \"cloud.region\" and no default region is configured.",
         });
     }
     let day = fields.time_ms.and_then(event_day);
@@ -238,7 +244,7 @@ pub fn partition_keys(
         problems.push(PartitionProblem {
             code: Code::PartitionTimeInvalid,
             path: "time",
-            message: "Attribute \"time\" is missing or not epoch milliseconds between 2000-01-01 and 2100-01-01, so the event has no eventDay.".into(),
+            message: "Attribute \"time\" is missing or not epoch milliseconds between 2000-01-01 and 2100-01-01, so the event has no eventDay.",
         });
     }
     let account_id = fields

@@ -10,13 +10,27 @@ use time::OffsetDateTime;
 
 use super::partition::PartitionKeys;
 
+/// The literal of [`SOURCE_LOCATION_TEMPLATE`], for `concat!`.
+macro_rules! source_location_template {
+    () => {
+        "ext/{source}/"
+    };
+}
+
+/// The literal of [`PARTITION_TEMPLATE`], for `concat!`.
+macro_rules! partition_template {
+    () => {
+        "region=!{partitionKeyFromLambda:region}/accountId=!{partitionKeyFromLambda:accountId}/eventDay=!{partitionKeyFromLambda:eventDay}/"
+    };
+}
+
 /// `ext/{source}/`: the key prefix Security Lake assigns a custom source (the path of the
 /// `provider.location` that `CreateCustomLogSource` returns).
-pub const SOURCE_LOCATION_TEMPLATE: &str = "ext/{source}/";
+pub const SOURCE_LOCATION_TEMPLATE: &str = source_location_template!();
 /// `region=…/accountId=…/eventDay=…/` below the source location, from the Lambda's partition keys.
-pub const PARTITION_TEMPLATE: &str = "region=!{partitionKeyFromLambda:region}/accountId=!{partitionKeyFromLambda:accountId}/eventDay=!{partitionKeyFromLambda:eventDay}/";
+pub const PARTITION_TEMPLATE: &str = partition_template!();
 /// The whole data prefix: [`SOURCE_LOCATION_TEMPLATE`] then [`PARTITION_TEMPLATE`].
-pub const PREFIX_TEMPLATE: &str = "ext/{source}/region=!{partitionKeyFromLambda:region}/accountId=!{partitionKeyFromLambda:accountId}/eventDay=!{partitionKeyFromLambda:eventDay}/";
+pub const PREFIX_TEMPLATE: &str = concat!(source_location_template!(), partition_template!());
 /// The error prefix: outside `ext/`, so that Security Lake's crawler never reads error JSON.
 pub const ERROR_PREFIX_TEMPLATE: &str =
     "errors/{source}/!{firehose:error-output-type}/!{timestamp:yyyy/MM/dd}/";
@@ -104,10 +118,6 @@ mod tests {
             account_id: "123456789012".into(),
             event_day: "20230428".into(),
         };
-        assert_eq!(
-            format!("{SOURCE_LOCATION_TEMPLATE}{PARTITION_TEMPLATE}"),
-            PREFIX_TEMPLATE
-        );
         assert_eq!(
             expand(PREFIX_TEMPLATE, &values(Some(&keys), None)),
             "ext/authentication/region=us-east-1/accountId=123456789012/eventDay=20230428/"

@@ -14,7 +14,6 @@ use super::report::InvocationReport;
 use crate::contract::partition::PartitionKeys;
 use crate::engine::Engine;
 use crate::finding::Code;
-use crate::table::Tables;
 
 /// An invocation that cannot be answered at all (Firehose then retries it and finally sends
 /// every record of the batch to the error prefix).
@@ -54,11 +53,6 @@ impl Transformer {
     /// The configuration.
     pub fn config(&self) -> &TransformConfig {
         &self.config
-    }
-
-    /// The Glue tables events are fitted to (built per class on first use).
-    pub fn tables(&self) -> &Tables {
-        self.engine.tables()
     }
 
     /// The target schema.

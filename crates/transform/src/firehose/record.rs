@@ -139,20 +139,14 @@ pub fn transform_record(
                 continue;
             }
         };
-        let mut verdict = engine.judge(event, fallback_region);
+        let verdict = engine.judge(event, fallback_region);
         count_actions(&mut outcome.actions, verdict.actions.iter().map(|a| a.kind));
-        let accepted = verdict.is_accepted();
-        let findings = std::mem::take(&mut verdict.validation.findings);
+        // Not an object: no `OCSF_ON_INVALID=drop` for what is not an event at all.
+        undeliverable |= !verdict.event.is_object();
+        let (findings, row) = verdict.into_parts();
         outcome
             .findings
             .extend(findings.into_iter().map(|f| locate(index, f)));
-        let row = if accepted {
-            verdict.into_row()
-        } else {
-            // Not an object: no `OCSF_ON_INVALID=drop` for what is not an event at all.
-            undeliverable |= !verdict.event.is_object();
-            None
-        };
         let Some(row) = row else {
             invalid = true;
             continue;

@@ -356,7 +356,7 @@ impl LocalFirehose {
             &self.config,
             state
                 .class_uid
-                .and_then(|uid| self.transformer.tables().get(uid)),
+                .and_then(|uid| self.transformer.engine().tables().get(uid)),
             all,
             &mut self.summary,
         )
