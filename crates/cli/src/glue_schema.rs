@@ -2,22 +2,26 @@
 //! schema by the same table model the Lambda fits events to.
 
 use std::io::Write;
+use std::path::PathBuf;
 
-use anyhow::Context;
+use anyhow::{bail, Context};
 use clap::{Args as ClapArgs, ValueEnum};
-use ocsf_firehose_transform::table::TableModel;
+use ocsf_firehose_transform::table::{used_paths, TableModel, TableSpec};
 use ocsf_firehose_transform::{OcsfVersion, Schema};
+use serde_json::Value;
 
+use crate::input::for_each_document;
 use crate::lambda_args::parse_version;
 use crate::Outcome;
 
 /// Output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum Format {
-    /// The class, version, profiles and `columns` as `[{"Name", "Type"}]` (what CDK and
-    /// Terraform read, and Glue's own `Column` shape).
+    /// The class, version, profiles, extra column paths and `columns` as `[{"Name", "Type"}]`
+    /// (what CDK and Terraform read, and Glue's own `Column` shape).
     Json,
-    /// One `name type` line per column, as in a Hive `CREATE TABLE`.
+    /// One `` `name` type`` line per column, comma-separated: the column list of a Hive
+    /// `CREATE TABLE`, and a DDL schema Spark reads (`spark.read.schema(…)`).
     Hive,
 }
 
@@ -34,6 +38,15 @@ pub(crate) struct Args {
     /// The Lambda must then be given the same list (`OCSF_TABLE_PROFILES`).
     #[arg(long = "profile", value_name = "P")]
     profiles: Vec<String>,
+    /// A column for this attribute path beyond the default set (repeat; `actor.process.cmd_line`;
+    /// an object path adds the object with its default columns). The Lambda must be given the
+    /// same list (`OCSF_TABLE_COLUMNS`, the JSON's `extra_columns`).
+    #[arg(long = "column", value_name = "PATH")]
+    columns: Vec<String>,
+    /// Add a column for every attribute path events of the class in these JSON files use
+    /// (repeat; `-`: stdin).
+    #[arg(long = "from-events", value_name = "FILE")]
+    from_events: Vec<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Json)]
     format: Format,
@@ -41,8 +54,18 @@ pub(crate) struct Args {
 
 pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
     let schema = Schema::get(args.version)?;
-    let profiles = (!args.profiles.is_empty()).then_some(args.profiles.as_slice());
-    let table = TableModel::new(schema, args.class_uid, profiles)?;
+    let profiles = (!args.profiles.is_empty()).then(|| args.profiles.clone());
+    let mut spec = TableSpec {
+        profiles,
+        columns: args.columns.clone(),
+    };
+    // Checks the class, the profiles and the named paths before reading any sample.
+    let named = TableModel::new(schema, args.class_uid, &spec)?;
+    if !args.from_events.is_empty() {
+        spec.columns
+            .extend(sampled_paths(schema, &named, &spec, &args.from_events)?);
+    }
+    let table = TableModel::new(schema, args.class_uid, &spec)?;
     let mut out = std::io::stdout().lock();
     match args.format {
         Format::Json => {
@@ -59,4 +82,40 @@ pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
     }
     out.flush().context("cannot write the schema")?;
     Ok(Outcome::default())
+}
+
+/// The paths the sample's events of the class use that the table has no column for yet and can
+/// have one for (with its profiles, down to its depth); what it cannot hold stays in
+/// `unmapped`.
+fn sampled_paths(
+    schema: &'static Schema,
+    table: &TableModel,
+    spec: &TableSpec,
+    files: &[PathBuf],
+) -> anyhow::Result<Vec<String>> {
+    let mut events: Vec<Value> = Vec::new();
+    let failed = for_each_document(files, |document| {
+        if let Ok(event) = document.event {
+            events.push(event);
+        }
+        Ok(())
+    })?;
+    if failed {
+        bail!("cannot read every --from-events file");
+    }
+    let uid = table.class_uid();
+    let mut out = Vec::new();
+    for path in used_paths(schema, uid, &events) {
+        if table.type_at(&path).is_some() {
+            continue;
+        }
+        let one = TableSpec {
+            profiles: spec.profiles.clone(),
+            columns: vec![path.clone()],
+        };
+        if TableModel::new(schema, uid, &one).is_ok() {
+            out.push(path);
+        }
+    }
+    Ok(out)
 }

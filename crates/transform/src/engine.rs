@@ -11,7 +11,7 @@ use crate::contract::partition::{self, PartitionDefaults, PartitionFields, Parti
 use crate::finding::{Code, Finding, Level, Severity, SeverityPolicy};
 use crate::normalize::{Action, NormalizeOptions, Normalizer, UnknownAttributes};
 use crate::schema::{Schema, SchemaError};
-use crate::table::Tables;
+use crate::table::{TableModel, TableSpec, Tables};
 use crate::validate::{ValidateOptions, Validation, Validator, DEFAULT_MAX_DEPTH};
 use crate::verdict::Verdict;
 use crate::version::OcsfVersion;
@@ -33,10 +33,10 @@ pub struct EngineConfig {
     pub warn_recommended: bool,
     /// Maximum object nesting below the event.
     pub max_depth: usize,
-    /// Profiles whose attributes the Glue tables have columns for (as given to
-    /// `glue-schema --profile`); `None`: every profile of each class, the generated tables'
-    /// default.
-    pub table_profiles: Option<Vec<String>>,
+    /// What the Glue tables have columns for: profiles (`glue-schema --profile`; `None`: every
+    /// profile of each class) and attribute paths beyond the default rule
+    /// (`glue-schema --column`, `--from-events`).
+    pub table: TableSpec,
 }
 
 impl Default for EngineConfig {
@@ -49,7 +49,7 @@ impl Default for EngineConfig {
             partition: PartitionDefaults::default(),
             warn_recommended: false,
             max_depth: DEFAULT_MAX_DEPTH,
-            table_profiles: None,
+            table: TableSpec::default(),
         }
     }
 }
@@ -82,6 +82,14 @@ pub enum ConfigError {
         /// The target version.
         version: OcsfVersion,
     },
+    /// A table column path is not an attribute of an allowed class.
+    #[error("table column `{path}`: {reason}")]
+    TableColumn {
+        /// The path.
+        path: String,
+        /// Why the tables cannot have it.
+        reason: String,
+    },
     /// A class in the allow-list does not exist in the target version.
     #[error("class_uid {uid} in the allow-list is not a class of OCSF {version}")]
     UnknownClass {
@@ -90,6 +98,38 @@ pub enum ConfigError {
         /// The target version.
         version: OcsfVersion,
     },
+}
+
+/// Every table column path must be a column of some class the engine accepts (all of them, or
+/// the allow-list's): a typo in `OCSF_TABLE_COLUMNS` fails at start-up, not silently.
+fn check_table_columns(schema: &'static Schema, config: &EngineConfig) -> Result<(), ConfigError> {
+    let uids: Vec<i64> = match &config.allowed_classes {
+        Some(uids) => uids.iter().copied().collect(),
+        None => schema.classes().iter().map(|c| c.uid).collect(),
+    };
+    for path in &config.table.columns {
+        let mut reason = None;
+        let found = uids.iter().any(|uid| {
+            let one = TableSpec {
+                profiles: None,
+                columns: vec![path.clone()],
+            };
+            match TableModel::new(schema, *uid, &one) {
+                Ok(_) => true,
+                Err(error) => {
+                    reason.get_or_insert_with(|| error.to_string());
+                    false
+                }
+            }
+        });
+        if !found {
+            return Err(ConfigError::TableColumn {
+                path: path.clone(),
+                reason: reason.unwrap_or_else(|| "no class is accepted".to_owned()),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// A configured OCSF engine. Cheap to share (`&Engine` is `Sync`); build it once at start-up.
@@ -137,7 +177,8 @@ impl Engine {
             });
         }
         if let Some(profile) = config
-            .table_profiles
+            .table
+            .profiles
             .iter()
             .flatten()
             .find(|p| schema.profile_id(p).is_none())
@@ -147,7 +188,8 @@ impl Engine {
                 version: config.version,
             });
         }
-        let tables = Tables::new(schema, config.table_profiles.clone());
+        check_table_columns(schema, &config)?;
+        let tables = Tables::new(schema, config.table.clone());
         let mut policy = config.severity.clone();
         if config.unknown_attributes == UnknownAttributes::Keep
             && !policy.overrides(Code::AttributeUnknown)
@@ -318,9 +360,11 @@ mod tests {
         let normalized = verdict.event.clone();
         let row = verdict.into_row().unwrap();
         assert_eq!(normalized["unmapped"]["shoe_size"], json!(44));
-        let text = row.event["unmapped"].as_str().unwrap();
-        let unmapped: serde_json::Value = serde_json::from_str(text).unwrap();
-        assert_eq!(unmapped, normalized["unmapped"], "the same, as JSON text");
+        assert_eq!(
+            row.event["unmapped"]["shoe_size"],
+            json!("44"),
+            "the same entry, as a string"
+        );
         assert_eq!(row.partition.event_day, "20230428");
         let mut old = fixture("authentication");
         old["time"] = json!(631_152_000_000_i64); // 1990-01-01: valid OCSF, no eventDay
@@ -458,7 +502,10 @@ mod tests {
             }
         );
         let profiles = EngineConfig {
-            table_profiles: Some(vec!["cloud".into(), "shoes".into()]),
+            table: TableSpec {
+                profiles: Some(vec!["cloud".into(), "shoes".into()]),
+                columns: Vec::new(),
+            },
             ..EngineConfig::default()
         };
         assert_eq!(

@@ -24,7 +24,7 @@
 //! assert_eq!(verdict.event["time"], 1682683200000_i64); // RFC 3339 → epoch ms
 //! assert_eq!(verdict.event["unmapped"]["shoe_size"], 44); // unknown: kept, not lost
 //! let row = verdict.into_row().unwrap(); // what the Lambda emits: fitted to the Glue table
-//! assert_eq!(row.event["unmapped"], r#"{"shoe_size":44}"#); // a JSON text column
+//! assert_eq!(row.event["unmapped"]["shoe_size"], "44"); // map<string,string>, by path
 //! let keys = row.partition;
 //! assert_eq!((keys.region.as_str(), keys.event_day.as_str()), ("eu-west-1", "20230428"));
 //! # Ok::<(), ocsf_firehose_transform::ConfigError>(())

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use arrow::array::{Array, AsArray, RecordBatch};
-use arrow::datatypes::{DataType, Int32Type, Int64Type};
+use arrow::datatypes::{DataType, Int32Type, Int64Type, TimeUnit};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use ocsf_firehose_producer::{ProducerBuilder, ProducerConfig};
@@ -48,8 +48,19 @@ fn hive(data_type: &DataType) -> String {
         DataType::Boolean => "boolean".into(),
         DataType::Int32 => "int".into(),
         DataType::Int64 => "bigint".into(),
-        DataType::Float64 => "double".into(),
+        DataType::Float32 => "float".into(),
+        DataType::Timestamp(TimeUnit::Millisecond, Some(zone)) if zone.as_ref() == "UTC" => {
+            "timestamp".into()
+        }
         DataType::Utf8 => "string".into(),
+        DataType::Map(entries, _) => match entries.data_type() {
+            DataType::Struct(kv) if kv.len() == 2 => format!(
+                "map<{},{}>",
+                hive(kv[0].data_type()),
+                hive(kv[1].data_type())
+            ),
+            other => panic!("unexpected map entries {other}"),
+        },
         DataType::List(element) => format!("array<{}>", hive(element.data_type())),
         DataType::Struct(fields) => format!(
             "struct<{}>",
@@ -159,7 +170,7 @@ async fn producer_to_parquet_every_event_exactly_once_and_every_failure_kept() {
             .unwrap()
             .as_primitive::<Int32Type>()
             .value(0);
-        let table = TableModel::new(schema, i64::from(class_uid), None).unwrap();
+        let table = TableModel::new(schema, i64::from(class_uid), &Default::default()).unwrap();
         let glue = table.glue_schema();
         let arrow_schema = batches[0].schema();
         let columns: Vec<(String, String)> = arrow_schema

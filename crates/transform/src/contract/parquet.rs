@@ -86,6 +86,29 @@ pub const FIREHOSE_PARQUET: ParquetSettings = ParquetSettings {
     dictionary: true,
 };
 
+/// The columns whose Parquet objects carry min/max statistics (dotted paths of struct fields):
+/// the time columns, the ids every query filters on, and the attributes the partition is
+/// computed from. Statistics for the other few hundred columns would only grow every footer
+/// (Security Lake's custom-sources page asks for objects Athena reads fast). Firehose's own
+/// Parquet writer is not configurable here: this is the local pipeline's and the direct
+/// writer's setting.
+pub const STATISTICS_COLUMNS: &[&str] = &[
+    "time",
+    "time_dt",
+    "start_time",
+    "end_time",
+    "class_uid",
+    "category_uid",
+    "activity_id",
+    "type_uid",
+    "severity_id",
+    "status_id",
+    "cloud.region",
+    "cloud.account.uid",
+    "metadata.product.name",
+    "metadata.product.vendor_name",
+];
+
 /// The smallest `BlockSizeBytes` Firehose accepts: 64 MiB (same page).
 pub const FIREHOSE_MIN_BLOCK_SIZE_BYTES: usize = 64 * 1024 * 1024;
 /// The smallest `PageSizeBytes` Firehose accepts: 64 KiB (same page).

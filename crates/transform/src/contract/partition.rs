@@ -20,6 +20,9 @@ pub const EARLIEST_EVENT_MS: i64 = 946_684_800_000;
 pub const LATEST_EVENT_MS: i64 = 4_102_444_800_000;
 /// `accountId` for events not tied to a (12-digit) AWS account, as Security Lake documents.
 pub const EXTERNAL_ACCOUNT: &str = "external";
+/// The event attributes the partition is computed from besides `time` ([`partition_keys`]):
+/// the Glue tables always have a column for them, so queries can check a row's partition.
+pub const PARTITION_SOURCE_PATHS: [&str; 2] = ["cloud.region", "cloud.account.uid"];
 /// Longest partition value accepted from an event or configuration.
 const MAX_PARTITION_VALUE_LEN: usize = 64;
 

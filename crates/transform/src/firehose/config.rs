@@ -16,6 +16,7 @@
 //! | `OCSF_MAX_RECORD_BYTES` | `1024000` | decoded record size limit (Firehose's 1,000 KiB) |
 //! | `OCSF_MAX_DEPTH` | `32` | object nesting limit |
 //! | `OCSF_TABLE_PROFILES` | all | profiles whose attributes the Glue tables have columns for (as given to `glue-schema --profile`) |
+//! | `OCSF_TABLE_COLUMNS` | — | attribute paths with a column beyond the default rule (`extra_columns` of the generated schema: `glue-schema --column`, `--from-events`) |
 //! | `OCSF_LOG_LEVEL` | `info` | `off`, `error`, `warn` (records not delivered), `info` (+ one summary per invocation), `debug` |
 //! | `OCSF_METRICS_NAMESPACE` | `OcsfFirehose` | CloudWatch namespace of the metrics |
 
@@ -60,6 +61,9 @@ pub const ENV_MAX_DEPTH: &str = "OCSF_MAX_DEPTH";
 /// columns for (as given to `ocsf-firehose glue-schema --profile`); unset: every profile of
 /// each class, the generated tables' default.
 pub const ENV_TABLE_PROFILES: &str = "OCSF_TABLE_PROFILES";
+/// `OCSF_TABLE_COLUMNS`: comma-separated attribute paths the Glue tables have columns for beyond
+/// the default rule (`extra_columns` of `ocsf-firehose glue-schema`); unset: none.
+pub const ENV_TABLE_COLUMNS: &str = "OCSF_TABLE_COLUMNS";
 /// `OCSF_METRICS_NAMESPACE`: the CloudWatch namespace of the Lambda's metrics (read by the
 /// Lambda binary, default [`DEFAULT_METRICS_NAMESPACE`]).
 pub const ENV_METRICS_NAMESPACE: &str = "OCSF_METRICS_NAMESPACE";
@@ -169,6 +173,7 @@ impl EnvError {
             ConfigError::MaxDepth => ENV_MAX_DEPTH,
             ConfigError::UnknownClass { .. } => ENV_ALLOWED_CLASSES,
             ConfigError::UnknownProfile { .. } => ENV_TABLE_PROFILES,
+            ConfigError::TableColumn { .. } => ENV_TABLE_COLUMNS,
         };
         EnvError::new(variable, error)
     }
@@ -260,7 +265,10 @@ impl TransformConfig {
         }
         if let Some(v) = get(ENV_TABLE_PROFILES) {
             let profiles = comma_list(&v).map(str::to_owned).collect();
-            config.engine.table_profiles = Some(profiles);
+            config.engine.table.profiles = Some(profiles);
+        }
+        if let Some(v) = get(ENV_TABLE_COLUMNS) {
+            config.engine.table.columns = comma_list(&v).map(str::to_owned).collect();
         }
         if let Some(v) = get(ENV_LOG_LEVEL) {
             config.log_level = match v.trim().to_ascii_lowercase().as_str() {
@@ -381,7 +389,7 @@ mod tests {
     fn table_profiles_are_read_and_checked_against_the_schema() {
         let config = from(&[(ENV_TABLE_PROFILES, " cloud, host ,")]).unwrap();
         assert_eq!(
-            config.engine.table_profiles,
+            config.engine.table.profiles,
             Some(vec!["cloud".to_owned(), "host".to_owned()])
         );
         assert!(super::super::Transformer::new(config).is_ok());
@@ -389,5 +397,32 @@ mod tests {
         let error = super::super::Transformer::new(unknown).unwrap_err();
         assert_eq!(error.variable, ENV_TABLE_PROFILES);
         assert!(error.to_string().contains("`shoes`"), "{error}");
+    }
+
+    #[test]
+    fn table_columns_are_read_and_checked_against_the_allowed_classes() {
+        let config = from(&[
+            (ENV_ALLOWED_CLASSES, "3002"),
+            (
+                ENV_TABLE_COLUMNS,
+                "actor.process.cmd_line, user.ldap_person.job_title",
+            ),
+        ])
+        .unwrap();
+        assert_eq!(
+            config.engine.table.columns,
+            vec!["actor.process.cmd_line", "user.ldap_person.job_title"]
+        );
+        let transformer = super::super::Transformer::new(config).unwrap();
+        let table = transformer.engine().tables().get(3002).unwrap();
+        assert!(table.type_at("actor.process.cmd_line").is_some());
+        let typo = from(&[
+            (ENV_ALLOWED_CLASSES, "3002"),
+            (ENV_TABLE_COLUMNS, "actor.shoe"),
+        ])
+        .unwrap();
+        let error = super::super::Transformer::new(typo).unwrap_err();
+        assert_eq!(error.variable, ENV_TABLE_COLUMNS);
+        assert!(error.to_string().contains("actor.shoe"), "{error}");
     }
 }

@@ -11,15 +11,22 @@ use std::sync::Arc;
 
 use arrow::array::RecordBatch;
 use arrow::compute::{sort_to_indices, take_record_batch};
-use arrow::datatypes::{DataType, Field, Fields, Schema, SchemaRef};
+use arrow::datatypes::{DataType, Field, Fields, Schema, SchemaRef, TimeUnit};
 use arrow::json::ReaderBuilder;
+use parquet::arrow::arrow_writer::ArrowWriterOptions;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, GzipLevel};
 use parquet::file::properties::{EnabledStatistics, WriterProperties, WriterVersion};
+use parquet::schema::types::ColumnPath;
 
 use super::LocalError;
-use crate::contract::parquet::{ParquetCompression, ParquetSettings, ParquetWriterVersion};
+use crate::contract::parquet::{
+    ParquetCompression, ParquetSettings, ParquetWriterVersion, STATISTICS_COLUMNS,
+};
 use crate::table::{Column, ColumnType, Scalar, TableModel};
+
+/// The time zone of `timestamp` columns: instants, adjusted to UTC.
+const UTC: &str = "+00:00";
 
 /// The Arrow schema of a table (every field nullable, like Glue columns).
 pub fn arrow_schema(table: &TableModel) -> SchemaRef {
@@ -37,8 +44,23 @@ fn data_type(ty: &ColumnType) -> DataType {
         ColumnType::Scalar(Scalar::Boolean) => DataType::Boolean,
         ColumnType::Scalar(Scalar::Int) => DataType::Int32,
         ColumnType::Scalar(Scalar::Bigint) => DataType::Int64,
-        ColumnType::Scalar(Scalar::Double) => DataType::Float64,
+        ColumnType::Scalar(Scalar::Float) => DataType::Float32,
+        ColumnType::Scalar(Scalar::Timestamp) => {
+            DataType::Timestamp(TimeUnit::Millisecond, Some(UTC.into()))
+        }
         ColumnType::Scalar(Scalar::String | Scalar::Json) => DataType::Utf8,
+        // Parquet's MAP layout names (`key_value`, `key`, `value`), as Hive and Spark write it.
+        ColumnType::StringMap => DataType::Map(
+            Arc::new(Field::new(
+                "key_value",
+                DataType::Struct(Fields::from(vec![
+                    Field::new("key", DataType::Utf8, false),
+                    Field::new("value", DataType::Utf8, true),
+                ])),
+                false,
+            )),
+            false,
+        ),
         ColumnType::Struct(fields) => {
             DataType::Struct(fields.iter().map(field).collect::<Fields>())
         }
@@ -110,9 +132,11 @@ fn sort_by_time(batch: &RecordBatch) -> Result<RecordBatch, String> {
 }
 
 /// The `parquet` crate's writer properties for `settings` (the crate is built with SNAPPY only,
-/// the codec of the Firehose path: GZIP would fail at the first write).
+/// the codec of the Firehose path: GZIP would fail at the first write). Footers stay small:
+/// statistics only for [`STATISTICS_COLUMNS`] (what queries prune on), at column-chunk level,
+/// and no page offset index (objects hold one row group of few pages per column).
 pub fn writer_properties(settings: &ParquetSettings) -> WriterProperties {
-    WriterProperties::builder()
+    let builder = WriterProperties::builder()
         .set_compression(match settings.compression {
             ParquetCompression::Uncompressed => Compression::UNCOMPRESSED,
             ParquetCompression::Gzip => Compression::GZIP(GzipLevel::default()),
@@ -126,11 +150,18 @@ pub fn writer_properties(settings: &ParquetSettings) -> WriterProperties {
         .set_max_row_group_row_count(None)
         .set_max_row_group_bytes(Some(settings.block_size_bytes))
         .set_dictionary_enabled(settings.dictionary)
-        .set_write_batch_size(256)
-        // Chunk-level statistics only: OCSF tables have ~2,000 leaf columns, most of them empty
-        // in a given file, and page indexes for each would dominate small files.
-        .set_statistics_enabled(EnabledStatistics::Chunk)
-        .set_created_by("ocsf-firehose local".to_owned())
+        .set_write_batch_size(1024)
+        .set_statistics_enabled(EnabledStatistics::None)
+        .set_offset_index_disabled(true)
+        .set_created_by("ocsf-firehose".to_owned());
+    STATISTICS_COLUMNS
+        .iter()
+        .fold(builder, |builder, path| {
+            builder.set_column_statistics_enabled(
+                ColumnPath::new(path.split('.').map(str::to_owned).collect()),
+                EnabledStatistics::Chunk,
+            )
+        })
         .build()
 }
 
@@ -152,7 +183,11 @@ pub fn write(
         std::fs::create_dir_all(parent).map_err(io_error)?;
     }
     let file = File::create(path).map_err(io_error)?;
-    let mut writer = ArrowWriter::try_new(file, batch.schema(), Some(properties.clone()))
+    // No `ARROW:schema` entry: the Parquet schema is the table, and the footer stays small.
+    let options = ArrowWriterOptions::new()
+        .with_properties(properties.clone())
+        .with_skip_arrow_metadata(true);
+    let mut writer = ArrowWriter::try_new_with_options(file, batch.schema(), options)
         .map_err(|e| parquet_error(e.to_string()))?;
     writer
         .write(batch)
@@ -172,7 +207,12 @@ mod tests {
 
     #[test]
     fn a_row_the_table_cannot_hold_is_rejected_alone_and_the_rest_sorted() {
-        let table = TableModel::new(Schema::get(OcsfVersion::V1_1_0).unwrap(), 3002, None).unwrap();
+        let table = TableModel::new(
+            Schema::get(OcsfVersion::V1_1_0).unwrap(),
+            3002,
+            &Default::default(),
+        )
+        .unwrap();
         let schema = arrow_schema(&table);
         let mut late = fixture("authentication");
         table.fit(&mut late);

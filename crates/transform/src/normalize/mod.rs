@@ -15,7 +15,7 @@ mod enums;
 mod profiles;
 mod time;
 
-pub use time::rfc3339_to_epoch_ms;
+pub use time::{canonical_datetime, epoch_ms_to_datetime, rfc3339_to_epoch_ms};
 
 use std::fmt;
 use std::str::FromStr;
@@ -107,6 +107,9 @@ pub enum ActionKind {
     VersionFilled,
     /// An RFC 3339 string in a `timestamp_t` attribute converted to epoch milliseconds.
     TimestampConverted,
+    /// A missing `*_dt` attribute filled from its epoch-milliseconds sibling (`time_dt` from
+    /// `time`), in an event that lists the `datetime` profile.
+    DatetimeFilled,
     /// An unknown attribute moved under `unmapped`.
     MovedToUnmapped,
     /// A profile added to `metadata.profiles` because the event carries its attributes and
@@ -120,13 +123,14 @@ pub enum ActionKind {
 
 impl ActionKind {
     /// Every kind, in declaration order.
-    pub const ALL: [ActionKind; 9] = [
+    pub const ALL: [ActionKind; 10] = [
         ActionKind::DerivedFilled,
         ActionKind::CaptionFilled,
         ActionKind::IdFromCaption,
         ActionKind::OtherFromCaption,
         ActionKind::VersionFilled,
         ActionKind::TimestampConverted,
+        ActionKind::DatetimeFilled,
         ActionKind::MovedToUnmapped,
         ActionKind::ProfileAdded,
         ActionKind::FittedToTable,
@@ -141,6 +145,7 @@ impl ActionKind {
             ActionKind::OtherFromCaption => "other_from_caption",
             ActionKind::VersionFilled => "version_filled",
             ActionKind::TimestampConverted => "timestamp_converted",
+            ActionKind::DatetimeFilled => "datetime_filled",
             ActionKind::MovedToUnmapped => "moved_to_unmapped",
             ActionKind::ProfileAdded => "profile_added",
             ActionKind::FittedToTable => "fitted_to_table",
@@ -340,6 +345,7 @@ impl Walk<'_, '_> {
         for key in unknown {
             self.move_to_unmapped(map, key);
         }
+        self.fill_datetimes(map, item);
         self.enums(map, item, class, &mut present);
     }
 
@@ -403,6 +409,41 @@ impl Walk<'_, '_> {
             if let Some(sibling) = enums::fill_caption(map, item, attr, profiles) {
                 self.act(ActionKind::CaptionFilled, self.path.render_with(sibling));
             }
+        }
+    }
+
+    /// Fills each absent `X_dt` the active profiles admit (the `datetime` profile's) from the
+    /// epoch milliseconds of its sibling `X`: derivable, so normalization may.
+    fn fill_datetimes(&mut self, map: &mut Map<String, Value>, item: &Item) {
+        let Some(timestamp) = self.timestamp_type else {
+            return;
+        };
+        let mut filled = Vec::new();
+        for (key, value) in map.iter() {
+            let Some(ms) = value.as_i64() else {
+                continue;
+            };
+            let is_timestamp = item
+                .attribute(key)
+                .is_some_and(|a| a.ty == AttrType::Scalar(timestamp) && !a.is_array);
+            if !is_timestamp {
+                continue;
+            }
+            let dt = format!("{key}_dt");
+            let admitted = item
+                .attribute(&dt)
+                .is_some_and(|a| a.profile.is_some() && self.profiles.admits(a.profile));
+            if admitted && is_absent(map.get(&dt)) {
+                if let Some(text) = time::epoch_ms_to_datetime(ms) {
+                    filled.push((dt, text));
+                }
+            }
+        }
+        // Sorted: the order must not depend on serde_json's map implementation.
+        filled.sort();
+        for (dt, text) in filled {
+            self.act(ActionKind::DatetimeFilled, self.path.render_with(&dt));
+            map.insert(dt, Value::String(text));
         }
     }
 

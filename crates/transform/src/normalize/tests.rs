@@ -211,6 +211,10 @@ fn rfc3339_timestamps_become_epoch_ms() {
                 ActionKind::TimestampConverted,
                 "actor.session.created_time".to_owned()
             ),
+            (
+                ActionKind::DatetimeFilled,
+                "actor.session.created_time_dt".to_owned()
+            ),
             (ActionKind::TimestampConverted, "time".to_owned()),
         ]
     );
@@ -375,4 +379,45 @@ fn action_kinds_have_stable_names() {
     for (kind, name) in ActionKind::ALL.iter().zip(&names) {
         assert_eq!(serde_json::to_value(kind).unwrap(), json!(name));
     }
+}
+
+#[test]
+fn datetime_siblings_are_filled_from_epoch_fields_when_the_event_lists_the_profile() {
+    let mut event = fixture("authentication");
+    event["metadata"]["profiles"] = json!(["datetime"]);
+    event.as_object_mut().unwrap().remove("time_dt");
+    event["time"] = json!(1_682_683_200_123_i64);
+    event["start_time"] = json!("2023-04-28T14:00:00+02:00");
+    event["end_time"] = json!(1_682_683_300_000_i64);
+    event["end_time_dt"] = json!("2023-04-28T12:01:40Z");
+    event["metadata"]["processed_time"] = json!(1_682_683_201_000_i64);
+    let actions = normalize(&mut event);
+    let filled: Vec<&str> = actions
+        .iter()
+        .filter(|(kind, _)| *kind == ActionKind::DatetimeFilled)
+        .map(|(_, path)| path.as_str())
+        .collect();
+    assert_eq!(
+        filled,
+        vec!["metadata.processed_time_dt", "start_time_dt", "time_dt"]
+    );
+    assert_eq!(event["time_dt"], json!("2023-04-28T12:00:00.123Z"));
+    assert_eq!(
+        event["start_time_dt"],
+        json!("2023-04-28T12:00:00.000Z"),
+        "after the RFC 3339 time became epoch ms"
+    );
+    assert_eq!(event["end_time_dt"], json!("2023-04-28T12:01:40Z"), "kept");
+    assert!(is_valid(&event));
+    let mut without = fixture("authentication");
+    without["metadata"]["profiles"] = json!([]);
+    without.as_object_mut().unwrap().remove("time_dt");
+    let actions = normalize(&mut without);
+    assert!(
+        without.get("time_dt").is_none(),
+        "no datetime profile: nothing filled"
+    );
+    assert!(actions
+        .iter()
+        .all(|(kind, _)| *kind != ActionKind::DatetimeFilled));
 }

@@ -1,14 +1,15 @@
-//! Fitting a normalized event to its table: JSON-typed values become JSON text, and whatever
-//! the table cannot hold (no column, a struct deeper than the table, an integer beyond its
-//! column, a value of another type) moves under `unmapped`, keyed by its path, so that
-//! Firehose's Parquet conversion has nothing to drop.
+//! Fitting a normalized event to its table: JSON-typed values become JSON text, datetimes take
+//! their canonical UTC text, and whatever the table cannot hold (no column, a struct deeper than
+//! the table, an integer beyond its column, a value of another type) moves under `unmapped`,
+//! keyed by its path, so that Firehose's Parquet conversion has nothing to drop. `unmapped` is
+//! then a `map<string,string>` like Security Lake's own tables: the event's own `unmapped`
+//! entries and the moved values, each as a string (JSON text unless it was a string).
 
 use serde_json::{Map, Value};
 
+use super::columns::UNMAPPED;
 use super::{find, Column, ColumnType, Scalar, TableModel};
-
-/// The key of the open object that receives what the table cannot hold.
-const UNMAPPED: &str = "unmapped";
+use crate::normalize::canonical_datetime;
 
 /// What fitting did to an event.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -37,7 +38,7 @@ impl TableModel {
         let mut open = match unmapped {
             Some(Value::Object(open)) => open,
             None | Some(Value::Null) => Map::new(),
-            // Already fitted (JSON text of an object): fitting again changes nothing.
+            // JSON text of an object (an `unmapped` fitted as text): its entries.
             Some(Value::String(text)) => match serde_json::from_str::<Value>(&text) {
                 Ok(Value::Object(open)) => open,
                 _ => Map::from_iter([(UNMAPPED.to_owned(), Value::String(text))]),
@@ -56,10 +57,17 @@ impl TableModel {
         }
         // Sorted: the order must not depend on serde_json's map implementation.
         fitted.moved.sort();
-        let text = if unmapped_column.ty == ColumnType::Scalar(Scalar::Json) {
-            Value::String(Value::Object(open).to_string())
-        } else {
-            Value::Object(open)
+        let text = match unmapped_column.ty {
+            ColumnType::Scalar(Scalar::Json) => Value::String(Value::Object(open).to_string()),
+            ColumnType::StringMap => {
+                for value in open.values_mut() {
+                    if !value.is_string() {
+                        *value = Value::String(value.to_string());
+                    }
+                }
+                Value::Object(open)
+            }
+            _ => Value::Object(open),
         };
         map.insert(UNMAPPED.to_owned(), text);
         fitted
@@ -161,6 +169,13 @@ fn fit_value(
         (ColumnType::Scalar(Scalar::Json), value) if !value.is_string() => {
             *value = Value::String(value.to_string());
         }
+        (ColumnType::Scalar(Scalar::Timestamp), Value::String(text)) => {
+            if let Some(canonical) = canonical_datetime(text) {
+                if canonical != *text {
+                    *text = canonical;
+                }
+            }
+        }
         (ColumnType::Struct(fields), Value::Object(map)) => {
             fit_object(map, fields, frame, overflow);
         }
@@ -189,9 +204,14 @@ fn holds(value: &Value, ty: &ColumnType) -> bool {
             Scalar::Boolean => value.is_boolean(),
             Scalar::Int => value.as_i64().is_some_and(|n| i32::try_from(n).is_ok()),
             Scalar::Bigint => value.is_i64(),
-            Scalar::Double => value.is_number(),
+            Scalar::Float => value
+                .as_f64()
+                .is_some_and(|n| n.is_finite() && n.abs() <= f64::from(f32::MAX)),
+            Scalar::Timestamp => value.as_str().and_then(canonical_datetime).is_some(),
             Scalar::String => value.is_string(),
         },
+        (ColumnType::StringMap, Value::Object(map)) => map.values().all(Value::is_string),
+        (ColumnType::StringMap, _) => false,
         (ColumnType::Struct(_), value) => value.is_object(),
         (ColumnType::Array(element), Value::Array(items)) => {
             items.iter().all(|item| holds(item, element))
@@ -245,8 +265,13 @@ fn unheld(value: &Value, ty: &ColumnType, path: &str, out: &mut Vec<String>) {
                 unheld(item, element, &format!("{path}[{i}]"), out);
             }
         }
-        // A JSON column holds text once fitted.
+        // A JSON column holds text once fitted, a timestamp column its canonical text.
         (ColumnType::Scalar(Scalar::Json), value) if !value.is_string() && !value.is_null() => {
+            out.push(path.to_owned());
+        }
+        (ColumnType::Scalar(Scalar::Timestamp), Value::String(text))
+            if canonical_datetime(text).as_deref() != Some(text.as_str()) =>
+        {
             out.push(path.to_owned());
         }
         _ => {}

@@ -7,43 +7,45 @@
 //! model before answering ([`TableModel::fit`]): what the table cannot hold moves under
 //! `unmapped`, nothing is dropped.
 //!
-//! Column types (Hive names, as Glue wants them):
+//! Column types (Hive names, as Glue wants them) follow Security Lake's own OCSF tables where an
+//! OCSF type could map to more than one:
 //!
 //! | OCSF | column |
 //! |---|---|
 //! | `boolean_t` | `boolean` |
 //! | `integer_t` and its subtypes (`port_t`, enums) | `int` |
-//! | `long_t`, `timestamp_t` | `bigint` |
-//! | `float_t` | `double` |
+//! | `long_t`, `timestamp_t` (epoch ms, like `time`) | `bigint` |
+//! | `float_t` | `float` (Security Lake's `coordinates` are `array<float>`) |
+//! | `datetime_t` (`time_dt`, every `*_dt`) | `timestamp` (RFC 3339 text in the row, UTC milliseconds in Parquet) |
 //! | `string_t` and its subtypes | `string` |
-//! | `json_t`, and the open objects `unmapped` and `xattributes` | `string`: JSON text (a JSON string value is stored as it is) |
-//! | an object | `struct<…>` of its attributes |
+//! | `unmapped` | `map<string,string>`: attribute path → value (JSON text for objects, arrays, numbers) |
+//! | `json_t`, and other open objects (`xattributes`) | `string`: JSON text (a JSON string value is stored as it is) |
+//! | an object | `struct<…>` of its columns |
 //! | `is_array` | `array<…>` |
 //!
-//! OCSF objects are recursive (`process.parent_process`, `user.groups`…): objects nest as
-//! structs down to [`MAX_OBJECT_DEPTH`] levels below the event; an object value deeper than
-//! that, an integer outside 32 bits, or any attribute the table has no column for, is moved to
-//! `unmapped` keyed by its path (`actor.process.parent_process.parent_process`).
+//! Which attributes get a column is [`columns`]' rule (lean by default, plus the paths a
+//! [`TableSpec`] names); an attribute without a column, an object deeper than
+//! [`MAX_OBJECT_DEPTH`], an integer outside 32 bits or a datetime that is not RFC 3339 moves to
+//! `unmapped`, keyed by its path (`actor.process.parent_process.parent_process`).
 
+mod columns;
 mod fit;
 
-use std::collections::HashMap;
 use std::fmt::{self, Write};
 use std::sync::{Arc, OnceLock};
 
 use serde::Serialize;
 use thiserror::Error;
 
+pub use columns::{used_paths, TableSpec, LEAN_OBJECT_DEPTH};
 pub use fit::Fitted;
 
-use crate::schema::{AttrType, BaseType, Item, ObjectId, ProfileId, ProfileSet, Schema};
+use crate::schema::{ProfileSet, Schema};
 use crate::version::OcsfVersion;
 
-/// Object levels below the event that become struct columns: `actor` is level 1,
-/// `actor.process` 2, `actor.process.parent_process` 3, `actor.process.parent_process.file` 4.
-/// Deep enough for what events carry in practice; shallow enough that the largest column type
-/// of any class stays well under Glue's limit of 131,072 characters per column type
-/// ([`MAX_GLUE_TYPE_CHARS`]; a test checks every class).
+/// Object levels below the event that may become struct columns at all (a named path
+/// included): `actor` is level 1, `actor.process` 2, `actor.process.parent_process` 3,
+/// `actor.process.parent_process.file` 4. Deeper objects are carried under `unmapped`.
 pub const MAX_OBJECT_DEPTH: usize = 4;
 
 /// Longest column type Glue accepts (`Column.Type`, 131,072 characters):
@@ -59,11 +61,14 @@ pub enum Scalar {
     Int,
     /// `bigint`
     Bigint,
-    /// `double`
-    Double,
+    /// `float` (32-bit)
+    Float,
+    /// `timestamp`: a `datetime_t`, written as RFC 3339 UTC text with milliseconds in the row
+    /// (a format Firehose's OpenX JSON SerDe parses), UTC milliseconds in Parquet.
+    Timestamp,
     /// `string`
     String,
-    /// `string` holding JSON text (`json_t`, open objects).
+    /// `string` holding JSON text (`json_t`, open objects other than `unmapped`).
     Json,
 }
 
@@ -74,7 +79,8 @@ impl Scalar {
             Scalar::Boolean => "boolean",
             Scalar::Int => "int",
             Scalar::Bigint => "bigint",
-            Scalar::Double => "double",
+            Scalar::Float => "float",
+            Scalar::Timestamp => "timestamp",
             Scalar::String | Scalar::Json => "string",
         }
     }
@@ -85,10 +91,12 @@ impl Scalar {
 pub enum ColumnType {
     /// A scalar.
     Scalar(Scalar),
-    /// A struct of named fields (shared between identical subtrees).
+    /// A struct of named fields.
     Struct(Arc<[Column]>),
     /// An array of elements.
     Array(Box<ColumnType>),
+    /// `map<string,string>`: `unmapped`, keyed by attribute path.
+    StringMap,
 }
 
 /// A named column (or struct field).
@@ -108,6 +116,17 @@ impl ColumnType {
             _ => None,
         }
     }
+
+    /// Leaf columns (Parquet columns) of this type: 1 for a scalar or an array of scalars, 2 for
+    /// a map (keys and values).
+    pub fn leaves(&self) -> usize {
+        match self {
+            ColumnType::Scalar(_) => 1,
+            ColumnType::StringMap => 2,
+            ColumnType::Array(element) => element.leaves(),
+            ColumnType::Struct(fields) => fields.iter().map(|f| f.ty.leaves()).sum(),
+        }
+    }
 }
 
 impl fmt::Display for ColumnType {
@@ -115,6 +134,7 @@ impl fmt::Display for ColumnType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ColumnType::Scalar(s) => f.write_str(s.hive()),
+            ColumnType::StringMap => f.write_str("map<string,string>"),
             ColumnType::Array(element) => write!(f, "array<{element}>"),
             ColumnType::Struct(fields) => {
                 f.write_str("struct<")?;
@@ -159,6 +179,19 @@ pub enum TableError {
         /// The class's profiles, comma-separated.
         supported: String,
     },
+    /// A named column path is not an attribute of the class (with the table's profiles), or
+    /// lies deeper than [`MAX_OBJECT_DEPTH`].
+    #[error(
+        "class {uid} has no attribute path `{path}` that can be a column (with profiles {profiles}; at most {MAX_OBJECT_DEPTH} object levels)"
+    )]
+    UnknownPath {
+        /// The class uid.
+        uid: i64,
+        /// The path asked for.
+        path: String,
+        /// The table's profiles, comma-separated.
+        profiles: String,
+    },
 }
 
 impl TableError {
@@ -167,6 +200,7 @@ impl TableError {
         match self {
             TableError::UnknownClass { .. } => "unknown_class",
             TableError::UnknownProfile { .. } => "unknown_profile",
+            TableError::UnknownPath { .. } => "unknown_path",
         }
     }
 }
@@ -178,6 +212,7 @@ pub struct TableModel {
     class_name: &'static str,
     version: OcsfVersion,
     profiles: Vec<&'static str>,
+    extra_columns: Vec<String>,
     columns: Arc<[Column]>,
 }
 
@@ -201,28 +236,32 @@ pub struct GlueSchema {
     pub class_name: String,
     /// OCSF version.
     pub ocsf_version: String,
-    /// Profiles whose attributes have columns.
+    /// Profiles whose attributes may have columns (`OCSF_TABLE_PROFILES` of the Lambda).
     pub profiles: Vec<String>,
-    /// Object levels that are structs ([`MAX_OBJECT_DEPTH`]).
+    /// Attribute paths with a column beyond the default set (`OCSF_TABLE_COLUMNS`).
+    pub extra_columns: Vec<String>,
+    /// Object levels that may be structs ([`MAX_OBJECT_DEPTH`]).
     pub max_object_depth: usize,
+    /// Leaf (Parquet) columns of the table.
+    pub leaf_columns: usize,
     /// The columns, in order.
     pub columns: Vec<GlueColumn>,
 }
 
 impl TableModel {
-    /// The table of class `uid` with the attributes of `profiles` (`None`: every profile the
-    /// class supports).
+    /// The table of class `uid` with the columns `spec` asks for. Every profile and path of the
+    /// spec must apply to the class.
     pub fn new(
         schema: &'static Schema,
         uid: i64,
-        profiles: Option<&[String]>,
+        spec: &TableSpec,
     ) -> Result<TableModel, TableError> {
         let class = schema.class(uid).ok_or(TableError::UnknownClass {
             uid,
             version: schema.version(),
         })?;
         let mut set = ProfileSet::EMPTY;
-        match profiles {
+        match &spec.profiles {
             None => class.profiles.iter().for_each(|p| set.insert(*p)),
             Some(names) => {
                 for name in names {
@@ -243,19 +282,31 @@ impl TableModel {
                 }
             }
         }
-        let mut builder = Builder {
-            schema,
-            profiles: set,
-            memo: HashMap::new(),
-        };
-        let columns = builder.item_columns(&class.item, 0);
-        Ok(TableModel {
+        let profiles: Vec<&'static str> = set.iter().map(|p| schema.profile_name(p)).collect();
+        let columns = columns::build(schema, &class.item, set, &spec.columns);
+        let mut extra_columns: Vec<String> = spec.columns.clone();
+        extra_columns.sort();
+        extra_columns.dedup();
+        let table = TableModel {
             class_uid: uid,
             class_name: class.item.name,
             version: schema.version(),
-            profiles: set.iter().map(|p| schema.profile_name(p)).collect(),
+            profiles,
+            extra_columns,
             columns,
-        })
+        };
+        if let Some(path) = table
+            .extra_columns
+            .iter()
+            .find(|path| table.type_at(path).is_none())
+        {
+            return Err(TableError::UnknownPath {
+                uid,
+                path: path.clone(),
+                profiles: table.profiles.join(", "),
+            });
+        }
+        Ok(table)
     }
 
     /// `class_uid`.
@@ -273,6 +324,25 @@ impl TableModel {
         find(&self.columns, name)
     }
 
+    /// The type of the column at a dotted attribute path (`actor.user.name`; arrays are
+    /// stepped through: `observables.name`).
+    pub fn type_at(&self, path: &str) -> Option<&ColumnType> {
+        let mut steps = path.split('.');
+        let mut ty = &self.column(steps.next()?)?.ty;
+        for step in steps {
+            while let ColumnType::Array(element) = ty {
+                ty = element;
+            }
+            ty = &ty.field(step)?.ty;
+        }
+        Some(ty)
+    }
+
+    /// Leaf (Parquet) columns of the table.
+    pub fn leaf_columns(&self) -> usize {
+        self.columns.iter().map(|c| c.ty.leaves()).sum()
+    }
+
     /// The description Glue, CDK and Terraform take.
     pub fn glue_schema(&self) -> GlueSchema {
         GlueSchema {
@@ -280,7 +350,9 @@ impl TableModel {
             class_name: self.class_name.to_owned(),
             ocsf_version: self.version.to_string(),
             profiles: self.profiles.iter().map(|p| (*p).to_owned()).collect(),
+            extra_columns: self.extra_columns.clone(),
             max_object_depth: MAX_OBJECT_DEPTH,
+            leaf_columns: self.leaf_columns(),
             columns: self
                 .columns
                 .iter()
@@ -298,20 +370,26 @@ impl TableModel {
 #[derive(Debug, Clone)]
 pub struct Tables {
     schema: &'static Schema,
-    profiles: Option<Vec<String>>,
+    spec: TableSpec,
     /// One slot per class, in the order of [`Schema::classes`].
     slots: Box<[OnceLock<Option<TableModel>>]>,
 }
 
 impl Tables {
-    /// Tables with the attributes of `profiles` (`None`: every profile each class supports;
-    /// a listed profile a class does not support is ignored for that class).
-    pub fn new(schema: &'static Schema, profiles: Option<Vec<String>>) -> Tables {
+    /// Tables with the columns of `spec`; for each class, a listed profile the class does not
+    /// support and a path the class does not have are ignored (check them per class with
+    /// [`TableModel::new`]).
+    pub fn new(schema: &'static Schema, spec: TableSpec) -> Tables {
         Tables {
             schema,
-            profiles,
+            spec,
             slots: schema.classes().iter().map(|_| OnceLock::new()).collect(),
         }
+    }
+
+    /// The spec the tables are built with.
+    pub fn spec(&self) -> &TableSpec {
+        &self.spec
     }
 
     /// The table of class `uid`, if the schema has that class.
@@ -325,7 +403,7 @@ impl Tables {
             .get(index)?
             .get_or_init(|| {
                 let class = self.schema.class(uid)?;
-                let profiles = self.profiles.as_ref().map(|names| {
+                let profiles = self.spec.profiles.as_ref().map(|names| {
                     names
                         .iter()
                         .filter(|name| {
@@ -336,7 +414,20 @@ impl Tables {
                         .cloned()
                         .collect::<Vec<_>>()
                 });
-                TableModel::new(self.schema, uid, profiles.as_deref()).ok()
+                let columns = self
+                    .spec
+                    .columns
+                    .iter()
+                    .filter(|path| {
+                        let one = TableSpec {
+                            profiles: profiles.clone(),
+                            columns: vec![(*path).clone()],
+                        };
+                        TableModel::new(self.schema, uid, &one).is_ok()
+                    })
+                    .cloned()
+                    .collect();
+                TableModel::new(self.schema, uid, &TableSpec { profiles, columns }).ok()
             })
             .as_ref()
     }
@@ -348,85 +439,6 @@ impl Tables {
             Some(table) => table.fit(event),
             None => Fitted::default(),
         }
-    }
-}
-
-struct Builder {
-    schema: &'static Schema,
-    profiles: ProfileSet,
-    /// Identical subtrees (same object, same level) are built once and shared.
-    memo: HashMap<(ObjectId, usize), Arc<[Column]>>,
-}
-
-impl Builder {
-    /// Columns of an item at `level` (the event is level 0).
-    fn item_columns(&mut self, item: &'static Item, level: usize) -> Arc<[Column]> {
-        let mut columns = Vec::with_capacity(item.attributes.len());
-        for attr in &item.attributes {
-            if !self.admits(attr.profile) {
-                continue;
-            }
-            let element = match attr.ty {
-                AttrType::Scalar(id) => {
-                    let base = self
-                        .schema
-                        .type_def(id)
-                        .map_or(BaseType::String, |t| t.base);
-                    ColumnType::Scalar(match base {
-                        BaseType::Boolean => Scalar::Boolean,
-                        BaseType::Integer => Scalar::Int,
-                        BaseType::Long => Scalar::Bigint,
-                        BaseType::Float => Scalar::Double,
-                        BaseType::String => Scalar::String,
-                        BaseType::Json => Scalar::Json,
-                    })
-                }
-                AttrType::Object(id) => {
-                    let Some(object) = self.schema.object(id) else {
-                        continue;
-                    };
-                    if object.is_open() {
-                        ColumnType::Scalar(Scalar::Json)
-                    } else if level + 1 > MAX_OBJECT_DEPTH {
-                        continue; // deeper than the table: carried under `unmapped`
-                    } else {
-                        let fields = self.object_columns(id, object, level + 1);
-                        if fields.is_empty() {
-                            continue; // `struct<>` is not a type: carried under `unmapped`
-                        }
-                        ColumnType::Struct(fields)
-                    }
-                }
-            };
-            let ty = if attr.is_array {
-                ColumnType::Array(Box::new(element))
-            } else {
-                element
-            };
-            columns.push(Column {
-                name: attr.name,
-                ty,
-            });
-        }
-        columns.into()
-    }
-
-    fn object_columns(
-        &mut self,
-        id: ObjectId,
-        object: &'static Item,
-        level: usize,
-    ) -> Arc<[Column]> {
-        if let Some(columns) = self.memo.get(&(id, level)) {
-            return columns.clone();
-        }
-        let columns = self.item_columns(object, level);
-        self.memo.insert((id, level), columns.clone());
-        columns
-    }
-
-    fn admits(&self, profile: Option<ProfileId>) -> bool {
-        self.profiles.admits(profile)
     }
 }
 

@@ -5,7 +5,19 @@ use crate::test_support::{fixture, FIXTURES};
 use crate::{Engine, EngineConfig};
 
 fn table(version: OcsfVersion, uid: i64) -> TableModel {
-    TableModel::new(Schema::get(version).unwrap(), uid, None).unwrap()
+    TableModel::new(Schema::get(version).unwrap(), uid, &TableSpec::default()).unwrap()
+}
+
+fn with_columns(
+    version: OcsfVersion,
+    uid: i64,
+    columns: &[&str],
+) -> Result<TableModel, TableError> {
+    let spec = TableSpec {
+        profiles: None,
+        columns: columns.iter().map(|c| (*c).to_owned()).collect(),
+    };
+    TableModel::new(Schema::get(version).unwrap(), uid, &spec)
 }
 
 /// The type of the column at a dotted path (`[]` steps into arrays).
@@ -30,20 +42,19 @@ fn type_at(table: &TableModel, path: &str) -> Option<String> {
 }
 
 #[test]
-fn ocsf_types_map_to_hive_types() {
+fn ocsf_types_map_to_the_types_of_security_lakes_own_tables() {
     let auth = table(OcsfVersion::V1_1_0, 3002);
     let at = |path| type_at(&auth, path);
     assert_eq!(at("time").as_deref(), Some("bigint"), "timestamp_t");
+    assert_eq!(at("time_dt").as_deref(), Some("timestamp"), "datetime_t");
+    assert_eq!(at("end_time_dt").as_deref(), Some("timestamp"));
     assert_eq!(at("severity_id").as_deref(), Some("int"), "integer_t enum");
+    assert_eq!(at("type_uid").as_deref(), Some("bigint"), "long_t");
     assert_eq!(at("src_endpoint.port").as_deref(), Some("int"), "port_t");
     assert_eq!(at("is_mfa").as_deref(), Some("boolean"));
     assert_eq!(at("message").as_deref(), Some("string"));
     assert_eq!(at("src_endpoint.ip").as_deref(), Some("string"), "ip_t");
-    assert_eq!(
-        at("unmapped").as_deref(),
-        Some("string"),
-        "open object: JSON text"
-    );
+    assert_eq!(at("unmapped").as_deref(), Some("map<string,string>"));
     assert_eq!(at("metadata.profiles").as_deref(), Some("array<string>"));
     assert_eq!(
         at("enrichments[].data").as_deref(),
@@ -51,44 +62,116 @@ fn ocsf_types_map_to_hive_types() {
         "json_t"
     );
     assert!(at("user").unwrap().starts_with("struct<"));
-    assert!(at("user").unwrap().contains(",name:string,"));
+    assert!(at("user").unwrap().contains("name:string"));
     assert!(at("observables").unwrap().starts_with("array<struct<"));
-    let network = table(OcsfVersion::V1_1_0, 4001);
+    let located = with_columns(
+        OcsfVersion::V1_1_0,
+        3002,
+        &["src_endpoint.location.coordinates"],
+    )
+    .unwrap();
     assert_eq!(
-        type_at(&network, "traffic.bytes").as_deref(),
-        Some("bigint"),
-        "long_t"
+        type_at(&located, "src_endpoint.location.coordinates").as_deref(),
+        Some("array<float>"),
+        "float_t, as Security Lake's coordinates"
     );
     let finding = table(OcsfVersion::V1_1_0, 2004);
-    assert!(type_at(&finding, "finding_info.src_url").is_some());
-    let schema = Schema::get(OcsfVersion::V1_1_0).unwrap();
-    let floats = schema.classes().iter().any(|class| {
-        table(OcsfVersion::V1_1_0, class.uid)
-            .glue_schema()
-            .columns
-            .iter()
-            .any(|c| c.ty.contains(":double"))
-    });
-    assert!(floats, "float_t becomes double");
+    assert_eq!(
+        type_at(&finding, "metadata.processed_time_dt").as_deref(),
+        Some("timestamp")
+    );
 }
 
 #[test]
-fn objects_nest_to_the_documented_depth_and_no_deeper() {
+fn the_default_rule_keeps_class_attributes_and_what_objects_require_or_recommend() {
+    let auth = table(OcsfVersion::V1_1_0, 3002);
+    let has = |path: &str| auth.type_at(path).is_some();
+    assert!(
+        has("auth_protocol") && has("logon_type_id"),
+        "class attributes"
+    );
+    assert!(has("user.name") && has("user.uid"), "recommended in user");
+    assert!(
+        has("user.type_id") && has("user.type"),
+        "an enum brings its caption"
+    );
+    assert!(
+        has("cloud.region") && has("cloud.account.uid"),
+        "partition sources"
+    );
+    assert!(
+        has("metadata.profiles") && has("observables.value"),
+        "commonly queried"
+    );
+    assert!(!has("user.ldap_person"), "optional in user");
+    assert!(!has("user.email_addr"), "optional in user");
+    let schema = Schema::get(OcsfVersion::V1_1_0).unwrap();
+    let class = schema.class(3002).unwrap();
+    let deprecated: Vec<&str> = class
+        .item
+        .attributes
+        .iter()
+        .filter(|a| a.deprecated.is_some())
+        .map(|a| a.name)
+        .collect();
+    for name in &deprecated {
+        assert!(
+            auth.column(name).is_none(),
+            "deprecated {name} has no column"
+        );
+    }
     let process = table(OcsfVersion::V1_1_0, 1007);
+    assert!(type_at(&process, "process.pid").is_some());
     assert!(
-        type_at(&process, "actor.process.parent_process.file").is_some(),
-        "level 4"
-    );
-    assert!(type_at(&process, "actor.process.parent_process.file.name").is_some());
-    assert!(
-        type_at(&process, "actor.process.parent_process.parent_process").is_some(),
-        "level 4"
+        type_at(&process, "process.parent_process").is_none(),
+        "a process inside a process is cut"
     );
     assert!(
-        type_at(&process, "actor.process.parent_process.parent_process.file").is_none(),
-        "level 5 is not a column"
+        type_at(&process, "actor.process.user.name").is_some(),
+        "level 3"
     );
-    assert!(type_at(&process, "actor.process.parent_process.parent_process.pid").is_some());
+    assert!(
+        type_at(&process, "actor.process.file.hashes").is_none() || LEAN_OBJECT_DEPTH >= 4,
+        "level 4 objects are not structs by default"
+    );
+}
+
+#[test]
+fn named_paths_add_columns_down_to_the_maximum_depth_and_unknown_ones_are_refused() {
+    let process = with_columns(
+        OcsfVersion::V1_1_0,
+        1007,
+        &[
+            "process.parent_process.cmd_line",
+            "actor.process.parent_process.file",
+            "process.file.signature.certificate.subject",
+        ],
+    )
+    .unwrap();
+    let has = |path: &str| process.type_at(path).is_some();
+    assert!(has("process.parent_process.cmd_line"));
+    assert!(!has("process.parent_process.pid"), "only the named leaf");
+    assert!(
+        has("actor.process.parent_process.file.name"),
+        "an object with its defaults"
+    );
+    assert!(has("process.file.signature.certificate.subject"), "level 4");
+    assert_eq!(
+        process.glue_schema().extra_columns,
+        vec![
+            "actor.process.parent_process.file",
+            "process.file.signature.certificate.subject",
+            "process.parent_process.cmd_line"
+        ]
+    );
+    for bad in [
+        "process.shoe_size",
+        "actor.process.parent_process.parent_process.file.name",
+    ] {
+        let error = with_columns(OcsfVersion::V1_1_0, 1007, &[bad]).unwrap_err();
+        assert_eq!(error.code(), "unknown_path", "{bad}");
+        assert!(error.to_string().contains(bad), "{error}");
+    }
 }
 
 #[test]
@@ -114,9 +197,13 @@ fn every_class_of_both_versions_fits_glue_limits() {
 #[test]
 fn profiles_select_columns_and_unknown_ones_are_refused() {
     let schema = Schema::get(OcsfVersion::V1_1_0).unwrap();
-    let all = TableModel::new(schema, 3002, None).unwrap();
+    let profiles = |names: &[&str]| TableSpec {
+        profiles: Some(names.iter().map(|n| (*n).to_owned()).collect()),
+        columns: Vec::new(),
+    };
+    let all = TableModel::new(schema, 3002, &TableSpec::default()).unwrap();
     assert!(all.column("cloud").is_some() && all.column("device").is_some());
-    let cloud_only = TableModel::new(schema, 3002, Some(&["cloud".to_owned()])).unwrap();
+    let cloud_only = TableModel::new(schema, 3002, &profiles(&["cloud"])).unwrap();
     assert!(cloud_only.column("cloud").is_some());
     assert!(
         cloud_only.column("device").is_none(),
@@ -127,44 +214,56 @@ fn profiles_select_columns_and_unknown_ones_are_refused() {
         "datetime profile not asked for"
     );
     assert_eq!(cloud_only.glue_schema().profiles, vec!["cloud".to_owned()]);
-    let error = TableModel::new(schema, 3002, Some(&["nope".to_owned()])).unwrap_err();
+    let error = TableModel::new(schema, 3002, &profiles(&["nope"])).unwrap_err();
     assert_eq!(error.code(), "unknown_profile");
     assert!(error.to_string().contains("cloud"), "{error}");
     assert_eq!(
-        TableModel::new(schema, 1, None).unwrap_err().code(),
+        TableModel::new(schema, 1, &TableSpec::default())
+            .unwrap_err()
+            .code(),
         "unknown_class"
     );
 }
 
 #[test]
-fn fitting_moves_what_the_table_cannot_hold_under_unmapped() {
+fn fitting_moves_what_the_table_cannot_hold_under_unmapped_as_strings_by_path() {
     let process = table(OcsfVersion::V1_1_0, 1007);
-    let deep = json!({"pid": 4, "file": {"name": "init"}});
+    let parent = json!({"pid": 3, "file": {"name": "init"}});
     let mut event = json!({
         "class_uid": 1007, "time": 1_682_683_200_000_i64,
-        "actor": {"process": {"parent_process": {"parent_process": {"pid": 3, "parent_process": deep}}}},
+        "time_dt": "2023-04-28T14:00:00.5+02:00",
+        "start_time_dt": "yesterday",
+        "actor": {"process": {"pid": 4, "parent_process": parent}},
         "severity_id": 5_000_000_000_i64,
         "message": 42,
         "enrichments": [{"name": "a", "value": "b", "data": {"score": 9}}],
         "observables": [{"name": "x", "type_id": 1}, {"name": "y", "type_id": 1}],
         "shoe_size": 44,
-        "unmapped": {"already": true},
+        "unmapped": {"already": true, "text": "kept as it is", "nested": {"k": [1]}},
     });
     let fitted = process.fit(&mut event);
     assert_eq!(
         fitted.moved,
         vec![
-            "actor.process.parent_process.parent_process.parent_process",
+            "actor.process.parent_process",
             "message",
             "severity_id",
-            "shoe_size"
+            "shoe_size",
+            "start_time_dt"
         ]
     );
-    let unmapped: Value = serde_json::from_str(event["unmapped"].as_str().unwrap()).unwrap();
     assert_eq!(
-        unmapped,
-        json!({"already": true, "shoe_size": 44, "message": 42, "severity_id": 5_000_000_000_i64,
-               "actor.process.parent_process.parent_process.parent_process": deep})
+        event["unmapped"],
+        json!({"already": "true", "text": "kept as it is", "nested": "{\"k\":[1]}",
+               "shoe_size": "44", "message": "42", "severity_id": "5000000000",
+               "start_time_dt": "yesterday",
+               "actor.process.parent_process": parent.to_string()}),
+        "map<string,string>: keyed by path, every value a string"
+    );
+    assert_eq!(
+        event["time_dt"],
+        json!("2023-04-28T12:00:00.500Z"),
+        "a datetime in its canonical UTC text"
     );
     assert_eq!(
         event["enrichments"][0]["data"],
@@ -178,14 +277,44 @@ fn fitting_moves_what_the_table_cannot_hold_under_unmapped() {
         json!("plain"),
         "strings stay as they are"
     );
-    assert_eq!(
-        event["actor"]["process"]["parent_process"]["parent_process"],
-        json!({"pid": 3})
-    );
+    assert_eq!(event["actor"]["process"], json!({"pid": 4}));
     assert!(event.get("message").is_none() && event["observables"][1]["name"] == "y");
     let again = event.clone();
     assert_eq!(process.fit(&mut event).moved, Vec::<String>::new());
     assert_eq!(event, again, "fitting is idempotent");
+    let mut legacy = json!({"class_uid": 1007, "unmapped": "{\"a\":1}"});
+    process.fit(&mut legacy);
+    assert_eq!(
+        legacy["unmapped"],
+        json!({"a": "1"}),
+        "JSON text of an object: its entries"
+    );
+}
+
+#[test]
+fn used_paths_are_the_schema_leaves_a_sample_gives_values_to() {
+    let schema = Schema::get(OcsfVersion::V1_1_0).unwrap();
+    let events = [
+        json!({"class_uid": 3002, "user": {"name": "a", "ldap_person": {"job_title": "x"}},
+               "observables": [{"name": "n", "value": "v"}], "shoe_size": 4,
+               "unmapped": {"a": 1}, "enrichments": [{"data": {"deep": 1}}]}),
+        json!({"class_uid": 3002, "src_endpoint": {"location": {"city": "Oslo"}}, "user": null}),
+        json!({"class_uid": 1007, "process": {"pid": 1}}),
+    ];
+    let paths: Vec<String> = used_paths(schema, 3002, &events).into_iter().collect();
+    assert_eq!(
+        paths,
+        vec![
+            "class_uid",
+            "enrichments.data",
+            "observables.name",
+            "observables.value",
+            "src_endpoint.location.city",
+            "unmapped",
+            "user.ldap_person.job_title",
+            "user.name"
+        ]
+    );
 }
 
 #[test]
@@ -230,16 +359,19 @@ fn every_field_of_normalized_fixture_events_has_a_column() {
         let table = table(OcsfVersion::V1_1_0, uid);
         assert!(
             !table.unheld_paths(&processed.event).is_empty(),
-            "unfitted: unmapped is an object"
+            "unfitted: unmapped holds objects"
         );
         let mut fitted = processed.event.clone();
         table.fit(&mut fitted);
-        let unmapped = fitted["unmapped"].as_str().unwrap();
+        let unmapped = fitted["unmapped"].as_object().unwrap();
         assert!(
-            unmapped.contains(r#""pid":9"#),
+            unmapped
+                .iter()
+                .any(|(path, value)| path.starts_with("actor")
+                    && value.as_str().unwrap().contains(r#""pid":9"#)),
             "{name}: the deep process is carried"
         );
-        assert!(unmapped.contains("unknown_thing"), "{name}");
+        assert!(unmapped.contains_key("unknown_thing"), "{name}");
         assert_every_field_has_a_column(&table, &fitted);
     }
 }

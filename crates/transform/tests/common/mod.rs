@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod corpus;
+pub mod leaves;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
