@@ -56,12 +56,15 @@ locals {
   }
   processors = var.aggregation ? [local.deaggregation_processor, local.lambda_processor] : [local.lambda_processor]
 
+  # The schema's extra column paths reach the Lambda as OCSF_TABLE_COLUMNS, so its rows fit the
+  # Glue table exactly (none for the default columns).
+  table_columns = join(",", try(local.schema.extra_columns, []))
   lambda_environment = merge({
     OCSF_VERSION           = local.schema.ocsf_version
     OCSF_ALLOWED_CLASSES   = tostring(local.schema.class_uid)
     OCSF_TABLE_PROFILES    = join(",", local.schema.profiles)
     OCSF_METRICS_NAMESPACE = local.defaults.metricsNamespace
-  }, var.lambda_environment)
+  }, local.table_columns == "" ? {} : { OCSF_TABLE_COLUMNS = local.table_columns }, var.lambda_environment)
 }
 
 resource "aws_kms_key" "this" {

@@ -6,6 +6,7 @@
 //! Exit codes: 0 when every event is accepted (valid), 1 when any is not, 2 on usage or I/O
 //! errors.
 
+mod demo;
 mod glue_schema;
 mod input;
 mod lambda_args;
@@ -47,6 +48,9 @@ enum Command {
     /// handler, dynamic partitioning and Parquet under
     /// `<out>/ext/<source>/region=…/accountId=…/eventDay=…/`.
     Local(local::Args),
+    /// Print the demo events of `local --demo N` as JSON lines (about 1 % deliberately
+    /// invalid; the truncated ones are not JSON).
+    Demo(demo::Args),
 }
 
 /// The outcome of a command, mapped onto the exit code.
@@ -78,6 +82,7 @@ fn main() -> ExitCode {
         Command::Transform(args) => transform::run(args),
         Command::GlueSchema(args) => glue_schema::run(args),
         Command::Local(args) => local::run(args),
+        Command::Demo(args) => demo::run(args),
     };
     match result {
         Ok(outcome) => outcome.exit_code(),

@@ -6,31 +6,12 @@
 mod common;
 
 use std::path::PathBuf;
-use std::process::Output;
 
-use common::{json_lines, run, s};
+use common::{assert_success, json_lines, run, s, temp_file};
 use serde_json::{json, Value};
-
-/// The command exited 0 (its stderr shown otherwise).
-fn assert_success(out: &Output) {
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
 
 fn fixture(name: &str) -> PathBuf {
     common::fixture_path(name)
-}
-
-fn temp_file(name: &str, content: &[u8]) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("ocsf-firehose-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(name);
-    std::fs::write(&path, content).unwrap();
-    path
 }
 
 #[test]
@@ -439,57 +420,6 @@ fn transform_wraps_plain_records_and_reads_a_config_file() {
         Some(2),
         "--event or --records"
     );
-}
-
-#[test]
-fn glue_schema_prints_the_committed_columns_in_json_and_hive() {
-    let json = run(&["glue-schema", "--class-uid", "3002"], None);
-    assert_success(&json);
-    let committed = std::fs::read(
-        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("../../infra/schemas/1.1.0/3002-authentication.json"),
-    )
-    .unwrap();
-    assert_eq!(json.stdout, committed);
-    let parsed: Value = serde_json::from_slice(&json.stdout).unwrap();
-    let columns = parsed["columns"].as_array().unwrap();
-    let hive = run(
-        &[
-            "glue-schema",
-            "--class-uid",
-            "3002",
-            "--format",
-            "hive",
-            "--ocsf-version",
-            "1.1.0",
-        ],
-        None,
-    );
-    let text = String::from_utf8(hive.stdout).unwrap();
-    let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(lines.len(), columns.len());
-    assert_eq!(lines[0], "`activity_id` int,");
-    assert!(lines.contains(&"`time` bigint,"));
-    assert!(!lines.last().unwrap().ends_with(','));
-    let narrow = run(
-        &["glue-schema", "--class-uid", "3002", "--profile", "cloud"],
-        None,
-    );
-    let narrow: Value = serde_json::from_slice(&narrow.stdout).unwrap();
-    assert_eq!(narrow["profiles"], json!(["cloud"]));
-    assert!(narrow["columns"].as_array().unwrap().len() < columns.len());
-    let bad = run(
-        &["glue-schema", "--class-uid", "3002", "--profile", "shoes"],
-        None,
-    );
-    assert_eq!(bad.status.code(), Some(2));
-    let stderr = String::from_utf8(bad.stderr).unwrap();
-    assert!(
-        stderr.contains("does not support profile `shoes`"),
-        "{stderr}"
-    );
-    let unknown = run(&["glue-schema", "--class-uid", "1"], None);
-    assert_eq!(unknown.status.code(), Some(2));
 }
 
 #[test]

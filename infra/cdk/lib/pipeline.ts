@@ -20,7 +20,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { checkSourceName, CustomSourceRegistration, CustomSourceRegistrationProps } from './custom-source';
 import { dataPrefix, DEFAULTS, errorPrefix, registeredSourceLocation, sourceLocation } from './defaults';
-import { OcsfGlueSchema } from './schema';
+import { OcsfGlueSchema, tableColumnsEnvironment } from './schema';
 import { KinesisSource, PipelineSource } from './source';
 import { lintIgnore, skipChecks } from './suppressions';
 
@@ -166,6 +166,7 @@ export class SecurityLakeFirehosePipeline extends Construct {
         OCSF_VERSION: props.schema.ocsf_version,
         OCSF_ALLOWED_CLASSES: String(props.schema.class_uid),
         OCSF_TABLE_PROFILES: props.schema.profiles.join(','),
+        ...tableColumnsEnvironment(props.schema),
         OCSF_METRICS_NAMESPACE: DEFAULTS.metricsNamespace,
         ...props.lambdaEnvironment,
       },

@@ -18,7 +18,11 @@ export interface OcsfGlueSchema {
   readonly class_name: string;
   readonly ocsf_version: string;
   readonly profiles: string[];
+  /** Attribute paths with a column beyond the default rule (the Lambda's `OCSF_TABLE_COLUMNS`). */
+  readonly extra_columns?: string[];
   readonly max_object_depth: number;
+  /** Leaf (Parquet) columns of the table. */
+  readonly leaf_columns?: number;
   readonly columns: GlueColumn[];
 }
 
@@ -50,4 +54,26 @@ export function pregeneratedSchema(classUid: number, ocsfVersion: string): OcsfG
     );
   }
   return loadGlueSchema(path.join(dir, file));
+}
+
+/**
+ * Lambda environment variables are limited to 4 KB in total
+ * (https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html); the column list
+ * must leave room for the others.
+ */
+export const MAX_TABLE_COLUMNS_CHARS = 3000;
+
+/**
+ * `OCSF_TABLE_COLUMNS` for the Lambda: the schema's extra column paths, so that its rows fit the
+ * Glue table exactly (none when the schema has only the default columns).
+ */
+export function tableColumnsEnvironment(schema: OcsfGlueSchema): Record<string, string> {
+  const columns = (schema.extra_columns ?? []).join(',');
+  if (columns.length > MAX_TABLE_COLUMNS_CHARS) {
+    throw new Error(
+      `the schema names ${columns.length} characters of extra columns; the Lambda's environment holds at most ` +
+        `${MAX_TABLE_COLUMNS_CHARS} (name object paths instead of their leaves)`,
+    );
+  }
+  return columns ? { OCSF_TABLE_COLUMNS: columns } : {};
 }

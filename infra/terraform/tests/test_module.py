@@ -240,9 +240,24 @@ def test_encryption_everywhere():
     assert S3["kms_key_arn"] == "${local.kms_key_arn}"
 
 
+@pytest.mark.parametrize("extra,expected", [
+    (None, ""),
+    ([], ""),
+    (["actor.process.cmd_line", "user.email_addr"], "actor.process.cmd_line,user.email_addr"),
+])
+def test_the_schemas_extra_columns_reach_the_lambda(extra, expected):
+    schema = {"class_uid": 3002} if extra is None else {"class_uid": 3002, "extra_columns": extra}
+    # `local.schema` is an object whose attribute is read: bound as a parenthesized literal.
+    expression = LOCALS["table_columns"].replace("local.schema.", f"({json.dumps(schema)}).")
+    assert terraform_console(expression, {}) == expected
+    env = LOCALS["lambda_environment"]
+    assert """local.table_columns == "" ? {} : {'OCSF_TABLE_COLUMNS': '${local.table_columns}'}""" in env, env
+
+
 def test_lambda_environment_and_alarms():
     env = LOCALS["lambda_environment"]
-    for key in ("OCSF_VERSION", "OCSF_ALLOWED_CLASSES", "OCSF_TABLE_PROFILES", "OCSF_METRICS_NAMESPACE"):
+    for key in ("OCSF_VERSION", "OCSF_ALLOWED_CLASSES", "OCSF_TABLE_PROFILES", "OCSF_METRICS_NAMESPACE",
+                "OCSF_TABLE_COLUMNS"):
         assert key in env
     function = TF["resource"]["aws_lambda_function.transform"]
     assert ref(function["runtime"]) == "provided.al2023" and ref(function["handler"]) == "bootstrap"

@@ -54,3 +54,22 @@ pub fn json_lines(bytes: &[u8]) -> Vec<Value> {
 pub fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
+
+/// The command exited 0 (its stderr shown otherwise).
+pub fn assert_success(out: &Output) {
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A file with `content` in this test process's temporary folder.
+pub fn temp_file(name: &str, content: &[u8]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("ocsf-firehose-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, content).unwrap();
+    path
+}

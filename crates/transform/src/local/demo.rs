@@ -1,6 +1,7 @@
 //! Realistic demo events for `ocsf-firehose local --demo N`: Authentication, API Activity,
 //! Network Activity and Detection Finding (OCSF 1.1.0) from several accounts, regions and days,
-//! as an application would send them (captions and derived ids left to the Lambda), with about
+//! as an application would send them (captions, derived ids and `time_dt` left to the Lambda;
+//! vendor fields in `unmapped` or as unknown attributes, which the Lambda moves there), with about
 //! 1 % deliberately invalid (not JSON, a required attribute missing, a wrongly typed value, no
 //! usable `time`). Deterministic for a given seed.
 
@@ -62,7 +63,8 @@ fn event(i: usize, rng: &mut fastrand::Rng) -> DemoEvent {
         3002 => json!({
             "class_uid": 3002, "activity_id": 1, "severity_id": 1, "status_id": if rng.u8(..10) == 0 { 2 } else { 1 },
             "time": time, "cloud": cloud, "is_mfa": rng.bool(),
-            "metadata": {"uid": uid, "version": "1.1.0", "product": {"name": "DemoApp", "vendor_name": "ocsf-firehose", "version": "1.0"}},
+            "metadata": {"uid": uid, "version": "1.1.0", "profiles": ["datetime"], "product": {"name": "DemoApp", "vendor_name": "ocsf-firehose", "version": "1.0"}},
+            "device_posture": if rng.bool() { "managed" } else { "unmanaged" },
             "user": {"name": user, "type_id": 1},
             "src_endpoint": {"ip": ip, "port": rng.u16(1024..)},
             "service": {"name": "demo-console"}, "logon_type_id": 3,
@@ -71,7 +73,8 @@ fn event(i: usize, rng: &mut fastrand::Rng) -> DemoEvent {
         6003 => json!({
             "class_uid": 6003, "activity_id": rng.u8(1..5), "severity_id": 1, "status_id": 1,
             "time": time, "cloud": cloud,
-            "metadata": {"uid": uid, "version": "1.1.0", "product": {"name": "DemoApp", "vendor_name": "ocsf-firehose", "version": "1.0"}},
+            "metadata": {"uid": uid, "version": "1.1.0", "profiles": ["datetime"], "product": {"name": "DemoApp", "vendor_name": "ocsf-firehose", "version": "1.0"}},
+            "unmapped": {"requestParameters.bucketName": "demo-bucket", "additionalEventData.bytesTransferredOut": rng.u32(..100_000)},
             "actor": {"user": {"name": user, "type_id": 1}},
             "api": {"operation": OPERATIONS[rng.usize(..OPERATIONS.len())], "service": {"name": "s3.amazonaws.com"}},
             "src_endpoint": {"ip": ip},
