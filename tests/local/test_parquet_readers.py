@@ -65,6 +65,8 @@ def test_pyarrow_sees_files_as_firehose_writes_them_sorted_by_time(lake):
         assert codecs == {defaults["parquetCompression"]}
         times = parquet.read(columns=["time"]).column("time").to_pylist()
         assert times == sorted(times)
+        (order,) = group.sorting_columns
+        assert group.column(order.column_index).path_in_schema == "time" and not order.descending
         schema = parquet.schema_arrow
         assert str(schema.field("time").type) == "int64"
         assert str(schema.field("time_dt").type) == "timestamp[ms, tz=UTC]"

@@ -9,13 +9,14 @@ use std::fs::File;
 use std::path::Path;
 use std::sync::Arc;
 
-use arrow::array::RecordBatch;
+use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::compute::{sort_to_indices, take_record_batch};
 use arrow::datatypes::{DataType, Field, Fields, Schema, SchemaRef, TimeUnit};
 use arrow::json::ReaderBuilder;
 use parquet::arrow::arrow_writer::ArrowWriterOptions;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, GzipLevel};
+use parquet::file::metadata::SortingColumn;
 use parquet::file::properties::{EnabledStatistics, WriterProperties, WriterVersion};
 use parquet::schema::types::ColumnPath;
 
@@ -165,12 +166,112 @@ pub fn writer_properties(settings: &ParquetSettings) -> WriterProperties {
         .build()
 }
 
-/// Writes one Parquet file with `properties`; returns its size in bytes.
+/// The leaf column paths of `batch` that hold no value at all (most of a table's columns in a
+/// given object).
+fn empty_leaves(batch: &RecordBatch) -> Vec<ColumnPath> {
+    fn walk(array: &dyn Array, path: &mut Vec<String>, empty: bool, out: &mut Vec<ColumnPath>) {
+        let empty = empty || array.null_count() == array.len();
+        match array.data_type() {
+            DataType::Struct(_) => {
+                if let Some(fields) = array.as_struct_opt() {
+                    for (field, child) in fields.fields().iter().zip(fields.columns()) {
+                        path.push(field.name().clone());
+                        walk(child.as_ref(), path, empty, out);
+                        path.pop();
+                    }
+                }
+            }
+            DataType::List(field) => {
+                // Parquet's three-level list: `<column>.list.<element>`.
+                if let Some(list) = array.as_list_opt::<i32>() {
+                    path.push("list".to_owned());
+                    path.push(field.name().clone());
+                    walk(
+                        list.values().as_ref(),
+                        path,
+                        empty || list.values().is_empty(),
+                        out,
+                    );
+                    path.pop();
+                    path.pop();
+                }
+            }
+            DataType::Map(..) => {
+                if let Some(map) = array.as_map_opt() {
+                    path.push("key_value".to_owned());
+                    let none = empty || map.entries().is_empty();
+                    for name in ["key", "value"] {
+                        path.push(name.to_owned());
+                        if none {
+                            out.push(ColumnPath::new(path.clone()));
+                        }
+                        path.pop();
+                    }
+                    path.pop();
+                }
+            }
+            _ => {
+                if empty {
+                    out.push(ColumnPath::new(path.clone()));
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for (field, column) in batch.schema().fields().iter().zip(batch.columns()) {
+        walk(
+            column.as_ref(),
+            &mut vec![field.name().clone()],
+            false,
+            &mut out,
+        );
+    }
+    out
+}
+
+/// Leaf (Parquet) columns of an Arrow type.
+fn leaves(data_type: &DataType) -> usize {
+    match data_type {
+        DataType::Struct(fields) => fields.iter().map(|f| leaves(f.data_type())).sum(),
+        DataType::List(element) => leaves(element.data_type()),
+        DataType::Map(entries, _) => leaves(entries.data_type()),
+        _ => 1,
+    }
+}
+
+/// The row order [`convert`] gives, declared in the row group's metadata: ascending `time`,
+/// nulls first.
+fn time_order(batch: &RecordBatch) -> Option<Vec<SortingColumn>> {
+    let schema = batch.schema();
+    let position = schema.fields().iter().position(|f| f.name() == "time")?;
+    let before: usize = schema
+        .fields()
+        .iter()
+        .take(position)
+        .map(|f| leaves(f.data_type()))
+        .sum();
+    Some(vec![SortingColumn {
+        column_idx: i32::try_from(before).ok()?,
+        descending: false,
+        nulls_first: true,
+    }])
+}
+
+/// Writes one Parquet file with `properties`; returns its size in bytes. Columns without a value
+/// in this object get no dictionary (an empty dictionary page and its footer entries would be
+/// all they held).
 pub fn write(
     path: &Path,
     batch: &RecordBatch,
     properties: &WriterProperties,
 ) -> Result<u64, LocalError> {
+    let properties = empty_leaves(batch)
+        .into_iter()
+        .fold(properties.clone().into_builder(), |builder, leaf| {
+            builder.set_column_dictionary_enabled(leaf, false)
+        })
+        .set_sorting_columns(time_order(batch))
+        .build();
     let parquet_error = |reason: String| LocalError::Parquet {
         path: path.to_owned(),
         reason,
@@ -185,7 +286,7 @@ pub fn write(
     let file = File::create(path).map_err(io_error)?;
     // No `ARROW:schema` entry: the Parquet schema is the table, and the footer stays small.
     let options = ArrowWriterOptions::new()
-        .with_properties(properties.clone())
+        .with_properties(properties)
         .with_skip_arrow_metadata(true);
     let mut writer = ArrowWriter::try_new_with_options(file, batch.schema(), options)
         .map_err(|e| parquet_error(e.to_string()))?;

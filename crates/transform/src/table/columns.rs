@@ -8,9 +8,12 @@
 //!
 //! 1. every attribute of the class itself (level 1: `time`, `severity_id`, `actor`, `src_endpoint`,
 //!    `unmapped`…), deprecated ones excepted;
-//! 2. inside objects, only the attributes the object marks *required* or *recommended*, never a
-//!    deprecated one;
-//! 3. objects nest as structs down to [`LEAN_OBJECT_DEPTH`] levels, and an object never nests
+//! 2. inside objects, only the attributes the object itself marks *required* or *recommended*,
+//!    never a deprecated one, and none that a profile adds there (`container` in every endpoint
+//!    and process under the `container` profile: a profile's attributes get their columns at
+//!    the event level, deeper only when named);
+//! 3. objects nest as structs down to [`LEAN_OBJECT_DEPTH`] levels (2 below an object the class
+//!    only allows, such as `proxy_endpoint` or `load_balancer`), and an object never nests
 //!    inside an object of its own type (`process.parent_process`, `user.manager`, `file.*.file`
 //!    are cut at the first repetition);
 //! 4. an admitted enum brings its caption (`type` with `type_id`) and an admitted timestamp its
@@ -102,7 +105,13 @@ pub(super) fn build(
         named.insert(path);
     }
     let builder = Builder { schema, profiles };
-    builder.item_columns(item, 0, &mut Vec::new(), Some(&named), true)
+    builder.item_columns(
+        item,
+        0,
+        &mut Vec::new(),
+        Some(&named),
+        Some(LEAN_OBJECT_DEPTH),
+    )
 }
 
 struct Builder {
@@ -111,16 +120,18 @@ struct Builder {
 }
 
 impl Builder {
-    /// Columns of an item at `level` (the event is level 0). `lean`: the default rule applies
-    /// (else only `named` attributes have columns); `ancestors`: the object types on the path.
+    /// Columns of an item at `level` (the event is level 0). `depth`: the default rule applies,
+    /// with objects as structs above this level (`None`: only `named` attributes have columns);
+    /// `ancestors`: the object types on the path.
     fn item_columns(
         &self,
         item: &'static Item,
         level: usize,
         ancestors: &mut Vec<ObjectId>,
         named: Option<&Named<'_>>,
-        lean: bool,
+        depth: Option<usize>,
     ) -> Arc<[Column]> {
+        let lean = depth.is_some();
         let named_of = |attr: &Attribute| named.and_then(|n| n.children.get(attr.name));
         let mut admitted: Vec<bool> = item
             .attributes
@@ -156,9 +167,13 @@ impl Builder {
             }
             let named = named_of(attr);
             let by_rule = lean && default_rule(attr, level);
-            let Some(element) =
-                self.element(attr, level, ancestors, named, by_rule || named.is_none())
-            else {
+            let Some(element) = self.element(
+                attr,
+                level,
+                ancestors,
+                named,
+                depth.filter(|_| by_rule || named.is_none()),
+            ) else {
                 continue;
             };
             let ty = if attr.is_array {
@@ -175,13 +190,14 @@ impl Builder {
     }
 
     /// The element type of an admitted attribute; `None` when it cannot be a column here.
+    /// `depth`: the default rule's depth limit when the rule admitted the attribute.
     fn element(
         &self,
         attr: &'static Attribute,
         level: usize,
         ancestors: &mut Vec<ObjectId>,
         named: Option<&Named<'_>>,
-        by_rule: bool,
+        depth: Option<usize>,
     ) -> Option<ColumnType> {
         match attr.ty {
             AttrType::Scalar(id) => Some(ColumnType::Scalar(self.scalar(id))),
@@ -197,13 +213,22 @@ impl Builder {
                 if level + 1 > MAX_OBJECT_DEPTH {
                     return None;
                 }
-                let by_rule = by_rule && level < LEAN_OBJECT_DEPTH && !ancestors.contains(&id);
-                let lean = by_rule || named.is_some_and(|n| n.whole);
+                let by_rule = depth.is_some_and(|d| level < d) && !ancestors.contains(&id);
                 if !by_rule && named.is_none() {
                     return None;
                 }
+                // An object the class only allows (optional) keeps its own attributes, not
+                // the objects below them.
+                let child_depth =
+                    if by_rule && level == 0 && attr.requirement == Requirement::Optional {
+                        Some(2)
+                    } else if by_rule {
+                        depth
+                    } else {
+                        named.filter(|n| n.whole).map(|_| LEAN_OBJECT_DEPTH)
+                    };
                 ancestors.push(id);
-                let fields = self.item_columns(object, level + 1, ancestors, named, lean);
+                let fields = self.item_columns(object, level + 1, ancestors, named, child_depth);
                 ancestors.pop();
                 // `struct<>` is not a type: such an object is carried under `unmapped`.
                 (!fields.is_empty()).then_some(ColumnType::Struct(fields))
@@ -237,10 +262,11 @@ fn default_rule(attr: &Attribute, level: usize) -> bool {
         return false;
     }
     level == 0
-        || matches!(
-            attr.requirement,
-            Requirement::Required | Requirement::Recommended
-        )
+        || (attr.profile.is_none()
+            && matches!(
+                attr.requirement,
+                Requirement::Required | Requirement::Recommended
+            ))
 }
 
 /// The attribute paths (`actor.user.name`, arrays stepped through) that `events` of class

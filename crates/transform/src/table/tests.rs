@@ -104,6 +104,10 @@ fn the_default_rule_keeps_class_attributes_and_what_objects_require_or_recommend
         "commonly queried"
     );
     assert!(!has("user.ldap_person"), "optional in user");
+    assert!(
+        has("actor.user.name") && !has("actor.user.account"),
+        "an optional class object keeps two levels"
+    );
     assert!(!has("user.email_addr"), "optional in user");
     let schema = Schema::get(OcsfVersion::V1_1_0).unwrap();
     let class = schema.class(3002).unwrap();
