@@ -18,6 +18,43 @@ enum Destination {
     Kinesis(KinesisTransport),
     #[cfg(feature = "local")]
     Local(LocalTransport),
+    #[cfg(feature = "lake")]
+    S3(crate::lake::store::S3Store, Locations),
+    #[cfg(feature = "lake")]
+    Dir(crate::lake::store::DirStore, Locations),
+}
+
+/// The source locations of a lake destination: one for the engine's single allowed class, or
+/// one per class.
+#[cfg(feature = "lake")]
+enum Locations {
+    Single(String),
+    PerClass(crate::lake::Sources),
+}
+
+#[cfg(feature = "lake")]
+impl Locations {
+    fn resolve(
+        self,
+        engine: &ocsf_firehose_transform::Engine,
+    ) -> Result<crate::lake::Sources, ConfigError> {
+        match self {
+            Locations::PerClass(sources) => Ok(sources),
+            Locations::Single(location) => {
+                let allowed = engine.config().allowed_classes.as_ref();
+                match allowed.map(|classes| classes.iter().copied().collect::<Vec<_>>()) {
+                    Some(classes) if classes.len() == 1 => {
+                        Ok(crate::lake::Sources::default().with(classes[0], location))
+                    }
+                    _ => Err(ConfigError::Invalid {
+                        field: "allowed_classes",
+                        value: format!("{allowed:?}"),
+                        reason: "a source location holds one class: allow exactly that class in the engine",
+                    }),
+                }
+            }
+        }
+    }
 }
 
 /// Builds a [`Producer`].
@@ -25,6 +62,8 @@ pub struct ProducerBuilder {
     destination: Destination,
     config: ProducerConfig,
     hooks: Hooks,
+    #[cfg(feature = "lake")]
+    lake: crate::lake::LakeConfig,
 }
 
 impl ProducerBuilder {
@@ -64,11 +103,57 @@ impl ProducerBuilder {
         Self::new(Destination::Local(LocalTransport::new(pipeline, None)))
     }
 
+    /// Writes Security Lake objects straight into a custom source's location in `bucket`
+    /// (feature `lake`; no Firehose): every event gets the Lambda's verdict from the engine given
+    /// to [`ProducerBuilder::ocsf`] (required, allowing exactly the source's class), and accepted
+    /// rows are buffered per partition and written as zstd Parquet under
+    /// `<source_location>region=…/accountId=…/eventDay=…/` (see [`crate::lake`]).
+    /// `source_location` is the key part of the `provider.location` registration returned
+    /// (`ext/<source>/`).
+    #[cfg(feature = "lake")]
+    pub fn s3(
+        client: aws_sdk_s3::Client,
+        bucket: impl Into<String>,
+        source_location: impl Into<String>,
+    ) -> Self {
+        let store = crate::lake::store::S3Store::new(client, bucket);
+        Self::new(Destination::S3(
+            store,
+            Locations::Single(source_location.into()),
+        ))
+    }
+
+    /// Writes Security Lake objects of several classes, each into its own source location, with
+    /// a configured S3 store (multipart sizes, attempt timeout) (feature `lake`).
+    #[cfg(feature = "lake")]
+    pub fn s3_sources(store: crate::lake::store::S3Store, sources: crate::lake::Sources) -> Self {
+        Self::new(Destination::S3(store, Locations::PerClass(sources)))
+    }
+
+    /// Writes Security Lake objects into a local folder standing in for the bucket (feature
+    /// `lake`): the same objects and keys as [`ProducerBuilder::s3_sources`].
+    #[cfg(feature = "lake")]
+    pub fn dir(root: impl Into<std::path::PathBuf>, sources: crate::lake::Sources) -> Self {
+        let store = crate::lake::store::DirStore::new(root);
+        Self::new(Destination::Dir(store, Locations::PerClass(sources)))
+    }
+
+    /// When the lake writer writes objects (feature `lake`; default [`LakeConfig::default`]).
+    ///
+    /// [`LakeConfig::default`]: crate::lake::LakeConfig
+    #[cfg(feature = "lake")]
+    pub fn lake_config(mut self, lake: crate::lake::LakeConfig) -> Self {
+        self.lake = lake;
+        self
+    }
+
     fn new(destination: Destination) -> Self {
         ProducerBuilder {
             destination,
             config: ProducerConfig::default(),
             hooks: Hooks::default(),
+            #[cfg(feature = "lake")]
+            lake: crate::lake::LakeConfig::default(),
         }
     }
 
@@ -110,6 +195,45 @@ impl ProducerBuilder {
             Destination::Kinesis(transport) => Producer::start(transport, self.config, self.hooks),
             #[cfg(feature = "local")]
             Destination::Local(transport) => Producer::start(transport, self.config, self.hooks),
+            #[cfg(feature = "lake")]
+            Destination::S3(store, locations) => {
+                let (engine, sources) = lake_parts(self.hooks.engine, locations)?;
+                Producer::start_lake(
+                    store,
+                    sources,
+                    self.lake,
+                    self.config,
+                    self.hooks.on_failure,
+                    engine,
+                )
+            }
+            #[cfg(feature = "lake")]
+            Destination::Dir(store, locations) => {
+                let (engine, sources) = lake_parts(self.hooks.engine, locations)?;
+                Producer::start_lake(
+                    store,
+                    sources,
+                    self.lake,
+                    self.config,
+                    self.hooks.on_failure,
+                    engine,
+                )
+            }
         }
     }
+}
+
+/// The engine a lake destination requires, and its source locations.
+#[cfg(feature = "lake")]
+fn lake_parts(
+    engine: Option<ocsf_firehose_transform::Engine>,
+    locations: Locations,
+) -> Result<(ocsf_firehose_transform::Engine, crate::lake::Sources), ConfigError> {
+    let engine = engine.ok_or(ConfigError::Invalid {
+        field: "ocsf",
+        value: "none".to_owned(),
+        reason: "the direct path writes the Lambda's rows: give the builder an engine (`ocsf`)",
+    })?;
+    let sources = locations.resolve(&engine)?;
+    Ok((engine, sources))
 }

@@ -47,6 +47,8 @@ mod batch;
 mod builder;
 pub mod config;
 mod event;
+#[cfg(feature = "lake")]
+pub mod lake;
 mod limits;
 mod outcome;
 mod producer;

@@ -6,8 +6,11 @@ use std::sync::Arc;
 
 use thiserror::Error;
 use tokio::sync::oneshot;
+use tokio::time::Instant;
 
 use crate::event::EncodeError;
+use crate::retry::Failure;
+use crate::telemetry;
 
 /// Called with every event that fails, for fire-and-forget callers.
 pub type FailureCallback = Arc<dyn Fn(&FailedEvent) + Send + Sync>;
@@ -97,4 +100,53 @@ pub struct Report {
     pub api_calls: u64,
     /// Records sent again after a transient failure since the previous report.
     pub retried_records: u64,
+}
+
+/// The reply of one accepted event.
+pub(crate) type Reply = oneshot::Sender<Result<(), FailedEvent>>;
+
+/// Resolves accepted events and keeps the totals of the next report: shared by the stream
+/// worker and the lake writer.
+pub(crate) struct Outcomes {
+    /// What the next `flush`/`shutdown` reports.
+    pub report: Report,
+    on_failure: Option<FailureCallback>,
+}
+
+impl Outcomes {
+    pub(crate) fn new(on_failure: Option<FailureCallback>) -> Self {
+        Outcomes {
+            report: Report::default(),
+            on_failure,
+        }
+    }
+
+    /// The event accepted at `accepted` is delivered.
+    pub(crate) fn delivered(&mut self, reply: Reply, accepted: Instant) {
+        self.report.delivered += 1;
+        metrics::counter!(telemetry::EVENTS_DELIVERED).increment(1);
+        metrics::histogram!(telemetry::SECONDS_TO_DELIVERY)
+            .record(accepted.elapsed().as_secs_f64());
+        let _ = reply.send(Ok(()));
+    }
+
+    /// The event `event` failed with `failure`: its awaiting caller, else the failure callback,
+    /// else the next report gets it back.
+    pub(crate) fn failed(&mut self, reply: Reply, event: Vec<u8>, failure: &Failure) {
+        metrics::counter!(telemetry::EVENTS_FAILED, "code" => failure.code.clone()).increment(1);
+        let failed = FailedEvent {
+            code: failure.code.clone(),
+            message: failure.message.clone(),
+            event,
+        };
+        self.report.failed_count += 1;
+        if let Some(callback) = &self.on_failure {
+            callback(&failed);
+        }
+        // Nobody awaits the outcome and no callback saw it: the report hands the event back.
+        let unheard = reply.send(Err(failed)).err().and_then(Result::err);
+        if let (Some(failed), None) = (unheard, &self.on_failure) {
+            self.report.failed.push(failed);
+        }
+    }
 }

@@ -38,11 +38,38 @@ pub struct Producer {
 }
 
 /// The client-side verdict (feature `ocsf`): the engine, configured as the Lambda is, and the
-/// region of the stream (the Lambda's last fallback for `region`).
+/// region of the stream (the Lambda's last fallback for `region`). With `rows` (the direct
+/// path), accepted events are sent as the Lambda's rows.
 #[cfg(feature = "ocsf")]
 struct OcsfCheck {
     engine: ocsf_firehose_transform::Engine,
     fallback_region: Option<String>,
+    rows: bool,
+}
+
+/// What `send` hands the worker: an encoded event (streams) or a row (the lake writer).
+enum Accepted {
+    Event(EncodedEvent),
+    #[cfg(feature = "lake")]
+    Row(crate::lake::LakeRow),
+}
+
+impl Accepted {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Accepted::Event(encoded) => &encoded.bytes,
+            #[cfg(feature = "lake")]
+            Accepted::Row(row) => &row.bytes,
+        }
+    }
+
+    fn into_bytes(self) -> Vec<u8> {
+        match self {
+            Accepted::Event(encoded) => encoded.bytes,
+            #[cfg(feature = "lake")]
+            Accepted::Row(row) => row.bytes,
+        }
+    }
 }
 
 impl Producer {
@@ -74,14 +101,63 @@ impl Producer {
             ocsf: hooks.engine.map(|engine| OcsfCheck {
                 engine,
                 fallback_region,
+                rows: false,
+            }),
+        })
+    }
+
+    /// Starts the lake writer (the direct path) on the current Tokio runtime: every event is
+    /// judged by `engine` and its row written into `store` under its class's source location.
+    #[cfg(feature = "lake")]
+    pub(crate) fn start_lake<S: crate::lake::store::ObjectStore>(
+        store: S,
+        sources: crate::lake::Sources,
+        lake: crate::lake::LakeConfig,
+        config: ProducerConfig,
+        on_failure: Option<FailureCallback>,
+        engine: ocsf_firehose_transform::Engine,
+    ) -> Result<Producer, ConfigError> {
+        config.validate(crate::config::Service::Firehose)?;
+        if lake.object_bytes == 0 {
+            return Err(ConfigError::Invalid {
+                field: "object_bytes",
+                value: lake.object_bytes.to_string(),
+                reason: "must be at least 1",
+            });
+        }
+        let fallback_region = store.region();
+        let buffer = Arc::new(Semaphore::new(config.max_buffered_bytes));
+        let encoder = Encoder {
+            stamp_uid: config.stamp_uid,
+            max_bytes: ocsf_firehose_transform::contract::limits::FIREHOSE_MAX_RECORD_BYTES - 1,
+        };
+        let (tx, rx) = mpsc::unbounded_channel();
+        let worker = crate::lake::LakeWorker::new(
+            store,
+            sources,
+            engine.tables().clone(),
+            lake,
+            config,
+            on_failure,
+        );
+        let handle = tokio::spawn(worker.run(rx));
+        Ok(Producer {
+            tx: Some(tx),
+            buffer,
+            encoder,
+            handle: Some(handle),
+            ocsf: Some(OcsfCheck {
+                engine,
+                fallback_region,
+                rows: true,
             }),
         })
     }
 
     /// Accepts an event, waiting while the buffer is full.
     pub async fn send<T: Serialize + ?Sized>(&self, event: &T) -> Result<Delivery, SendError> {
-        let encoded = self.encode(event)?;
-        self.enqueue(encoded).await
+        let accepted = self.encode(event)?;
+        self.enqueue(accepted).await
     }
 
     /// Accepts raw JSON (one object), waiting while the buffer is full.
@@ -90,80 +166,97 @@ impl Producer {
         if let Some(check) = &self.ocsf {
             let value = serde_json::from_slice(event)
                 .map_err(|e| SendError::Encode(EncodeError::NotAnObject(e.to_string())))?;
-            let encoded = self.judged(check, value)?;
-            return self.enqueue(encoded).await;
+            let accepted = self.judged(check, value)?;
+            return self.enqueue(accepted).await;
         }
         let encoded = self.encoder.encode_json(event)?;
-        self.enqueue(encoded).await
+        self.enqueue(Accepted::Event(encoded)).await
     }
 
     /// Encodes an event; with an engine (feature `ocsf`), only when the Lambda's verdict
     /// accepts it.
-    fn encode<T: Serialize + ?Sized>(&self, event: &T) -> Result<EncodedEvent, SendError> {
+    fn encode<T: Serialize + ?Sized>(&self, event: &T) -> Result<Accepted, SendError> {
         #[cfg(feature = "ocsf")]
         if let Some(check) = &self.ocsf {
             let value = serde_json::to_value(event)
                 .map_err(|e| SendError::Encode(EncodeError::Serialize(e.to_string())))?;
             return self.judged(check, value);
         }
-        Ok(self.encoder.encode(event)?)
+        Ok(Accepted::Event(self.encoder.encode(event)?))
     }
 
     /// The Lambda's verdict on `event` (feature `ocsf`): its error findings, or the normalized
-    /// event encoded (the Lambda judges it identically).
+    /// event encoded (the Lambda judges it identically), or on the direct path its row.
     #[cfg(feature = "ocsf")]
-    fn judged(
-        &self,
-        check: &OcsfCheck,
-        event: serde_json::Value,
-    ) -> Result<EncodedEvent, SendError> {
+    fn judged(&self, check: &OcsfCheck, event: serde_json::Value) -> Result<Accepted, SendError> {
         let verdict = check.engine.judge(event, check.fallback_region.as_deref());
         if !verdict.is_accepted() {
             return Err(SendError::Invalid(verdict.errors().cloned().collect()));
         }
-        Ok(self.encoder.encode(&verdict.event)?)
+        #[cfg(feature = "lake")]
+        if check.rows {
+            let class_uid = verdict
+                .event
+                .get("class_uid")
+                .and_then(serde_json::Value::as_i64);
+            let (Some(row), Some(class_uid)) = (verdict.into_row(), class_uid) else {
+                return Err(SendError::Invalid(Vec::new()));
+            };
+            let bytes = serde_json::to_vec(&row.event)
+                .map_err(|e| SendError::Encode(EncodeError::Serialize(e.to_string())))?;
+            return Ok(Accepted::Row(crate::lake::LakeRow {
+                bytes,
+                class_uid,
+                keys: row.partition,
+            }));
+        }
+        Ok(Accepted::Event(self.encoder.encode(&verdict.event)?))
     }
 
     /// Accepts an event if the buffer has room now.
     pub fn try_send<T: Serialize + ?Sized>(&self, event: &T) -> Result<Delivery, TrySendError> {
-        let encoded = self.encode(event)?;
+        let accepted = self.encode(event)?;
         let permit = match self
             .buffer
             .clone()
-            .try_acquire_many_owned(permits(&encoded))
+            .try_acquire_many_owned(permits(accepted.bytes()))
         {
             Ok(permit) => permit,
             Err(tokio::sync::TryAcquireError::NoPermits) => {
-                return Err(TrySendError::Full(encoded.bytes))
+                return Err(TrySendError::Full(accepted.into_bytes()))
             }
             Err(tokio::sync::TryAcquireError::Closed) => return Err(SendError::Closed.into()),
         };
-        self.submit(encoded, permit).map_err(TrySendError::from)
+        self.submit(accepted, permit).map_err(TrySendError::from)
     }
 
-    async fn enqueue(&self, encoded: EncodedEvent) -> Result<Delivery, SendError> {
+    async fn enqueue(&self, accepted: Accepted) -> Result<Delivery, SendError> {
         let permit = self
             .buffer
             .clone()
-            .acquire_many_owned(permits(&encoded))
+            .acquire_many_owned(permits(accepted.bytes()))
             .await
             .map_err(|_| SendError::Closed)?;
-        self.submit(encoded, permit)
+        self.submit(accepted, permit)
     }
 
     fn submit(
         &self,
-        encoded: EncodedEvent,
+        accepted: Accepted,
         permit: OwnedSemaphorePermit,
     ) -> Result<Delivery, SendError> {
         let (reply, receiver) = oneshot::channel();
         let tx = self.tx.as_ref().ok_or(SendError::Closed)?;
-        tx.send(Command::Event {
-            encoded,
-            permit,
-            reply,
-        })
-        .map_err(|_| SendError::Closed)?;
+        let command = match accepted {
+            Accepted::Event(encoded) => Command::Event {
+                encoded,
+                permit,
+                reply,
+            },
+            #[cfg(feature = "lake")]
+            Accepted::Row(row) => Command::Row { row, permit, reply },
+        };
+        tx.send(command).map_err(|_| SendError::Closed)?;
         Ok(Delivery::new(receiver))
     }
 
@@ -192,6 +285,6 @@ impl Producer {
 }
 
 /// Buffer permits an event holds: its size (at least 1).
-fn permits(encoded: &EncodedEvent) -> u32 {
-    u32::try_from(encoded.bytes.len().max(1)).unwrap_or(u32::MAX)
+fn permits(bytes: &[u8]) -> u32 {
+    u32::try_from(bytes.len().max(1)).unwrap_or(u32::MAX)
 }

@@ -18,7 +18,7 @@ use crate::aggregate::{PartitionKeyFn, Record};
 use crate::batch::{Batcher, CallLimits};
 use crate::config::{ProducerConfig, Service};
 use crate::event::EncodedEvent;
-use crate::outcome::{FailedEvent, FailureCallback, Report};
+use crate::outcome::{FailureCallback, Outcomes, Reply, Report};
 use crate::retry::{deliver, Backoff, CallReport, Failure, RetryPolicy};
 use crate::telemetry;
 use crate::transport::Transport;
@@ -28,7 +28,14 @@ pub(crate) enum Command {
     Event {
         encoded: EncodedEvent,
         permit: OwnedSemaphorePermit,
-        reply: oneshot::Sender<Result<(), FailedEvent>>,
+        reply: Reply,
+    },
+    /// A row for the lake writer (the direct path): the Lambda's row of an accepted event.
+    #[cfg(feature = "lake")]
+    Row {
+        row: crate::lake::LakeRow,
+        permit: OwnedSemaphorePermit,
+        reply: Reply,
     },
     Flush(oneshot::Sender<Report>),
 }
@@ -36,7 +43,7 @@ pub(crate) enum Command {
 struct Pending {
     event: Vec<u8>,
     accepted: Instant,
-    reply: oneshot::Sender<Result<(), FailedEvent>>,
+    reply: Reply,
     _permit: OwnedSemaphorePermit,
 }
 
@@ -51,7 +58,6 @@ pub(crate) struct Worker<T> {
     transport: Arc<T>,
     config: ProducerConfig,
     partition_key: Option<PartitionKeyFn>,
-    on_failure: Option<FailureCallback>,
     aggregator: Aggregator,
     batcher: Batcher<u64>,
     ready: VecDeque<Vec<Record<u64>>>,
@@ -62,7 +68,7 @@ pub(crate) struct Worker<T> {
     /// Bytes of the events in `pending`.
     buffered_bytes: usize,
     flushes: Vec<oneshot::Sender<Report>>,
-    report: Report,
+    outcomes: Outcomes,
     rng: fastrand::Rng,
 }
 
@@ -88,7 +94,6 @@ impl<T: Transport> Worker<T> {
             transport: Arc::new(transport),
             config,
             partition_key,
-            on_failure,
             aggregator,
             batcher: Batcher::new(limits),
             ready: VecDeque::new(),
@@ -98,7 +103,7 @@ impl<T: Transport> Worker<T> {
             oldest_buffered: None,
             buffered_bytes: 0,
             flushes: Vec::new(),
-            report: Report::default(),
+            outcomes: Outcomes::new(on_failure),
             rng: fastrand::Rng::new(),
         }
     }
@@ -110,6 +115,12 @@ impl<T: Transport> Worker<T> {
             tokio::select! {
                 command = rx.recv(), if open => match command {
                     Some(Command::Event { encoded, permit, reply }) => self.accept(encoded, permit, reply),
+                    #[cfg(feature = "lake")]
+                    Some(Command::Row { row, reply, .. }) => {
+                        // Never sent to a stream worker: the lake writer takes rows.
+                        let failure = Failure::new("unsupported", "rows go to the lake writer");
+                        self.outcomes.failed(reply, row.bytes, &failure);
+                    }
                     Some(Command::Flush(reply)) => {
                         self.flush_buffers();
                         self.flushes.push(reply);
@@ -129,21 +140,16 @@ impl<T: Transport> Worker<T> {
             self.dispatch();
             if self.pending.is_empty() {
                 for reply in self.flushes.drain(..) {
-                    let _ = reply.send(std::mem::take(&mut self.report));
+                    let _ = reply.send(std::mem::take(&mut self.outcomes.report));
                 }
                 if !open {
-                    return std::mem::take(&mut self.report);
+                    return std::mem::take(&mut self.outcomes.report);
                 }
             }
         }
     }
 
-    fn accept(
-        &mut self,
-        encoded: EncodedEvent,
-        permit: OwnedSemaphorePermit,
-        reply: oneshot::Sender<Result<(), FailedEvent>>,
-    ) {
+    fn accept(&mut self, encoded: EncodedEvent, permit: OwnedSemaphorePermit, reply: Reply) {
         let id = self.next_id;
         self.next_id += 1;
         let now = Instant::now();
@@ -247,17 +253,13 @@ impl<T: Transport> Worker<T> {
     fn resolve(&mut self, report: CallReport<u64>) {
         metrics::counter!(telemetry::API_CALLS).increment(u64::from(report.api_calls));
         metrics::counter!(telemetry::RETRIED_RECORDS).increment(report.retried_records as u64);
-        self.report.api_calls += u64::from(report.api_calls);
-        self.report.retried_records += report.retried_records as u64;
+        self.outcomes.report.api_calls += u64::from(report.api_calls);
+        self.outcomes.report.retried_records += report.retried_records as u64;
         for record in report.delivered {
             for id in record.events {
                 if let Some(pending) = self.pending.remove(&id) {
                     self.buffered_bytes -= pending.event.len();
-                    self.report.delivered += 1;
-                    metrics::counter!(telemetry::EVENTS_DELIVERED).increment(1);
-                    metrics::histogram!(telemetry::SECONDS_TO_DELIVERY)
-                        .record(pending.accepted.elapsed().as_secs_f64());
-                    let _ = pending.reply.send(Ok(()));
+                    self.outcomes.delivered(pending.reply, pending.accepted);
                 }
             }
         }
@@ -274,21 +276,7 @@ impl<T: Transport> Worker<T> {
             return;
         };
         self.buffered_bytes -= pending.event.len();
-        metrics::counter!(telemetry::EVENTS_FAILED, "code" => failure.code.clone()).increment(1);
-        let failed = FailedEvent {
-            code: failure.code.clone(),
-            message: failure.message.clone(),
-            event: pending.event,
-        };
-        self.report.failed_count += 1;
-        if let Some(callback) = &self.on_failure {
-            callback(&failed);
-        }
-        // Nobody awaits the outcome and no callback saw it: the report hands the event back.
-        let unheard = pending.reply.send(Err(failed)).err().and_then(Result::err);
-        if let (Some(failed), None) = (unheard, &self.on_failure) {
-            self.report.failed.push(failed);
-        }
+        self.outcomes.failed(pending.reply, pending.event, failure);
     }
 }
 

@@ -3,40 +3,17 @@
 //! arrive exactly once, and aggregated records must split back into the original events.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::collections::BTreeMap;
 
 use ocsf_firehose_producer::internals::kpl::decode;
 use ocsf_firehose_producer::ProducerBuilder;
 use serde_json::{json, Value};
 
+use common::moto::{client, endpoint, s3_client};
+
 const EVENTS: usize = 20_000;
-
-fn endpoint() -> Option<String> {
-    let endpoint = std::env::var("MOTO_ENDPOINT")
-        .ok()
-        .filter(|e| !e.is_empty());
-    if endpoint.is_none() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must run a moto server and set MOTO_ENDPOINT"
-        );
-        eprintln!("skipping: MOTO_ENDPOINT is not set (scripts/test starts moto)");
-    }
-    endpoint
-}
-
-macro_rules! client {
-    ($sdk:ident, $endpoint:expr) => {{
-        let config = $sdk::Config::builder()
-            .behavior_version($sdk::config::BehaviorVersion::latest())
-            .endpoint_url($endpoint)
-            .region($sdk::config::Region::new("us-east-1"))
-            .credentials_provider($sdk::config::Credentials::new(
-                "testing", "testing", None, None, "moto",
-            ));
-        config
-    }};
-}
 
 fn event(i: usize) -> Value {
     let region = ["us-east-1", "eu-west-1"][i % 2];
@@ -81,11 +58,7 @@ async fn firehose_direct_put_to_s3_delivers_each_event_once() {
     let Some(endpoint) = endpoint() else { return };
     let suffix = uuid::Uuid::new_v4().simple().to_string();
     let (bucket, stream) = (format!("lake-{suffix}"), format!("ocsf-{suffix}"));
-    let s3 = aws_sdk_s3::Client::from_conf(
-        client!(aws_sdk_s3, &endpoint)
-            .force_path_style(true)
-            .build(),
-    );
+    let s3 = s3_client(&endpoint);
     let firehose =
         aws_sdk_firehose::Client::from_conf(client!(aws_sdk_firehose, &endpoint).build());
     s3.create_bucket().bucket(&bucket).send().await.unwrap();

@@ -46,6 +46,8 @@ pub mod documents;
 pub mod engine;
 pub mod finding;
 pub mod firehose;
+#[cfg(feature = "lake")]
+pub mod lake;
 #[cfg(feature = "local")]
 pub mod local;
 pub mod normalize;

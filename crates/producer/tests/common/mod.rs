@@ -2,6 +2,9 @@
 //! (flaky, and accepting everything).
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod moto;
+pub mod proxy;
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 

@@ -11,8 +11,9 @@ pub const SECURITY_LAKE_MAX_DATA_PAGE_BYTES: usize = 1024 * 1024;
 /// Security Lake's limit on a row group: 256 MB compressed (same page).
 pub const SECURITY_LAKE_MAX_ROW_GROUP_BYTES: usize = 256 * 1024 * 1024;
 
-/// The page compression codecs Firehose's `ParquetSerDe` offers (no zstd)
-/// (<https://docs.aws.amazon.com/firehose/latest/APIReference/API_ParquetSerDe.html>).
+/// Page compression codecs: the three Firehose's `ParquetSerDe` offers
+/// (<https://docs.aws.amazon.com/firehose/latest/APIReference/API_ParquetSerDe.html>), and zstd,
+/// which Security Lake prefers and only the direct path can write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ParquetCompression {
     /// `UNCOMPRESSED`
@@ -21,6 +22,8 @@ pub enum ParquetCompression {
     Gzip,
     /// `SNAPPY`, Firehose's default.
     Snappy,
+    /// `ZSTD` at this level (direct path only: Firehose cannot write it).
+    Zstd(i32),
 }
 
 impl ParquetCompression {
@@ -30,6 +33,7 @@ impl ParquetCompression {
             ParquetCompression::Uncompressed => "UNCOMPRESSED",
             ParquetCompression::Gzip => "GZIP",
             ParquetCompression::Snappy => "SNAPPY",
+            ParquetCompression::Zstd(_) => "ZSTD",
         }
     }
 }
@@ -109,6 +113,17 @@ pub const STATISTICS_COLUMNS: &[&str] = &[
     "metadata.product.vendor_name",
 ];
 
+/// The zstd level of the direct path: the codec's default, a good ratio at several hundred MB/s.
+pub const DIRECT_ZSTD_LEVEL: i32 = 3;
+
+/// How the direct path (the producer's S3 destination, `ocsf-firehose upload`) writes objects:
+/// zstd, which Security Lake's custom-sources page prefers, with the page and row-group limits of
+/// the Firehose path (1 MiB pages, at most 256 MiB row groups), writer V1 and dictionaries.
+pub const DIRECT_PARQUET: ParquetSettings = ParquetSettings {
+    compression: ParquetCompression::Zstd(DIRECT_ZSTD_LEVEL),
+    ..FIREHOSE_PARQUET
+};
+
 /// The smallest `BlockSizeBytes` Firehose accepts: 64 MiB (same page).
 pub const FIREHOSE_MIN_BLOCK_SIZE_BYTES: usize = 64 * 1024 * 1024;
 /// The smallest `PageSizeBytes` Firehose accepts: 64 KiB (same page).
@@ -127,5 +142,9 @@ mod tests {
         assert!(s.block_size_bytes >= FIREHOSE_MIN_BLOCK_SIZE_BYTES);
         assert_eq!(s.compression.to_string(), "SNAPPY");
         assert_eq!(s.writer_version.as_str(), "V1");
+        let direct = DIRECT_PARQUET;
+        assert_eq!(direct.compression.as_str(), "ZSTD");
+        assert!(direct.page_size_bytes <= SECURITY_LAKE_MAX_DATA_PAGE_BYTES);
+        assert!(direct.block_size_bytes <= SECURITY_LAKE_MAX_ROW_GROUP_BYTES);
     }
 }

@@ -3,60 +3,38 @@
 //! partition when the buffer reaches the size hint or the interval, like Firehose does per
 //! active partition; failures are buffered per error output type and written as JSON lines.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::time::Instant;
 
-use ::parquet::file::properties::WriterProperties;
-use arrow::datatypes::SchemaRef;
 use serde_json::Value;
 use time::OffsetDateTime;
 
 use super::errors::{self, ErrorOutput};
 use super::invoke::{Answer, Answered};
-use super::{now_ms, parquet, LocalConfig, LocalError, Summary};
+use super::{now_ms, LocalConfig, LocalError, Summary};
 use crate::contract::framing;
 use crate::contract::parquet::FIREHOSE_PARQUET;
 use crate::contract::partition::PartitionKeys;
 use crate::contract::prefix::{self, ERROR_PREFIX_TEMPLATE, PREFIX_TEMPLATE};
+use crate::lake::{Buffer, Buffers, Encoded, ObjectWriter};
 use crate::table::TableModel;
 
-/// Rows (or error documents) waiting for delivery.
-struct Buffer {
-    rows: Vec<(Vec<u8>, i64)>,
-    bytes: usize,
-    opened: Instant,
+/// The arrival time (epoch ms) kept with each buffered row.
+type Arrival = i64;
+
+/// The arrival time of a buffer's oldest row: what Firehose evaluates `!{timestamp:…}` with.
+fn oldest_arrival(buffer: &Buffer<Arrival>) -> OffsetDateTime {
+    buffer
+        .rows
+        .iter()
+        .map(|(_, arrival_ms)| *arrival_ms)
+        .min()
+        .and_then(|ms| OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).ok())
+        .unwrap_or_else(OffsetDateTime::now_utc)
 }
 
-impl Buffer {
-    fn new() -> Self {
-        Buffer {
-            rows: Vec::new(),
-            bytes: 0,
-            opened: Instant::now(),
-        }
-    }
-
-    fn push(&mut self, row: Vec<u8>, arrival_ms: i64) {
-        self.bytes += row.len();
-        self.rows.push((row, arrival_ms));
-    }
-
-    /// The arrival time of the oldest row: what Firehose evaluates `!{timestamp:…}` with.
-    fn oldest_arrival(&self) -> OffsetDateTime {
-        self.rows
-            .iter()
-            .map(|(_, arrival_ms)| *arrival_ms)
-            .min()
-            .and_then(|ms| {
-                OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).ok()
-            })
-            .unwrap_or_else(OffsetDateTime::now_utc)
-    }
-
-    fn due(&self, config: &LocalConfig, all: bool) -> bool {
-        all || self.bytes >= config.buffer_bytes || self.opened.elapsed() >= config.buffer_interval
-    }
+/// Whether Firehose would deliver the buffer now: its size hint or its interval reached.
+fn due(buffer: &Buffer<Arrival>, config: &LocalConfig, all: bool) -> bool {
+    all || buffer.bytes >= config.buffer_bytes || buffer.opened.elapsed() >= config.buffer_interval
 }
 
 /// The S3 side of one delivery stream.
@@ -65,10 +43,9 @@ pub struct Delivery {
     source: String,
     stream_name: String,
     class_uid: Option<i64>,
-    schema: Option<SchemaRef>,
-    properties: WriterProperties,
-    partitions: BTreeMap<PartitionKeys, Buffer>,
-    errors: BTreeMap<ErrorOutput, Buffer>,
+    writer: Option<ObjectWriter>,
+    partitions: Buffers<PartitionKeys, Arrival>,
+    errors: Buffers<ErrorOutput, Arrival>,
 }
 
 impl Delivery {
@@ -79,19 +56,15 @@ impl Delivery {
             source: source.to_owned(),
             stream_name: format!("ocsf-{source}"),
             class_uid,
-            schema: None,
-            properties: parquet::writer_properties(&FIREHOSE_PARQUET),
-            partitions: BTreeMap::new(),
-            errors: BTreeMap::new(),
+            writer: None,
+            partitions: Buffers::default(),
+            errors: Buffers::default(),
         }
     }
 
     fn error(&mut self, output: ErrorOutput, document: &Value) {
         let line = document.to_string().into_bytes();
-        self.errors
-            .entry(output)
-            .or_insert_with(Buffer::new)
-            .push(line, now_ms());
+        self.errors.push(output, line, now_ms());
     }
 
     /// Takes the Lambda's answers: `Ok` events into their partition, failures into the error
@@ -103,9 +76,9 @@ impl Delivery {
                     data,
                     keys: Some(keys),
                 } => {
-                    let buffer = self.partitions.entry(keys).or_insert_with(Buffer::new);
                     for line in framing::lines(&data) {
-                        buffer.push(line.to_vec(), answered.arrival_ms);
+                        self.partitions
+                            .push(keys.clone(), line.to_vec(), answered.arrival_ms);
                     }
                 }
                 Answer::Ok { data, keys: None } => {
@@ -137,18 +110,9 @@ impl Delivery {
         all: bool,
         summary: &mut Summary,
     ) -> Result<(), LocalError> {
-        let due: Vec<PartitionKeys> = self
-            .partitions
-            .iter()
-            .filter(|(_, b)| b.due(config, all))
-            .map(|(k, _)| k.clone())
-            .collect();
-        let buffers: Vec<(PartitionKeys, Buffer)> = due
-            .into_iter()
-            .filter_map(|key| self.partitions.remove(&key).map(|b| (key, b)))
-            .collect();
-        if let (Some(table), None) = (table, &self.schema) {
-            self.schema = Some(parquet::arrow_schema(table));
+        let buffers = self.partitions.take_due(|_, b| due(b, config, all));
+        if let (Some(table), None) = (table, &self.writer) {
+            self.writer = Some(ObjectWriter::new(table, &FIREHOSE_PARQUET));
         }
         let target = Target {
             out: &self.out,
@@ -157,8 +121,7 @@ impl Delivery {
             table_name: self
                 .class_uid
                 .map_or_else(|| "no class".to_owned(), |uid| format!("class {uid}")),
-            schema: table.and(self.schema.as_ref()),
-            properties: &self.properties,
+            writer: table.and(self.writer.as_ref()),
         };
         let threads = std::thread::available_parallelism().map_or(1, usize::from);
         let chunk = buffers.len().div_ceil(threads).max(1);
@@ -198,16 +161,8 @@ impl Delivery {
                 summary.bytes += written.size;
             }
         }
-        let due: Vec<ErrorOutput> = self
-            .errors
-            .iter()
-            .filter(|(_, b)| b.due(config, all))
-            .map(|(k, _)| *k)
-            .collect();
-        for output in due {
-            if let Some(buffer) = self.errors.remove(&output) {
-                self.write_errors(output, buffer, summary)?;
-            }
+        for (output, buffer) in self.errors.take_due(|_, b| due(b, config, all)) {
+            self.write_errors(output, buffer, summary)?;
         }
         Ok(())
     }
@@ -215,7 +170,7 @@ impl Delivery {
     fn write_errors(
         &self,
         output: ErrorOutput,
-        buffer: Buffer,
+        buffer: Buffer<Arrival>,
         summary: &mut Summary,
     ) -> Result<(), LocalError> {
         let folder = prefix::expand(
@@ -224,7 +179,7 @@ impl Delivery {
                 source: &self.source,
                 partition: None,
                 error_output_type: Some(output.as_str()),
-                timestamp: buffer.oldest_arrival(),
+                timestamp: oldest_arrival(&buffer),
             },
         );
         let path = self.out.join(folder).join(object_name(&self.stream_name));
@@ -252,8 +207,7 @@ struct Target<'a> {
     source: &'a str,
     stream_name: &'a str,
     table_name: String,
-    schema: Option<&'a SchemaRef>,
-    properties: &'a WriterProperties,
+    writer: Option<&'a ObjectWriter>,
 }
 
 /// What writing one partition did.
@@ -266,23 +220,25 @@ struct Written {
 
 impl Target<'_> {
     /// Converts a partition's rows and writes its Parquet object.
-    fn write(&self, keys: &PartitionKeys, buffer: &Buffer) -> Result<Written, LocalError> {
-        let rows: Vec<&[u8]> = buffer.rows.iter().map(|(r, _)| r.as_slice()).collect();
-        let converted = match self.schema {
-            Some(schema) => {
-                parquet::convert(schema, &rows).map_err(|reason| LocalError::Parquet {
-                    path: self.out.clone(),
-                    reason,
-                })?
+    fn write(&self, keys: &PartitionKeys, buffer: &Buffer<Arrival>) -> Result<Written, LocalError> {
+        let encoded = match self.writer {
+            Some(writer) => {
+                writer
+                    .encode(&buffer.row_slices())
+                    .map_err(|reason| LocalError::Parquet {
+                        path: self.out.clone(),
+                        reason,
+                    })?
             }
-            None => parquet::Converted {
-                batch: None,
-                rejected: (0..rows.len())
+            None => Encoded {
+                bytes: Vec::new(),
+                rows: 0,
+                rejected: (0..buffer.rows.len())
                     .map(|i| (i, "no table for the class".to_owned()))
                     .collect(),
             },
         };
-        let rejected = converted
+        let rejected = encoded
             .rejected
             .iter()
             .filter_map(|(index, reason)| {
@@ -302,7 +258,7 @@ impl Target<'_> {
                 source: self.source,
                 partition: Some(keys),
                 error_output_type: None,
-                timestamp: buffer.oldest_arrival(),
+                timestamp: oldest_arrival(buffer),
             },
         );
         let partition = prefix.trim_end_matches('/').to_owned();
@@ -312,15 +268,23 @@ impl Target<'_> {
             size: 0,
             rejected,
         };
-        let Some(batch) = converted.batch.filter(|b| b.num_rows() > 0) else {
+        if encoded.rows == 0 {
             return Ok(written);
-        };
+        }
         let path = self
             .out
             .join(&written.partition)
             .join(format!("{}.parquet", object_name(self.stream_name)));
-        written.size = parquet::write(&path, &batch, self.properties)?;
-        written.rows = batch.num_rows() as u64;
+        let io_error = |source| LocalError::Io {
+            path: path.clone(),
+            source,
+        };
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(io_error)?;
+        }
+        std::fs::write(&path, &encoded.bytes).map_err(io_error)?;
+        written.size = encoded.bytes.len() as u64;
+        written.rows = encoded.rows as u64;
         Ok(written)
     }
 }

@@ -9,7 +9,7 @@
 //!    processor's interval), its response read back as JSON;
 //! 3. [`delivery`]: dynamic partitioning by the returned `partitionKeys`, buffering per
 //!    partition by size and interval like Firehose's hints, Parquet per partition with the
-//!    columns of the class's Glue table and Firehose's own settings ([`parquet`]:
+//!    columns of the class's Glue table and Firehose's own settings ([`lake`](crate::lake):
 //!    [`FIREHOSE_PARQUET`](crate::contract::parquet::FIREHOSE_PARQUET), rows sorted by `time`),
 //!    objects under `ext/<source>/region=…/accountId=…/eventDay=…/` named like Firehose's;
 //!    failures as Firehose's error documents under the error prefix ([`errors`]:
@@ -26,7 +26,6 @@ pub mod delivery;
 pub mod demo;
 pub mod errors;
 pub mod invoke;
-pub mod parquet;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

@@ -3,10 +3,9 @@
 //! `arrow-json` (strict: a field without a column is an error, never silently dropped), sorted
 //! by `time`, and written with the settings of the contract
 //! ([`FIREHOSE_PARQUET`](crate::contract::parquet::FIREHOSE_PARQUET) on the Firehose path:
-//! SNAPPY, 1 MiB pages, 256 MiB row groups, writer V1, as Firehose's `ParquetSerDe`).
+//! SNAPPY, 1 MiB pages, 256 MiB row groups, writer V1, as Firehose's `ParquetSerDe`;
+//! [`DIRECT_PARQUET`](crate::contract::parquet::DIRECT_PARQUET), zstd, on the direct path).
 
-use std::fs::File;
-use std::path::Path;
 use std::sync::Arc;
 
 use arrow::array::{Array, AsArray, RecordBatch};
@@ -15,12 +14,11 @@ use arrow::datatypes::{DataType, Field, Fields, Schema, SchemaRef, TimeUnit};
 use arrow::json::ReaderBuilder;
 use parquet::arrow::arrow_writer::ArrowWriterOptions;
 use parquet::arrow::ArrowWriter;
-use parquet::basic::{Compression, GzipLevel};
+use parquet::basic::{Compression, GzipLevel, ZstdLevel};
 use parquet::file::metadata::SortingColumn;
 use parquet::file::properties::{EnabledStatistics, WriterProperties, WriterVersion};
 use parquet::schema::types::ColumnPath;
 
-use super::LocalError;
 use crate::contract::parquet::{
     ParquetCompression, ParquetSettings, ParquetWriterVersion, STATISTICS_COLUMNS,
 };
@@ -132,8 +130,8 @@ fn sort_by_time(batch: &RecordBatch) -> Result<RecordBatch, String> {
     take_record_batch(batch, &indices).map_err(|e| e.to_string())
 }
 
-/// The `parquet` crate's writer properties for `settings` (the crate is built with SNAPPY only,
-/// the codec of the Firehose path: GZIP would fail at the first write). Footers stay small:
+/// The `parquet` crate's writer properties for `settings` (the crate is built with SNAPPY and
+/// ZSTD, the codecs of the two paths: GZIP would fail at the first write). Footers stay small:
 /// statistics only for [`STATISTICS_COLUMNS`] (what queries prune on), at column-chunk level,
 /// and no page offset index (objects hold one row group of few pages per column).
 pub fn writer_properties(settings: &ParquetSettings) -> WriterProperties {
@@ -142,6 +140,9 @@ pub fn writer_properties(settings: &ParquetSettings) -> WriterProperties {
             ParquetCompression::Uncompressed => Compression::UNCOMPRESSED,
             ParquetCompression::Gzip => Compression::GZIP(GzipLevel::default()),
             ParquetCompression::Snappy => Compression::SNAPPY,
+            ParquetCompression::Zstd(level) => {
+                Compression::ZSTD(ZstdLevel::try_new(level).unwrap_or_default())
+            }
         })
         .set_writer_version(match settings.writer_version {
             ParquetWriterVersion::V1 => WriterVersion::PARQUET_1_0,
@@ -257,14 +258,9 @@ fn time_order(batch: &RecordBatch) -> Option<Vec<SortingColumn>> {
     }])
 }
 
-/// Writes one Parquet file with `properties`; returns its size in bytes. Columns without a value
-/// in this object get no dictionary (an empty dictionary page and its footer entries would be
-/// all they held).
-pub fn write(
-    path: &Path,
-    batch: &RecordBatch,
-    properties: &WriterProperties,
-) -> Result<u64, LocalError> {
+/// Encodes one Parquet object with `properties`. Columns without a value in this object get no
+/// dictionary (an empty dictionary page and its footer entries would be all they held).
+pub fn encode(batch: &RecordBatch, properties: &WriterProperties) -> Result<Vec<u8>, String> {
     let properties = empty_leaves(batch)
         .into_iter()
         .fold(properties.clone().into_builder(), |builder, leaf| {
@@ -272,29 +268,16 @@ pub fn write(
         })
         .set_sorting_columns(time_order(batch))
         .build();
-    let parquet_error = |reason: String| LocalError::Parquet {
-        path: path.to_owned(),
-        reason,
-    };
-    let io_error = |source| LocalError::Io {
-        path: path.to_owned(),
-        source,
-    };
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).map_err(io_error)?;
-    }
-    let file = File::create(path).map_err(io_error)?;
     // No `ARROW:schema` entry: the Parquet schema is the table, and the footer stays small.
     let options = ArrowWriterOptions::new()
         .with_properties(properties)
         .with_skip_arrow_metadata(true);
-    let mut writer = ArrowWriter::try_new_with_options(file, batch.schema(), options)
-        .map_err(|e| parquet_error(e.to_string()))?;
-    writer
-        .write(batch)
-        .map_err(|e| parquet_error(e.to_string()))?;
-    writer.close().map_err(|e| parquet_error(e.to_string()))?;
-    std::fs::metadata(path).map(|m| m.len()).map_err(io_error)
+    let mut out = Vec::new();
+    let mut writer = ArrowWriter::try_new_with_options(&mut out, batch.schema(), options)
+        .map_err(|e| e.to_string())?;
+    writer.write(batch).map_err(|e| e.to_string())?;
+    writer.close().map_err(|e| e.to_string())?;
+    Ok(out)
 }
 
 #[cfg(test)]

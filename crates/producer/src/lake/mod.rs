@@ -1,0 +1,385 @@
+//! The direct path (feature `lake`): events written straight into a Security Lake custom
+//! source's location, without Firehose. Every event gets the transformation Lambda's verdict
+//! (the producer's engine); the row of an accepted event is buffered per Security Lake
+//! partition ([`Buffers`](ocsf_firehose_transform::lake::Buffers), the local pipeline's), and a
+//! partition's rows become one Parquet object ([`ObjectWriter`], the local pipeline's, with
+//! [`DIRECT_PARQUET`]: zstd) under `<source location>region=…/accountId=…/eventDay=…/`, put into
+//! an [`ObjectStore`] (S3, or a local folder).
+//!
+//! When a partition is written:
+//! * its rows reach [`LakeConfig::object_bytes`]: the object rolls over (a large object may come
+//!   sooner than the interval, as Security Lake allows for large files);
+//! * its first row has waited [`LakeConfig::buffer_interval`], but never sooner than
+//!   [`LakeConfig::min_object_interval`] after the partition's previous object (Security Lake
+//!   asks for objects every 5 minutes to 1 day);
+//! * the buffered bytes near the producer's byte budget (`max_buffered_bytes`, which also holds
+//!   `send` back): the largest partition is written early, preferring one whose previous object
+//!   is older than the interval (so memory stays bounded and `send` never waits forever);
+//! * `flush`/`shutdown`: everything accepted.
+//!
+//! An object's key is fixed when its buffer is taken (`<run>-<sequence>.zstd.parquet`, the run a
+//! random id of this producer), so a retried upload replaces the same object: it never lands
+//! twice. An event is delivered when its object is stored; rows the table cannot hold fail with
+//! `format_conversion_failed`, and an object the store refuses fails its events with the
+//! store's error code.
+
+pub mod store;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use ocsf_firehose_transform::contract::parquet::DIRECT_PARQUET;
+use ocsf_firehose_transform::contract::partition::PartitionKeys;
+use ocsf_firehose_transform::lake::{partition_path, Buffer, Buffers, Encoded, ObjectWriter};
+use ocsf_firehose_transform::table::Tables;
+use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit};
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+
+use crate::config::ProducerConfig;
+use crate::outcome::{FailureCallback, Outcomes, Reply, Report};
+use crate::retry::Failure;
+use crate::worker::Command;
+use store::{ObjectStore, RetrySettings, StoreError};
+
+/// The row of one accepted event, as the Lambda emits it.
+#[derive(Debug)]
+pub struct LakeRow {
+    /// The row's JSON (fitted to the class's table).
+    pub bytes: Vec<u8>,
+    /// The event's class.
+    pub class_uid: i64,
+    /// The event's Security Lake partition.
+    pub keys: PartitionKeys,
+}
+
+/// Where each class's objects go: one custom source (location) per class.
+#[derive(Debug, Clone, Default)]
+pub struct Sources {
+    locations: BTreeMap<i64, String>,
+}
+
+impl Sources {
+    /// Class `class_uid` goes to `location` (`ext/<source>/`, the key part of the
+    /// `provider.location` that registering the custom source returned; a trailing `/` is
+    /// added when missing).
+    pub fn with(mut self, class_uid: i64, location: impl Into<String>) -> Self {
+        let mut location = location.into();
+        if !location.ends_with('/') {
+            location.push('/');
+        }
+        self.locations
+            .insert(class_uid, location.trim_start_matches('/').to_owned());
+        self
+    }
+
+    /// The location of a class.
+    pub fn location(&self, class_uid: i64) -> Option<&str> {
+        self.locations.get(&class_uid).map(String::as_str)
+    }
+
+    /// The classes with a location.
+    pub fn classes(&self) -> impl Iterator<Item = i64> + '_ {
+        self.locations.keys().copied()
+    }
+}
+
+/// When the lake writer writes objects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LakeConfig {
+    /// A partition's buffer becomes an object once its rows hold this many bytes (the
+    /// Lambda's JSON; the Parquet object is about a tenth). Default 128 MiB; a partition is
+    /// written earlier when the producer's byte budget (`max_buffered_bytes`) fills up, so
+    /// raise that too for objects this large.
+    pub object_bytes: usize,
+    /// … or once its first row has waited this long. Default 5 minutes.
+    pub buffer_interval: Duration,
+    /// A partition gets a new object no sooner than this after its previous one (`flush`
+    /// excepted). Default 5 minutes, Security Lake's shortest interval.
+    pub min_object_interval: Duration,
+}
+
+impl Default for LakeConfig {
+    fn default() -> Self {
+        LakeConfig {
+            object_bytes: 128 * 1024 * 1024,
+            buffer_interval: Duration::from_secs(300),
+            min_object_interval: Duration::from_secs(300),
+        }
+    }
+}
+
+/// One object's buffer key: the class and the partition.
+type Key = (i64, PartitionKeys);
+
+/// What waits with each buffered row.
+struct Waiting {
+    reply: Reply,
+    accepted: Instant,
+    _permit: OwnedSemaphorePermit,
+}
+
+/// What one object's upload came back with.
+struct Uploaded {
+    bytes: usize,
+    rows: Vec<(Vec<u8>, Waiting)>,
+    result: Result<Encoded, Failure>,
+}
+
+/// The task behind a lake producer.
+pub(crate) struct LakeWorker<S> {
+    store: Arc<S>,
+    sources: Sources,
+    tables: Tables,
+    writers: BTreeMap<i64, ObjectWriter>,
+    config: LakeConfig,
+    producer: ProducerConfig,
+    buffers: Buffers<Key, Waiting>,
+    last_object: BTreeMap<Key, Instant>,
+    uploading: JoinSet<Uploaded>,
+    /// Bytes of rows being uploaded.
+    uploading_bytes: usize,
+    run: String,
+    sequence: u64,
+    flushes: Vec<oneshot::Sender<Report>>,
+    outcomes: Outcomes,
+}
+
+impl<S: ObjectStore> LakeWorker<S> {
+    pub(crate) fn new(
+        store: S,
+        sources: Sources,
+        tables: Tables,
+        config: LakeConfig,
+        producer: ProducerConfig,
+        on_failure: Option<FailureCallback>,
+    ) -> Self {
+        let run = uuid::Uuid::new_v4().simple().to_string();
+        LakeWorker {
+            store: Arc::new(store),
+            sources,
+            tables,
+            writers: BTreeMap::new(),
+            config,
+            producer,
+            buffers: Buffers::default(),
+            last_object: BTreeMap::new(),
+            uploading: JoinSet::new(),
+            uploading_bytes: 0,
+            run: run.chars().take(12).collect(),
+            sequence: 0,
+            flushes: Vec::new(),
+            outcomes: Outcomes::new(on_failure),
+        }
+    }
+
+    pub(crate) async fn run(mut self, mut rx: mpsc::UnboundedReceiver<Command>) -> Report {
+        let mut open = true;
+        let mut tick = tokio::time::interval(Duration::from_millis(250));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                command = rx.recv(), if open => match command {
+                    Some(Command::Row { row, permit, reply }) => self.accept(row, permit, reply),
+                    Some(Command::Event { encoded, reply, .. }) => {
+                        // Never sent to a lake writer: events become rows at `send`.
+                        let failure = Failure::new("unsupported", "the lake writer takes rows");
+                        self.outcomes.failed(reply, encoded.bytes, &failure);
+                    }
+                    Some(Command::Flush(reply)) => {
+                        self.write_all();
+                        self.flushes.push(reply);
+                    }
+                    None => {
+                        open = false;
+                        self.write_all();
+                    }
+                },
+                Some(done) = self.uploading.join_next(), if !self.uploading.is_empty() => {
+                    if let Ok(uploaded) = done {
+                        self.resolve(uploaded);
+                    }
+                }
+                _ = tick.tick() => {}
+            }
+            self.write_due();
+            if self.buffers.is_empty() && self.uploading.is_empty() {
+                for reply in self.flushes.drain(..) {
+                    let _ = reply.send(std::mem::take(&mut self.outcomes.report));
+                }
+                if !open {
+                    return std::mem::take(&mut self.outcomes.report);
+                }
+            }
+        }
+    }
+
+    fn accept(&mut self, row: LakeRow, permit: OwnedSemaphorePermit, reply: Reply) {
+        metrics::counter!(crate::telemetry::EVENTS_ACCEPTED).increment(1);
+        if self.sources.location(row.class_uid).is_none() {
+            let failure = Failure::new(
+                "class_not_allowed",
+                format!("class_uid {} has no source location", row.class_uid),
+            );
+            self.outcomes.failed(reply, row.bytes, &failure);
+            return;
+        }
+        let waiting = Waiting {
+            reply,
+            accepted: Instant::now(),
+            _permit: permit,
+        };
+        self.buffers
+            .push((row.class_uid, row.keys), row.bytes, waiting);
+    }
+
+    /// May the partition get a new object now (outside `flush`)?
+    fn eligible(&self, key: &Key) -> bool {
+        self.last_object
+            .get(key)
+            .is_none_or(|at| at.elapsed() >= self.config.min_object_interval)
+    }
+
+    /// Writes the buffers that are due, and the largest ones while the budget is nearly spent.
+    fn write_due(&mut self) {
+        let min_interval = self.config.min_object_interval;
+        self.last_object.retain(|_, at| at.elapsed() < min_interval);
+        let (object_bytes, interval) = (self.config.object_bytes, self.config.buffer_interval);
+        let last = &self.last_object;
+        let due = self.buffers.take_due(|key, buffer| {
+            let eligible = last.get(key).is_none_or(|at| at.elapsed() >= min_interval);
+            buffer.bytes >= object_bytes || (eligible && buffer.opened.elapsed() >= interval)
+        });
+        for (key, buffer) in due {
+            self.upload(key, buffer);
+        }
+        // Three quarters of the budget held: write the largest partition early, so that
+        // `send` is held back only while nothing may be written.
+        let high_water = self.producer.max_buffered_bytes / 4 * 3;
+        while self.buffers.bytes() + self.uploading_bytes >= high_water
+            && self.uploading.len() < self.producer.max_in_flight.max(1)
+        {
+            let Some(key) = self
+                .buffers
+                .largest(|key| self.eligible(key))
+                .or_else(|| self.buffers.largest(|_| true))
+            else {
+                break;
+            };
+            let Some(buffer) = self.buffers.take(&key) else {
+                break;
+            };
+            self.upload(key, buffer);
+        }
+    }
+
+    /// Writes every buffer (`flush`, `shutdown`).
+    fn write_all(&mut self) {
+        for (key, buffer) in self.buffers.take_due(|_, _| true) {
+            self.upload(key, buffer);
+        }
+    }
+
+    /// Encodes a buffer's rows and puts the object, in the background.
+    fn upload(&mut self, key: Key, buffer: Buffer<Waiting>) {
+        let class_uid = key.0;
+        let (Some(location), Some(writer)) = (
+            self.sources.location(class_uid).map(str::to_owned),
+            self.writer(class_uid),
+        ) else {
+            let failure = Failure::new("class_not_allowed", "no table or location for the class");
+            for (row, waiting) in buffer.rows {
+                self.outcomes.failed(waiting.reply, row, &failure);
+            }
+            return;
+        };
+        self.last_object.insert(key.clone(), Instant::now());
+        self.sequence += 1;
+        let object_key = format!(
+            "{location}{}{}-{:06}.zstd.parquet",
+            partition_path(&key.1),
+            self.run,
+            self.sequence
+        );
+        let store = self.store.clone();
+        let retry = RetrySettings {
+            max_attempts: self.producer.max_attempts,
+            deadline: self.producer.event_timeout,
+            backoff_base: self.producer.backoff_base,
+            backoff_max: self.producer.backoff_max,
+        };
+        let bytes = buffer.bytes;
+        self.uploading_bytes += bytes;
+        metrics::histogram!(crate::telemetry::RECORDS_PER_CALL).record(buffer.rows.len() as f64);
+        self.uploading.spawn(async move {
+            let rows = buffer.rows;
+            let (rows, encoded) = tokio::task::spawn_blocking(move || {
+                let slices: Vec<&[u8]> = rows.iter().map(|(row, _)| row.as_slice()).collect();
+                let encoded = writer.encode(&slices);
+                (rows, encoded)
+            })
+            .await
+            .unwrap_or_else(|_| (Vec::new(), Err("the encoder panicked".to_owned())));
+            let result = match encoded {
+                Err(reason) => Err(Failure::new("format_conversion_failed", reason)),
+                Ok(encoded) if encoded.rows == 0 => Ok(encoded),
+                Ok(mut encoded) => {
+                    let body = std::mem::take(&mut encoded.bytes);
+                    let size = body.len();
+                    match store.put(&object_key, body, retry).await {
+                        Ok(()) => {
+                            tracing::debug!(rows = encoded.rows, bytes = size, "object stored");
+                            metrics::histogram!(crate::telemetry::BYTES_PER_CALL)
+                                .record(size as f64);
+                            Ok(encoded)
+                        }
+                        Err(StoreError { code, message }) => {
+                            tracing::warn!(%code, rows = encoded.rows, "object not stored");
+                            Err(Failure::new(code, message))
+                        }
+                    }
+                }
+            };
+            Uploaded {
+                bytes,
+                rows,
+                result,
+            }
+        });
+    }
+
+    fn writer(&mut self, class_uid: i64) -> Option<ObjectWriter> {
+        if let Some(writer) = self.writers.get(&class_uid) {
+            return Some(writer.clone());
+        }
+        let writer = ObjectWriter::new(self.tables.get(class_uid)?, &DIRECT_PARQUET);
+        self.writers.insert(class_uid, writer.clone());
+        Some(writer)
+    }
+
+    fn resolve(&mut self, uploaded: Uploaded) {
+        self.uploading_bytes -= uploaded.bytes;
+        metrics::counter!(crate::telemetry::API_CALLS).increment(1);
+        self.outcomes.report.api_calls += 1;
+        match uploaded.result {
+            Ok(encoded) => {
+                let mut rejected: BTreeMap<usize, String> = encoded.rejected.into_iter().collect();
+                for (index, (row, waiting)) in uploaded.rows.into_iter().enumerate() {
+                    match rejected.remove(&index) {
+                        None => self.outcomes.delivered(waiting.reply, waiting.accepted),
+                        Some(reason) => {
+                            let failure = Failure::new("format_conversion_failed", reason);
+                            self.outcomes.failed(waiting.reply, row, &failure);
+                        }
+                    }
+                }
+            }
+            Err(failure) => {
+                for (row, waiting) in uploaded.rows {
+                    self.outcomes.failed(waiting.reply, row, &failure);
+                }
+            }
+        }
+    }
+}

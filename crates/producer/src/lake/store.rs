@@ -1,0 +1,355 @@
+//! Where the lake writer's objects go: an [`ObjectStore`] puts one object under one key. Two
+//! stores sit behind the one writer: [`S3Store`] (the custom source's bucket, through the user's
+//! `aws-sdk-s3` client: one `PutObject`, or a multipart upload for large objects) and
+//! [`DirStore`] (a local folder standing in for the bucket). Every S3 request is retried alone
+//! under the producer's retry policy (a failed part is sent again, not the object), and a put
+//! of the same key replaces the object, so a retried upload lands once.
+//!
+//! We use `aws-sdk-s3` rather than the `object_store` crate: the producer already speaks to AWS
+//! through the SDK (the application's credentials, region, endpoint and timeouts come with its
+//! client), and its errors classify into the same retry policy as Firehose's and Kinesis's.
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
+
+use crate::retry::{classify, Backoff, Failure, RetryAction, RetryPolicy};
+
+/// The smallest part S3 accepts in a multipart upload, the last one excepted (5 MiB):
+/// <https://docs.aws.amazon.com/AmazonS3/latest/userguide/qfacts.html>.
+pub const S3_MIN_PART_BYTES: usize = 5 * 1024 * 1024;
+/// The largest object one `PutObject` may carry (5 GiB), same page.
+pub const S3_MAX_PUT_BYTES: usize = 5 * 1024 * 1024 * 1024;
+/// The most parts of one multipart upload (10,000), same page.
+pub const S3_MAX_PARTS: usize = 10_000;
+
+/// Why an object was not stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreError {
+    /// The S3 error code (`SlowDown`, `AccessDenied`, `TimeoutError`…) or `io_error`.
+    pub code: String,
+    /// Explanation (never object contents).
+    pub message: String,
+}
+
+impl From<Failure> for StoreError {
+    fn from(failure: Failure) -> Self {
+        StoreError {
+            code: failure.code,
+            message: failure.message,
+        }
+    }
+}
+
+/// Where objects are put.
+pub trait ObjectStore: Send + Sync + 'static {
+    /// Stores `body` under `key`, replacing any object there, retrying transient failures under
+    /// `retry`.
+    fn put(
+        &self,
+        key: &str,
+        body: Vec<u8>,
+        retry: RetrySettings,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The region of the bucket, if known: the last fallback for an event's `region`.
+    fn region(&self) -> Option<String> {
+        None
+    }
+}
+
+/// How one object's requests are retried.
+#[derive(Debug, Clone)]
+pub struct RetrySettings {
+    /// Attempts per request, the first included.
+    pub max_attempts: u32,
+    /// No retry starts later than this after the object's first request.
+    pub deadline: Duration,
+    /// First backoff ceiling.
+    pub backoff_base: Duration,
+    /// Largest backoff.
+    pub backoff_max: Duration,
+}
+
+impl RetrySettings {
+    fn policy(&self) -> RetryPolicy {
+        RetryPolicy {
+            max_attempts: self.max_attempts.max(1),
+            deadline: tokio::time::Instant::now() + self.deadline,
+            backoff: Backoff::new(self.backoff_base, self.backoff_max),
+        }
+    }
+}
+
+/// Runs `request` until it succeeds, fails permanently, or the policy gives up.
+async fn with_retries<T, F, Fut>(policy: &mut RetryPolicy, mut request: F) -> Result<T, Failure>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, Failure>>,
+{
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        match request().await {
+            Ok(value) => return Ok(value),
+            Err(failure) => {
+                let retryable = classify(&failure.code) == RetryAction::Retry
+                    || S3_TRANSIENT.contains(&failure.code.as_str());
+                match policy.next_delay(attempts).filter(|_| retryable) {
+                    Some(delay) => {
+                        tracing::debug!(code = %failure.code, attempts, "S3 request retried");
+                        tokio::time::sleep(delay).await;
+                    }
+                    None => return Err(failure),
+                }
+            }
+        }
+    }
+}
+
+/// S3's transient error codes beyond those of [`classify`]
+/// (<https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html>).
+const S3_TRANSIENT: [&str; 5] = [
+    "SlowDown",
+    "InternalError",
+    "ServiceUnavailable",
+    "RequestTimeout",
+    "OperationAborted",
+];
+
+/// The error of a failed S3 request: its code (5xx without one counts as `InternalError`).
+fn s3_failure<E: ProvideErrorMetadata, R: std::fmt::Debug>(error: &SdkError<E, R>) -> Failure {
+    let code = match error {
+        SdkError::ServiceError(service) => service
+            .err()
+            .code()
+            .map(str::to_owned)
+            .unwrap_or_else(|| "InternalError".to_owned()),
+        SdkError::TimeoutError(_) => "TimeoutError".to_owned(),
+        SdkError::DispatchFailure(_) => "DispatchFailure".to_owned(),
+        SdkError::ResponseError(_) => "ResponseError".to_owned(),
+        SdkError::ConstructionFailure(_) => "ConstructionFailure".to_owned(),
+        _ => "UnknownError".to_owned(),
+    };
+    Failure::new(code, error.message().unwrap_or_default())
+}
+
+/// The custom source's bucket, through the user's S3 client.
+#[derive(Debug, Clone)]
+pub struct S3Store {
+    client: aws_sdk_s3::Client,
+    bucket: String,
+    multipart_threshold: usize,
+    part_bytes: usize,
+    attempt_timeout: Duration,
+}
+
+impl S3Store {
+    /// Objects larger than this go up in parts (16 MiB).
+    pub const DEFAULT_MULTIPART_THRESHOLD: usize = 16 * 1024 * 1024;
+    /// The size of each part (8 MiB).
+    pub const DEFAULT_PART_BYTES: usize = 8 * 1024 * 1024;
+    /// How long one request may take before it is abandoned and retried (a stalled connection
+    /// must not hold an object forever): 60 s.
+    pub const DEFAULT_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(60);
+
+    /// Puts objects into `bucket` with `client`.
+    pub fn new(client: aws_sdk_s3::Client, bucket: impl Into<String>) -> Self {
+        S3Store {
+            client,
+            bucket: bucket.into(),
+            multipart_threshold: Self::DEFAULT_MULTIPART_THRESHOLD,
+            part_bytes: Self::DEFAULT_PART_BYTES,
+            attempt_timeout: Self::DEFAULT_ATTEMPT_TIMEOUT,
+        }
+    }
+
+    /// Multipart above `threshold` bytes, in parts of `part_bytes` (at least S3's 5 MiB).
+    pub fn multipart(mut self, threshold: usize, part_bytes: usize) -> Self {
+        self.part_bytes = part_bytes.max(S3_MIN_PART_BYTES);
+        self.multipart_threshold = threshold.clamp(self.part_bytes, S3_MAX_PUT_BYTES);
+        self
+    }
+
+    /// The timeout of one request attempt.
+    pub fn attempt_timeout(mut self, timeout: Duration) -> Self {
+        self.attempt_timeout = timeout;
+        self
+    }
+
+    /// The SDK's own retries off (the policy decides alone) and the attempt timeout on.
+    fn overrides(&self) -> aws_sdk_s3::config::Builder {
+        aws_sdk_s3::config::Builder::default()
+            .retry_config(aws_sdk_s3::config::retry::RetryConfig::disabled())
+            .timeout_config(
+                aws_sdk_s3::config::timeout::TimeoutConfig::builder()
+                    .operation_attempt_timeout(self.attempt_timeout)
+                    .build(),
+            )
+    }
+
+    async fn put_whole(
+        &self,
+        key: &str,
+        body: Vec<u8>,
+        policy: &mut RetryPolicy,
+    ) -> Result<(), Failure> {
+        with_retries(policy, || async {
+            self.client
+                .put_object()
+                .bucket(&self.bucket)
+                .key(key)
+                .content_type("application/vnd.apache.parquet")
+                .body(ByteStream::from(body.clone()))
+                .customize()
+                .config_override(self.overrides())
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| s3_failure(&e))
+        })
+        .await
+    }
+
+    async fn put_parts(
+        &self,
+        key: &str,
+        body: Vec<u8>,
+        policy: &mut RetryPolicy,
+    ) -> Result<(), Failure> {
+        let part_bytes = self.part_bytes.max(body.len().div_ceil(S3_MAX_PARTS));
+        let upload = with_retries(policy, || async {
+            self.client
+                .create_multipart_upload()
+                .bucket(&self.bucket)
+                .key(key)
+                .content_type("application/vnd.apache.parquet")
+                .customize()
+                .config_override(self.overrides())
+                .send()
+                .await
+                .map_err(|e| s3_failure(&e))
+        })
+        .await?;
+        let Some(upload_id) = upload.upload_id().map(str::to_owned) else {
+            return Err(Failure::new("InternalError", "no upload id in the answer"));
+        };
+        let mut parts = Vec::new();
+        let mut result = Ok(());
+        for (index, chunk) in body.chunks(part_bytes).enumerate() {
+            let number = i32::try_from(index + 1).unwrap_or(i32::MAX);
+            let uploaded = with_retries(policy, || async {
+                self.client
+                    .upload_part()
+                    .bucket(&self.bucket)
+                    .key(key)
+                    .upload_id(&upload_id)
+                    .part_number(number)
+                    .body(ByteStream::from(chunk.to_vec()))
+                    .customize()
+                    .config_override(self.overrides())
+                    .send()
+                    .await
+                    .map_err(|e| s3_failure(&e))
+            })
+            .await;
+            match uploaded {
+                Ok(part) => parts.push(
+                    CompletedPart::builder()
+                        .part_number(number)
+                        .set_e_tag(part.e_tag().map(str::to_owned))
+                        .build(),
+                ),
+                Err(failure) => {
+                    result = Err(failure);
+                    break;
+                }
+            }
+        }
+        if result.is_ok() {
+            let completed = CompletedMultipartUpload::builder()
+                .set_parts(Some(parts))
+                .build();
+            result = with_retries(policy, || async {
+                self.client
+                    .complete_multipart_upload()
+                    .bucket(&self.bucket)
+                    .key(key)
+                    .upload_id(&upload_id)
+                    .multipart_upload(completed.clone())
+                    .customize()
+                    .config_override(self.overrides())
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| s3_failure(&e))
+            })
+            .await;
+        }
+        if result.is_err() {
+            // Best effort: an abandoned upload's parts would otherwise be billed until a
+            // lifecycle rule removes them.
+            let _ = self
+                .client
+                .abort_multipart_upload()
+                .bucket(&self.bucket)
+                .key(key)
+                .upload_id(&upload_id)
+                .customize()
+                .config_override(self.overrides())
+                .send()
+                .await;
+        }
+        result
+    }
+}
+
+impl ObjectStore for S3Store {
+    async fn put(&self, key: &str, body: Vec<u8>, retry: RetrySettings) -> Result<(), StoreError> {
+        let mut policy = retry.policy();
+        let result = if body.len() > self.multipart_threshold {
+            self.put_parts(key, body, &mut policy).await
+        } else {
+            self.put_whole(key, body, &mut policy).await
+        };
+        result.map_err(StoreError::from)
+    }
+
+    fn region(&self) -> Option<String> {
+        self.client.config().region().map(ToString::to_string)
+    }
+}
+
+/// A local folder standing in for the bucket: each key a file below `root` (written to a
+/// temporary name, then renamed, so a reader never sees half an object).
+#[derive(Debug, Clone)]
+pub struct DirStore {
+    root: PathBuf,
+}
+
+impl DirStore {
+    /// Objects go below `root`.
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        DirStore { root: root.into() }
+    }
+}
+
+impl ObjectStore for DirStore {
+    async fn put(&self, key: &str, body: Vec<u8>, _retry: RetrySettings) -> Result<(), StoreError> {
+        let path = self.root.join(key);
+        let io_error = |e: std::io::Error| StoreError {
+            code: "io_error".to_owned(),
+            message: format!("{}: {e}", path.display()),
+        };
+        if let Some(parent) = path.parent() {
+            tokio::fs::create_dir_all(parent).await.map_err(io_error)?;
+        }
+        let partial = path.with_extension("partial");
+        tokio::fs::write(&partial, &body).await.map_err(io_error)?;
+        tokio::fs::rename(&partial, &path).await.map_err(io_error)
+    }
+}

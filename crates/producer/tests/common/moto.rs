@@ -1,0 +1,37 @@
+//! The moto server of the integration tests (`MOTO_ENDPOINT`, started by scripts/test) and SDK
+//! clients pointed at it.
+
+/// The moto endpoint, or `None` (the test then skips, except in CI, where it must not).
+pub fn endpoint() -> Option<String> {
+    let endpoint = std::env::var("MOTO_ENDPOINT")
+        .ok()
+        .filter(|e| !e.is_empty());
+    if endpoint.is_none() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must run a moto server and set MOTO_ENDPOINT"
+        );
+        eprintln!("skipping: MOTO_ENDPOINT is not set (scripts/test starts moto)");
+    }
+    endpoint
+}
+
+/// The config builder of SDK crate `$sdk` for `$endpoint` (us-east-1, static credentials).
+macro_rules! client {
+    ($sdk:ident, $endpoint:expr) => {{
+        $sdk::Config::builder()
+            .behavior_version($sdk::config::BehaviorVersion::latest())
+            .endpoint_url($endpoint)
+            .region($sdk::config::Region::new("us-east-1"))
+            .credentials_provider($sdk::config::Credentials::new(
+                "testing", "testing", None, None, "moto",
+            ))
+    }};
+}
+#[allow(unused_imports)]
+pub(crate) use client;
+
+/// An S3 client for `endpoint` (path-style addressing, as moto needs).
+pub fn s3_client(endpoint: &str) -> aws_sdk_s3::Client {
+    aws_sdk_s3::Client::from_conf(client!(aws_sdk_s3, endpoint).force_path_style(true).build())
+}

@@ -1,0 +1,361 @@
+//! The direct path (feature `lake`): events written as Security Lake objects into a folder and
+//! into a moto S3 server (`MOTO_ENDPOINT`, started by scripts/test), also through a proxy that
+//! fails 30 % of the PUTs and parts and stalls a connection. Every valid event must land exactly
+//! once, in an object of its class and partition, rows sorted by `time`, zstd; every invalid
+//! one is refused at `send` with its codes. A back-fill writes more than 500 partitions.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use arrow::array::{Array, AsArray, RecordBatch};
+use arrow::datatypes::{Int32Type, Int64Type};
+use ocsf_firehose_producer::lake::store::S3Store;
+use ocsf_firehose_producer::lake::Sources;
+use ocsf_firehose_producer::{ProducerBuilder, ProducerConfig, SendError};
+use ocsf_firehose_transform::contract::partition::event_day;
+use ocsf_firehose_transform::{Engine, EngineConfig};
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use serde_json::{json, Value};
+
+use common::moto::s3_client;
+use common::proxy::{fault_proxy, Faults};
+
+const CLASSES: [(i64, &str); 4] = [
+    (3002, "authentication"),
+    (6003, "api-activity"),
+    (4001, "network-activity"),
+    (2004, "detection-finding"),
+];
+const ACCOUNTS: [&str; 3] = ["111122223333", "444455556666", "777788889999"];
+/// 2026-11-25T00:00:00Z.
+const START_MS: i64 = 1_795_564_800_000;
+const DAY_MS: i64 = 86_400_000;
+
+fn sources() -> Sources {
+    CLASSES.iter().fold(Sources::default(), |s, (uid, name)| {
+        s.with(*uid, format!("ext/{name}/"))
+    })
+}
+
+/// Event `i`: class, account and day from `i`, a unique `metadata.uid`; one in 100 invalid (no
+/// `severity_id`).
+fn event(i: usize, days: usize) -> Value {
+    let (class_uid, _) = CLASSES[i % 4];
+    let account = ACCOUNTS[(i / 4) % 3];
+    let day = (i / 12) % days;
+    let time = START_MS + day as i64 * DAY_MS + ((i * 7919) % 86_000_000) as i64;
+    let mut event = json!({
+        "class_uid": class_uid, "activity_id": 1, "severity_id": 1, "status_id": 1, "time": time,
+        "cloud": {"provider": "AWS", "region": "eu-west-1", "account": {"uid": account}},
+        "metadata": {"uid": format!("event-{i}"), "version": "1.1.0",
+                     "product": {"name": "lake-test", "vendor_name": "ocsf-firehose"}},
+        "user": {"name": "alice"}, "service": {"name": "console"},
+        "src_endpoint": {"ip": "198.51.100.7"}, "dst_endpoint": {"ip": "10.0.0.1", "port": 443},
+        "actor": {"user": {"name": "alice"}}, "api": {"operation": "GetObject"},
+        "finding_info": {"uid": format!("finding-{i}"), "title": "test"},
+    });
+    if i % 100 == 50 {
+        event.as_object_mut().unwrap().remove("severity_id");
+    }
+    event
+}
+
+fn engine() -> Engine {
+    Engine::new(EngineConfig::default()).unwrap()
+}
+
+/// Sends `n` events; returns the uids sent as valid, and checks each invalid one is refused
+/// with its codes.
+async fn send_events(producer: &ocsf_firehose_producer::Producer, n: usize, days: usize) -> usize {
+    let mut valid = 0;
+    for i in 0..n {
+        match producer.send(&event(i, days)).await {
+            Ok(_) => valid += 1,
+            Err(SendError::Invalid(findings)) => {
+                assert_eq!(i % 100, 50, "event {i} refused");
+                assert!(
+                    findings
+                        .iter()
+                        .any(|f| f.code.as_str() == "attribute_required_missing"),
+                    "{findings:?}"
+                );
+            }
+            Err(other) => panic!("event {i}: {other}"),
+        }
+    }
+    valid
+}
+
+/// Checks every object (key, bytes): the layout, one class per object, rows sorted by `time` and
+/// in their partition, zstd; returns the count of each `metadata.uid`.
+fn check_objects(objects: &[(String, Vec<u8>)]) -> BTreeMap<String, usize> {
+    let mut seen = BTreeMap::new();
+    for (key, bytes) in objects {
+        let parts: Vec<&str> = key.split('/').collect();
+        assert_eq!(parts.len(), 6, "{key}");
+        assert_eq!(parts[0], "ext");
+        let (class_uid, _) = CLASSES
+            .iter()
+            .find(|(_, name)| *name == parts[1])
+            .unwrap_or_else(|| panic!("{key}: unknown source"));
+        let region = parts[2].strip_prefix("region=").unwrap();
+        let account = parts[3].strip_prefix("accountId=").unwrap();
+        let day = parts[4].strip_prefix("eventDay=").unwrap();
+        assert_eq!(region, "eu-west-1");
+        assert!(ACCOUNTS.contains(&account), "{key}");
+        assert!(
+            day.len() == 8 && day.bytes().all(|b| b.is_ascii_digit()),
+            "{key}"
+        );
+        let (name, sequence) = parts[5]
+            .strip_suffix(".zstd.parquet")
+            .and_then(|n| n.split_once('-'))
+            .unwrap_or_else(|| panic!("{key}: object name"));
+        assert!(name.len() == 12 && sequence.len() == 6, "{key}");
+        let reader =
+            ParquetRecordBatchReaderBuilder::try_new(bytes::Bytes::from(bytes.clone())).unwrap();
+        let codec = reader.metadata().row_group(0).column(0).compression();
+        assert!(
+            matches!(codec, parquet::basic::Compression::ZSTD(_)),
+            "{codec:?}"
+        );
+        let batches: Vec<RecordBatch> = reader.build().unwrap().map(Result::unwrap).collect();
+        let mut previous = i64::MIN;
+        for batch in &batches {
+            let classes = batch
+                .column_by_name("class_uid")
+                .unwrap()
+                .as_primitive::<Int32Type>();
+            let times = batch
+                .column_by_name("time")
+                .unwrap()
+                .as_primitive::<Int64Type>();
+            let metadata = batch.column_by_name("metadata").unwrap().as_struct();
+            let uids = metadata.column_by_name("uid").unwrap().as_string::<i32>();
+            for row in 0..batch.num_rows() {
+                assert_eq!(
+                    i64::from(classes.value(row)),
+                    *class_uid,
+                    "{key}: one class"
+                );
+                let time = times.value(row);
+                assert!(time >= previous, "{key}: sorted by time");
+                previous = time;
+                assert_eq!(
+                    event_day(time).as_deref(),
+                    Some(day),
+                    "{key}: its partition"
+                );
+                assert!(!uids.is_null(row));
+                *seen.entry(uids.value(row).to_owned()).or_default() += 1;
+            }
+        }
+    }
+    seen
+}
+
+fn assert_exactly_once(seen: &BTreeMap<String, usize>, valid: usize) {
+    assert_eq!(seen.len(), valid, "every valid event landed");
+    let doubled: Vec<_> = seen.iter().filter(|(_, n)| **n != 1).take(5).collect();
+    assert!(doubled.is_empty(), "landed twice: {doubled:?}");
+}
+
+fn files_below(root: &std::path::Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let key = path
+                    .strip_prefix(root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned();
+                out.push((key, std::fs::read(&path).unwrap()));
+            }
+        }
+    }
+    out
+}
+
+const EVENTS: usize = 20_000;
+/// Large events in one partition: an object of about 8 MiB, uploaded in two parts.
+const BIG_EVENTS: usize = 5_000;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_folder_receives_every_valid_event_once_in_the_security_lake_layout() {
+    let root = std::env::temp_dir().join(format!("ocsf-lake-{}", uuid::Uuid::new_v4()));
+    let producer = ProducerBuilder::dir(&root, sources())
+        .ocsf(engine())
+        .build()
+        .unwrap();
+    let valid = send_events(&producer, EVENTS, 3).await;
+    let report = producer.shutdown().await;
+    assert_eq!((report.delivered, report.failed_count), (valid as u64, 0));
+    let objects = files_below(&root);
+    assert_eq!(
+        objects.len(),
+        4 * 3 * 3,
+        "one object per class × account × day"
+    );
+    assert_exactly_once(&check_objects(&objects), valid);
+    std::fs::remove_dir_all(&root).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_back_fill_writes_more_than_500_partitions_in_one_run() {
+    let root = std::env::temp_dir().join(format!("ocsf-lake-{}", uuid::Uuid::new_v4()));
+    let producer = ProducerBuilder::dir(&root, sources())
+        .ocsf(engine())
+        .build()
+        .unwrap();
+    // 45 days × 3 accounts × 4 classes: 540 partitions (Firehose's default cap is 500 active).
+    let valid = send_events(&producer, 540 * 2, 45).await;
+    let report = producer.shutdown().await;
+    assert_eq!((report.delivered, report.failed_count), (valid as u64, 0));
+    let objects = files_below(&root);
+    assert_eq!(objects.len(), 540, "one object per partition");
+    assert_exactly_once(&check_objects(&objects), valid);
+    std::fs::remove_dir_all(&root).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_budget_writes_partitions_early_and_send_goes_on() {
+    let root = std::env::temp_dir().join(format!("ocsf-lake-{}", uuid::Uuid::new_v4()));
+    // 12 partitions, about 2.7 MB of rows, a 1 MiB budget: partitions must be written early,
+    // some more than once, well before the 5-minute interval.
+    let config = ProducerConfig {
+        max_buffered_bytes: 1024 * 1024,
+        ..ProducerConfig::default()
+    };
+    let producer = ProducerBuilder::dir(&root, sources())
+        .ocsf(engine())
+        .config(config)
+        .build()
+        .unwrap();
+    let valid = tokio::time::timeout(Duration::from_secs(120), send_events(&producer, 3_000, 1))
+        .await
+        .expect("send is held back only while objects are written");
+    let report = producer.shutdown().await;
+    assert_eq!((report.delivered, report.failed_count), (valid as u64, 0));
+    let objects = files_below(&root);
+    assert!(
+        objects.len() > 12,
+        "{} objects for 12 partitions",
+        objects.len()
+    );
+    assert_exactly_once(&check_objects(&objects), valid);
+    std::fs::remove_dir_all(&root).unwrap();
+}
+
+async fn download(s3: &aws_sdk_s3::Client, bucket: &str) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut pages = s3.list_objects_v2().bucket(bucket).into_paginator().send();
+    while let Some(page) = pages.next().await {
+        for object in page.unwrap().contents() {
+            let key = object.key().unwrap().to_owned();
+            let body = s3
+                .get_object()
+                .bucket(bucket)
+                .key(&key)
+                .send()
+                .await
+                .unwrap();
+            out.push((
+                key,
+                body.body.collect().await.unwrap().into_bytes().to_vec(),
+            ));
+        }
+    }
+    out
+}
+
+/// A large event of partition `ext/authentication/…/accountId=111122223333/eventDay=20261125`:
+/// 2 KB of incompressible text, so that a few thousand make an object uploaded in parts.
+fn big_event(i: usize, rng: &mut fastrand::Rng) -> Value {
+    let mut event = event(0, 1);
+    event["metadata"]["uid"] = json!(format!("big-{i}"));
+    event["time"] = json!(START_MS + i as i64);
+    let text: String = (0..2048).map(|_| rng.alphanumeric()).collect();
+    event["message"] = json!(text);
+    event
+}
+
+async fn upload_through(endpoint: &str, moto: &aws_sdk_s3::Client, faults: Option<Faults>) {
+    let bucket = format!("lake-{}", uuid::Uuid::new_v4().simple());
+    moto.create_bucket().bucket(&bucket).send().await.unwrap();
+    let (endpoint, proxy) = match faults {
+        Some(faults) => {
+            let proxy = fault_proxy(endpoint, faults).await;
+            (proxy.endpoint.clone(), Some(proxy))
+        }
+        None => (endpoint.to_owned(), None),
+    };
+    // Small objects in 5 MiB parts, so that the faults hit parts too.
+    let store = S3Store::new(s3_client(&endpoint), &bucket)
+        .multipart(5 * 1024 * 1024, 5 * 1024 * 1024)
+        .attempt_timeout(Duration::from_secs(3));
+    // A budget above the data: one object per partition (the budget's early writes are the
+    // back-fill test's).
+    let config = ProducerConfig {
+        max_attempts: 50,
+        backoff_max: Duration::from_millis(200),
+        max_buffered_bytes: 128 * 1024 * 1024,
+        ..ProducerConfig::default()
+    };
+    let producer = ProducerBuilder::s3_sources(store, sources())
+        .ocsf(engine())
+        .config(config)
+        .build()
+        .unwrap();
+    let mut valid = send_events(&producer, EVENTS, 3).await;
+    let mut rng = fastrand::Rng::with_seed(3);
+    for i in 0..BIG_EVENTS {
+        producer.send(&big_event(i, &mut rng)).await.unwrap();
+        valid += 1;
+    }
+    let report = producer.shutdown().await;
+    assert_eq!(
+        (report.delivered, report.failed_count),
+        (valid as u64, 0),
+        "{:?}",
+        report.failed.first()
+    );
+    let objects = download(moto, &bucket).await;
+    assert_eq!(objects.len(), 36, "one object per class × account × day");
+    assert_exactly_once(&check_objects(&objects), valid);
+    if let Some(proxy) = proxy {
+        let (failed, stalled) = proxy.injected();
+        assert!(
+            failed > 0 && stalled > 0,
+            "faults injected: {failed} failed, {stalled} stalled"
+        );
+        assert!(proxy.parts() >= 2, "the large object went up in parts");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn moto_s3_receives_every_valid_event_once() {
+    let Some(endpoint) = common::moto::endpoint() else {
+        return;
+    };
+    upload_through(&endpoint, &s3_client(&endpoint), None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn faults_and_a_stalled_connection_still_land_every_event_once() {
+    let Some(endpoint) = common::moto::endpoint() else {
+        return;
+    };
+    let faults = Faults {
+        failure_share: 0.3,
+        stalls: 1,
+    };
+    upload_through(&endpoint, &s3_client(&endpoint), Some(faults)).await;
+}
