@@ -7,7 +7,7 @@
 //! `<out>/errors/producer-refused.jsonl`. The summary accounts for every event.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -16,12 +16,13 @@ use anyhow::Context;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use clap::Args as ClapArgs;
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressBar;
 use ocsf_firehose_producer::{Producer, ProducerBuilder, ProducerConfig, Report, SendError};
 use ocsf_firehose_transform::local::{demo, LocalConfig, LocalFirehose, Summary};
 use serde::Serialize;
 
 use crate::lambda_args::LambdaArgs;
+use crate::lines::{inputs, open, parse_sources, progress_bar};
 use crate::Outcome;
 
 /// Where the events the producer refuses at `send` are kept, below the output root.
@@ -170,16 +171,7 @@ fn local_config(args: &Args) -> anyhow::Result<LocalConfig> {
     config.deaggregate = !args.no_deaggregation;
     config.buffer_bytes = args.buffer_mib.saturating_mul(1024 * 1024);
     config.buffer_interval = Duration::from_secs(args.buffer_seconds);
-    for source in &args.sources {
-        let (class, name) = source
-            .split_once('=')
-            .with_context(|| format!("--source {source}: expected CLASS_UID=NAME"))?;
-        let class: i64 = class
-            .trim()
-            .parse()
-            .with_context(|| format!("--source {source}: bad class_uid"))?;
-        config.sources.insert(class, name.trim().to_owned());
-    }
+    config.sources.extend(parse_sources(&args.sources)?);
     Ok(config)
 }
 
@@ -281,41 +273,6 @@ fn account(summary: &mut RunSummary, report: &Report) {
             .entry(failed.code.clone())
             .or_default() += 1;
     }
-}
-
-fn inputs(paths: &[PathBuf]) -> Vec<PathBuf> {
-    if paths.is_empty() {
-        vec![PathBuf::from("-")]
-    } else {
-        paths.to_vec()
-    }
-}
-
-fn open(input: &Path) -> anyhow::Result<Box<dyn Read>> {
-    if input.as_os_str() == "-" {
-        return Ok(Box::new(std::io::stdin()));
-    }
-    let file =
-        std::fs::File::open(input).with_context(|| format!("cannot open {}", input.display()))?;
-    Ok(Box::new(file))
-}
-
-/// A progress bar on stderr (drawn only on a terminal): events, their rate, the time.
-fn progress_bar(total: Option<usize>) -> ProgressBar {
-    let (bar, template) = match total {
-        Some(n) => (
-            ProgressBar::new(n as u64),
-            "{bar:30} {pos}/{len} events, {per_sec}, {elapsed} (eta {eta})",
-        ),
-        None => (
-            ProgressBar::new_spinner(),
-            "{spinner} {pos} events, {per_sec}, {elapsed}",
-        ),
-    };
-    if let Ok(style) = ProgressStyle::with_template(template) {
-        bar.set_style(style);
-    }
-    bar
 }
 
 fn print_summary(

@@ -10,10 +10,12 @@ mod demo;
 mod glue_schema;
 mod input;
 mod lambda_args;
+mod lines;
 mod local;
 mod normalize;
 mod output;
 mod transform;
+mod upload;
 mod validate;
 
 use std::process::ExitCode;
@@ -48,6 +50,10 @@ enum Command {
     /// handler, dynamic partitioning and Parquet under
     /// `<out>/ext/<source>/region=…/accountId=…/eventDay=…/`.
     Local(local::Args),
+    /// Write events straight into Security Lake custom sources (no Firehose): JSON lines →
+    /// zstd Parquet objects under `<source location>region=…/accountId=…/eventDay=…/` in the
+    /// bucket (`--bucket`) or a folder (`--out`); the back-fill and batch-upload tool.
+    Upload(upload::Args),
     /// Print the demo events of `local --demo N` as JSON lines (about 1 % deliberately
     /// invalid; the truncated ones are not JSON).
     Demo(demo::Args),
@@ -83,6 +89,7 @@ fn main() -> ExitCode {
         Command::GlueSchema(args) => glue_schema::run(args),
         Command::Local(args) => local::run(args),
         Command::Demo(args) => demo::run(args),
+        Command::Upload(args) => upload::run(args),
     };
     match result {
         Ok(outcome) => outcome.exit_code(),

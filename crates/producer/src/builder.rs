@@ -147,6 +147,16 @@ impl ProducerBuilder {
         self
     }
 
+    /// Calls `callback` with every object the lake writer stores (feature `lake`).
+    #[cfg(feature = "lake")]
+    pub fn on_object(
+        mut self,
+        callback: impl Fn(&crate::lake::StoredObject) + Send + Sync + 'static,
+    ) -> Self {
+        self.hooks.on_object = Some(Arc::new(callback) as crate::lake::ObjectCallback);
+        self
+    }
+
     fn new(destination: Destination) -> Self {
         ProducerBuilder {
             destination,
@@ -197,43 +207,31 @@ impl ProducerBuilder {
             Destination::Local(transport) => Producer::start(transport, self.config, self.hooks),
             #[cfg(feature = "lake")]
             Destination::S3(store, locations) => {
-                let (engine, sources) = lake_parts(self.hooks.engine, locations)?;
-                Producer::start_lake(
-                    store,
-                    sources,
-                    self.lake,
-                    self.config,
-                    self.hooks.on_failure,
-                    engine,
-                )
+                let sources = lake_sources(self.hooks.engine.as_ref(), locations)?;
+                Producer::start_lake(store, sources, self.lake, self.config, self.hooks)
             }
             #[cfg(feature = "lake")]
             Destination::Dir(store, locations) => {
-                let (engine, sources) = lake_parts(self.hooks.engine, locations)?;
-                Producer::start_lake(
-                    store,
-                    sources,
-                    self.lake,
-                    self.config,
-                    self.hooks.on_failure,
-                    engine,
-                )
+                let sources = lake_sources(self.hooks.engine.as_ref(), locations)?;
+                Producer::start_lake(store, sources, self.lake, self.config, self.hooks)
             }
         }
     }
 }
 
-/// The engine a lake destination requires, and its source locations.
+/// The engine a lake destination requires (its verdict makes the rows).
 #[cfg(feature = "lake")]
-fn lake_parts(
-    engine: Option<ocsf_firehose_transform::Engine>,
+pub(crate) const NO_ENGINE: ConfigError = ConfigError::Invalid {
+    field: "ocsf",
+    value: String::new(),
+    reason: "the direct path writes the Lambda's rows: give the builder an engine (`ocsf`)",
+};
+
+/// The source locations of a lake destination, given its engine.
+#[cfg(feature = "lake")]
+fn lake_sources(
+    engine: Option<&ocsf_firehose_transform::Engine>,
     locations: Locations,
-) -> Result<(ocsf_firehose_transform::Engine, crate::lake::Sources), ConfigError> {
-    let engine = engine.ok_or(ConfigError::Invalid {
-        field: "ocsf",
-        value: "none".to_owned(),
-        reason: "the direct path writes the Lambda's rows: give the builder an engine (`ocsf`)",
-    })?;
-    let sources = locations.resolve(&engine)?;
-    Ok((engine, sources))
+) -> Result<crate::lake::Sources, ConfigError> {
+    locations.resolve(engine.ok_or(NO_ENGINE)?)
 }

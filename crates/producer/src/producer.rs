@@ -24,6 +24,8 @@ pub(crate) struct Hooks {
     pub on_failure: Option<FailureCallback>,
     #[cfg(feature = "ocsf")]
     pub engine: Option<ocsf_firehose_transform::Engine>,
+    #[cfg(feature = "lake")]
+    pub on_object: Option<crate::lake::ObjectCallback>,
 }
 
 /// Streams events to Firehose or Kinesis. Cheap to share behind an `Arc`; dropping it without
@@ -114,9 +116,9 @@ impl Producer {
         sources: crate::lake::Sources,
         lake: crate::lake::LakeConfig,
         config: ProducerConfig,
-        on_failure: Option<FailureCallback>,
-        engine: ocsf_firehose_transform::Engine,
+        hooks: Hooks,
     ) -> Result<Producer, ConfigError> {
+        let engine = hooks.engine.ok_or(crate::builder::NO_ENGINE)?;
         config.validate(crate::config::Service::Firehose)?;
         if lake.object_bytes == 0 {
             return Err(ConfigError::Invalid {
@@ -138,7 +140,8 @@ impl Producer {
             engine.tables().clone(),
             lake,
             config,
-            on_failure,
+            hooks.on_failure,
+            hooks.on_object,
         );
         let handle = tokio::spawn(worker.run(rx));
         Ok(Producer {

@@ -85,6 +85,20 @@ impl Sources {
     }
 }
 
+/// One object the lake writer stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredObject {
+    /// Its key (`ext/<source>/region=…/accountId=…/eventDay=…/<run>-<sequence>.zstd.parquet`).
+    pub key: String,
+    /// Its rows.
+    pub rows: u64,
+    /// Its size in bytes.
+    pub bytes: u64,
+}
+
+/// Called with every object stored (to count them, or start a crawler).
+pub type ObjectCallback = Arc<dyn Fn(&StoredObject) + Send + Sync>;
+
 /// When the lake writer writes objects.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LakeConfig {
@@ -122,6 +136,8 @@ struct Waiting {
 
 /// What one object's upload came back with.
 struct Uploaded {
+    object_key: String,
+    size: u64,
     bytes: usize,
     rows: Vec<(Vec<u8>, Waiting)>,
     result: Result<Encoded, Failure>,
@@ -144,6 +160,7 @@ pub(crate) struct LakeWorker<S> {
     sequence: u64,
     flushes: Vec<oneshot::Sender<Report>>,
     outcomes: Outcomes,
+    on_object: Option<ObjectCallback>,
 }
 
 impl<S: ObjectStore> LakeWorker<S> {
@@ -154,6 +171,7 @@ impl<S: ObjectStore> LakeWorker<S> {
         config: LakeConfig,
         producer: ProducerConfig,
         on_failure: Option<FailureCallback>,
+        on_object: Option<ObjectCallback>,
     ) -> Self {
         let run = uuid::Uuid::new_v4().simple().to_string();
         LakeWorker {
@@ -171,6 +189,7 @@ impl<S: ObjectStore> LakeWorker<S> {
             sequence: 0,
             flushes: Vec::new(),
             outcomes: Outcomes::new(on_failure),
+            on_object,
         }
     }
 
@@ -312,8 +331,10 @@ impl<S: ObjectStore> LakeWorker<S> {
         let bytes = buffer.bytes;
         self.uploading_bytes += bytes;
         metrics::histogram!(crate::telemetry::RECORDS_PER_CALL).record(buffer.rows.len() as f64);
+        let uploaded_key = object_key.clone();
         self.uploading.spawn(async move {
             let rows = buffer.rows;
+            let mut size = 0;
             let (rows, encoded) = tokio::task::spawn_blocking(move || {
                 let slices: Vec<&[u8]> = rows.iter().map(|(row, _)| row.as_slice()).collect();
                 let encoded = writer.encode(&slices);
@@ -326,7 +347,7 @@ impl<S: ObjectStore> LakeWorker<S> {
                 Ok(encoded) if encoded.rows == 0 => Ok(encoded),
                 Ok(mut encoded) => {
                     let body = std::mem::take(&mut encoded.bytes);
-                    let size = body.len();
+                    size = body.len() as u64;
                     match store.put(&object_key, body, retry).await {
                         Ok(()) => {
                             tracing::debug!(rows = encoded.rows, bytes = size, "object stored");
@@ -342,6 +363,8 @@ impl<S: ObjectStore> LakeWorker<S> {
                 }
             };
             Uploaded {
+                object_key: uploaded_key,
+                size,
                 bytes,
                 rows,
                 result,
@@ -364,6 +387,13 @@ impl<S: ObjectStore> LakeWorker<S> {
         self.outcomes.report.api_calls += 1;
         match uploaded.result {
             Ok(encoded) => {
+                if let (Some(callback), true) = (&self.on_object, encoded.rows > 0) {
+                    callback(&StoredObject {
+                        key: uploaded.object_key,
+                        rows: encoded.rows as u64,
+                        bytes: uploaded.size,
+                    });
+                }
                 let mut rejected: BTreeMap<usize, String> = encoded.rejected.into_iter().collect();
                 for (index, (row, waiting)) in uploaded.rows.into_iter().enumerate() {
                     match rejected.remove(&index) {
