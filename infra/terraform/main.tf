@@ -16,13 +16,12 @@ locals {
   region     = data.aws_region.current.name
   partition  = data.aws_partition.current.partition
 
-  # Where the source's objects go: the key prefix of the provider location Security Lake returns
-  # when the source is registered here (s3://<bucket>/ext/<source>/), else ext/<source>/.
-  registered_location = var.register_custom_source ? aws_securitylake_custom_log_source.this[0].provider_details[0].location : null
-  source_location     = var.register_custom_source ? format("%s/", trimsuffix(regex("^s3://[^/]+/(.+)$", local.registered_location)[0], "/")) : replace(local.defaults.sourceLocationTemplate, "{source}", var.source_name)
-  prefix              = "${local.source_location}${local.defaults.partitionTemplate}"
-  error_prefix        = replace(local.defaults.errorPrefixTemplate, "{source}", var.source_name)
-  bucket_arn          = "arn:${local.partition}:s3:::${var.lake_bucket_name}"
+  # Where the source's objects go (modules/custom_source: the registered provider location's key
+  # prefix, else ext/<source>/).
+  source_location = module.custom_source.source_location
+  prefix          = "${local.source_location}${local.defaults.partitionTemplate}"
+  error_prefix    = replace(local.defaults.errorPrefixTemplate, "{source}", var.source_name)
+  bucket_arn      = "arn:${local.partition}:s3:::${var.lake_bucket_name}"
 
   buffering_size      = coalesce(var.buffering_size_mib, local.defaults.bufferingSizeMiB)
   buffering_interval  = coalesce(var.buffering_interval_seconds, local.defaults.bufferingIntervalSeconds)
@@ -302,42 +301,14 @@ resource "aws_kinesis_firehose_delivery_stream" "this" {
 
 # --- The Security Lake custom source (optional) ---
 
-resource "aws_iam_role" "crawler" {
-  count              = var.register_custom_source && var.crawler_role_arn == null ? 1 : 0
-  name_prefix        = "ocsf-crawler-"
-  assume_role_policy = data.aws_iam_policy_document.glue_assume.json
-  tags               = var.tags
-}
-
-resource "aws_iam_role_policy_attachment" "crawler" {
-  count      = length(aws_iam_role.crawler)
-  role       = aws_iam_role.crawler[0].name
-  policy_arn = "arn:${local.partition}:iam::aws:policy/service-role/AWSGlueServiceRole"
-}
-
-data "aws_iam_policy_document" "glue_assume" {
-  statement {
-    actions = ["sts:AssumeRole"]
-    principals {
-      type        = "Service"
-      identifiers = ["glue.amazonaws.com"]
-    }
-  }
-}
-
-resource "aws_securitylake_custom_log_source" "this" {
-  count          = var.register_custom_source ? 1 : 0
-  source_name    = var.source_name
-  source_version = var.source_version
-  event_classes  = var.event_classes
-
-  configuration {
-    crawler_configuration {
-      role_arn = var.crawler_role_arn != null ? var.crawler_role_arn : aws_iam_role.crawler[0].arn
-    }
-    provider_identity {
-      external_id = var.provider_external_id
-      principal   = coalesce(var.provider_principal, local.account_id)
-    }
-  }
+module "custom_source" {
+  source               = "./modules/custom_source"
+  source_name          = var.source_name
+  register             = var.register_custom_source
+  source_version       = var.source_version
+  event_classes        = var.event_classes
+  provider_principal   = var.provider_principal
+  provider_external_id = var.provider_external_id
+  crawler_role_arn     = var.crawler_role_arn
+  tags                 = var.tags
 }

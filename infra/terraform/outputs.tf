@@ -45,5 +45,5 @@ output "glue_table" {
 
 output "custom_source_location" {
   description = "Where Security Lake expects the source's objects (when registered here)."
-  value       = var.register_custom_source ? aws_securitylake_custom_log_source.this[0].provider_details : null
+  value       = module.custom_source.provider_details
 }

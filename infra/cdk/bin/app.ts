@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
- * Example app: the Authentication class (OCSF 1.1.0) through Direct PUT, and API Activity
- * through a new Kinesis stream, into an existing Security Lake bucket.
+ * Example app: the Authentication class (OCSF 1.1.0) through Direct PUT, API Activity through a
+ * new Kinesis stream, and Network Activity written directly by applications (no Firehose), into
+ * an existing Security Lake bucket.
  *
  *   cargo lambda build --release --arm64 -p ocsf-firehose-transform --bin ocsf-firehose-lambda
  *   npx cdk deploy --all -c lakeBucket=aws-security-data-lake-us-east-1-abc123
@@ -16,7 +17,13 @@ import { App, Stack } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Aspects } from 'aws-cdk-lib';
-import { CustomResourceFunctionChecks, PipelineSource, pregeneratedSchema, SecurityLakeFirehosePipeline } from '../lib';
+import {
+  CustomResourceFunctionChecks,
+  PipelineSource,
+  pregeneratedSchema,
+  SecurityLakeDirectSource,
+  SecurityLakeFirehosePipeline,
+} from '../lib';
 
 const app = new App();
 const bucketName = app.node.tryGetContext('lakeBucket') ?? 'aws-security-data-lake-us-east-1-example';
@@ -50,3 +57,12 @@ for (const example of examples) {
   });
   Aspects.of(stack).add(new CustomResourceFunctionChecks());
 }
+
+// The direct path: the source and the policy its writers (ProducerBuilder::s3, upload) need.
+const direct = new Stack(app, 'OcsfNetworkActivityDirect');
+new SecurityLakeDirectSource(direct, 'Source', {
+  lakeBucket: s3.Bucket.fromBucketName(direct, 'Lake', bucketName),
+  sourceName: 'ocsf-flows',
+  registerCustomSource: register ? { eventClasses: ['NETWORK_ACTIVITY'], providerExternalId: externalId } : undefined,
+});
+Aspects.of(direct).add(new CustomResourceFunctionChecks());

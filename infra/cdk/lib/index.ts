@@ -1,6 +1,7 @@
-/** ocsf-firehose infrastructure: the Security Lake Firehose pipeline construct. */
+/** ocsf-firehose infrastructure: the Security Lake Firehose pipeline and the direct-path source. */
 export * from './custom-source';
 export * from './defaults';
+export * from './direct-source';
 export * from './pipeline';
 export * from './schema';
 export * from './source';

@@ -48,6 +48,9 @@ def merged(directory):
 
 TF = merged(MODULE)
 LOCALS = TF["locals"]
+# The custom source (registration and location), shared with the direct path.
+SOURCE = merged(MODULE / "modules" / "custom_source")
+DIRECT = merged(MODULE / "modules" / "direct_source")
 
 
 def ref(expr):
@@ -121,17 +124,21 @@ SOURCE_LOCATION_CASES = [
 
 @pytest.mark.parametrize("registered,location,expected", SOURCE_LOCATION_CASES)
 def test_source_location_is_the_registered_provider_location(registered, location, expected):
-    assert LOCALS["registered_location"] == (
-        "${var.register_custom_source ? "
+    locals_ = SOURCE["locals"]
+    assert locals_["registered_location"] == (
+        "${var.register ? "
         "aws_securitylake_custom_log_source.this[0].provider_details[0].location : null}"
     )
     bindings = {
-        "var.register_custom_source": registered,
+        "var.register": registered,
         "local.registered_location": location or "",
         "local.defaults.sourceLocationTemplate": DEFAULTS["sourceLocationTemplate"],
         "var.source_name": "my-auth",
     }
-    assert terraform_console(LOCALS["source_location"], bindings) == expected
+    assert terraform_console(locals_["source_location"], bindings) == expected
+    assert LOCALS["source_location"] == "${module.custom_source.source_location}"
+    for module in (TF["module"]["custom_source"], DIRECT["module"]["custom_source"]):
+        assert module["source"] in ("./modules/custom_source", "../custom_source")
     table = only(TF["resource"]["aws_glue_catalog_table.this"]["storage_descriptor"])
     assert table["location"] == "s3://${var.lake_bucket_name}/${local.source_location}"
 
@@ -206,11 +213,29 @@ def test_sources_direct_put_encrypted_or_kinesis():
 
 
 def test_custom_source_registration_is_optional_and_names_are_short():
-    source = TF["resource"]["aws_securitylake_custom_log_source.this"]
-    assert source["count"] == "${var.register_custom_source ? 1 : 0}"
+    source = SOURCE["resource"]["aws_securitylake_custom_log_source.this"]
+    assert source["count"] == "${var.register ? 1 : 0}"
     assert source["source_name"] == "${var.source_name}"
-    assert "{1,20}" in only(TF["variable"]["source_name"]["validation"])["condition"]
+    for module in (TF, DIRECT):
+        assert module["module"]["custom_source"]["register"] == "${var.register_custom_source}"
+        assert "{1,20}" in only(module["variable"]["source_name"]["validation"])["condition"]
     assert DEFAULTS["maxSourceNameLength"] == 20
+
+
+def test_the_direct_writer_may_only_put_objects_under_the_source_location():
+    policy = DIRECT["data"]["aws_iam_policy_document.writer"]
+    write = only(policy["statement"])
+    assert write["actions"] == ["s3:PutObject", "s3:AbortMultipartUpload"]
+    resource = only(write["resources"])
+    bindings = {"data.aws_partition.current.partition": "aws", "var.lake_bucket_name": "lake",
+                "module.custom_source.source_location": "ext/my-flows/"}
+    # A template string: evaluated as an HCL string literal.
+    assert terraform_console(f'"{resource}"', bindings) == "arn:aws:s3:::lake/ext/my-flows/*"
+    encrypt = only(policy["dynamic"])["statement"]
+    assert encrypt["for_each"].startswith("${var.lake_kms_key_arn == null ? [] : ")
+    assert only(encrypt["content"])["actions"] == ["kms:GenerateDataKey", "kms:Encrypt"]
+    assert not any(k.startswith(("aws_kinesis_firehose", "aws_lambda", "aws_glue")) for k in DIRECT["resource"])
+    assert set(DIRECT["output"]) == {"source_location", "source_uri", "writer_policy_arn"}
 
 
 def test_firehose_role_is_least_privilege():
@@ -227,7 +252,9 @@ def test_firehose_role_is_least_privilege():
     lambda_policy = TF["data"]["aws_iam_policy_document.lambda_logs"]
     assert [a for s in lambda_policy["statement"] for a in s["actions"]] == ["logs:CreateLogStream", "logs:PutLogEvents"]
     attached = [k for k in TF["resource"] if k.startswith("aws_iam_role_policy_attachment.")]
-    assert attached == ["aws_iam_role_policy_attachment.crawler"], "the Lambda role has no managed policy"
+    assert attached == [], "the Lambda role has no managed policy"
+    crawler = [k for k in SOURCE["resource"] if k.startswith("aws_iam_role_policy_attachment.")]
+    assert crawler == ["aws_iam_role_policy_attachment.crawler"]
 
 
 def test_encryption_everywhere():
