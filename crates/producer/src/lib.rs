@@ -1,7 +1,9 @@
 //! # ocsf-firehose-producer
 //!
 //! Streams OCSF events into Amazon Data Firehose (Direct PUT, `PutRecordBatch`) or a Kinesis
-//! data stream (`PutRecords`) that feeds Firehose, for an Amazon Security Lake custom source.
+//! data stream (`PutRecords`) that feeds Firehose, for an Amazon Security Lake custom source; or,
+//! with the feature `lake`, writes them as Security Lake objects straight into the source's S3
+//! location ([`lake`]).
 //!
 //! ```no_run
 //! # async fn example(client: aws_sdk_firehose::Client) -> Result<(), Box<dyn std::error::Error>> {
@@ -38,7 +40,9 @@
 //! Cargo features: `ocsf` (off by default): `ProducerBuilder::ocsf(engine)` gives every event
 //! the transformation Lambda's verdict before accepting it, so that events the Lambda would
 //! reject fail at `send` ([`SendError::Invalid`]); `local`: `ProducerBuilder::local` and
-//! `::local_by_class` send into the local pipeline of `ocsf-firehose-transform`.
+//! `::local_by_class` send into the local pipeline of `ocsf-firehose-transform`; `lake` (implies
+//! `ocsf`): `ProducerBuilder::s3`, `::s3_sources` and `::dir` write zstd Parquet objects per
+//! Security Lake partition into S3 or a folder ([`lake`]).
 //!
 //! Example program: `examples/send.rs` (JSON lines from a file or stdin to a stream).
 

@@ -359,3 +359,43 @@ async fn faults_and_a_stalled_connection_still_land_every_event_once() {
     };
     upload_through(&endpoint, &s3_client(&endpoint), Some(faults)).await;
 }
+
+#[tokio::test]
+async fn a_single_source_location_needs_an_engine_allowing_exactly_its_class() {
+    let client = s3_client("http://127.0.0.1:9");
+    let no_engine = ProducerBuilder::s3(client.clone(), "lake", "ext/my-auth")
+        .build()
+        .err()
+        .unwrap();
+    assert!(no_engine.to_string().contains("ocsf"), "{no_engine}");
+    let every_class = ProducerBuilder::s3(client.clone(), "lake", "ext/my-auth")
+        .ocsf(engine())
+        .build()
+        .err()
+        .unwrap();
+    assert!(
+        every_class.to_string().contains("allowed_classes"),
+        "{every_class}"
+    );
+    let one = Engine::new(EngineConfig {
+        allowed_classes: Some([3002].into()),
+        ..EngineConfig::default()
+    })
+    .unwrap();
+    let producer = ProducerBuilder::s3(client, "lake", "ext/my-auth")
+        .ocsf(one)
+        .build()
+        .unwrap();
+    let other = producer.send(&event(1, 1)).await.err().unwrap();
+    assert!(
+        matches!(&other, SendError::Invalid(f) if f.iter().any(|f| f.code.as_str() == "class_not_allowed")),
+        "{other:?}"
+    );
+    let report = producer.shutdown().await;
+    assert_eq!((report.delivered, report.failed_count), (0, 0));
+    assert_eq!(
+        Sources::default().with(3002, "/ext/a").location(3002),
+        Some("ext/a/"),
+        "a location is a key prefix ending in /"
+    );
+}
