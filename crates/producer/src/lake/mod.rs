@@ -25,7 +25,7 @@
 
 pub mod store;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -153,8 +153,14 @@ pub(crate) struct LakeWorker<S> {
     producer: ProducerConfig,
     buffers: Buffers<Key, Waiting>,
     last_object: BTreeMap<Key, Instant>,
+    /// Buffers taken out, waiting for an upload slot (at most `max_in_flight` run at once: each
+    /// holds a Parquet encoder per column).
+    ready: VecDeque<(Key, Buffer<Waiting>)>,
     uploading: JoinSet<Uploaded>,
-    /// Bytes of rows being uploaded.
+    /// Encodes at once: one per core (an encoder holds a compressor per column, the memory that
+    /// matters beyond the rows).
+    encoders: Arc<tokio::sync::Semaphore>,
+    /// Bytes of rows queued or being uploaded.
     uploading_bytes: usize,
     run: String,
     sequence: u64,
@@ -183,7 +189,11 @@ impl<S: ObjectStore> LakeWorker<S> {
             producer,
             buffers: Buffers::default(),
             last_object: BTreeMap::new(),
+            ready: VecDeque::new(),
             uploading: JoinSet::new(),
+            encoders: Arc::new(tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(1, usize::from),
+            )),
             uploading_bytes: 0,
             run: run.chars().take(12).collect(),
             sequence: 0,
@@ -223,7 +233,8 @@ impl<S: ObjectStore> LakeWorker<S> {
                 _ = tick.tick() => {}
             }
             self.write_due();
-            if self.buffers.is_empty() && self.uploading.is_empty() {
+            self.start_uploads();
+            if self.buffers.is_empty() && self.ready.is_empty() && self.uploading.is_empty() {
                 for reply in self.flushes.drain(..) {
                     let _ = reply.send(std::mem::take(&mut self.outcomes.report));
                 }
@@ -271,12 +282,13 @@ impl<S: ObjectStore> LakeWorker<S> {
             buffer.bytes >= object_bytes || (eligible && buffer.opened.elapsed() >= interval)
         });
         for (key, buffer) in due {
-            self.upload(key, buffer);
+            self.queue(key, buffer);
         }
         // Three quarters of the budget held: write the largest partition early, so that
         // `send` is held back only while nothing may be written.
         let high_water = self.producer.max_buffered_bytes / 4 * 3;
         while self.buffers.bytes() + self.uploading_bytes >= high_water
+            && self.ready.is_empty()
             && self.uploading.len() < self.producer.max_in_flight.max(1)
         {
             let Some(key) = self
@@ -289,13 +301,30 @@ impl<S: ObjectStore> LakeWorker<S> {
             let Some(buffer) = self.buffers.take(&key) else {
                 break;
             };
-            self.upload(key, buffer);
+            self.queue(key, buffer);
         }
     }
 
     /// Writes every buffer (`flush`, `shutdown`).
     fn write_all(&mut self) {
         for (key, buffer) in self.buffers.take_due(|_, _| true) {
+            self.queue(key, buffer);
+        }
+    }
+
+    /// Queues a buffer for upload; its key is fixed and its partition's clock restarts now.
+    fn queue(&mut self, key: Key, buffer: Buffer<Waiting>) {
+        self.last_object.insert(key.clone(), Instant::now());
+        self.uploading_bytes += buffer.bytes;
+        self.ready.push_back((key, buffer));
+    }
+
+    /// Starts queued uploads while fewer than `max_in_flight` run.
+    fn start_uploads(&mut self) {
+        while self.uploading.len() < self.producer.max_in_flight.max(1) {
+            let Some((key, buffer)) = self.ready.pop_front() else {
+                break;
+            };
             self.upload(key, buffer);
         }
     }
@@ -308,12 +337,12 @@ impl<S: ObjectStore> LakeWorker<S> {
             self.writer(class_uid),
         ) else {
             let failure = Failure::new("class_not_allowed", "no table or location for the class");
+            self.uploading_bytes -= buffer.bytes;
             for (row, waiting) in buffer.rows {
                 self.outcomes.failed(waiting.reply, row, &failure);
             }
             return;
         };
-        self.last_object.insert(key.clone(), Instant::now());
         self.sequence += 1;
         let object_key = format!(
             "{location}{}{}-{:06}.zstd.parquet",
@@ -329,12 +358,13 @@ impl<S: ObjectStore> LakeWorker<S> {
             backoff_max: self.producer.backoff_max,
         };
         let bytes = buffer.bytes;
-        self.uploading_bytes += bytes;
         metrics::histogram!(crate::telemetry::RECORDS_PER_CALL).record(buffer.rows.len() as f64);
         let uploaded_key = object_key.clone();
+        let encoders = self.encoders.clone();
         self.uploading.spawn(async move {
             let rows = buffer.rows;
             let mut size = 0;
+            let encoding = encoders.acquire_owned().await;
             let (rows, encoded) = tokio::task::spawn_blocking(move || {
                 let slices: Vec<&[u8]> = rows.iter().map(|(row, _)| row.as_slice()).collect();
                 let encoded = writer.encode(&slices);
@@ -342,6 +372,7 @@ impl<S: ObjectStore> LakeWorker<S> {
             })
             .await
             .unwrap_or_else(|_| (Vec::new(), Err("the encoder panicked".to_owned())));
+            drop(encoding);
             let result = match encoded {
                 Err(reason) => Err(Failure::new("format_conversion_failed", reason)),
                 Ok(encoded) if encoded.rows == 0 => Ok(encoded),
