@@ -11,7 +11,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from conftest import EVENTS, ROOT
+from ocsf_cli import DEMO_EVENTS as EVENTS, ROOT
 
 
 def test_duckdb_counts_match_the_summary_per_partition(lake):

@@ -8,7 +8,7 @@ import datetime
 import pytest
 from pyspark.sql import SparkSession
 
-from conftest import cli
+from ocsf_cli import cli
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import BINARY, build
+from ocsf_cli import BINARY, build
 
 EVENTS = 20_000
 KEY = re.compile(r"^ext/(?P<source>[a-z-]+)/region=(?P<region>[a-z0-9-]+)/accountId=(?P<account>\d{12}|external)"
