@@ -24,6 +24,9 @@ use crate::lambda_args::LambdaArgs;
 use crate::lines::{inputs, open, parse_sources, progress_bar};
 use crate::Outcome;
 
+/// Events between two updates of the progress bar's rate and object count.
+const PROGRESS_EVERY: u64 = 1_000;
+
 /// Arguments of `upload`.
 #[derive(Debug, ClapArgs)]
 #[command(group(clap::ArgGroup::new("store").required(true).args(["bucket", "out"])))]
@@ -140,7 +143,6 @@ async fn run_async(args: Args) -> anyhow::Result<Outcome> {
     let objects: Arc<Mutex<Vec<StoredObject>>> = Arc::default();
     let seen = objects.clone();
     let progress = progress_bar(None);
-    let counter = progress.clone();
     let scratch = args.dry_run.then(|| {
         std::env::temp_dir().join(format!("ocsf-firehose-dry-run-{}", uuid::Uuid::new_v4()))
     });
@@ -159,7 +161,6 @@ async fn run_async(args: Args) -> anyhow::Result<Outcome> {
         .on_object(move |object| {
             if let Ok(mut objects) = seen.lock() {
                 objects.push(object.clone());
-                counter.set_message(format!("{} objects", objects.len()));
             }
         })
         .build()?;
@@ -179,6 +180,12 @@ async fn run_async(args: Args) -> anyhow::Result<Outcome> {
             summary.events += 1;
             summary.input_bytes += bytes.len() as u64;
             progress.inc(1);
+            if summary.events.is_multiple_of(PROGRESS_EVERY) {
+                let stored = objects.lock().map_or(0, |o| o.len());
+                let seconds = started.elapsed().as_secs_f64().max(1e-9);
+                let rate = summary.input_bytes as f64 / 1e6 / seconds;
+                progress.set_message(format!("{rate:.1} MB/s, {stored} objects"));
+            }
             match producer.send_json(&bytes).await {
                 Ok(_delivery) => {}
                 Err(SendError::Closed) => anyhow::bail!("the producer stopped"),
