@@ -13,7 +13,7 @@ use std::time::Duration;
 use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::datatypes::{Int32Type, Int64Type};
 use ocsf_firehose_producer::lake::store::S3Store;
-use ocsf_firehose_producer::lake::Sources;
+use ocsf_firehose_producer::lake::{LakeConfig, Sources};
 use ocsf_firehose_producer::{ProducerBuilder, ProducerConfig, SendError};
 use ocsf_firehose_transform::contract::partition::event_day;
 use ocsf_firehose_transform::{Engine, EngineConfig};
@@ -221,6 +221,44 @@ async fn a_back_fill_writes_more_than_500_partitions_in_one_run() {
     assert_eq!((report.delivered, report.failed_count), (valid as u64, 0));
     let objects = files_below(&root);
     assert_eq!(objects.len(), 540, "one object per partition");
+    assert_exactly_once(&check_objects(&objects), valid);
+    std::fs::remove_dir_all(&root).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_partition_rolls_over_at_its_size_limit_long_before_the_interval() {
+    let root = std::env::temp_dir().join(format!("ocsf-lake-{}", uuid::Uuid::new_v4()));
+    let lake = LakeConfig {
+        object_bytes: 64 * 1024,
+        ..LakeConfig::default()
+    };
+    let producer = ProducerBuilder::dir(&root, sources())
+        .ocsf(engine())
+        .lake_config(lake)
+        .build()
+        .unwrap();
+    // One partition (class 3002, the first account, the first day): every 12th event.
+    let mut valid = 0;
+    for i in (0..12_000).step_by(12) {
+        if producer.send(&event(i, 1)).await.is_ok() {
+            valid += 1;
+        }
+    }
+    let report = tokio::time::timeout(Duration::from_secs(60), producer.flush())
+        .await
+        .unwrap();
+    assert_eq!((report.delivered, report.failed_count), (valid as u64, 0));
+    let objects = files_below(&root);
+    assert!(
+        objects.len() >= 5,
+        "{} objects of ~64 KiB of rows",
+        objects.len()
+    );
+    let keys: std::collections::BTreeSet<&str> = objects
+        .iter()
+        .map(|(key, _)| key.rsplit_once('/').unwrap().0)
+        .collect();
+    assert_eq!(keys.len(), 1, "one partition");
     assert_exactly_once(&check_objects(&objects), valid);
     std::fs::remove_dir_all(&root).unwrap();
 }
