@@ -174,12 +174,19 @@ impl Summary {
     }
 }
 
-/// The default source name of a class: its name when short enough, else `class-<uid>`.
+/// The default source name of a class: its name (without a platform extension's `win/`
+/// prefix) when short enough, else `class-<uid>`.
 pub fn default_source_name(schema: &Schema, class_uid: i64) -> String {
-    match schema.class(class_uid) {
-        Some(class) if class.item.name.len() <= MAX_SOURCE_NAME_LEN => {
-            class.item.name.replace('_', "-")
-        }
+    let name = schema.class(class_uid).map(|class| {
+        class
+            .item
+            .name
+            .rsplit('/')
+            .next()
+            .unwrap_or(class.item.name)
+    });
+    match name {
+        Some(name) if name.len() <= MAX_SOURCE_NAME_LEN => name.replace('_', "-"),
         _ => format!("class-{class_uid}"),
     }
 }

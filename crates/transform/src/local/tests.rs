@@ -215,3 +215,12 @@ fn the_class_of_the_first_event_routes_the_record() {
     assert_eq!(class_uid_of(b"not json"), None);
     assert_eq!(class_uid_of(b"{\"class_uid\":\"x\"}"), None);
 }
+
+#[test]
+fn source_names_are_class_names_without_the_extension_prefix() {
+    let schema = Schema::get(crate::version::OcsfVersion::V1_3_0).unwrap();
+    assert_eq!(default_source_name(schema, 3002), "authentication");
+    assert_eq!(default_source_name(schema, 205_004), "registry-key-query");
+    assert_eq!(default_source_name(schema, 201_004), "win-service-activity");
+    assert_eq!(default_source_name(schema, 4_242), "class-4242");
+}

@@ -303,14 +303,26 @@ mod tests {
             assert!(schema.class(0).is_some(), "base_event is class 0");
             assert!(schema.class(424_242).is_none());
         }
+        // Core and the `linux` and `win` platform extensions (core alone: 65 and 44).
         assert_eq!(
             Schema::get(OcsfVersion::V1_3_0).unwrap().classes().len(),
-            65
+            72
         );
         assert_eq!(
             Schema::get(OcsfVersion::V1_1_0).unwrap().classes().len(),
-            44
+            50
         );
+        // The 1.3.0 Windows classes Security Lake lists for custom sources.
+        let v13 = Schema::get(OcsfVersion::V1_3_0).unwrap();
+        for (uid, name) in [
+            (201_004, "win/win_service_activity"),
+            (205_004, "win/registry_key_query"),
+            (205_005, "win/registry_value_query"),
+            (205_019, "win/prefetch_query"),
+        ] {
+            assert_eq!(v13.class(uid).map(|c| c.item.name), Some(name), "{uid}");
+        }
+        assert!(v13.profile_id("linux/linux_users").is_some());
     }
 
     #[test]
