@@ -104,18 +104,16 @@ fn sampled_paths(
         bail!("cannot read every --from-events file");
     }
     let uid = table.class_uid();
-    let mut out = Vec::new();
-    for path in used_paths(schema, uid, &events) {
-        if table.type_at(&path).is_some() {
-            continue;
-        }
-        let one = TableSpec {
-            profiles: spec.profiles.clone(),
-            columns: vec![path.clone()],
-        };
-        if TableModel::new(schema, uid, &one).is_ok() {
-            out.push(path);
-        }
-    }
+    let candidates: Vec<String> = used_paths(schema, uid, &events)
+        .into_iter()
+        .filter(|path| table.type_at(path).is_none())
+        .collect();
+    let spec = TableSpec {
+        profiles: spec.profiles.clone(),
+        columns: candidates,
+    };
+    let out = TableModel::lenient(schema, uid, &spec)?
+        .glue_schema()
+        .extra_columns;
     Ok(out)
 }

@@ -101,35 +101,45 @@ pub enum ConfigError {
 }
 
 /// Every table column path must be a column of some class the engine accepts (all of them, or
-/// the allow-list's): a typo in `OCSF_TABLE_COLUMNS` fails at start-up, not silently.
+/// the allow-list's): a typo in `OCSF_TABLE_COLUMNS` fails at start-up, not silently. One
+/// lenient table per class, and only when paths are named.
 fn check_table_columns(schema: &'static Schema, config: &EngineConfig) -> Result<(), ConfigError> {
+    if config.table.columns.is_empty() {
+        return Ok(());
+    }
     let uids: Vec<i64> = match &config.allowed_classes {
         Some(uids) => uids.iter().copied().collect(),
         None => schema.classes().iter().map(|c| c.uid).collect(),
     };
-    for path in &config.table.columns {
-        let mut reason = None;
-        let found = uids.iter().any(|uid| {
-            let one = TableSpec {
-                profiles: None,
-                columns: vec![path.clone()],
-            };
-            match TableModel::new(schema, *uid, &one) {
-                Ok(_) => true,
-                Err(error) => {
-                    reason.get_or_insert_with(|| error.to_string());
-                    false
-                }
-            }
-        });
-        if !found {
-            return Err(ConfigError::TableColumn {
-                path: path.clone(),
-                reason: reason.unwrap_or_else(|| "no class is accepted".to_owned()),
-            });
-        }
-    }
-    Ok(())
+    let spec = TableSpec {
+        profiles: None,
+        columns: config.table.columns.clone(),
+    };
+    let tables: Vec<TableModel> = uids
+        .iter()
+        .filter_map(|uid| TableModel::lenient(schema, *uid, &spec).ok())
+        .collect();
+    let Some(path) = config
+        .table
+        .columns
+        .iter()
+        .find(|path| !tables.iter().any(|t| t.type_at(path).is_some()))
+    else {
+        return Ok(());
+    };
+    // Why, in the words of the first class's table.
+    let one = TableSpec {
+        profiles: None,
+        columns: vec![path.clone()],
+    };
+    let reason = uids
+        .first()
+        .and_then(|uid| TableModel::new(schema, *uid, &one).err())
+        .map_or_else(|| "no class is accepted".to_owned(), |e| e.to_string());
+    Err(ConfigError::TableColumn {
+        path: path.clone(),
+        reason,
+    })
 }
 
 /// A configured OCSF engine. Cheap to share (`&Engine` is `Sync`); build it once at start-up.

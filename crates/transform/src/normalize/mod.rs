@@ -26,7 +26,7 @@ use thiserror::Error;
 
 use crate::finding::SeverityPolicy;
 use crate::path::JsonPath;
-use crate::schema::{AttrType, Attribute, Class, Item, ProfileSet, Schema, TypeId};
+use crate::schema::{AttrType, Attribute, Class, Item, ProfileId, ProfileSet, Schema, TypeId};
 use crate::validate::{active_profiles, is_absent, DEFAULT_MAX_DEPTH};
 
 /// What to do with attributes the schema does not define for their class/object.
@@ -168,6 +168,7 @@ pub struct Normalizer<'s> {
     schema: &'s Schema,
     options: NormalizeOptions,
     timestamp_type: Option<TypeId>,
+    datetime_profile: Option<ProfileId>,
 }
 
 impl<'s> Normalizer<'s> {
@@ -177,6 +178,7 @@ impl<'s> Normalizer<'s> {
             schema,
             options,
             timestamp_type: schema.type_id("timestamp_t"),
+            datetime_profile: schema.profile_id("datetime"),
         }
     }
 
@@ -219,6 +221,7 @@ impl<'s> Normalizer<'s> {
             schema: self.schema,
             options: &self.options,
             timestamp_type: self.timestamp_type,
+            datetime_profile: self.datetime_profile,
             profiles: active_profiles(self.schema, map),
             path: JsonPath::default(),
             actions: Vec::new(),
@@ -247,6 +250,7 @@ struct Walk<'s, 'o> {
     schema: &'s Schema,
     options: &'o NormalizeOptions,
     timestamp_type: Option<TypeId>,
+    datetime_profile: Option<ProfileId>,
     profiles: ProfileSet,
     path: JsonPath<'static>,
     actions: Vec<Action>,
@@ -415,9 +419,13 @@ impl Walk<'_, '_> {
     /// Fills each absent `X_dt` the active profiles admit (the `datetime` profile's) from the
     /// epoch milliseconds of its sibling `X`: derivable, so normalization may.
     fn fill_datetimes(&mut self, map: &mut Map<String, Value>, item: &Item) {
-        let Some(timestamp) = self.timestamp_type else {
+        let (Some(timestamp), Some(datetime)) = (self.timestamp_type, self.datetime_profile) else {
             return;
         };
+        // Most events do not list the profile: nothing to look up.
+        if !self.profiles.contains(datetime) {
+            return;
+        }
         let mut filled = Vec::new();
         for (key, value) in map.iter() {
             let Some(ms) = value.as_i64() else {
@@ -432,7 +440,7 @@ impl Walk<'_, '_> {
             let dt = format!("{key}_dt");
             let admitted = item
                 .attribute(&dt)
-                .is_some_and(|a| a.profile.is_some() && self.profiles.admits(a.profile));
+                .is_some_and(|a| a.profile == Some(datetime));
             if admitted && is_absent(map.get(&dt)) {
                 if let Some(text) = time::epoch_ms_to_datetime(ms) {
                     filled.push((dt, text));

@@ -161,6 +161,18 @@ fn fit_value(
     if value.is_null() {
         return true;
     }
+    // A datetime is parsed once: held when it has a canonical text, which it then takes.
+    if let (ColumnType::Scalar(Scalar::Timestamp), Value::String(text)) = (ty, &mut *value) {
+        return match canonical_datetime(text) {
+            Some(canonical) => {
+                if canonical != *text {
+                    *text = canonical;
+                }
+                true
+            }
+            None => false,
+        };
+    }
     if !holds(value, ty) {
         return false;
     }
@@ -168,13 +180,6 @@ fn fit_value(
         // Strings stay as they are (so fitting is idempotent); other values become JSON text.
         (ColumnType::Scalar(Scalar::Json), value) if !value.is_string() => {
             *value = Value::String(value.to_string());
-        }
-        (ColumnType::Scalar(Scalar::Timestamp), Value::String(text)) => {
-            if let Some(canonical) = canonical_datetime(text) {
-                if canonical != *text {
-                    *text = canonical;
-                }
-            }
         }
         (ColumnType::Struct(fields), Value::Object(map)) => {
             fit_object(map, fields, frame, overflow);

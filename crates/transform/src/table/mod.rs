@@ -256,6 +256,17 @@ impl TableModel {
         uid: i64,
         spec: &TableSpec,
     ) -> Result<TableModel, TableError> {
+        Self::build(schema, uid, spec, true)
+    }
+
+    /// The table; with `strict`, a named path without a column is an error, else it is left
+    /// out.
+    fn build(
+        schema: &'static Schema,
+        uid: i64,
+        spec: &TableSpec,
+        strict: bool,
+    ) -> Result<TableModel, TableError> {
         let class = schema.class(uid).ok_or(TableError::UnknownClass {
             uid,
             version: schema.version(),
@@ -287,7 +298,7 @@ impl TableModel {
         let mut extra_columns: Vec<String> = spec.columns.clone();
         extra_columns.sort();
         extra_columns.dedup();
-        let table = TableModel {
+        let mut table = TableModel {
             class_uid: uid,
             class_name: class.item.name,
             version: schema.version(),
@@ -295,18 +306,34 @@ impl TableModel {
             extra_columns,
             columns,
         };
-        if let Some(path) = table
-            .extra_columns
-            .iter()
-            .find(|path| table.type_at(path).is_none())
-        {
+        let unknown: Vec<String> = table.unknown_paths().map(str::to_owned).collect();
+        if let (true, Some(path)) = (strict, unknown.first()) {
             return Err(TableError::UnknownPath {
                 uid,
                 path: path.clone(),
                 profiles: table.profiles.join(", "),
             });
         }
+        table.extra_columns.retain(|path| !unknown.contains(path));
         Ok(table)
+    }
+
+    /// The table of class `uid` with every path of `spec` that applies to it; the others are
+    /// left out (one build, whatever the number of paths).
+    pub fn lenient(
+        schema: &'static Schema,
+        uid: i64,
+        spec: &TableSpec,
+    ) -> Result<TableModel, TableError> {
+        Self::build(schema, uid, spec, false)
+    }
+
+    /// The named paths that have no column.
+    fn unknown_paths(&self) -> impl Iterator<Item = &str> {
+        self.extra_columns
+            .iter()
+            .map(String::as_str)
+            .filter(|path| self.type_at(path).is_none())
     }
 
     /// `class_uid`.
@@ -377,8 +404,8 @@ pub struct Tables {
 
 impl Tables {
     /// Tables with the columns of `spec`; for each class, a listed profile the class does not
-    /// support and a path the class does not have are ignored (check them per class with
-    /// [`TableModel::new`]).
+    /// support and a path the class does not have are ignored ([`TableModel::lenient`]; check
+    /// them per class with [`TableModel::new`]).
     pub fn new(schema: &'static Schema, spec: TableSpec) -> Tables {
         Tables {
             schema,
@@ -414,20 +441,11 @@ impl Tables {
                         .cloned()
                         .collect::<Vec<_>>()
                 });
-                let columns = self
-                    .spec
-                    .columns
-                    .iter()
-                    .filter(|path| {
-                        let one = TableSpec {
-                            profiles: profiles.clone(),
-                            columns: vec![(*path).clone()],
-                        };
-                        TableModel::new(self.schema, uid, &one).is_ok()
-                    })
-                    .cloned()
-                    .collect();
-                TableModel::new(self.schema, uid, &TableSpec { profiles, columns }).ok()
+                let spec = TableSpec {
+                    profiles,
+                    columns: self.spec.columns.clone(),
+                };
+                TableModel::lenient(self.schema, uid, &spec).ok()
             })
             .as_ref()
     }
