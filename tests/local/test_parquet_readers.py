@@ -76,7 +76,7 @@ def test_pyarrow_sees_files_as_firehose_writes_them_sorted_by_time(lake):
         assert path.name.startswith("ocsf-") and "-1-20" in path.name
 
 
-def test_every_object_of_a_source_has_the_identical_schema_and_small_footers(lake):
+def test_every_object_of_a_source_has_the_identical_schema_and_few_statistics(lake):
     out, summary = lake
     total = footers = 0
     for source in pathlib.Path(out, "ext").iterdir():

@@ -1,5 +1,5 @@
-//! What `local` and `upload` share: JSON-lines inputs (files or stdin), `--source` names, and
-//! the progress bar.
+//! What `local` and `upload` share: their async runtime, JSON-lines inputs (files or stdin),
+//! `--source` names, and the progress bar.
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -60,4 +60,13 @@ pub(crate) fn progress_bar(total: Option<usize>) -> ProgressBar {
         bar.set_style(style);
     }
     bar
+}
+
+/// The runtime the producer runs on: two workers (the machine's cores), timers and I/O.
+pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
 }

@@ -22,7 +22,7 @@ use ocsf_firehose_transform::local::{demo, LocalConfig, LocalFirehose, Summary};
 use serde::Serialize;
 
 use crate::lambda_args::LambdaArgs;
-use crate::lines::{inputs, open, parse_sources, progress_bar};
+use crate::lines::{inputs, open, parse_sources, progress_bar, runtime};
 use crate::Outcome;
 
 /// Where the events the producer refuses at `send` are kept, below the output root.
@@ -88,12 +88,7 @@ struct RunSummary {
 }
 
 pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_time()
-        .build()
-        .context("cannot start the async runtime")?;
-    runtime.block_on(run_async(args))
+    runtime()?.block_on(run_async(args))
 }
 
 async fn run_async(args: Args) -> anyhow::Result<Outcome> {

@@ -21,7 +21,7 @@ use ocsf_firehose_transform::Engine;
 use serde::Serialize;
 
 use crate::lambda_args::LambdaArgs;
-use crate::lines::{inputs, open, parse_sources, progress_bar};
+use crate::lines::{inputs, open, parse_sources, progress_bar, runtime};
 use crate::Outcome;
 
 /// Events between two updates of the progress bar's rate and object count.
@@ -89,12 +89,7 @@ struct UploadSummary {
 }
 
 pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    runtime.block_on(run_async(args))
+    runtime()?.block_on(run_async(args))
 }
 
 /// Every class of the schema, each under the `--prefix` location of its source name.

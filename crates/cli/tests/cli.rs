@@ -462,13 +462,7 @@ fn local_runs_the_demo_and_files_through_the_producer_and_the_whole_path() {
         count("ok") + count("failed") + count("dropped")
     );
     assert_eq!(count("failed"), 3, "the other deliberately invalid events");
-    let rows: u64 = summary["rows"]
-        .as_object()
-        .unwrap()
-        .values()
-        .map(|v| v.as_u64().unwrap())
-        .sum();
-    assert_eq!(rows, count("ok"));
+    assert_eq!(common::sum_values(&summary["rows"]), count("ok"));
     for partition in summary["rows"].as_object().unwrap().keys() {
         let dir = out.join(partition);
         let files: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();

@@ -80,13 +80,7 @@ fn upload_writes_the_layout_accounts_for_every_event_and_exits_one_on_invalid_on
     assert!(written
         .iter()
         .all(|k| k.ends_with(".zstd.parquet") && k.contains("/eventDay=")));
-    let rows: u64 = summary["rows"]
-        .as_object()
-        .unwrap()
-        .values()
-        .map(|v| v.as_u64().unwrap())
-        .sum();
-    assert_eq!(rows, delivered);
+    assert_eq!(common::sum_values(&summary["rows"]), delivered);
 
     let dry = std::env::temp_dir().join(format!("ocsf-cli-dry-{}", std::process::id()));
     let run_dry = run(

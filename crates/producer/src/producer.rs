@@ -86,26 +86,48 @@ impl Producer {
         config.validate(service)?;
         #[cfg(feature = "ocsf")]
         let fallback_region = transport.region();
-        let buffer = Arc::new(Semaphore::new(config.max_buffered_bytes));
-        let encoder = Encoder {
-            stamp_uid: config.stamp_uid,
-            max_bytes: service.max_record_bytes() - 1,
-        };
-        let (tx, rx) = mpsc::unbounded_channel();
-        let worker = Worker::new(transport, config, hooks.partition_key, hooks.on_failure);
-        let handle = tokio::spawn(worker.run(rx));
-        Ok(Producer {
-            tx: Some(tx),
-            buffer,
-            encoder,
-            handle: Some(handle),
+        let max_record_bytes = service.max_record_bytes();
+        #[cfg(feature = "ocsf")]
+        let ocsf = hooks.engine.map(|engine| OcsfCheck {
+            engine,
+            fallback_region,
+            rows: false,
+        });
+        let worker = Worker::new(
+            transport,
+            config.clone(),
+            hooks.partition_key,
+            hooks.on_failure,
+        );
+        Ok(Self::launch(
+            &config,
+            max_record_bytes,
+            |rx| worker.run(rx),
             #[cfg(feature = "ocsf")]
-            ocsf: hooks.engine.map(|engine| OcsfCheck {
-                engine,
-                fallback_region,
-                rows: false,
-            }),
-        })
+            ocsf,
+        ))
+    }
+
+    /// What every producer is: the byte budget, the encoder, the command channel and the
+    /// worker task (spawned on the current Tokio runtime).
+    fn launch<F: std::future::Future<Output = Report> + Send + 'static>(
+        config: &ProducerConfig,
+        max_record_bytes: usize,
+        run: impl FnOnce(mpsc::UnboundedReceiver<Command>) -> F,
+        #[cfg(feature = "ocsf")] ocsf: Option<OcsfCheck>,
+    ) -> Producer {
+        let (tx, rx) = mpsc::unbounded_channel();
+        Producer {
+            tx: Some(tx),
+            buffer: Arc::new(Semaphore::new(config.max_buffered_bytes)),
+            encoder: Encoder {
+                stamp_uid: config.stamp_uid,
+                max_bytes: max_record_bytes - 1,
+            },
+            handle: Some(tokio::spawn(run(rx))),
+            #[cfg(feature = "ocsf")]
+            ocsf,
+        }
     }
 
     /// Starts the lake writer (the direct path) on the current Tokio runtime: every event is
@@ -128,33 +150,26 @@ impl Producer {
             });
         }
         let fallback_region = store.region();
-        let buffer = Arc::new(Semaphore::new(config.max_buffered_bytes));
-        let encoder = Encoder {
-            stamp_uid: config.stamp_uid,
-            max_bytes: ocsf_firehose_transform::contract::limits::FIREHOSE_MAX_RECORD_BYTES - 1,
-        };
-        let (tx, rx) = mpsc::unbounded_channel();
         let worker = crate::lake::LakeWorker::new(
             store,
             sources,
             engine.tables().clone(),
             lake,
-            config,
+            config.clone(),
             hooks.on_failure,
             hooks.on_object,
         );
-        let handle = tokio::spawn(worker.run(rx));
-        Ok(Producer {
-            tx: Some(tx),
-            buffer,
-            encoder,
-            handle: Some(handle),
-            ocsf: Some(OcsfCheck {
-                engine,
-                fallback_region,
-                rows: true,
-            }),
-        })
+        let ocsf = OcsfCheck {
+            engine,
+            fallback_region,
+            rows: true,
+        };
+        Ok(Self::launch(
+            &config,
+            ocsf_firehose_transform::contract::limits::FIREHOSE_MAX_RECORD_BYTES,
+            |rx| worker.run(rx),
+            Some(ocsf),
+        ))
     }
 
     /// Accepts an event, waiting while the buffer is full.

@@ -7,7 +7,7 @@ import { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
-import { DEFAULTS } from './defaults';
+import { DEFAULTS, registeredSourceLocation, sourceLocation } from './defaults';
 import { skipChecks } from './suppressions';
 
 /** What `CreateCustomLogSource` needs. */
@@ -120,4 +120,33 @@ export class CustomSourceRegistration extends Construct {
       },
     ]);
   }
+}
+
+/** Where a custom source's objects go, and the registration's own location when registered here. */
+export interface CustomSourceLocation {
+  /** The key prefix (`ext/<source>/`): from the registration's location, else built from the name. */
+  readonly sourceLocation: string;
+  /** `source.provider.location` (`s3://<bucket>/ext/<source>/`) when registered here. */
+  readonly providerLocation?: string;
+}
+
+/**
+ * The custom source `sourceName`: registered under `scope` when `register` is given (its location
+ * is then what Security Lake returns, a deploy-time token), else assumed to exist at
+ * `ext/<source>/`. The Firehose pipeline and the direct source both start here.
+ */
+export function customSource(
+  scope: Construct,
+  sourceName: string,
+  register?: CustomSourceRegistrationProps,
+): CustomSourceLocation {
+  checkSourceName(sourceName);
+  if (!register) {
+    return { sourceLocation: sourceLocation(sourceName) };
+  }
+  const registration = new CustomSourceRegistration(scope, 'CustomSource', sourceName, register);
+  return {
+    sourceLocation: registeredSourceLocation(registration.location),
+    providerLocation: registration.location,
+  };
 }

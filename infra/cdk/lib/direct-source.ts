@@ -10,8 +10,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { checkSourceName, CustomSourceRegistration, CustomSourceRegistrationProps } from './custom-source';
-import { registeredSourceLocation, sourceLocation } from './defaults';
+import { customSource, CustomSourceRegistrationProps } from './custom-source';
 
 /** Props of {@link SecurityLakeDirectSource}. */
 export interface SecurityLakeDirectSourceProps {
@@ -36,13 +35,7 @@ export class SecurityLakeDirectSource extends Construct {
 
   constructor(scope: Construct, id: string, props: SecurityLakeDirectSourceProps) {
     super(scope, id);
-    checkSourceName(props.sourceName);
-    const registration = props.registerCustomSource
-      ? new CustomSourceRegistration(this, 'CustomSource', props.sourceName, props.registerCustomSource)
-      : undefined;
-    this.sourceLocation = registration
-      ? registeredSourceLocation(registration.location)
-      : sourceLocation(props.sourceName);
+    this.sourceLocation = customSource(this, props.sourceName, props.registerCustomSource).sourceLocation;
     const statements = [
       new iam.PolicyStatement({
         sid: 'WriteSecurityLakeObjects',

@@ -18,8 +18,8 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { checkSourceName, CustomSourceRegistration, CustomSourceRegistrationProps } from './custom-source';
-import { dataPrefix, DEFAULTS, errorPrefix, registeredSourceLocation, sourceLocation } from './defaults';
+import { checkSourceName, customSource, CustomSourceRegistrationProps } from './custom-source';
+import { dataPrefix, DEFAULTS, errorPrefix } from './defaults';
 import { OcsfGlueSchema, tableColumnsEnvironment } from './schema';
 import { KinesisSource, PipelineSource } from './source';
 import { lintIgnore, skipChecks } from './suppressions';
@@ -109,13 +109,9 @@ export class SecurityLakeFirehosePipeline extends Construct {
       new kms.Key(this, 'Key', { enableKeyRotation: true, description: `ocsf-firehose ${props.sourceName}` });
     this.key.grantEncryptDecrypt(new iam.ServicePrincipal(`logs.${Aws.REGION}.amazonaws.com`));
 
-    const registration = props.registerCustomSource
-      ? new CustomSourceRegistration(this, 'CustomSource', props.sourceName, props.registerCustomSource)
-      : undefined;
     // Where the source's objects go: the location the registration returns, else `ext/<source>/`.
-    this.sourceLocation = registration
-      ? registeredSourceLocation(registration.location)
-      : sourceLocation(props.sourceName);
+    const custom = customSource(this, props.sourceName, props.registerCustomSource);
+    this.sourceLocation = custom.sourceLocation;
     this.prefix = dataPrefix(this.sourceLocation);
 
     // The Glue table Firehose converts JSON to Parquet with.
@@ -137,7 +133,7 @@ export class SecurityLakeFirehosePipeline extends Construct {
         parameters: { classification: 'parquet', ocsf_class_uid: String(props.schema.class_uid) },
         storageDescriptor: {
           columns: props.schema.columns.map((c) => ({ name: c.Name, type: c.Type })),
-          location: registration ? registration.location : props.lakeBucket.s3UrlForObject(this.sourceLocation),
+          location: custom.providerLocation ?? props.lakeBucket.s3UrlForObject(this.sourceLocation),
           inputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat',
           outputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat',
           serdeInfo: { serializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe' },

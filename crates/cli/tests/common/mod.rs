@@ -73,3 +73,13 @@ pub fn temp_file(name: &str, content: &[u8]) -> PathBuf {
     std::fs::write(&path, content).unwrap();
     path
 }
+
+/// The sum of a JSON object's numbers (a summary's `rows` per partition).
+pub fn sum_values(object: &Value) -> u64 {
+    object
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_u64().unwrap())
+        .sum()
+}

@@ -124,6 +124,13 @@ impl Default for LakeConfig {
     }
 }
 
+/// Whether partition `key` may get a new object: its previous one is `min_interval` old.
+fn eligible(last_object: &BTreeMap<Key, Instant>, key: &Key, min_interval: Duration) -> bool {
+    last_object
+        .get(key)
+        .is_none_or(|at| at.elapsed() >= min_interval)
+}
+
 /// One object's buffer key: the class and the partition.
 type Key = (i64, PartitionKeys);
 
@@ -266,9 +273,7 @@ impl<S: ObjectStore> LakeWorker<S> {
 
     /// May the partition get a new object now (outside `flush`)?
     fn eligible(&self, key: &Key) -> bool {
-        self.last_object
-            .get(key)
-            .is_none_or(|at| at.elapsed() >= self.config.min_object_interval)
+        eligible(&self.last_object, key, self.config.min_object_interval)
     }
 
     /// Writes the buffers that are due, and the largest ones while the budget is nearly spent.
@@ -278,8 +283,8 @@ impl<S: ObjectStore> LakeWorker<S> {
         let (object_bytes, interval) = (self.config.object_bytes, self.config.buffer_interval);
         let last = &self.last_object;
         let due = self.buffers.take_due(|key, buffer| {
-            let eligible = last.get(key).is_none_or(|at| at.elapsed() >= min_interval);
-            buffer.bytes >= object_bytes || (eligible && buffer.opened.elapsed() >= interval)
+            buffer.bytes >= object_bytes
+                || (eligible(last, key, min_interval) && buffer.opened.elapsed() >= interval)
         });
         for (key, buffer) in due {
             self.queue(key, buffer);
