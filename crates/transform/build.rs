@@ -17,8 +17,19 @@ mod model;
 
 use model::*;
 
-/// The OCSF versions embedded in the library (file names under `ocsf-schema/`).
-const VERSIONS: &[&str] = &["1.1.0", "1.3.0"];
+/// The OCSF releases embedded in the library (file names under `ocsf-schema/`; see its README).
+const VERSIONS: &[&str] = &[
+    "1.0.0-rc.2",
+    "1.0.0",
+    "1.1.0",
+    "1.2.0",
+    "1.3.0",
+    "1.4.0",
+    "1.5.0",
+    "1.6.0",
+    "1.7.0",
+    "1.8.0",
+];
 
 type BuildResult<T> = Result<T, Box<dyn Error>>;
 
@@ -96,6 +107,13 @@ fn compile(raw: &Value) -> BuildResult<SchemaData<'_>> {
         }
     }
     let profiles: Vec<&str> = profile_names.into_iter().collect();
+    let extensions: BTreeSet<&str> = classes_raw
+        .keys()
+        .chain(objects_raw.keys())
+        .map(String::as_str)
+        .chain(profiles.iter().copied())
+        .filter_map(|name| name.split_once('/').map(|(extension, _)| extension))
+        .collect();
     if profiles.len() > 64 {
         return Err("more than 64 profiles: the runtime profile set is a u64 bitset".into());
     }
@@ -146,6 +164,7 @@ fn compile(raw: &Value) -> BuildResult<SchemaData<'_>> {
         objects,
         classes,
         profiles,
+        extensions: extensions.into_iter().collect(),
     })
 }
 
@@ -173,6 +192,12 @@ impl<'a> Ctx<'_, 'a> {
             "float_t" => BaseType::Float,
             "string_t" => BaseType::String,
             "json_t" => BaseType::Json,
+            // 1.0.0-rc.2 lists `object_t` among its types, and gives `bytestring_t` and
+            // `uuid_t` no base; later releases derive both from `string_t`.
+            "object_t" => BaseType::Json,
+            "bytestring_t" | "uuid_t" if opt_str(&self.types_raw[name], "type").is_none() => {
+                BaseType::String
+            }
             other => {
                 let parent = self.types_raw.get(other).ok_or("unknown type")?;
                 let parent_name = opt_str(parent, "type")
@@ -259,6 +284,13 @@ impl<'a> Ctx<'_, 'a> {
                 .map(u16::try_from)
                 .transpose()?;
         }
+        let renames = attributes
+            .iter()
+            .map(|attr| replacement(attr, &attributes).map(u16::try_from).transpose())
+            .collect::<Result<Vec<_>, _>>()?;
+        for (attr, renamed_to) in attributes.iter_mut().zip(renames) {
+            attr.renamed_to = renamed_to;
+        }
         let lookup = hash_table(&names)?;
         let mut constraints = Vec::new();
         if let Some(c) = item.get("constraints") {
@@ -342,8 +374,46 @@ impl<'a> Ctx<'_, 'a> {
             sibling_index: None,
             profile: opt_str(a, "profile").map(|p| self.profile(p)).transpose()?,
             deprecated: deprecation(a)?,
+            renamed_to: None,
         })
     }
+}
+
+/// The replacement a deprecation message names in the same item ("Use the <code>X</code>
+/// attribute instead", "Use X instead", "deprecated in favor of X"), when it is another
+/// attribute of that item with the same type and arity.
+fn replacement(attr: &AttributeData<'_>, attributes: &[AttributeData<'_>]) -> Option<usize> {
+    let message = attr.deprecated.as_ref()?.message;
+    let mut text = String::new();
+    let mut in_tag = false;
+    for c in message.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                text.push(' ');
+            }
+            c if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    let words: Vec<&str> = text
+        .split(|c: char| c.is_whitespace() || c == ',')
+        .map(|w| w.trim_end_matches('.'))
+        .filter(|w| !w.is_empty())
+        .collect();
+    let own = attributes.iter().position(|a| a.name == attr.name)?;
+    let index = words
+        .windows(2)
+        .filter(|w| matches!(w[0], "Use" | "use" | "the" | "of"))
+        .find_map(|w| {
+            attributes
+                .iter()
+                .position(|a| a.name == w[1])
+                .filter(|i| *i != own)
+        })?;
+    let target = attributes.get(index)?;
+    (target.ty == attr.ty && target.is_array == attr.is_array).then_some(index)
 }
 
 /// The open-addressing table of [`ItemData::lookup`]: at most half full, linear probing.

@@ -12,6 +12,7 @@ use crate::finding::{Code, Finding, Level, Severity, SeverityPolicy};
 use crate::normalize::{Action, NormalizeOptions, Normalizer, UnknownAttributes};
 use crate::schema::{Schema, SchemaError};
 use crate::table::{TableModel, TableSpec, Tables};
+use crate::translate::{TranslateOptions, Translation, Translator};
 use crate::validate::{ValidateOptions, Validation, Validator, DEFAULT_MAX_DEPTH};
 use crate::verdict::Verdict;
 use crate::version::OcsfVersion;
@@ -37,6 +38,9 @@ pub struct EngineConfig {
     /// profile of each class) and attribute paths beyond the default rule
     /// (`glue-schema --column`, `--from-events`).
     pub table: TableSpec,
+    /// Version translation: which source releases are accepted and which way they are
+    /// translated to `version` ([`crate::translate`]).
+    pub translate: TranslateOptions,
 }
 
 impl Default for EngineConfig {
@@ -50,6 +54,7 @@ impl Default for EngineConfig {
             warn_recommended: false,
             max_depth: DEFAULT_MAX_DEPTH,
             table: TableSpec::default(),
+            translate: TranslateOptions::default(),
         }
     }
 }
@@ -149,6 +154,7 @@ pub struct Engine {
     policy: SeverityPolicy,
     validator: Validator<'static>,
     normalizer: Normalizer<'static>,
+    translator: Translator,
     tables: Tables,
 }
 
@@ -222,11 +228,13 @@ impl Engine {
                 severity: policy.clone(),
             },
         );
+        let translator = Translator::new(schema, config.translate.clone(), config.max_depth);
         Ok(Engine {
             config,
             policy,
             validator,
             normalizer,
+            translator,
             tables,
         })
     }
@@ -253,8 +261,14 @@ impl Engine {
         self.validator.validate(event, &self.policy)
     }
 
-    /// Normalizes an event in place: the first stage of [`Engine::judge`], exposed for tests of
-    /// its own properties (idempotence, no added error).
+    /// Translates an event in place to the target version: the first stage of
+    /// [`Engine::judge`], exposed for tests of its own properties (no leaf lost, idempotence).
+    pub fn translate(&self, event: &mut Value) -> Translation {
+        self.translator.translate(event)
+    }
+
+    /// Normalizes an event in place: the second stage of [`Engine::judge`], exposed for tests
+    /// of its own properties (idempotence, no added error).
     pub fn normalize(&self, event: &mut Value) -> Vec<Action> {
         self.normalizer.normalize(event)
     }
@@ -295,13 +309,28 @@ impl Engine {
         (partitioned.keys, findings)
     }
 
-    /// The verdict on one event, the Lambda's: normalize it, validate the result, compute its
-    /// partition keys (`fallback_region`: the region of the Firehose stream, the last fallback
-    /// for `region`); an accepted event's row is its fit to the class's Glue table
-    /// ([`Verdict::into_row`]).
+    /// The verdict on one event, the Lambda's: translate it to the target version, normalize
+    /// it, validate the result, compute its partition keys (`fallback_region`: the region of
+    /// the Firehose stream, the last fallback for `region`); an accepted event's row is its fit
+    /// to the class's Glue table ([`Verdict::into_row`]).
     pub fn judge(&self, mut event: Value, fallback_region: Option<&str>) -> Verdict<'_> {
-        let actions = self.normalize(&mut event);
+        let translation = self.translate(&mut event);
+        let mut actions = translation.actions;
+        actions.extend(self.normalize(&mut event));
         let mut validation = self.validate(&event);
+        validation
+            .findings
+            .extend(translation.problems.into_iter().filter_map(|p| {
+                let Level::Report(severity) = self.policy.level(p.code) else {
+                    return None;
+                };
+                Some(Finding {
+                    code: p.code,
+                    severity,
+                    path: p.path.to_owned(),
+                    message: p.message,
+                })
+            }));
         let partition = if event.is_object() {
             let (keys, findings) = self.partition_keys(&event, fallback_region);
             validation.findings.extend(findings);
@@ -532,7 +561,7 @@ mod tests {
         };
         assert_eq!(
             Engine::new(newer).unwrap().schema().version(),
-            OcsfVersion::V1_3_0
+            OcsfVersion::V1_3_0.release()
         );
     }
 }

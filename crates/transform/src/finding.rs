@@ -28,6 +28,7 @@
 //! | `class_uid_unknown` | error | No class has this `class_uid`. |
 //! | `class_deprecated` / `object_deprecated` | warning | The class / object is deprecated. |
 //! | `profile_unknown` | error | `metadata.profiles` names an undefined profile. |
+//! | `profile_extension_name` | warning | *(ours)* `metadata.profiles` names a platform extension (AWS's `linux`), which stands for that extension's profiles. |
 //! | `constraint_failed` | error | An `at_least_one` / `just_one` constraint is not met. |
 //! | `observable_name_invalid_reference` | error | `observables[].name` names no attribute of the class. |
 //! | `type_uid_incorrect` | error | `type_uid` is not `class_uid * 100 + activity_id`. |
@@ -36,6 +37,8 @@
 //! | `version_incompatible_prerelease` | error | `metadata.version` is an earlier prerelease (e.g. `1.0.0-rc.2`). |
 //! | `version_incompatible_initial_development` | error | `metadata.version` is 0.x. |
 //! | `version_invalid_format` | error | `metadata.version` is not a semantic version. |
+//! | `version_not_accepted` | error | *(ours)* `metadata.version` is a release the configuration does not accept (`OCSF_SOURCE_VERSIONS`, `OCSF_TRANSLATE`). |
+//! | `version_untranslatable` | error | *(ours)* The event's class has no counterpart in the target version (e.g. a 1.5.0 class sent to 1.3.0). |
 //! | `json_invalid` | error | *(ours)* Not parseable JSON (message gives the byte offset). |
 //! | `event_not_object` | error | *(ours)* JSON but not an object (e.g. an array). |
 //! | `class_not_allowed` | error | *(ours)* Class outside the configured allow-list. |
@@ -184,6 +187,9 @@ codes! {
     ObjectDeprecated = "object_deprecated", Warning;
     /// `metadata.profiles` names a profile the schema does not define.
     ProfileUnknown = "profile_unknown", Error;
+    /// (ocsf-firehose) `metadata.profiles` names a platform extension (`linux`, as AWS's own
+    /// findings do); it stands for the extension's profiles.
+    ProfileExtensionName = "profile_extension_name", Warning;
     /// An `at_least_one` / `just_one` constraint is not met.
     ConstraintFailed = "constraint_failed", Error;
     /// `observables[].name` does not name an attribute of the class.
@@ -200,6 +206,12 @@ codes! {
     VersionIncompatibleInitialDevelopment = "version_incompatible_initial_development", Error;
     /// `metadata.version` is not a semantic version.
     VersionInvalidFormat = "version_invalid_format", Error;
+    /// (ocsf-firehose) `metadata.version` is an embedded release the configuration does not
+    /// accept or translate.
+    VersionNotAccepted = "version_not_accepted", Error;
+    /// (ocsf-firehose) The event cannot be translated to the target version: its class has no
+    /// counterpart there.
+    VersionUntranslatable = "version_untranslatable", Error;
     /// (ocsf-firehose) The document is not parseable JSON.
     JsonInvalid = "json_invalid", Error;
     /// (ocsf-firehose) The document is JSON but not an object (e.g. an array).

@@ -57,6 +57,7 @@ pub mod schema;
 pub mod table;
 #[cfg(test)]
 mod test_support;
+pub mod translate;
 pub mod validate;
 pub mod verdict;
 pub mod version;
@@ -68,4 +69,4 @@ pub use partition::{PartitionDefaults, PartitionKeys};
 pub use schema::Schema;
 pub use validate::{ValidateOptions, Validation, Validator};
 pub use verdict::{Row, Verdict};
-pub use version::OcsfVersion;
+pub use version::{OcsfRelease, OcsfVersion};

@@ -119,11 +119,25 @@ pub enum ActionKind {
     /// A value the class's table cannot hold (a struct deeper than the table, an integer
     /// beyond its column, another type) moved under `unmapped` by [`crate::table`].
     FittedToTable,
+    /// `metadata.version` set to the target by version translation ([`crate::translate`]);
+    /// the original is kept under `unmapped`.
+    VersionTranslated,
+    /// `class_uid` mapped to the uid the class has in the target version.
+    ClassTranslated,
+    /// An attribute carried to the name it has in the target version ([`Action::from`] is
+    /// where it was).
+    AttributeRenamed,
+    /// An enum value the target version lacks set to 99 (Other), its caption kept in the
+    /// sibling and the original under `unmapped`.
+    EnumToOther,
+    /// A required enum the target version added, which the source release could not express,
+    /// set to 0 (Unknown).
+    UnknownFilled,
 }
 
 impl ActionKind {
     /// Every kind, in declaration order.
-    pub const ALL: [ActionKind; 10] = [
+    pub const ALL: [ActionKind; 15] = [
         ActionKind::DerivedFilled,
         ActionKind::CaptionFilled,
         ActionKind::IdFromCaption,
@@ -134,6 +148,11 @@ impl ActionKind {
         ActionKind::MovedToUnmapped,
         ActionKind::ProfileAdded,
         ActionKind::FittedToTable,
+        ActionKind::VersionTranslated,
+        ActionKind::ClassTranslated,
+        ActionKind::AttributeRenamed,
+        ActionKind::EnumToOther,
+        ActionKind::UnknownFilled,
     ];
 
     /// The snake_case name used in logs and metrics.
@@ -149,6 +168,11 @@ impl ActionKind {
             ActionKind::MovedToUnmapped => "moved_to_unmapped",
             ActionKind::ProfileAdded => "profile_added",
             ActionKind::FittedToTable => "fitted_to_table",
+            ActionKind::VersionTranslated => "version_translated",
+            ActionKind::ClassTranslated => "class_translated",
+            ActionKind::AttributeRenamed => "attribute_renamed",
+            ActionKind::EnumToOther => "enum_to_other",
+            ActionKind::UnknownFilled => "unknown_filled",
         }
     }
 }
@@ -160,6 +184,9 @@ pub struct Action {
     pub kind: ActionKind,
     /// The attribute it was done to (for moves: the original path, now the `unmapped` key).
     pub path: String,
+    /// For [`ActionKind::AttributeRenamed`]: the path the attribute had before.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
 }
 
 /// Normalizes events against one schema.
@@ -264,7 +291,11 @@ struct Walk<'s, 'o> {
 
 impl Walk<'_, '_> {
     fn act(&mut self, kind: ActionKind, path: String) {
-        self.actions.push(Action { kind, path });
+        self.actions.push(Action {
+            kind,
+            path,
+            from: None,
+        });
     }
 
     fn fill_version(&mut self, event: &mut Map<String, Value>) {

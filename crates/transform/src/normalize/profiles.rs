@@ -49,6 +49,7 @@ pub(super) fn add_harmless(
             actions.push(Action {
                 kind: ActionKind::ProfileAdded,
                 path: "metadata.profiles".to_owned(),
+                from: None,
             });
         }
     }

@@ -17,7 +17,7 @@ pub use model::{
     TypeId, TypeValue,
 };
 
-use crate::version::OcsfVersion;
+use crate::version::OcsfRelease;
 
 /// A class or object definition.
 pub type Item = model::ItemData<'static>;
@@ -32,15 +32,34 @@ pub type EnumValue = model::EnumValue<'static>;
 /// A class/object constraint.
 pub type Constraint = model::Constraint<'static>;
 
-static SCHEMA_1_1_0: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/schema-1.1.0.postcard"));
-static SCHEMA_1_3_0: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/schema-1.3.0.postcard"));
+macro_rules! embedded {
+    ($($version:literal),*) => {
+        /// The compiled schemas, in [`OcsfRelease::ALL`] order.
+        static EMBEDDED: [&[u8]; OcsfRelease::ALL.len()] = [$(
+            include_bytes!(concat!(env!("OUT_DIR"), "/schema-", $version, ".postcard")),
+        )*];
+    };
+}
+
+embedded!(
+    "1.0.0-rc.2",
+    "1.0.0",
+    "1.1.0",
+    "1.2.0",
+    "1.3.0",
+    "1.4.0",
+    "1.5.0",
+    "1.6.0",
+    "1.7.0",
+    "1.8.0"
+);
 
 /// The embedded schema could not be decoded (a build defect, never caused by input).
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[error("embedded OCSF {version} schema cannot be decoded: {reason}")]
 pub struct SchemaError {
     /// The version that failed.
-    pub version: OcsfVersion,
+    pub version: OcsfRelease,
     /// The decoder's message.
     pub reason: String,
 }
@@ -48,7 +67,7 @@ pub struct SchemaError {
 /// A loaded OCSF schema.
 #[derive(Debug)]
 pub struct Schema {
-    version: OcsfVersion,
+    version: OcsfRelease,
     data: model::SchemaData<'static>,
     regexes: Box<[OnceLock<Option<Regex>>]>,
 }
@@ -86,11 +105,9 @@ impl ProfileSet {
 
 impl Schema {
     /// Decodes the embedded schema of `version`. Prefer [`Schema::get`], which does it once.
-    pub fn load(version: OcsfVersion) -> Result<Schema, SchemaError> {
-        let bytes = match version {
-            OcsfVersion::V1_1_0 => SCHEMA_1_1_0,
-            OcsfVersion::V1_3_0 => SCHEMA_1_3_0,
-        };
+    pub fn load(version: impl Into<OcsfRelease>) -> Result<Schema, SchemaError> {
+        let version = version.into();
+        let bytes = EMBEDDED.get(version.index()).copied().unwrap_or_default();
         let data: model::SchemaData<'static> =
             postcard::from_bytes(bytes).map_err(|e| SchemaError {
                 version,
@@ -104,22 +121,27 @@ impl Schema {
         })
     }
 
-    /// The process-wide schema of `version`, decoded on first use.
-    pub fn get(version: OcsfVersion) -> Result<&'static Schema, SchemaError> {
-        static CELLS: [OnceLock<Result<Schema, SchemaError>>; 2] =
-            [OnceLock::new(), OnceLock::new()];
-        let index = match version {
-            OcsfVersion::V1_1_0 => 0,
-            OcsfVersion::V1_3_0 => 1,
+    /// The process-wide schema of `version`, decoded on first use (each release on its own:
+    /// an engine loads its target at start-up, and a source release's schema when the first
+    /// event of that release needs translating).
+    pub fn get(version: impl Into<OcsfRelease>) -> Result<&'static Schema, SchemaError> {
+        const CELL: OnceLock<Result<Schema, SchemaError>> = OnceLock::new();
+        static CELLS: [OnceLock<Result<Schema, SchemaError>>; OcsfRelease::ALL.len()] =
+            [CELL; OcsfRelease::ALL.len()];
+        let version = version.into();
+        let Some(cell) = CELLS.get(version.index()) else {
+            return Err(SchemaError {
+                version,
+                reason: "no such release".to_owned(),
+            });
         };
-        CELLS[index]
-            .get_or_init(|| Schema::load(version))
+        cell.get_or_init(|| Schema::load(version))
             .as_ref()
             .map_err(Clone::clone)
     }
 
-    /// The OCSF version of this schema.
-    pub fn version(&self) -> OcsfVersion {
+    /// The OCSF release of this schema.
+    pub fn version(&self) -> OcsfRelease {
         self.version
     }
 
@@ -179,6 +201,27 @@ impl Schema {
     pub fn profile_id(&self, name: &str) -> Option<ProfileId> {
         let index = self.data.profiles.binary_search(&name).ok()?;
         ProfileId::try_from(index).ok()
+    }
+
+    /// The platform extensions compiled in (`linux`, `win`; none in 1.0.0-rc.2).
+    pub fn extensions(&self) -> &[&'static str] {
+        &self.data.extensions
+    }
+
+    /// The profiles an extension name stands for (`linux` → `linux/linux_users`), when `name`
+    /// is an extension of this schema (AWS's spelling in `metadata.profiles`).
+    pub fn extension_profiles(&self, name: &str) -> Option<ProfileSet> {
+        self.data.extensions.binary_search(&name).ok()?;
+        let mut set = ProfileSet::EMPTY;
+        for (id, profile) in self.data.profiles.iter().enumerate() {
+            let in_extension = profile
+                .split_once('/')
+                .is_some_and(|(extension, _)| extension == name);
+            if let (true, Ok(id)) = (in_extension, ProfileId::try_from(id)) {
+                set.insert(id);
+            }
+        }
+        Some(set)
     }
 
     /// The name of a profile id.
@@ -271,10 +314,11 @@ impl Attribute {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::version::OcsfVersion;
 
     #[test]
-    fn both_versions_load_with_expected_content() {
-        for version in OcsfVersion::ALL {
+    fn every_release_loads_with_expected_content() {
+        for version in OcsfRelease::ALL {
             let schema = Schema::load(version).unwrap();
             assert_eq!(schema.version(), version);
             let auth = schema.class(3002).unwrap();
@@ -285,6 +329,11 @@ mod tests {
             assert_eq!(activity.sibling, Some("activity_name"));
             let logon = activity.enum_value(&EnumKey::Int(1)).unwrap();
             assert_eq!(logon.caption, "Logon");
+            let extensions: &[&str] = match version {
+                OcsfRelease::V1_0_0Rc2 => &[],
+                _ => &["linux", "win"],
+            };
+            assert_eq!(schema.extensions(), extensions, "{version}");
             assert_eq!(
                 activity.enum_value_by_caption("LOGON").unwrap().key,
                 EnumKey::Int(1)
@@ -323,6 +372,26 @@ mod tests {
             assert_eq!(v13.class(uid).map(|c| c.item.name), Some(name), "{uid}");
         }
         assert!(v13.profile_id("linux/linux_users").is_some());
+        let linux = v13.extension_profiles("linux").unwrap();
+        assert_eq!(linux.iter().map(|id| v13.profile_name(id)).collect::<Vec<_>>(), ["linux/linux_users"]);
+        assert_eq!(v13.extension_profiles("win"), Some(ProfileSet::EMPTY));
+        assert_eq!(v13.extension_profiles("cloud"), None);
+    }
+
+    #[test]
+    fn deprecations_that_name_their_replacement_are_renames() {
+        let schema = Schema::get(OcsfRelease::V1_8_0).unwrap();
+        let renamed = |item: &Item, old: &str| {
+            let attr = item.attribute(old)?;
+            item.attribute_at(attr.renamed_to?).map(|a| a.name)
+        };
+        let object = |name: &str| schema.objects().iter().find(|o| o.name == name).unwrap();
+        assert_eq!(renamed(object("vulnerability"), "fix_available"), Some("is_fix_available"));
+        assert_eq!(renamed(object("http_cookie"), "http_only"), Some("is_http_only"));
+        assert_eq!(renamed(object("tls"), "extension_list"), Some("tls_extension_list"));
+        // Named, but of another type (`tid` integer, `ptid` long) or arity (`tactics`, `tactic`).
+        assert_eq!(renamed(object("process"), "tid"), None);
+        assert_eq!(renamed(object("attack"), "tactics"), None);
     }
 
     #[test]

@@ -50,6 +50,10 @@ pub struct SchemaData<'a> {
     /// Every profile name the schema defines, sorted, indexed by [`ProfileId`].
     #[serde(borrow)]
     pub profiles: Vec<&'a str>,
+    /// The platform extensions compiled in (`linux`, `win`): the prefixes of extension class,
+    /// object and profile names (`win/registry_key_query`, `linux/linux_users`), sorted.
+    #[serde(borrow)]
+    pub extensions: Vec<&'a str>,
 }
 
 /// The JSON base type an OCSF type is ultimately represented with.
@@ -176,6 +180,11 @@ pub struct AttributeData<'a> {
     /// Deprecation, if any.
     #[serde(borrow)]
     pub deprecated: Option<Deprecation<'a>>,
+    /// For a deprecated attribute whose deprecation names its replacement in the same item
+    /// ("Use the `is_fix_available` attribute instead"), with the same type and arity: the
+    /// replacement's index in the item's `attributes`. Version translation carries values
+    /// between the two.
+    pub renamed_to: Option<u16>,
 }
 
 /// The kind of a class/object constraint.

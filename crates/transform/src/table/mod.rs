@@ -41,7 +41,7 @@ pub use columns::{used_paths, TableSpec, LEAN_OBJECT_DEPTH};
 pub use fit::Fitted;
 
 use crate::schema::{ProfileSet, Schema};
-use crate::version::OcsfVersion;
+use crate::version::OcsfRelease;
 
 /// Object levels below the event that may become struct columns at all (a named path
 /// included): `actor` is level 1, `actor.process` 2, `actor.process.parent_process` 3,
@@ -167,7 +167,7 @@ pub enum TableError {
         /// The class uid.
         uid: i64,
         /// The schema version.
-        version: OcsfVersion,
+        version: OcsfRelease,
     },
     /// The class does not support this profile.
     #[error("class {uid} does not support profile `{profile}` (supported: {supported})")]
@@ -210,7 +210,7 @@ impl TableError {
 pub struct TableModel {
     class_uid: i64,
     class_name: &'static str,
-    version: OcsfVersion,
+    version: OcsfRelease,
     profiles: Vec<&'static str>,
     extra_columns: Vec<String>,
     columns: Arc<[Column]>,

@@ -2,7 +2,7 @@ use serde_json::{json, Value};
 
 use super::*;
 use crate::test_support::{fixture, FIXTURES};
-use crate::{Engine, EngineConfig};
+use crate::{Engine, EngineConfig, OcsfVersion};
 
 fn table(version: OcsfVersion, uid: i64) -> TableModel {
     TableModel::new(Schema::get(version).unwrap(), uid, &TableSpec::default()).unwrap()

@@ -167,6 +167,7 @@ mod tests {
             sibling_index: None,
             profile: None,
             deprecated: None,
+            renamed_to: None,
         };
         let policy = SeverityPolicy::default();
         let parent = json!({"kind_id": 1, "kind": "Old"});

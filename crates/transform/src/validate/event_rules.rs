@@ -105,7 +105,12 @@ pub(super) fn check_observables(
     }
 }
 
-fn refers_to_attribute(schema: &Schema, class: &Class, profiles: ProfileSet, name: &str) -> bool {
+pub(crate) fn refers_to_attribute(
+    schema: &Schema,
+    class: &Class,
+    profiles: ProfileSet,
+    name: &str,
+) -> bool {
     let mut item = &class.item;
     let mut segments = name.split('.').peekable();
     while let Some(segment) = segments.next() {

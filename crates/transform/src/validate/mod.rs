@@ -19,6 +19,9 @@ mod event_rules;
 mod scalar;
 mod walk;
 
+pub(crate) use event_rules::refers_to_attribute;
+pub(crate) use walk::constraint_met;
+
 use std::collections::BTreeSet;
 
 use serde_json::{Map, Value};
@@ -112,7 +115,8 @@ pub struct Validator<'s> {
     options: ValidateOptions,
 }
 
-/// The active profiles of an event: the known names in `metadata.profiles`.
+/// The active profiles of an event: the known names in `metadata.profiles`, and the profiles of
+/// each platform extension named there (`linux`, AWS's spelling).
 pub(crate) fn active_profiles(schema: &Schema, event: &Map<String, Value>) -> ProfileSet {
     let mut set = ProfileSet::EMPTY;
     let listed = event
@@ -122,6 +126,8 @@ pub(crate) fn active_profiles(schema: &Schema, event: &Map<String, Value>) -> Pr
     for name in listed.into_iter().flatten().filter_map(Value::as_str) {
         if let Some(id) = schema.profile_id(name) {
             set.insert(id);
+        } else if let Some(profiles) = schema.extension_profiles(name) {
+            profiles.iter().for_each(|id| set.insert(id));
         }
     }
     set
@@ -242,7 +248,16 @@ impl<'s> Validator<'s> {
             .and_then(Value::as_array);
         for (index, name) in listed.into_iter().flatten().enumerate() {
             if let Some(name) = name.as_str() {
-                if self.schema.profile_id(name).is_none() {
+                if self.schema.profile_id(name).is_some() {
+                    continue;
+                }
+                if self.schema.extension_profiles(name).is_some() {
+                    report.add(
+                        Code::ProfileExtensionName,
+                        format!("metadata.profiles[{index}]"),
+                        |p| format!("\"{p}\" names a platform extension, not a profile; it stands for the extension's profiles."),
+                    );
+                } else {
                     let version = self.schema.version();
                     report.add(
                         Code::ProfileUnknown,

@@ -195,14 +195,10 @@ impl<'s, 'v> Walk<'s, 'v, '_, '_> {
     }
 
     fn constraint(&mut self, map: &Map<String, Value>, item: &Item, constraint: &Constraint) {
-        let present = constraint
-            .paths
-            .iter()
-            .filter(|path| is_present(map, path))
-            .count();
-        let (ok, expectation) = match constraint.kind {
-            ConstraintKind::AtLeastOne => (present >= 1, "at least one of"),
-            ConstraintKind::JustOne => (present == 1, "exactly one of"),
+        let (ok, present) = constraint_met(map, constraint);
+        let expectation = match constraint.kind {
+            ConstraintKind::AtLeastOne => "at least one of",
+            ConstraintKind::JustOne => "exactly one of",
         };
         if !ok {
             let names: Vec<String> = constraint.paths.iter().map(|p| p.join(".")).collect();
@@ -221,6 +217,20 @@ impl<'s, 'v> Walk<'s, 'v, '_, '_> {
             });
         }
     }
+}
+
+/// Whether `map` meets `constraint`, and how many of its attributes it has.
+pub(crate) fn constraint_met(map: &Map<String, Value>, constraint: &Constraint) -> (bool, usize) {
+    let present = constraint
+        .paths
+        .iter()
+        .filter(|path| is_present(map, path))
+        .count();
+    let ok = match constraint.kind {
+        ConstraintKind::AtLeastOne => present >= 1,
+        ConstraintKind::JustOne => present == 1,
+    };
+    (ok, present)
 }
 
 /// For constraints a key that is present counts even when `null` (the server's behaviour);

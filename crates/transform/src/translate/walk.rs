@@ -1,0 +1,684 @@
+//! The translation walk: the event's attribute tree against the source and target schemas side
+//! by side (rules in the module documentation of [`super`]).
+
+use serde_json::{Map, Value};
+
+use super::{classes, Problem, Translation};
+use crate::finding::Code;
+use crate::normalize::{Action, ActionKind};
+use crate::path::JsonPath;
+use crate::schema::{
+    AttrType, Attribute, BaseType, Class, EnumKey, Item, ProfileSet, Requirement, Schema,
+};
+use crate::validate::{active_profiles, constraint_met, refers_to_attribute, OTHER};
+use crate::version::OcsfRelease;
+
+/// The enum value "Unknown".
+const UNKNOWN: i64 = 0;
+
+/// Class-level ids translation sets itself (after the walk), never as enums.
+const CLASS_IDS: [&str; 3] = ["class_uid", "category_uid", "type_uid"];
+
+/// An event whose configured source release is the target but which declares another:
+/// only `metadata.version` changes.
+pub(super) fn restamp(
+    event: &mut Value,
+    target: OcsfRelease,
+    declared: Option<String>,
+) -> Translation {
+    let Some(declared) = declared.filter(|d| d != target.as_str()) else {
+        return Translation::default();
+    };
+    let Some(map) = event.as_object_mut() else {
+        return Translation::default();
+    };
+    let mut unmapped = Unmapped::take(map);
+    let mut translation = Translation::default();
+    if unmapped.keep("metadata.version", Value::String(declared)) {
+        set_version(map, target);
+        translation.source = Some(target);
+        translation.actions.push(action(ActionKind::VersionTranslated, "metadata.version"));
+    }
+    unmapped.restore(map);
+    translation
+}
+
+/// Translates `event` from `source` to `target`.
+pub(super) fn translate(
+    source: &'static Schema,
+    target: &'static Schema,
+    max_depth: usize,
+    event: &mut Value,
+) -> Translation {
+    let untranslatable = |message: String| Translation {
+        source: None,
+        actions: Vec::new(),
+        problems: vec![Problem {
+            code: Code::VersionUntranslatable,
+            path: "class_uid",
+            message,
+        }],
+    };
+    let Some(map) = event.as_object_mut() else {
+        return Translation::default();
+    };
+    let Some(uid) = map.get("class_uid").and_then(Value::as_i64) else {
+        // Without a class nothing can be translated; validation reports why.
+        return Translation::default();
+    };
+    let Some(source_class) = source.class(uid) else {
+        return Translation::default();
+    };
+    let target_uid = classes::target_uid(source.version(), target.version(), uid);
+    let Some(target_class) = target.class(target_uid) else {
+        return untranslatable(format!(
+            "Class \"{}\" ({uid}) of OCSF {} has no counterpart in OCSF {}.",
+            source_class.item.name,
+            source.version(),
+            target.version()
+        ));
+    };
+    let unmapped = Unmapped::take(map);
+    let mut needed = vec!["metadata.version"];
+    if target_uid != uid {
+        needed.push("class_uid");
+    }
+    if let Some(key) = needed.iter().find(|key| !unmapped.can_keep(key)) {
+        unmapped.restore(map);
+        return untranslatable(format!(
+            "\"unmapped\" already holds \"{key}\", where translation keeps the original value."
+        ));
+    }
+    let mut walk = Walk {
+        source,
+        target,
+        up: source.version() < target.version(),
+        max_depth,
+        profiles: active_profiles(target, map),
+        path: JsonPath::default(),
+        actions: Vec::new(),
+        unmapped,
+    };
+    let activity = map.get("activity_id").and_then(Value::as_i64);
+    walk.item(map, Some(&source_class.item), &target_class.item, 0, true);
+    walk.class_ids(map, source_class, target_class, activity);
+    walk.observables(map, source_class, target_class);
+    walk.profiles(map);
+    let original = map
+        .get("metadata")
+        .and_then(|m| m.get("version"))
+        .cloned()
+        .unwrap_or(Value::Null);
+    if !original.is_null() {
+        walk.unmapped.keep("metadata.version", original);
+    }
+    if set_version(map, target.version()) {
+        walk.actions
+            .push(action(ActionKind::VersionTranslated, "metadata.version"));
+    }
+    let Walk {
+        mut actions,
+        unmapped,
+        ..
+    } = walk;
+    unmapped.restore(map);
+    actions.sort_by_key(|a| a.kind == ActionKind::VersionTranslated);
+    Translation {
+        source: Some(source.version()),
+        actions,
+        problems: Vec::new(),
+    }
+}
+
+fn action(kind: ActionKind, path: impl Into<String>) -> Action {
+    Action {
+        kind,
+        path: path.into(),
+        from: None,
+    }
+}
+
+/// Sets `metadata.version` (when `metadata` is an object).
+fn set_version(map: &mut Map<String, Value>, version: OcsfRelease) -> bool {
+    let Some(metadata) = map.get_mut("metadata").and_then(Value::as_object_mut) else {
+        return false;
+    };
+    metadata.insert("version".to_owned(), Value::from(version.as_str()));
+    true
+}
+
+/// The event's `unmapped` object while translation keeps originals in it.
+struct Unmapped {
+    map: Map<String, Value>,
+    /// `unmapped` was absent (`Some(false)`), null (`Some(true)`) or an object (`None`).
+    was_empty: Option<bool>,
+    /// `unmapped` is something else: nothing can be kept.
+    blocked: bool,
+}
+
+impl Unmapped {
+    fn take(event: &mut Map<String, Value>) -> Unmapped {
+        let (map, was_empty, blocked) = match event.remove("unmapped") {
+            None => (Map::new(), Some(false), false),
+            Some(Value::Null) => (Map::new(), Some(true), false),
+            Some(Value::Object(map)) => (map, None, false),
+            Some(other) => {
+                event.insert("unmapped".to_owned(), other);
+                (Map::new(), None, true)
+            }
+        };
+        Unmapped {
+            map,
+            was_empty,
+            blocked,
+        }
+    }
+
+    fn can_keep(&self, path: &str) -> bool {
+        !self.blocked && !self.map.contains_key(path)
+    }
+
+    /// Keeps `value` under `path`; `false` (and nothing kept) when that cannot be done.
+    fn keep(&mut self, path: &str, value: Value) -> bool {
+        if !self.can_keep(path) {
+            return false;
+        }
+        self.map.insert(path.to_owned(), value);
+        true
+    }
+
+    fn restore(self, event: &mut Map<String, Value>) {
+        if self.blocked {
+            return;
+        }
+        let value = match self.was_empty {
+            Some(false) if self.map.is_empty() => return,
+            Some(true) if self.map.is_empty() => Value::Null,
+            _ => Value::Object(self.map),
+        };
+        event.insert("unmapped".to_owned(), value);
+    }
+}
+
+struct Walk {
+    source: &'static Schema,
+    target: &'static Schema,
+    /// Translating up from an older release.
+    up: bool,
+    max_depth: usize,
+    /// The event's profiles, in the target.
+    profiles: ProfileSet,
+    path: JsonPath<'static>,
+    actions: Vec<Action>,
+    unmapped: Unmapped,
+}
+
+impl Walk {
+    fn item(
+        &mut self,
+        map: &mut Map<String, Value>,
+        source: Option<&'static Item>,
+        target: &'static Item,
+        depth: usize,
+        class_level: bool,
+    ) {
+        if target.is_open() {
+            return;
+        }
+        let keys: Vec<String> = map.keys().cloned().collect();
+        for key in keys {
+            let source_attr = source.and_then(|item| item.attribute(&key));
+            let Some(mut target_attr) = target.attribute(&key) else {
+                self.absent_in_target(map, &key, source, target, depth);
+                continue;
+            };
+            if class_level && CLASS_IDS.contains(&target_attr.name) {
+                continue;
+            }
+            // The shape changed between the releases (and the value has the source's).
+            let value = map.get(&key);
+            let reshaped = source_attr.is_some_and(|s| {
+                fits(self.source, value, s) && !fits(self.target, value, target_attr)
+            });
+            if reshaped {
+                self.move_out(map, &key);
+                continue;
+            }
+            if let Some(renamed) = self.renamed_up(map, &key, source, target, target_attr) {
+                target_attr = renamed;
+            }
+            self.attribute(map, source_attr, target_attr, target, depth);
+        }
+        if let Some(source) = source {
+            self.fill_required(map, source, target);
+        }
+    }
+
+    /// A required integer enum the target added (the source item has no such attribute, so
+    /// its value is not known) is set to 0 (Unknown), when the enum defines it.
+    fn fill_required(&mut self, map: &mut Map<String, Value>, source: &Item, target: &Item) {
+        for attr in target.required() {
+            let absent = map.get(attr.name).is_none_or(Value::is_null);
+            if !absent
+                || !self.profiles.admits(attr.profile)
+                || source.attribute(attr.name).is_some()
+                || attr.is_array
+                || attr.enum_value(&EnumKey::Int(UNKNOWN)).is_none()
+            {
+                continue;
+            }
+            map.insert(attr.name.to_owned(), Value::from(UNKNOWN));
+            self.actions.push(action(
+                ActionKind::UnknownFilled,
+                self.path.render_with(attr.name),
+            ));
+        }
+    }
+
+    /// An attribute the target item lacks: carried to the older name it replaced, else moved
+    /// under `unmapped` when the source defines it (and left to the unknown-attribute policy
+    /// when the source does not either).
+    fn absent_in_target(
+        &mut self,
+        map: &mut Map<String, Value>,
+        key: &str,
+        source: Option<&'static Item>,
+        target: &'static Item,
+        depth: usize,
+    ) {
+        let Some(source) = source else {
+            return;
+        };
+        let Some(source_attr) = source.attribute(key) else {
+            return;
+        };
+        let replaced = source.attributes.iter().find(|old| {
+            old.renamed_to
+                .and_then(|i| source.attribute_at(i))
+                .is_some_and(|new| new.name == key)
+        });
+        let old = replaced.and_then(|old| target.attribute(old.name));
+        if let Some(old) = old.filter(|old| !map.contains_key(old.name)) {
+            if fits(self.target, map.get(key), old) {
+                self.rename(map, key, old.name);
+                self.attribute(map, Some(source_attr), old, target, depth);
+                return;
+            }
+        }
+        self.move_out(map, key);
+    }
+
+    /// Up from an older release: a deprecated attribute whose replacement the source did not
+    /// have yet is carried to it.
+    fn renamed_up(
+        &mut self,
+        map: &mut Map<String, Value>,
+        key: &str,
+        source: Option<&'static Item>,
+        target: &'static Item,
+        attr: &'static Attribute,
+    ) -> Option<&'static Attribute> {
+        if !self.up {
+            return None;
+        }
+        let new = target.attribute_at(attr.renamed_to?)?;
+        let source_lacks_it = source.is_some_and(|item| item.attribute(new.name).is_none());
+        if !source_lacks_it || map.contains_key(new.name) {
+            return None;
+        }
+        self.rename(map, key, new.name);
+        Some(new)
+    }
+
+    fn rename(&mut self, map: &mut Map<String, Value>, from: &str, to: &'static str) {
+        if let Some(value) = map.remove(from) {
+            map.insert(to.to_owned(), value);
+            self.actions.push(Action {
+                kind: ActionKind::AttributeRenamed,
+                path: self.path.render_with(to),
+                from: Some(self.path.render_with(from)),
+            });
+        }
+    }
+
+    fn attribute(
+        &mut self,
+        map: &mut Map<String, Value>,
+        source: Option<&'static Attribute>,
+        target: &'static Attribute,
+        item: &'static Item,
+        depth: usize,
+    ) {
+        match target.ty {
+            AttrType::Object(id) => {
+                if depth >= self.max_depth {
+                    return;
+                }
+                let Some(target_object) = self.target.object(id) else {
+                    return;
+                };
+                let source_object = match source.map(|a| a.ty) {
+                    Some(AttrType::Object(id)) => self.source.object(id),
+                    _ => None,
+                };
+                self.path.push_key(target.name);
+                let mut met = true;
+                match map.get_mut(target.name) {
+                    Some(Value::Object(inner)) => {
+                        self.item(inner, source_object, target_object, depth + 1, false);
+                        met = new_requirements_met(inner, source_object, target_object, self.profiles);
+                    }
+                    Some(Value::Array(elements)) => {
+                        for (index, element) in elements.iter_mut().enumerate() {
+                            if let Value::Object(inner) = element {
+                                self.path.push_index(index);
+                                self.item(inner, source_object, target_object, depth + 1, false);
+                                met &= new_requirements_met(
+                                    inner,
+                                    source_object,
+                                    target_object,
+                                    self.profiles,
+                                );
+                                self.path.pop();
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+                self.path.pop();
+                // An object that fails what the target asks and the source did not (rc.2's
+                // `actor.idp: {}` a new constraint, its `compliance` the now required
+                // `standards`) cannot be kept in place.
+                // A required one stays: validation then names what is missing inside it.
+                if !met && target.requirement != Requirement::Required {
+                    self.move_out(map, target.name);
+                }
+            }
+            AttrType::Scalar(_) => {
+                if let Some(source) = source {
+                    self.enum_value(map, source, target, item);
+                }
+            }
+        }
+    }
+
+    /// An integer enum value the target lacks (and the source defines) becomes 99 (Other), its
+    /// caption kept in the sibling and the original under `unmapped`.
+    fn enum_value(
+        &mut self,
+        map: &mut Map<String, Value>,
+        source: &'static Attribute,
+        target: &'static Attribute,
+        item: &'static Item,
+    ) {
+        let (Some(_), Some(_)) = (&source.enum_values, &target.enum_values) else {
+            return;
+        };
+        let defined = |attr: &Attribute, id: i64| attr.enum_value(&EnumKey::Int(id)).is_some();
+        let Some(original) = map.get(target.name).cloned() else {
+            return;
+        };
+        let ids: Vec<Option<i64>> = match &original {
+            Value::Array(items) if target.is_array => items.iter().map(Value::as_i64).collect(),
+            Value::Number(n) if !target.is_array => vec![n.as_i64()],
+            _ => return,
+        };
+        let lacking = |id: &Option<i64>| {
+            id.is_some_and(|id| defined(source, id) && !defined(target, id))
+        };
+        if !ids.iter().any(lacking) {
+            return;
+        }
+        let path = self.path.render_with(target.name);
+        if !defined(target, OTHER) {
+            self.move_out(map, target.name);
+            return;
+        }
+        if !self.unmapped.keep(&path, original.clone()) {
+            return;
+        }
+        let caption = |id: &Option<i64>| -> Value {
+            let id = id.unwrap_or_default();
+            [target, source]
+                .iter()
+                .find_map(|attr| attr.enum_value(&EnumKey::Int(id)))
+                .map_or(Value::Null, |v| Value::from(v.caption))
+        };
+        let translated = |id: &Option<i64>| match id {
+            Some(_) if lacking(id) => Value::from(OTHER),
+            Some(id) => Value::from(*id),
+            None => Value::Null,
+        };
+        let (value, captions) = if target.is_array {
+            (
+                Value::Array(ids.iter().map(translated).collect()),
+                Value::Array(ids.iter().map(caption).collect()),
+            )
+        } else {
+            (translated(&ids[0]), caption(&ids[0]))
+        };
+        map.insert(target.name.to_owned(), value);
+        self.actions.push(action(ActionKind::EnumToOther, path));
+        let sibling = target
+            .sibling
+            .and_then(|s| item.attribute(s))
+            .filter(|s| s.is_array == target.is_array);
+        if let Some(sibling) = sibling {
+            if map.get(sibling.name).is_none_or(Value::is_null) && !captions.is_null() {
+                map.insert(sibling.name.to_owned(), captions);
+                self.actions.push(action(
+                    ActionKind::CaptionFilled,
+                    self.path.render_with(sibling.name),
+                ));
+            }
+        }
+    }
+
+    /// After the walk: the class uid mapped, and each class-level id or caption that held the
+    /// source's value and no longer matches moved under `unmapped` (normalization derives it
+    /// again from the class). `activity` is the source's `activity_id`.
+    fn class_ids(
+        &mut self,
+        map: &mut Map<String, Value>,
+        source: &Class,
+        target: &Class,
+        activity: Option<i64>,
+    ) {
+        if source.uid != target.uid && self.unmapped.keep("class_uid", Value::from(source.uid)) {
+            map.insert("class_uid".to_owned(), Value::from(target.uid));
+            self.actions.push(action(ActionKind::ClassTranslated, "class_uid"));
+        }
+        let type_of = |class: &Class, activity: Option<i64>| {
+            let type_uid = class.uid.checked_mul(100)?.checked_add(activity?)?;
+            let attr = class.item.attribute("type_uid")?;
+            let caption = attr.enum_value(&EnumKey::Int(type_uid)).map(|v| v.caption);
+            Some((type_uid, caption))
+        };
+        let before = type_of(source, activity);
+        let after = type_of(target, map.get("activity_id").and_then(Value::as_i64));
+        let uid = |t: Option<(i64, Option<&str>)>| t.map_or(Value::Null, |t| Value::from(t.0));
+        let caption = |t: Option<(i64, Option<&'static str>)>| {
+            t.and_then(|t| t.1).map_or(Value::Null, Value::from)
+        };
+        let stale = [
+            (
+                "category_uid",
+                Value::from(source.category_uid),
+                Value::from(target.category_uid),
+            ),
+            (
+                "category_name",
+                Value::from(source.category_name),
+                Value::from(target.category_name),
+            ),
+            (
+                "class_name",
+                Value::from(source.item.caption),
+                Value::from(target.item.caption),
+            ),
+            ("type_uid", uid(before), uid(after)),
+            ("type_name", caption(before), caption(after)),
+        ];
+        let same = |a: &Value, b: &Value| match (a, b) {
+            (Value::String(a), Value::String(b)) => a.eq_ignore_ascii_case(b),
+            (a, b) => a == b,
+        };
+        for (key, was, now) in stale {
+            let stale = map
+                .get(key)
+                .is_some_and(|v| !was.is_null() && same(v, &was) && !same(v, &now));
+            if stale {
+                self.move_out(map, key);
+            }
+        }
+    }
+
+    /// Observables that name an attribute of the source's class which the target's lacks (it
+    /// moved under `unmapped`) leave `observables` (the original list is kept under
+    /// `unmapped`).
+    fn observables(&mut self, map: &mut Map<String, Value>, source: &Class, target: &Class) {
+        let source_profiles = active_profiles(self.source, map);
+        let Some(list) = map.get("observables").and_then(Value::as_array) else {
+            return;
+        };
+        let dangling = |observable: &Value| {
+            observable
+                .get("name")
+                .and_then(Value::as_str)
+                .is_some_and(|name| {
+                    refers_to_attribute(self.source, source, source_profiles, name)
+                        && !refers_to_attribute(self.target, target, self.profiles, name)
+                })
+        };
+        if !list.iter().any(dangling) {
+            return;
+        }
+        let kept: Vec<Value> = list.iter().filter(|o| !dangling(o)).cloned().collect();
+        let dropped: Vec<usize> = (0..list.len()).filter(|i| dangling(&list[*i])).collect();
+        if !self.unmapped.keep("observables", Value::Array(list.clone())) {
+            return;
+        }
+        map.insert("observables".to_owned(), Value::Array(kept));
+        for index in dropped {
+            self.actions.push(action(
+                ActionKind::MovedToUnmapped,
+                format!("observables[{index}]"),
+            ));
+        }
+    }
+
+    /// Profiles neither the target nor its extensions define leave `metadata.profiles` (the
+    /// original list is kept under `unmapped`).
+    fn profiles(&mut self, map: &mut Map<String, Value>) {
+        let Some(list) = map
+            .get("metadata")
+            .and_then(|m| m.get("profiles"))
+            .and_then(Value::as_array)
+        else {
+            return;
+        };
+        let known = |name: &str| {
+            self.target.profile_id(name).is_some() || self.target.extension_profiles(name).is_some()
+        };
+        let from_source = |name: &str| {
+            self.source.profile_id(name).is_some() || self.source.extension_profiles(name).is_some()
+        };
+        let dropped: Vec<usize> = list
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.as_str().is_some_and(|p| !known(p) && from_source(p)))
+            .map(|(i, _)| i)
+            .collect();
+        if dropped.is_empty() {
+            return;
+        }
+        let original = Value::Array(list.clone());
+        if !self.unmapped.keep("metadata.profiles", original) {
+            return;
+        }
+        let kept: Vec<Value> = list
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !dropped.contains(i))
+            .map(|(_, p)| p.clone())
+            .collect();
+        if let Some(metadata) = map.get_mut("metadata").and_then(Value::as_object_mut) {
+            metadata.insert("profiles".to_owned(), Value::Array(kept));
+        }
+        for index in dropped {
+            self.actions.push(action(
+                ActionKind::MovedToUnmapped,
+                format!("metadata.profiles[{index}]"),
+            ));
+        }
+    }
+
+    /// Moves `key` under `unmapped` by its path (unless the key is taken there).
+    fn move_out(&mut self, map: &mut Map<String, Value>, key: &str) {
+        let path = self.path.render_with(key);
+        if !self.unmapped.can_keep(&path) {
+            return;
+        }
+        if let Some(value) = map.remove(key) {
+            self.unmapped.keep(&path, value);
+            self.actions.push(action(ActionKind::MovedToUnmapped, path));
+        }
+    }
+}
+
+/// Whether `map` meets what `target` asks for and `source` did not: each constraint the source
+/// lacks, and each required attribute (of the active profiles) the source did not require.
+fn new_requirements_met(
+    map: &Map<String, Value>,
+    source: Option<&Item>,
+    target: &Item,
+    profiles: ProfileSet,
+) -> bool {
+    let Some(source) = source else {
+        return true;
+    };
+    let constraints = target
+        .constraints
+        .iter()
+        .filter(|c| {
+            !source
+                .constraints
+                .iter()
+                .any(|s| s.kind == c.kind && s.paths == c.paths)
+        })
+        .all(|c| constraint_met(map, c).0);
+    let required = target.required().all(|attr| {
+        let was_required = source
+            .attribute(attr.name)
+            .is_some_and(|s| s.requirement == Requirement::Required);
+        was_required
+            || !profiles.admits(attr.profile)
+            || map.get(attr.name).is_some_and(|v| !v.is_null())
+    });
+    constraints && required
+}
+
+/// Whether `value` has the shape `attr` of `schema` asks for: object or scalar, array or not,
+/// and a JSON type of its base type (null fits anything).
+fn fits(schema: &Schema, value: Option<&Value>, attr: &Attribute) -> bool {
+    let base = match attr.ty {
+        AttrType::Object(_) => None,
+        AttrType::Scalar(id) => schema.type_def(id).map(|t| t.base),
+    };
+    let one = |value: &Value| match (attr.ty, base, value) {
+        (_, _, Value::Null) => true,
+        (AttrType::Object(_), _, value) => value.is_object(),
+        (_, Some(BaseType::Json) | None, _) => true,
+        (_, Some(BaseType::Boolean), value) => value.is_boolean(),
+        (_, Some(BaseType::Integer | BaseType::Long), value) => value.is_i64() || value.is_u64(),
+        (_, Some(BaseType::Float), value) => value.is_number(),
+        (_, Some(BaseType::String), value) => value.is_string(),
+    };
+    match value {
+        None | Some(Value::Null) => true,
+        Some(Value::Array(items)) if attr.is_array => items.iter().all(one),
+        Some(Value::Array(_)) => base == Some(BaseType::Json),
+        Some(_) if attr.is_array => false,
+        Some(value) => one(value),
+    }
+}
