@@ -286,7 +286,11 @@ impl<'a> Ctx<'_, 'a> {
         }
         let renames = attributes
             .iter()
-            .map(|attr| replacement(attr, &attributes).map(u16::try_from).transpose())
+            .map(|attr| {
+                replacement(attr, &attributes)
+                    .map(u16::try_from)
+                    .transpose()
+            })
             .collect::<Result<Vec<_>, _>>()?;
         for (attr, renamed_to) in attributes.iter_mut().zip(renames) {
             attr.renamed_to = renamed_to;

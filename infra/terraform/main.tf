@@ -29,7 +29,7 @@ locals {
   processor_interval  = coalesce(var.processor_buffer_interval_seconds, local.defaults.processorBufferIntervalSeconds)
   kms_key_arn         = var.kms_key_arn != null ? var.kms_key_arn : aws_kms_key.this[0].arn
   database_name       = var.glue_database_name != null ? var.glue_database_name : aws_glue_catalog_database.this[0].name
-  table_name          = "${local.schema.class_name}_${replace(local.schema.ocsf_version, ".", "_")}"
+  table_name          = local.schema.table_name
   kinesis_source      = var.source_type != "direct_put"
   kinesis_stream_arn  = var.source_type == "kinesis_new" ? aws_kinesis_stream.this[0].arn : var.kinesis_stream_arn
   function_name       = "ocsf-firehose-${var.source_name}"

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use clap::Args;
 use ocsf_firehose_transform::firehose::{TransformConfig, Transformer};
+use ocsf_firehose_transform::translate::{parse_source_versions, Direction, FromVersion};
 use ocsf_firehose_transform::{OcsfVersion, SeverityPolicy, UnknownAttributes};
 
 /// How the transformation Lambda is configured, and where its stream runs.
@@ -20,6 +21,19 @@ pub(crate) struct LambdaArgs {
     /// Target OCSF version, 1.1.0 or 1.3.0 (`OCSF_VERSION`; default 1.1.0).
     #[arg(long = "ocsf-version", value_name = "V", value_parser = parse_version)]
     pub version: Option<OcsfVersion>,
+    /// The release events are in: `auto` (each event's `metadata.version`) or one of
+    /// 1.0.0-rc.2, 1.0.0 … 1.8.0 (`OCSF_FROM_VERSION`; default auto). Events of another release
+    /// than the target are translated to it.
+    #[arg(long = "from-version", value_name = "auto|V", value_parser = parse_from)]
+    pub from_version: Option<FromVersion>,
+    /// The source releases accepted, comma-separated, or `all` (`OCSF_SOURCE_VERSIONS`; default
+    /// all); events of others get `version_not_accepted`.
+    #[arg(long = "source-versions", value_name = "LIST")]
+    pub source_versions: Option<String>,
+    /// Which way to translate events of other releases: both, down (from newer only), up (from
+    /// older only) or none (`OCSF_TRANSLATE`; default both).
+    #[arg(long = "translate", value_name = "WAY", value_parser = parse_direction)]
+    pub translate: Option<Direction>,
     /// Accept only this class_uid (repeat for several; `OCSF_ALLOWED_CLASSES`); others get
     /// `class_not_allowed`.
     #[arg(long = "class-uid", value_name = "N")]
@@ -41,6 +55,14 @@ pub(crate) struct LambdaArgs {
 }
 
 pub(crate) fn parse_version(s: &str) -> Result<OcsfVersion, String> {
+    s.parse().map_err(|e| format!("{e}"))
+}
+
+fn parse_from(s: &str) -> Result<FromVersion, String> {
+    s.parse().map_err(|e| format!("{e}"))
+}
+
+fn parse_direction(s: &str) -> Result<Direction, String> {
     s.parse().map_err(|e| format!("{e}"))
 }
 
@@ -84,6 +106,16 @@ impl LambdaArgs {
         let engine = &mut config.engine;
         if let Some(version) = self.version {
             engine.version = version;
+        }
+        if let Some(from) = self.from_version {
+            engine.translate.from = from;
+        }
+        if let Some(list) = &self.source_versions {
+            engine.translate.accepted =
+                parse_source_versions(list).context("invalid --source-versions")?;
+        }
+        if let Some(direction) = self.translate {
+            engine.translate.direction = direction;
         }
         if !self.class_uids.is_empty() {
             engine.allowed_classes = Some(self.class_uids.iter().copied().collect::<BTreeSet<_>>());

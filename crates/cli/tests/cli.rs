@@ -125,14 +125,47 @@ fn validate_reads_stdin_json_lines_and_applies_engine_options() {
     assert_eq!(lines[1]["findings"][0]["code"], json!("class_not_allowed"));
     assert_eq!(lines[1]["findings"][0]["path"], json!("class_uid"));
 
+    // A 1.1.0 event and a 1.3.0 target: translated up (no finding), or, without translation,
+    // validated as it is (the server's `version_earlier` warning).
     let out = run(
         &["validate", "--ocsf-version", "1.3.0", "--format", "json"],
+        Some(&input),
+    );
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(json_lines(&out.stdout)[0]["findings"], json!([]));
+    let out = run(
+        &[
+            "validate",
+            "--ocsf-version",
+            "1.3.0",
+            "--translate",
+            "none",
+            "--format",
+            "json",
+        ],
         Some(&input),
     );
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(
         json_lines(&out.stdout)[0]["findings"][0]["code"],
         json!("version_earlier")
+    );
+    let out = run(
+        &[
+            "validate",
+            "--ocsf-version",
+            "1.3.0",
+            "--source-versions",
+            "1.3.0",
+            "--format",
+            "json",
+        ],
+        Some(&input),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        json_lines(&out.stdout)[0]["findings"][0]["code"],
+        json!("version_not_accepted")
     );
     let out = run(
         &[
@@ -186,7 +219,7 @@ fn the_lambda_s_configuration_comes_from_the_environment_a_file_and_flags() {
     let input = serde_json::to_vec(&event).unwrap();
     let config = temp_file(
         "version.env",
-        b"OCSF_VERSION=1.3.0\nOCSF_SEVERITY=version_earlier=error\n",
+        b"OCSF_VERSION=1.3.0\nOCSF_TRANSLATE=none\nOCSF_SEVERITY=version_earlier=error\n",
     );
     let out = run(
         &["validate", "--config", s(&config), "--format", "json"],

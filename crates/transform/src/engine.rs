@@ -267,6 +267,13 @@ impl Engine {
         self.translator.translate(event)
     }
 
+    /// The class uid an event of class `uid` declaring `declared` has once judged (translation
+    /// may move it: 1.0.0-rc.2's 3005 is 6003): what a pipeline with one stream per class
+    /// routes it by.
+    pub fn class_in_target(&self, uid: i64, declared: Option<&str>) -> i64 {
+        self.translator.class_in_target(uid, declared)
+    }
+
     /// Normalizes an event in place: the second stage of [`Engine::judge`], exposed for tests
     /// of its own properties (idempotence, no added error).
     pub fn normalize(&self, event: &mut Value) -> Vec<Action> {
@@ -318,19 +325,19 @@ impl Engine {
         let mut actions = translation.actions;
         actions.extend(self.normalize(&mut event));
         let mut validation = self.validate(&event);
-        validation
-            .findings
-            .extend(translation.problems.into_iter().filter_map(|p| {
-                let Level::Report(severity) = self.policy.level(p.code) else {
-                    return None;
-                };
-                Some(Finding {
-                    code: p.code,
-                    severity,
-                    path: p.path.to_owned(),
-                    message: p.message,
-                })
-            }));
+        // Translation's problems first: the first stage's.
+        let problems = translation.problems.into_iter().filter_map(|p| {
+            let Level::Report(severity) = self.policy.level(p.code) else {
+                return None;
+            };
+            Some(Finding {
+                code: p.code,
+                severity,
+                path: p.path.to_owned(),
+                message: p.message,
+            })
+        });
+        validation.findings.splice(0..0, problems);
         let partition = if event.is_object() {
             let (keys, findings) = self.partition_keys(&event, fallback_region);
             validation.findings.extend(findings);

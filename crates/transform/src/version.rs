@@ -180,7 +180,10 @@ mod tests {
         assert_eq!("1.0.0-rc.2".parse(), Ok(OcsfRelease::V1_0_0Rc2));
         assert_eq!("1.5".parse(), Ok(OcsfRelease::V1_5_0));
         assert_eq!(OcsfRelease::of_event_version("1.9.0-dev"), None);
-        assert_eq!(OcsfRelease::of_event_version("1.0"), Some(OcsfRelease::V1_0_0));
+        assert_eq!(
+            OcsfRelease::of_event_version("1.0"),
+            Some(OcsfRelease::V1_0_0)
+        );
         assert!(OcsfRelease::V1_0_0Rc2 < OcsfRelease::V1_0_0);
         assert!(OcsfRelease::V1_8_0 > OcsfVersion::V1_3_0.release());
         for (i, r) in OcsfRelease::ALL.iter().enumerate() {

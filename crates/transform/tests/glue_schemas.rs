@@ -8,8 +8,12 @@ use std::path::PathBuf;
 use ocsf_firehose_transform::table::TableModel;
 use ocsf_firehose_transform::{OcsfVersion, Schema};
 
-/// The classes users need most, pre-generated for both versions.
-const CLASSES: [i64; 9] = [1007, 2001, 2004, 3001, 3002, 4001, 4002, 4003, 6003];
+/// The classes users need most, pre-generated for both versions: eight core classes and the
+/// Windows extension's Registry Key Query (205004, one of the extension classes Security Lake
+/// lists for custom sources; `win/registry_key_info` in 1.1.0).
+const CLASSES: [i64; 10] = [
+    1007, 2001, 2004, 3001, 3002, 4001, 4002, 4003, 6003, 205_004,
+];
 
 fn schemas_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../infra/schemas")
@@ -18,7 +22,7 @@ fn schemas_dir() -> PathBuf {
 fn generated(version: OcsfVersion, uid: i64) -> (String, String) {
     let table = TableModel::new(Schema::get(version).unwrap(), uid, &Default::default()).unwrap();
     let glue = table.glue_schema();
-    let name = format!("{version}/{uid}-{}.json", glue.class_name);
+    let name = format!("{version}/{uid}-{}.json", glue.class_name.replace('/', "_"));
     (name, serde_json::to_string_pretty(&glue).unwrap() + "\n")
 }
 

@@ -122,7 +122,7 @@ export class SecurityLakeFirehosePipeline extends Construct {
           catalogId: Aws.ACCOUNT_ID,
           databaseInput: { name: databaseName, description: 'ocsf-firehose: schemas for Firehose record format conversion' },
         });
-    const tableName = `${props.schema.class_name}_${props.schema.ocsf_version.replace(/\./g, '_')}`;
+    const tableName = props.schema.table_name;
     const table = new glue.CfnTable(this, 'Table', {
       catalogId: Aws.ACCOUNT_ID,
       databaseName,

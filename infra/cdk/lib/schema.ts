@@ -16,6 +16,8 @@ export interface GlueColumn {
 export interface OcsfGlueSchema {
   readonly class_uid: number;
   readonly class_name: string;
+  /** The Glue table's name (`authentication_1_1_0`, `win_registry_key_query_1_3_0`). */
+  readonly table_name: string;
   readonly ocsf_version: string;
   readonly profiles: string[];
   /** Attribute paths with a column beyond the default rule (the Lambda's `OCSF_TABLE_COLUMNS`). */

@@ -6,6 +6,9 @@
 //! | variable | default | meaning |
 //! |---|---|---|
 //! | `OCSF_VERSION` | `1.1.0` | target OCSF version (`1.1.0` or `1.3.0`) |
+//! | `OCSF_FROM_VERSION` | `auto` | the release events are in: `auto` (their `metadata.version`) or one of `1.0.0-rc.2`, `1.0.0` … `1.8.0` |
+//! | `OCSF_SOURCE_VERSIONS` | `all` | comma-separated source releases accepted; others get `version_not_accepted` |
+//! | `OCSF_TRANSLATE` | `both` | translate events of other releases to the target: `both`, `down` (from newer only), `up` (from older only) or `none` |
 //! | `OCSF_ALLOWED_CLASSES` | all | comma-separated `class_uid` allow-list (one class per Security Lake source) |
 //! | `OCSF_ON_INVALID` | `fail` | records with invalid events: `fail` (`ProcessingFailed`) or `drop` (`Dropped`); undecodable data always fails |
 //! | `OCSF_UNKNOWN_ATTRIBUTES` | `unmapped` | `unmapped` (move under `unmapped`), `keep` (warning) or `reject` (error) |
@@ -39,6 +42,12 @@ pub const DEFAULT_MAX_RECORD_BYTES: usize = FIREHOSE_MAX_RECORD_BYTES;
 
 /// `OCSF_VERSION`: target OCSF version.
 pub const ENV_VERSION: &str = "OCSF_VERSION";
+/// `OCSF_FROM_VERSION`: `auto` or the release every event is in.
+pub const ENV_FROM_VERSION: &str = "OCSF_FROM_VERSION";
+/// `OCSF_SOURCE_VERSIONS`: `all` or the comma-separated source releases accepted.
+pub const ENV_SOURCE_VERSIONS: &str = "OCSF_SOURCE_VERSIONS";
+/// `OCSF_TRANSLATE`: `both`, `down`, `up` or `none`.
+pub const ENV_TRANSLATE: &str = "OCSF_TRANSLATE";
 /// `OCSF_ALLOWED_CLASSES`: comma-separated class_uid allow-list.
 pub const ENV_ALLOWED_CLASSES: &str = "OCSF_ALLOWED_CLASSES";
 /// `OCSF_ON_INVALID`: `fail` or `drop`.
@@ -209,6 +218,16 @@ impl TransformConfig {
         if let Some(v) = get(ENV_VERSION) {
             config.engine.version = parse(ENV_VERSION, &v)?;
         }
+        if let Some(v) = get(ENV_FROM_VERSION) {
+            config.engine.translate.from = parse(ENV_FROM_VERSION, &v)?;
+        }
+        if let Some(v) = get(ENV_SOURCE_VERSIONS) {
+            config.engine.translate.accepted = crate::translate::parse_source_versions(&v)
+                .map_err(|e| EnvError::new(ENV_SOURCE_VERSIONS, e))?;
+        }
+        if let Some(v) = get(ENV_TRANSLATE) {
+            config.engine.translate.direction = parse(ENV_TRANSLATE, &v)?;
+        }
         if let Some(v) = get(ENV_ALLOWED_CLASSES) {
             let classes = comma_list(&v)
                 .map(|c| {
@@ -296,7 +315,8 @@ mod tests {
     use super::*;
     use crate::finding::{Code, Level, Severity};
     use crate::normalize::UnknownAttributes;
-    use crate::version::OcsfVersion;
+    use crate::translate::{Direction, FromVersion};
+    use crate::version::{OcsfRelease, OcsfVersion};
 
     fn from(pairs: &[(&str, &str)]) -> Result<TransformConfig, EnvError> {
         let map: HashMap<String, String> = pairs
@@ -315,6 +335,7 @@ mod tests {
         assert_eq!(config.max_record_bytes, 1_024_000);
         assert_eq!(config.log_level, LogLevel::Info);
         assert!(config.engine.allowed_classes.is_none());
+        assert_eq!(config.engine.translate, Default::default());
     }
 
     #[test]
@@ -331,8 +352,18 @@ mod tests {
             (ENV_MAX_RECORD_BYTES, "2048"),
             (ENV_MAX_DEPTH, "8"),
             (ENV_LOG_LEVEL, "warn"),
+            (ENV_FROM_VERSION, "1.0.0-rc.2"),
+            (ENV_SOURCE_VERSIONS, "1.0.0-rc.2, 1.5"),
+            (ENV_TRANSLATE, "up"),
         ])
         .unwrap();
+        let translate = &config.engine.translate;
+        assert_eq!(translate.from, FromVersion::Fixed(OcsfRelease::V1_0_0Rc2));
+        assert_eq!(
+            translate.accepted,
+            Some([OcsfRelease::V1_0_0Rc2, OcsfRelease::V1_5_0].into())
+        );
+        assert_eq!(translate.direction, Direction::Up);
         assert_eq!(config.engine.version, OcsfVersion::V1_3_0);
         assert_eq!(config.engine.allowed_classes, Some([3002, 6003].into()));
         assert_eq!(config.on_invalid, OnInvalid::Drop);
@@ -372,6 +403,9 @@ mod tests {
             (ENV_MAX_RECORD_BYTES, "0"),
             (ENV_MAX_DEPTH, "-1"),
             (ENV_LOG_LEVEL, "loud"),
+            (ENV_FROM_VERSION, "1.9"),
+            (ENV_SOURCE_VERSIONS, "1.1.0,0.9"),
+            (ENV_TRANSLATE, "sideways"),
         ];
         for (variable, value) in cases {
             let error = from(&[(variable, value)]).unwrap_err();

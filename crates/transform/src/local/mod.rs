@@ -311,10 +311,13 @@ impl LocalFirehose {
         self.process(stream, false)
     }
 
-    /// The stream of a record: its first event's class's stream, or [`UNCLASSIFIED_STREAM`]
-    /// when the class cannot be read or is not in the schema.
+    /// The stream of a record: the stream of its first event's class as the Lambda will see it
+    /// (translated to the target version: 1.0.0-rc.2's 3005 is 6003), or
+    /// [`UNCLASSIFIED_STREAM`] when the class cannot be read or is not in the schema.
     pub fn stream_for(&self, record: &[u8]) -> String {
-        class_uid_of(record)
+        let engine = self.transformer.engine();
+        class_and_version_of(record)
+            .map(|(uid, version)| engine.class_in_target(uid, version.as_deref()))
             .filter(|uid| self.schema.class(*uid).is_some())
             .map_or_else(
                 || UNCLASSIFIED_STREAM.to_owned(),
@@ -391,16 +394,31 @@ impl std::fmt::Debug for LocalFirehose {
 
 /// The `class_uid` of a record's first event, if it has one (for routing to its stream). Only
 /// that field is read; the rest of the document is skipped without building values.
-fn class_uid_of(record: &[u8]) -> Option<i64> {
+/// The `class_uid` and `metadata.version` of the first JSON document of a record.
+fn class_and_version_of(record: &[u8]) -> Option<(i64, Option<String>)> {
+    #[derive(Deserialize)]
+    struct Metadata {
+        #[serde(default)]
+        version: Option<serde_json::Value>,
+    }
     #[derive(Deserialize)]
     struct Probe {
         #[serde(default)]
         class_uid: Option<serde_json::Value>,
+        #[serde(default)]
+        metadata: Option<serde_json::Value>,
     }
     let first = serde_json::Deserializer::from_slice(record)
         .into_iter::<Probe>()
-        .next()?;
-    first.ok()?.class_uid?.as_i64()
+        .next()?
+        .ok()?;
+    let uid = first.class_uid?.as_i64()?;
+    let version = first
+        .metadata
+        .and_then(|m| serde_json::from_value::<Metadata>(m).ok())
+        .and_then(|m| m.version)
+        .and_then(|v| v.as_str().map(str::to_owned));
+    Some((uid, version))
 }
 
 /// Milliseconds since the epoch, now.

@@ -124,6 +124,10 @@ fn routing_by_class_and_unknown_streams() {
     assert_eq!(local.stream_for(no_class.as_bytes()), UNCLASSIFIED_STREAM);
     assert_eq!(local.stream_for(b"{\"class_uid\":7}"), UNCLASSIFIED_STREAM);
     assert_eq!(local.stream_for(b"not json"), UNCLASSIFIED_STREAM);
+    // 1.0.0-rc.2's API Activity (3005) is translated to 6003: it goes where 6003 goes.
+    let rc2 = br#"{"class_uid":3005,"metadata":{"version":"1.0.0-rc.2"}}"#;
+    assert_eq!(local.stream_for(rc2), "api-activity");
+    assert_eq!(local.stream_for(br#"{"class_uid":3005}"#), "user-access");
     local
         .put_routed([flows.as_bytes(), api.as_bytes(), no_class.as_bytes()])
         .unwrap();
@@ -209,11 +213,15 @@ fn demo_events_are_valid_except_the_deliberate_one_percent() {
 #[test]
 fn the_class_of_the_first_event_routes_the_record() {
     assert_eq!(
-        class_uid_of(b"{\"class_uid\":3002}\n{\"class_uid\":1}"),
-        Some(3002)
+        class_and_version_of(b"{\"class_uid\":3002}\n{\"class_uid\":1}"),
+        Some((3002, None))
     );
-    assert_eq!(class_uid_of(b"not json"), None);
-    assert_eq!(class_uid_of(b"{\"class_uid\":\"x\"}"), None);
+    assert_eq!(
+        class_and_version_of(br#"{"metadata":{"version":"1.0.0-rc.2"},"class_uid":3005}"#),
+        Some((3005, Some("1.0.0-rc.2".to_owned())))
+    );
+    assert_eq!(class_and_version_of(b"not json"), None);
+    assert_eq!(class_and_version_of(b"{\"class_uid\":\"x\"}"), None);
 }
 
 #[test]

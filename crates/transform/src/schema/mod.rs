@@ -125,9 +125,8 @@ impl Schema {
     /// an engine loads its target at start-up, and a source release's schema when the first
     /// event of that release needs translating).
     pub fn get(version: impl Into<OcsfRelease>) -> Result<&'static Schema, SchemaError> {
-        const CELL: OnceLock<Result<Schema, SchemaError>> = OnceLock::new();
         static CELLS: [OnceLock<Result<Schema, SchemaError>>; OcsfRelease::ALL.len()] =
-            [CELL; OcsfRelease::ALL.len()];
+            [const { OnceLock::new() }; OcsfRelease::ALL.len()];
         let version = version.into();
         let Some(cell) = CELLS.get(version.index()) else {
             return Err(SchemaError {
@@ -373,7 +372,13 @@ mod tests {
         }
         assert!(v13.profile_id("linux/linux_users").is_some());
         let linux = v13.extension_profiles("linux").unwrap();
-        assert_eq!(linux.iter().map(|id| v13.profile_name(id)).collect::<Vec<_>>(), ["linux/linux_users"]);
+        assert_eq!(
+            linux
+                .iter()
+                .map(|id| v13.profile_name(id))
+                .collect::<Vec<_>>(),
+            ["linux/linux_users"]
+        );
         assert_eq!(v13.extension_profiles("win"), Some(ProfileSet::EMPTY));
         assert_eq!(v13.extension_profiles("cloud"), None);
     }
@@ -386,9 +391,18 @@ mod tests {
             item.attribute_at(attr.renamed_to?).map(|a| a.name)
         };
         let object = |name: &str| schema.objects().iter().find(|o| o.name == name).unwrap();
-        assert_eq!(renamed(object("vulnerability"), "fix_available"), Some("is_fix_available"));
-        assert_eq!(renamed(object("http_cookie"), "http_only"), Some("is_http_only"));
-        assert_eq!(renamed(object("tls"), "extension_list"), Some("tls_extension_list"));
+        assert_eq!(
+            renamed(object("vulnerability"), "fix_available"),
+            Some("is_fix_available")
+        );
+        assert_eq!(
+            renamed(object("http_cookie"), "http_only"),
+            Some("is_http_only")
+        );
+        assert_eq!(
+            renamed(object("tls"), "extension_list"),
+            Some("tls_extension_list")
+        );
         // Named, but of another type (`tid` integer, `ptid` long) or arity (`tactics`, `tactic`).
         assert_eq!(renamed(object("process"), "tid"), None);
         assert_eq!(renamed(object("attack"), "tactics"), None);

@@ -232,8 +232,12 @@ pub struct GlueColumn {
 pub struct GlueSchema {
     /// `class_uid`.
     pub class_uid: i64,
-    /// The class name, e.g. `authentication`.
+    /// The class name, e.g. `authentication` (`win/registry_key_query` for an extension class).
     pub class_name: String,
+    /// The Glue table's name, which CDK and Terraform use: the class name and the version,
+    /// `/` and `.` as `_` (Glue names hold lowercase letters, digits and `_`), e.g.
+    /// `authentication_1_1_0`, `win_registry_key_query_1_3_0`.
+    pub table_name: String,
     /// OCSF version.
     pub ocsf_version: String,
     /// Profiles whose attributes may have columns (`OCSF_TABLE_PROFILES` of the Lambda).
@@ -375,6 +379,7 @@ impl TableModel {
         GlueSchema {
             class_uid: self.class_uid,
             class_name: self.class_name.to_owned(),
+            table_name: format!("{}_{}", self.class_name, self.version).replace(['/', '.'], "_"),
             ocsf_version: self.version.to_string(),
             profiles: self.profiles.iter().map(|p| (*p).to_owned()).collect(),
             extra_columns: self.extra_columns.clone(),

@@ -100,7 +100,10 @@ mod tests {
             assert_eq!(old.item.name, moved.old_name);
             assert_eq!(new.item.name, moved.new_name);
             assert!(
-                Schema::get(next).unwrap().class(moved.from).map(|c| c.item.name)
+                Schema::get(next)
+                    .unwrap()
+                    .class(moved.from)
+                    .map(|c| c.item.name)
                     != Some(moved.old_name),
                 "{} kept its uid",
                 moved.old_name
@@ -124,7 +127,10 @@ mod tests {
         assert_eq!(target_uid(rc2, OcsfRelease::V1_3_0, 1010), 201_003);
         assert_eq!(target_uid(rc2, OcsfRelease::V1_1_0, 3002), 3002);
         assert_eq!(target_uid(OcsfRelease::V1_5_0, rc2, 6003), 3005);
-        assert_eq!(target_uid(OcsfRelease::V1_5_0, OcsfRelease::V1_1_0, 3005), 3005);
+        assert_eq!(
+            target_uid(OcsfRelease::V1_5_0, OcsfRelease::V1_1_0, 3005),
+            3005
+        );
         assert_eq!(target_uid(rc2, rc2, 3005), 3005);
     }
 }

@@ -235,6 +235,22 @@ impl Translator {
         walk::translate(source_schema, self.target, self.max_depth, event)
     }
 
+    /// The class uid an event of class `uid` declaring `declared` (`metadata.version`) has once
+    /// translated: what a pipeline with one stream per class routes it by.
+    pub fn class_in_target(&self, uid: i64, declared: Option<&str>) -> i64 {
+        let target = self.target.version();
+        let source = match self.options.from {
+            FromVersion::Fixed(release) => Some(release),
+            FromVersion::Auto => declared.and_then(OcsfRelease::of_event_version),
+        };
+        match source {
+            Some(source) if source != target && matches!(self.plan(source), Plan::Translate) => {
+                classes::target_uid(source, target, uid)
+            }
+            _ => uid,
+        }
+    }
+
     /// Whether events of `source` are translated, left as they are, or refused.
     fn plan(&self, source: OcsfRelease) -> Plan {
         let target = self.target.version();

@@ -149,7 +149,7 @@ fn renames_are_carried_both_ways() {
     // Up: 1.0.0's `vulnerability.fix_available` is 1.1.0's `is_fix_available`.
     let mut event = json!({
         "class_uid": 2001, "metadata": {"version": "1.0.0"},
-        "vulnerabilities": [{"fix_available": true, "title": "t"}]
+        "vulnerabilities": [{"fix_available": true, "cve": {"uid": "CVE-2021-44228"}}]
     });
     let up = translator(OcsfVersion::V1_1_0, TranslateOptions::default()).translate(&mut event);
     let renamed = up
@@ -229,7 +229,10 @@ fn settings_refuse_or_leave_what_they_exclude() {
     let mut mislabelled = fixture("authentication");
     mislabelled["metadata"]["version"] = json!("1.5.0");
     let restamped = translator(OcsfVersion::V1_3_0, fixed).translate(&mut mislabelled);
-    assert_eq!(kinds(&restamped), [(ActionKind::VersionTranslated, "metadata.version")]);
+    assert_eq!(
+        kinds(&restamped),
+        [(ActionKind::VersionTranslated, "metadata.version")]
+    );
     assert_eq!(mislabelled["metadata"]["version"], "1.3.0");
     assert_eq!(mislabelled["unmapped"]["metadata.version"], "1.5.0");
 }

@@ -37,7 +37,9 @@ pub(super) fn restamp(
     if unmapped.keep("metadata.version", Value::String(declared)) {
         set_version(map, target);
         translation.source = Some(target);
-        translation.actions.push(action(ActionKind::VersionTranslated, "metadata.version"));
+        translation
+            .actions
+            .push(action(ActionKind::VersionTranslated, "metadata.version"));
     }
     unmapped.restore(map);
     translation
@@ -366,7 +368,12 @@ impl Walk {
                 match map.get_mut(target.name) {
                     Some(Value::Object(inner)) => {
                         self.item(inner, source_object, target_object, depth + 1, false);
-                        met = new_requirements_met(inner, source_object, target_object, self.profiles);
+                        met = new_requirements_met(
+                            inner,
+                            source_object,
+                            target_object,
+                            self.profiles,
+                        );
                     }
                     Some(Value::Array(elements)) => {
                         for (index, element) in elements.iter_mut().enumerate() {
@@ -423,9 +430,8 @@ impl Walk {
             Value::Number(n) if !target.is_array => vec![n.as_i64()],
             _ => return,
         };
-        let lacking = |id: &Option<i64>| {
-            id.is_some_and(|id| defined(source, id) && !defined(target, id))
-        };
+        let lacking =
+            |id: &Option<i64>| id.is_some_and(|id| defined(source, id) && !defined(target, id));
         if !ids.iter().any(lacking) {
             return;
         }
@@ -486,7 +492,8 @@ impl Walk {
     ) {
         if source.uid != target.uid && self.unmapped.keep("class_uid", Value::from(source.uid)) {
             map.insert("class_uid".to_owned(), Value::from(target.uid));
-            self.actions.push(action(ActionKind::ClassTranslated, "class_uid"));
+            self.actions
+                .push(action(ActionKind::ClassTranslated, "class_uid"));
         }
         let type_of = |class: &Class, activity: Option<i64>| {
             let type_uid = class.uid.checked_mul(100)?.checked_add(activity?)?;
@@ -555,7 +562,10 @@ impl Walk {
         }
         let kept: Vec<Value> = list.iter().filter(|o| !dangling(o)).cloned().collect();
         let dropped: Vec<usize> = (0..list.len()).filter(|i| dangling(&list[*i])).collect();
-        if !self.unmapped.keep("observables", Value::Array(list.clone())) {
+        if !self
+            .unmapped
+            .keep("observables", Value::Array(list.clone()))
+        {
             return;
         }
         map.insert("observables".to_owned(), Value::Array(kept));

@@ -126,3 +126,20 @@ pub fn has_path(row: &Value, steps: &[Step]) -> bool {
     (!own_unmapped && at(row, steps).is_some())
         || (1..=keys.len()).any(|k| unmapped.is_some_and(|u| u.get(render(&keys[..k])).is_some()))
 }
+
+/// The steps of a rendered path (`a.b[0].c`).
+pub fn parse(path: &str) -> Vec<Step> {
+    let mut steps = Vec::new();
+    for part in path.split('.') {
+        let mut pieces = part.split('[');
+        if let Some(key) = pieces.next().filter(|k| !k.is_empty()) {
+            steps.push(Step::Key(key.to_owned()));
+        }
+        for index in pieces {
+            if let Ok(i) = index.trim_end_matches(']').parse() {
+                steps.push(Step::Index(i));
+            }
+        }
+    }
+    steps
+}
