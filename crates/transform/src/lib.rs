@@ -2,8 +2,8 @@
 //!
 //! The OCSF engine of ocsf-firehose: schema-driven validation with the OCSF server's
 //! `/api/v2/validate` semantics, deterministic normalization, and the Amazon Security Lake
-//! partition keys (`region`, `accountId`, `eventDay`), over the OCSF 1.1.0 and 1.3.0 schemas
-//! embedded in the crate.
+//! partition keys (`region`, `accountId`, `eventDay`), targeting OCSF 1.1.0 or 1.3.0, with every
+//! release from 1.0.0-rc.2 to 1.8.0 embedded and translated to the target ([`translate`]).
 //!
 //! ```
 //! use ocsf_firehose_transform::{Engine, EngineConfig};
@@ -30,7 +30,8 @@
 //! # Ok::<(), ocsf_firehose_transform::ConfigError>(())
 //! ```
 //!
-//! Modules, in pipeline order: [`documents`] (bytes → JSON documents), [`normalize`],
+//! Modules, in pipeline order: [`documents`] (bytes → JSON documents), [`translate`],
+//! [`normalize`],
 //! [`validate`] (with [`finding`] codes and severities), [`partition`], [`table`] (the Glue
 //! table model and the fit to it); [`engine`] ties them to one configured [`schema`] and gives
 //! the one [`verdict`] on an event ([`Engine::judge`]); [`contract`] holds the AWS limits,

@@ -23,6 +23,9 @@
 //! - `metadata.version` becomes the target (`version_translated`).
 
 pub mod classes;
+mod event_level;
+mod shape;
+mod unmapped;
 mod walk;
 
 use std::collections::BTreeSet;

@@ -3,14 +3,14 @@
 
 use serde_json::{Map, Value};
 
+use super::shape::{fits, new_requirements_met};
+use super::unmapped::Unmapped;
 use super::{classes, Problem, Translation};
 use crate::finding::Code;
 use crate::normalize::{Action, ActionKind};
 use crate::path::JsonPath;
-use crate::schema::{
-    AttrType, Attribute, BaseType, Class, EnumKey, Item, ProfileSet, Requirement, Schema,
-};
-use crate::validate::{active_profiles, constraint_met, refers_to_attribute, OTHER};
+use crate::schema::{AttrType, Attribute, EnumKey, Item, ProfileSet, Requirement, Schema};
+use crate::validate::{active_profiles, OTHER};
 use crate::version::OcsfRelease;
 
 /// The enum value "Unknown".
@@ -132,7 +132,7 @@ pub(super) fn translate(
     }
 }
 
-fn action(kind: ActionKind, path: impl Into<String>) -> Action {
+pub(super) fn action(kind: ActionKind, path: impl Into<String>) -> Action {
     Action {
         kind,
         path: path.into(),
@@ -149,70 +149,17 @@ fn set_version(map: &mut Map<String, Value>, version: OcsfRelease) -> bool {
     true
 }
 
-/// The event's `unmapped` object while translation keeps originals in it.
-struct Unmapped {
-    map: Map<String, Value>,
-    /// `unmapped` was absent (`Some(false)`), null (`Some(true)`) or an object (`None`).
-    was_empty: Option<bool>,
-    /// `unmapped` is something else: nothing can be kept.
-    blocked: bool,
-}
-
-impl Unmapped {
-    fn take(event: &mut Map<String, Value>) -> Unmapped {
-        let (map, was_empty, blocked) = match event.remove("unmapped") {
-            None => (Map::new(), Some(false), false),
-            Some(Value::Null) => (Map::new(), Some(true), false),
-            Some(Value::Object(map)) => (map, None, false),
-            Some(other) => {
-                event.insert("unmapped".to_owned(), other);
-                (Map::new(), None, true)
-            }
-        };
-        Unmapped {
-            map,
-            was_empty,
-            blocked,
-        }
-    }
-
-    fn can_keep(&self, path: &str) -> bool {
-        !self.blocked && !self.map.contains_key(path)
-    }
-
-    /// Keeps `value` under `path`; `false` (and nothing kept) when that cannot be done.
-    fn keep(&mut self, path: &str, value: Value) -> bool {
-        if !self.can_keep(path) {
-            return false;
-        }
-        self.map.insert(path.to_owned(), value);
-        true
-    }
-
-    fn restore(self, event: &mut Map<String, Value>) {
-        if self.blocked {
-            return;
-        }
-        let value = match self.was_empty {
-            Some(false) if self.map.is_empty() => return,
-            Some(true) if self.map.is_empty() => Value::Null,
-            _ => Value::Object(self.map),
-        };
-        event.insert("unmapped".to_owned(), value);
-    }
-}
-
-struct Walk {
-    source: &'static Schema,
-    target: &'static Schema,
+pub(super) struct Walk {
+    pub(super) source: &'static Schema,
+    pub(super) target: &'static Schema,
     /// Translating up from an older release.
-    up: bool,
-    max_depth: usize,
+    pub(super) up: bool,
+    pub(super) max_depth: usize,
     /// The event's profiles, in the target.
-    profiles: ProfileSet,
-    path: JsonPath<'static>,
-    actions: Vec<Action>,
-    unmapped: Unmapped,
+    pub(super) profiles: ProfileSet,
+    pub(super) path: JsonPath<'static>,
+    pub(super) actions: Vec<Action>,
+    pub(super) unmapped: Unmapped,
 }
 
 impl Walk {
@@ -480,151 +427,8 @@ impl Walk {
         }
     }
 
-    /// After the walk: the class uid mapped, and each class-level id or caption that held the
-    /// source's value and no longer matches moved under `unmapped` (normalization derives it
-    /// again from the class). `activity` is the source's `activity_id`.
-    fn class_ids(
-        &mut self,
-        map: &mut Map<String, Value>,
-        source: &Class,
-        target: &Class,
-        activity: Option<i64>,
-    ) {
-        if source.uid != target.uid && self.unmapped.keep("class_uid", Value::from(source.uid)) {
-            map.insert("class_uid".to_owned(), Value::from(target.uid));
-            self.actions
-                .push(action(ActionKind::ClassTranslated, "class_uid"));
-        }
-        let type_of = |class: &Class, activity: Option<i64>| {
-            let type_uid = class.uid.checked_mul(100)?.checked_add(activity?)?;
-            let attr = class.item.attribute("type_uid")?;
-            let caption = attr.enum_value(&EnumKey::Int(type_uid)).map(|v| v.caption);
-            Some((type_uid, caption))
-        };
-        let before = type_of(source, activity);
-        let after = type_of(target, map.get("activity_id").and_then(Value::as_i64));
-        let uid = |t: Option<(i64, Option<&str>)>| t.map_or(Value::Null, |t| Value::from(t.0));
-        let caption = |t: Option<(i64, Option<&'static str>)>| {
-            t.and_then(|t| t.1).map_or(Value::Null, Value::from)
-        };
-        let stale = [
-            (
-                "category_uid",
-                Value::from(source.category_uid),
-                Value::from(target.category_uid),
-            ),
-            (
-                "category_name",
-                Value::from(source.category_name),
-                Value::from(target.category_name),
-            ),
-            (
-                "class_name",
-                Value::from(source.item.caption),
-                Value::from(target.item.caption),
-            ),
-            ("type_uid", uid(before), uid(after)),
-            ("type_name", caption(before), caption(after)),
-        ];
-        let same = |a: &Value, b: &Value| match (a, b) {
-            (Value::String(a), Value::String(b)) => a.eq_ignore_ascii_case(b),
-            (a, b) => a == b,
-        };
-        for (key, was, now) in stale {
-            let stale = map
-                .get(key)
-                .is_some_and(|v| !was.is_null() && same(v, &was) && !same(v, &now));
-            if stale {
-                self.move_out(map, key);
-            }
-        }
-    }
-
-    /// Observables that name an attribute of the source's class which the target's lacks (it
-    /// moved under `unmapped`) leave `observables` (the original list is kept under
-    /// `unmapped`).
-    fn observables(&mut self, map: &mut Map<String, Value>, source: &Class, target: &Class) {
-        let source_profiles = active_profiles(self.source, map);
-        let Some(list) = map.get("observables").and_then(Value::as_array) else {
-            return;
-        };
-        let dangling = |observable: &Value| {
-            observable
-                .get("name")
-                .and_then(Value::as_str)
-                .is_some_and(|name| {
-                    refers_to_attribute(self.source, source, source_profiles, name)
-                        && !refers_to_attribute(self.target, target, self.profiles, name)
-                })
-        };
-        if !list.iter().any(dangling) {
-            return;
-        }
-        let kept: Vec<Value> = list.iter().filter(|o| !dangling(o)).cloned().collect();
-        let dropped: Vec<usize> = (0..list.len()).filter(|i| dangling(&list[*i])).collect();
-        if !self
-            .unmapped
-            .keep("observables", Value::Array(list.clone()))
-        {
-            return;
-        }
-        map.insert("observables".to_owned(), Value::Array(kept));
-        for index in dropped {
-            self.actions.push(action(
-                ActionKind::MovedToUnmapped,
-                format!("observables[{index}]"),
-            ));
-        }
-    }
-
-    /// Profiles neither the target nor its extensions define leave `metadata.profiles` (the
-    /// original list is kept under `unmapped`).
-    fn profiles(&mut self, map: &mut Map<String, Value>) {
-        let Some(list) = map
-            .get("metadata")
-            .and_then(|m| m.get("profiles"))
-            .and_then(Value::as_array)
-        else {
-            return;
-        };
-        let known = |name: &str| {
-            self.target.profile_id(name).is_some() || self.target.extension_profiles(name).is_some()
-        };
-        let from_source = |name: &str| {
-            self.source.profile_id(name).is_some() || self.source.extension_profiles(name).is_some()
-        };
-        let dropped: Vec<usize> = list
-            .iter()
-            .enumerate()
-            .filter(|(_, p)| p.as_str().is_some_and(|p| !known(p) && from_source(p)))
-            .map(|(i, _)| i)
-            .collect();
-        if dropped.is_empty() {
-            return;
-        }
-        let original = Value::Array(list.clone());
-        if !self.unmapped.keep("metadata.profiles", original) {
-            return;
-        }
-        let kept: Vec<Value> = list
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| !dropped.contains(i))
-            .map(|(_, p)| p.clone())
-            .collect();
-        if let Some(metadata) = map.get_mut("metadata").and_then(Value::as_object_mut) {
-            metadata.insert("profiles".to_owned(), Value::Array(kept));
-        }
-        for index in dropped {
-            self.actions.push(action(
-                ActionKind::MovedToUnmapped,
-                format!("metadata.profiles[{index}]"),
-            ));
-        }
-    }
-
     /// Moves `key` under `unmapped` by its path (unless the key is taken there).
-    fn move_out(&mut self, map: &mut Map<String, Value>, key: &str) {
+    pub(super) fn move_out(&mut self, map: &mut Map<String, Value>, key: &str) {
         let path = self.path.render_with(key);
         if !self.unmapped.can_keep(&path) {
             return;
@@ -633,62 +437,5 @@ impl Walk {
             self.unmapped.keep(&path, value);
             self.actions.push(action(ActionKind::MovedToUnmapped, path));
         }
-    }
-}
-
-/// Whether `map` meets what `target` asks for and `source` did not: each constraint the source
-/// lacks, and each required attribute (of the active profiles) the source did not require.
-fn new_requirements_met(
-    map: &Map<String, Value>,
-    source: Option<&Item>,
-    target: &Item,
-    profiles: ProfileSet,
-) -> bool {
-    let Some(source) = source else {
-        return true;
-    };
-    let constraints = target
-        .constraints
-        .iter()
-        .filter(|c| {
-            !source
-                .constraints
-                .iter()
-                .any(|s| s.kind == c.kind && s.paths == c.paths)
-        })
-        .all(|c| constraint_met(map, c).0);
-    let required = target.required().all(|attr| {
-        let was_required = source
-            .attribute(attr.name)
-            .is_some_and(|s| s.requirement == Requirement::Required);
-        was_required
-            || !profiles.admits(attr.profile)
-            || map.get(attr.name).is_some_and(|v| !v.is_null())
-    });
-    constraints && required
-}
-
-/// Whether `value` has the shape `attr` of `schema` asks for: object or scalar, array or not,
-/// and a JSON type of its base type (null fits anything).
-fn fits(schema: &Schema, value: Option<&Value>, attr: &Attribute) -> bool {
-    let base = match attr.ty {
-        AttrType::Object(_) => None,
-        AttrType::Scalar(id) => schema.type_def(id).map(|t| t.base),
-    };
-    let one = |value: &Value| match (attr.ty, base, value) {
-        (_, _, Value::Null) => true,
-        (AttrType::Object(_), _, value) => value.is_object(),
-        (_, Some(BaseType::Json) | None, _) => true,
-        (_, Some(BaseType::Boolean), value) => value.is_boolean(),
-        (_, Some(BaseType::Integer | BaseType::Long), value) => value.is_i64() || value.is_u64(),
-        (_, Some(BaseType::Float), value) => value.is_number(),
-        (_, Some(BaseType::String), value) => value.is_string(),
-    };
-    match value {
-        None | Some(Value::Null) => true,
-        Some(Value::Array(items)) if attr.is_array => items.iter().all(one),
-        Some(Value::Array(_)) => base == Some(BaseType::Json),
-        Some(_) if attr.is_array => false,
-        Some(value) => one(value),
     }
 }
