@@ -19,8 +19,8 @@ const schemaFiles = fs
   .readdirSync(SCHEMAS_DIR)
   .flatMap((version) => fs.readdirSync(path.join(SCHEMAS_DIR, version)).map((file) => path.join(version, file)));
 
-test('there are 18 pre-generated schemas', () => {
-  expect(schemaFiles).toHaveLength(18);
+test('there are 20 pre-generated schemas', () => {
+  expect(schemaFiles).toHaveLength(20);
 });
 
 test.each(schemaFiles)('the stack of %s fits the inline template limit', (file) => {
@@ -34,7 +34,15 @@ test.each(schemaFiles)('the stack of %s fits the inline template limit', (file) 
     source: PipelineSource.newKinesisStream(),
     registerCustomSource: { eventClasses: ['AUTHENTICATION'], providerExternalId: 'ocsf-firehose' },
   });
-  const bytes = Buffer.byteLength(JSON.stringify(Template.fromStack(stack).toJSON(), undefined, 1));
+  const template = Template.fromStack(stack);
+  // Glue table names hold lowercase letters, digits and `_` (an extension class's name has a `/`).
+  const tables = template.findResources('AWS::Glue::Table');
+  for (const table of Object.values(tables)) {
+    expect(table.Properties.TableInput.Name).toMatch(/^[a-z0-9_]+$/);
+    expect(table.Properties.TableInput.Name).toBe(schema.table_name);
+  }
+  expect(Object.keys(tables)).toHaveLength(1);
+  const bytes = Buffer.byteLength(JSON.stringify(template.toJSON(), undefined, 1));
   console.log(`${file}: ${bytes} bytes (${schema.leaf_columns} leaf columns)`);
   expect(bytes).toBeLessThanOrEqual(MAX_INLINE_TEMPLATE_BYTES);
 });

@@ -187,6 +187,10 @@ def test_parquet_through_openx_with_the_generated_table_and_s3_uncompressed():
     columns = dynamic(only(table["storage_descriptor"]), "columns")
     assert columns["for_each"] == "${local.schema.columns}"
     assert LOCALS["schema"] == "${jsondecode(file(var.schema_file))}"
+    # The table's name is the generated schema's (`win_registry_key_query_1_3_0` for an extension
+    # class, whose class name holds a `/`), never rebuilt here.
+    assert table["name"] == "${local.table_name}"
+    assert LOCALS["table_name"] == "${local.schema.table_name}"
 
 
 def test_buffering_defaults_come_from_the_shared_file_and_stay_at_least_64_mib():
