@@ -14,7 +14,7 @@
 //! * `translation`: the same batch judged with translation on (the default) and off: at the
 //!   target version it must cost nothing; and the batch declared as OCSF 1.5.0, judged by a
 //!   1.3.0 engine (translated down) and by a 1.5.0-accepting one with translation off (the
-//!   floor: the same events, validated untranslated).
+//!   floor: the same events, validated untranslated), and translation alone.
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
@@ -173,6 +173,23 @@ fn translation(c: &mut Criterion) {
     });
     group.bench_function("from_1_5_0_untranslated", |b| {
         b.iter(|| judge_all(&untranslated, &newer))
+    });
+    // Translation alone, on parsed events.
+    let parsed: Vec<Value> = newer
+        .iter()
+        .map(|l| serde_json::from_slice(l).expect("parse"))
+        .collect();
+    group.bench_function("translate_only_1_5_0_to_1_3_0", |b| {
+        b.iter_batched(
+            || parsed.clone(),
+            |mut events| {
+                for event in &mut events {
+                    down.translate(event);
+                }
+                events
+            },
+            BatchSize::LargeInput,
+        )
     });
     group.finish();
 }

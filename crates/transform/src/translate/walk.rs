@@ -174,29 +174,61 @@ impl Walk {
         if target.is_open() {
             return;
         }
-        let keys: Vec<String> = map.keys().cloned().collect();
-        for key in keys {
+        // Reading first: the few keys that move or are renamed (most need neither).
+        let mut changes: Vec<(String, bool)> = Vec::new();
+        for (key, value) in map.iter() {
+            let source_attr = source.and_then(|item| item.attribute(key));
+            match target.attribute(key) {
+                None if source_attr.is_some() => changes.push((key.clone(), false)),
+                None => {}
+                Some(attr) if class_level && CLASS_IDS.contains(&attr.name) => {}
+                Some(attr) => {
+                    // The shape changed between the releases (and the value has the source's).
+                    let reshaped = source_attr.is_some_and(|s| {
+                        fits(self.source, Some(value), s) && !fits(self.target, Some(value), attr)
+                    });
+                    if reshaped || (self.up && attr.renamed_to.is_some()) {
+                        changes.push((key.clone(), reshaped));
+                    }
+                }
+            }
+        }
+        // A renamed attribute keeps its source definition for the steps below.
+        let mut renamed: Vec<(&'static str, Option<&'static Attribute>)> = Vec::new();
+        for (key, reshaped) in changes {
             let source_attr = source.and_then(|item| item.attribute(&key));
-            let Some(mut target_attr) = target.attribute(&key) else {
-                self.absent_in_target(map, &key, source, target, depth);
-                continue;
-            };
-            if class_level && CLASS_IDS.contains(&target_attr.name) {
-                continue;
+            match target.attribute(&key) {
+                None => {
+                    if let Some(new) = self.absent_in_target(map, &key, source, target) {
+                        renamed.push((new, source_attr));
+                    }
+                }
+                Some(_) if reshaped => self.move_out(map, &key),
+                Some(attr) => {
+                    if let Some(new) = self.renamed_up(map, &key, source, target, attr) {
+                        renamed.push((new.name, source_attr));
+                    }
+                }
             }
-            // The shape changed between the releases (and the value has the source's).
-            let value = map.get(&key);
-            let reshaped = source_attr.is_some_and(|s| {
-                fits(self.source, value, s) && !fits(self.target, value, target_attr)
-            });
-            if reshaped {
-                self.move_out(map, &key);
-                continue;
-            }
-            if let Some(renamed) = self.renamed_up(map, &key, source, target, target_attr) {
-                target_attr = renamed;
-            }
-            self.attribute(map, source_attr, target_attr, target, depth);
+        }
+        // Then objects and enums, in place.
+        let nested: Vec<(&'static Attribute, Option<&'static Attribute>)> = map
+            .keys()
+            .filter_map(|key| {
+                let attr = target.attribute(key)?;
+                let walked = matches!(attr.ty, AttrType::Object(_)) || attr.enum_values.is_some();
+                if !walked || (class_level && CLASS_IDS.contains(&attr.name)) {
+                    return None;
+                }
+                let source_attr = match renamed.iter().find(|(name, _)| *name == attr.name) {
+                    Some((_, source_attr)) => *source_attr,
+                    None => source.and_then(|item| item.attribute(key)),
+                };
+                Some((attr, source_attr))
+            })
+            .collect();
+        for (attr, source_attr) in nested {
+            self.attribute(map, source_attr, attr, target, depth);
         }
         if let Some(source) = source {
             self.fill_required(map, source, target);
@@ -227,20 +259,16 @@ impl Walk {
     /// An attribute the target item lacks: carried to the older name it replaced, else moved
     /// under `unmapped` when the source defines it (and left to the unknown-attribute policy
     /// when the source does not either).
+    /// Returns the name it was carried to.
     fn absent_in_target(
         &mut self,
         map: &mut Map<String, Value>,
         key: &str,
         source: Option<&'static Item>,
         target: &'static Item,
-        depth: usize,
-    ) {
-        let Some(source) = source else {
-            return;
-        };
-        let Some(source_attr) = source.attribute(key) else {
-            return;
-        };
+    ) -> Option<&'static str> {
+        let source = source?;
+        source.attribute(key)?;
         let replaced = source.attributes.iter().find(|old| {
             old.renamed_to
                 .and_then(|i| source.attribute_at(i))
@@ -250,11 +278,11 @@ impl Walk {
         if let Some(old) = old.filter(|old| !map.contains_key(old.name)) {
             if fits(self.target, map.get(key), old) {
                 self.rename(map, key, old.name);
-                self.attribute(map, Some(source_attr), old, target, depth);
-                return;
+                return Some(old.name);
             }
         }
         self.move_out(map, key);
+        None
     }
 
     /// Up from an older release: a deprecated attribute whose replacement the source did not
@@ -369,19 +397,23 @@ impl Walk {
             return;
         };
         let defined = |attr: &Attribute, id: i64| attr.enum_value(&EnumKey::Int(id)).is_some();
+        let lacking =
+            |id: &Option<i64>| id.is_some_and(|id| defined(source, id) && !defined(target, id));
+        // Most values are defined in both: decided without allocating.
+        let ids: Vec<Option<i64>> = match map.get(target.name) {
+            Some(Value::Number(n)) if !target.is_array && lacking(&n.as_i64()) => {
+                vec![n.as_i64()]
+            }
+            Some(Value::Array(items))
+                if target.is_array && items.iter().any(|v| lacking(&v.as_i64())) =>
+            {
+                items.iter().map(Value::as_i64).collect()
+            }
+            _ => return,
+        };
         let Some(original) = map.get(target.name).cloned() else {
             return;
         };
-        let ids: Vec<Option<i64>> = match &original {
-            Value::Array(items) if target.is_array => items.iter().map(Value::as_i64).collect(),
-            Value::Number(n) if !target.is_array => vec![n.as_i64()],
-            _ => return,
-        };
-        let lacking =
-            |id: &Option<i64>| id.is_some_and(|id| defined(source, id) && !defined(target, id));
-        if !ids.iter().any(lacking) {
-            return;
-        }
         let path = self.path.render_with(target.name);
         if !defined(target, OTHER) {
             self.move_out(map, target.name);
