@@ -119,12 +119,9 @@ pub(super) fn translate(
             .push(action(ActionKind::VersionTranslated, "metadata.version"));
     }
     let Walk {
-        mut actions,
-        unmapped,
-        ..
+        actions, unmapped, ..
     } = walk;
     unmapped.restore(map);
-    actions.sort_by_key(|a| a.kind == ActionKind::VersionTranslated);
     Translation {
         source: Some(source.version()),
         actions,
@@ -132,6 +129,7 @@ pub(super) fn translate(
     }
 }
 
+/// An action without a `from`.
 pub(super) fn action(kind: ActionKind, path: impl Into<String>) -> Action {
     Action {
         kind,
@@ -149,6 +147,7 @@ fn set_version(map: &mut Map<String, Value>, version: OcsfRelease) -> bool {
     true
 }
 
+/// One event's translation in progress.
 pub(super) struct Walk {
     pub(super) source: &'static Schema,
     pub(super) target: &'static Schema,
