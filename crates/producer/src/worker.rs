@@ -166,11 +166,16 @@ impl<T: Transport> Worker<T> {
         self.buffered_bytes += encoded.bytes.len();
         metrics::gauge!(telemetry::BUFFERED_BYTES).set(self.buffered_bytes as f64);
         let service = self.transport.service();
-        let key = (service == Service::Kinesis).then(|| self.key_for(&encoded.bytes));
         let records = match &mut self.aggregator {
             Aggregator::JsonLines(agg) => agg.push(id, encoded),
-            Aggregator::Kpl(agg) => agg.push(id, encoded.bytes, key.unwrap_or_default()),
+            Aggregator::Kpl(agg) => {
+                // An event's own key only when the application derives one: otherwise the
+                // aggregated record's random key (shard-safe, see `KplAggregator`).
+                let key = self.partition_key.as_ref().map(|key| key(&encoded.bytes));
+                agg.push(id, encoded.bytes, key)
+            }
             Aggregator::None => {
+                let key = (service == Service::Kinesis).then(|| self.key_for(&encoded.bytes));
                 let data = match service {
                     Service::Firehose => framing::into_line(encoded.bytes),
                     Service::Kinesis => encoded.bytes,

@@ -80,21 +80,24 @@ proptest! {
         let mut records = Vec::new();
         let payload = |i: usize, size: usize| format!("{i}:{}", "d".repeat(size)).into_bytes();
         for (i, size) in sizes.iter().enumerate() {
-            records.extend(agg.push(i, payload(i, *size), format!("key-{}", i % keys)));
+            records.extend(agg.push(i, payload(i, *size), Some(format!("key-{}", i % keys))));
         }
         records.extend(agg.flush());
-        let mut next = 0;
+        let mut seen = vec![0; sizes.len()];
+        let mut last_of_key = vec![None; keys];
         for record in &records {
             prop_assert!(record.size() <= KINESIS_MAX_RECORD_BYTES);
             let subs = decode(&record.data).unwrap().unwrap_or_else(|| vec![(record.partition_key.clone().unwrap(), record.data.clone())]);
             prop_assert_eq!(subs.len(), record.events.len());
             for ((key, data), id) in subs.iter().zip(&record.events) {
-                prop_assert_eq!(*id, next);
                 prop_assert_eq!(data, &payload(*id, sizes[*id]));
                 prop_assert_eq!(key, &format!("key-{}", id % keys));
-                next += 1;
+                prop_assert_eq!(Some(key), record.partition_key.as_ref(), "one key per record");
+                prop_assert!(last_of_key[id % keys] < Some(*id), "each key's events in order");
+                last_of_key[id % keys] = Some(*id);
+                seen[*id] += 1;
             }
         }
-        prop_assert_eq!(next, sizes.len());
+        prop_assert!(seen.iter().all(|n| *n == 1), "every event exactly once");
     }
 }

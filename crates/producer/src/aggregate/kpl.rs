@@ -45,63 +45,66 @@ fn record_message_len(key_index: usize, data_len: usize) -> usize {
     1 + varint_len(key_index as u64) + field_len(data_len)
 }
 
+/// Most partition keys an aggregator keeps a record open for; a new key beyond them closes the
+/// oldest open record (aggregation then degrades to smaller records, never to unsafe ones). The
+/// producer's byte budget bounds what the open records hold together.
+pub const MAX_OPEN_KEYS: usize = 1024;
+
+/// One aggregated record being filled: every sub-record under the record's one key.
 struct Open<Id> {
-    keys: Vec<String>,
-    records: Vec<(usize, Vec<u8>)>,
+    key: String,
+    /// The key is the aggregator's random one, shared by events without a key of their own.
+    random: bool,
+    records: Vec<Vec<u8>>,
     events: Vec<Id>,
     protobuf_len: usize,
 }
 
 impl<Id> Open<Id> {
-    fn new() -> Self {
+    fn new(key: String, random: bool) -> Self {
         Open {
-            keys: Vec::new(),
+            protobuf_len: field_len(key.len()),
+            key,
+            random,
             records: Vec::new(),
             events: Vec::new(),
-            protobuf_len: 0,
         }
     }
 
-    /// Protobuf bytes `data` under `key` would add.
-    fn growth(&self, key: &str, data_len: usize) -> (usize, usize) {
-        let (index, key_bytes) = match self.keys.iter().position(|k| k == key) {
-            Some(index) => (index, 0),
-            None => (self.keys.len(), field_len(key.len())),
-        };
-        (
-            index,
-            key_bytes + field_len(record_message_len(index, data_len)),
-        )
+    /// Protobuf bytes a sub-record of `data_len` bytes adds.
+    fn growth(data_len: usize) -> usize {
+        field_len(record_message_len(0, data_len))
     }
 
-    /// Size of the Kinesis record: the aggregated data plus its (first) partition key.
-    fn record_size(&self, protobuf_len: usize, first_key: &str) -> usize {
-        MAGIC.len() + protobuf_len + DIGEST_LEN + first_key.len()
+    /// Size of the Kinesis record with `protobuf_len` protobuf bytes: the aggregated data plus
+    /// its partition key.
+    fn record_size(&self, protobuf_len: usize) -> usize {
+        MAGIC.len() + protobuf_len + DIGEST_LEN + self.key.len()
     }
 
     fn encode(self) -> Record<Id> {
-        let mut events = self.events;
-        let mut records = self.records;
-        let mut keys = self.keys;
+        let Open {
+            key,
+            mut records,
+            events,
+            protobuf_len,
+            ..
+        } = self;
         if records.len() == 1 {
             // One event: sent as a plain record, as the KPL does.
-            let (index, data) = records.remove(0);
-            let key = keys.swap_remove(index);
             return Record {
-                data,
+                data: records.remove(0),
                 partition_key: Some(key),
-                events: std::mem::take(&mut events),
+                events,
             };
         }
-        let mut protobuf = Vec::with_capacity(self.protobuf_len);
-        for key in &keys {
-            put_field(&mut protobuf, 0x0A, key.as_bytes());
-        }
+        let mut protobuf = Vec::with_capacity(protobuf_len);
+        put_field(&mut protobuf, 0x0A, key.as_bytes());
         let mut message = Vec::new();
-        for (index, data) in &records {
+        for data in &records {
             message.clear();
             message.push(0x08);
-            put_varint(&mut message, *index as u64);
+            put_varint(&mut message, 0);
             put_field(&mut message, 0x1A, data);
             put_field(&mut protobuf, 0x1A, &message);
         }
@@ -109,10 +112,9 @@ impl<Id> Open<Id> {
         data.extend_from_slice(&MAGIC);
         data.extend_from_slice(&protobuf);
         data.extend_from_slice(&Md5::digest(&protobuf));
-        let partition_key = keys.into_iter().next();
         Record {
             data,
-            partition_key,
+            partition_key: Some(key),
             events,
         }
     }
@@ -120,9 +122,21 @@ impl<Id> Open<Id> {
 
 /// Packs events into KPL aggregated records up to a target size, never over the Kinesis record
 /// limit (data plus partition key).
+///
+/// **Shard-safe:** every sub-record of a record carries the record's own partition key, so it
+/// hashes to the shard that receives the record, whatever the stream's shard map. The KCL drops
+/// a sub-record whose hash key falls outside the receiving shard (`AggregatorUtil`), so the
+/// KPL aggregates only records bound for one shard; we get the same guarantee without
+/// `ListShards` (no extra permission, no race with resharding): events without a key of their
+/// own share a random key per aggregated record (as even a spread over the shards as a random
+/// key per event), and events with a key ([`crate::ProducerBuilder::partition_key`]) are
+/// aggregated only with events of the same key (one open record per key, at most
+/// [`MAX_OPEN_KEYS`]).
 pub struct KplAggregator<Id> {
     target_bytes: usize,
-    open: Option<Open<Id>>,
+    /// Open records, oldest first; at most one per key.
+    open: Vec<Open<Id>>,
+    rng: fastrand::Rng,
 }
 
 impl<Id> KplAggregator<Id> {
@@ -130,44 +144,63 @@ impl<Id> KplAggregator<Id> {
     pub fn new(target_bytes: usize) -> Self {
         KplAggregator {
             target_bytes: target_bytes.clamp(1, KINESIS_MAX_RECORD_BYTES),
-            open: None,
+            open: Vec::new(),
+            rng: fastrand::Rng::new(),
         }
     }
 
-    /// Bytes held in the open record.
+    /// Bytes held in the open records.
     pub fn buffered_bytes(&self) -> usize {
-        self.open.as_ref().map_or(0, |o| o.protobuf_len)
+        self.open.iter().map(|o| o.protobuf_len).sum()
     }
 
-    /// Adds an event with its partition key; returns the records it closed. The caller has
-    /// checked that the event fits in a record on its own.
-    pub fn push(&mut self, id: Id, data: Vec<u8>, partition_key: String) -> Vec<Record<Id>> {
+    /// Adds an event under its partition key (`None`: the event has no key of its own and
+    /// shares the record's random one); returns the records it closed. The caller has checked
+    /// that the event fits in a record on its own.
+    pub fn push(
+        &mut self,
+        id: Id,
+        data: Vec<u8>,
+        partition_key: Option<String>,
+    ) -> Vec<Record<Id>> {
         let mut closed = Vec::new();
-        if let Some(open) = &self.open {
-            let (_, growth) = open.growth(&partition_key, data.len());
-            let first = open
-                .keys
-                .first()
-                .map_or(partition_key.as_str(), String::as_str);
-            let size = open.record_size(open.protobuf_len + growth, first);
+        let growth = Open::<Id>::growth(data.len());
+        let mut position = self.open.iter().position(|o| match &partition_key {
+            Some(key) => !o.random && o.key == *key,
+            None => o.random,
+        });
+        if let Some(i) = position {
+            let open = &self.open[i];
+            let size = open.record_size(open.protobuf_len + growth);
             if size > self.target_bytes || size > KINESIS_MAX_RECORD_BYTES {
-                closed.extend(self.flush());
+                closed.push(self.open.remove(i).encode());
+                position = None;
             }
         }
-        let open = self.open.get_or_insert_with(Open::new);
-        let (index, growth) = open.growth(&partition_key, data.len());
-        if index == open.keys.len() {
-            open.keys.push(partition_key);
-        }
+        let index = match position {
+            Some(index) => index,
+            None => {
+                if self.open.len() >= MAX_OPEN_KEYS {
+                    closed.push(self.open.remove(0).encode());
+                }
+                let open = match partition_key {
+                    Some(key) => Open::new(key, false),
+                    None => Open::new(format!("{:032x}", self.rng.u128(..)), true),
+                };
+                self.open.push(open);
+                self.open.len() - 1
+            }
+        };
+        let open = &mut self.open[index];
         open.protobuf_len += growth;
-        open.records.push((index, data));
+        open.records.push(data);
         open.events.push(id);
         closed
     }
 
-    /// Closes the open record.
+    /// Closes the open records.
     pub fn flush(&mut self) -> Vec<Record<Id>> {
-        self.open.take().map(Open::encode).into_iter().collect()
+        self.open.drain(..).map(Open::encode).collect()
     }
 }
 
@@ -301,7 +334,7 @@ mod tests {
     fn all(agg: &mut KplAggregator<u32>, events: &[(u32, Vec<u8>, &str)]) -> Vec<Record<u32>> {
         let mut out: Vec<Record<u32>> = events
             .iter()
-            .flat_map(|(id, data, key)| agg.push(*id, data.clone(), (*key).to_owned()))
+            .flat_map(|(id, data, key)| agg.push(*id, data.clone(), Some((*key).to_owned())))
             .collect();
         out.extend(agg.flush());
         out
@@ -324,7 +357,7 @@ mod tests {
     }
 
     #[test]
-    fn aggregates_and_decodes_back_exactly() {
+    fn aggregates_and_decodes_back_exactly_one_key_per_record() {
         let events: Vec<(u32, Vec<u8>, &str)> = (0..50)
             .map(|i| {
                 let data = format!("{{\"n\":{i},\"pad\":\"{}\"}}", "p".repeat(40)).into_bytes();
@@ -333,28 +366,67 @@ mod tests {
             .collect();
         let mut agg = KplAggregator::new(1_000);
         let records = all(&mut agg, &events);
-        assert!(records.len() > 1);
+        assert!(records.len() > 2);
         let mut seen = Vec::new();
         for record in &records {
             assert!(record.size() <= 1_000, "{}", record.size());
             let decoded = decode(&record.data).unwrap().unwrap();
             assert_eq!(decoded.len(), record.events.len());
-            assert_eq!(
-                record.partition_key.as_deref(),
-                Some(decoded[0].0.as_str()),
-                "first key routes"
-            );
             for ((key, data), id) in decoded.into_iter().zip(&record.events) {
+                assert_eq!(
+                    Some(key.as_str()),
+                    record.partition_key.as_deref(),
+                    "the record's key"
+                );
                 let (_, expected_data, expected_key) = &events[*id as usize];
                 assert_eq!((key.as_str(), &data), (*expected_key, expected_data));
                 seen.push(*id);
             }
         }
-        assert_eq!(
-            seen,
-            (0..50).collect::<Vec<_>>(),
-            "every event once, in order"
+        let in_order = |parity: u32| {
+            let ids: Vec<u32> = seen.iter().copied().filter(|i| i % 2 == parity).collect();
+            ids == (0..50).filter(|i| i % 2 == parity).collect::<Vec<_>>()
+        };
+        assert!(
+            in_order(0) && in_order(1),
+            "each key's events once, in order"
         );
+        assert_eq!(seen.len(), 50);
+    }
+
+    #[test]
+    fn keyless_events_share_a_random_key_per_record() {
+        let mut agg = KplAggregator::new(2_000);
+        let mut records = Vec::new();
+        for i in 0..100_u32 {
+            records.extend(agg.push(i, vec![b'x'; 90], None));
+        }
+        records.extend(agg.flush());
+        assert!(records.len() > 3);
+        let keys: std::collections::BTreeSet<_> = records
+            .iter()
+            .map(|r| r.partition_key.clone().unwrap())
+            .collect();
+        assert_eq!(keys.len(), records.len(), "a fresh key per record");
+        for record in &records {
+            let key = record.partition_key.as_deref().unwrap();
+            assert_eq!(key.len(), 32);
+            for (sub_key, _) in decode(&record.data).unwrap().unwrap() {
+                assert_eq!(sub_key, key);
+            }
+        }
+    }
+
+    #[test]
+    fn open_records_per_key_are_bounded() {
+        let mut agg = KplAggregator::new(1_000_000);
+        let mut closed = Vec::new();
+        for i in 0..(MAX_OPEN_KEYS as u32 + 10) {
+            closed.extend(agg.push(i, b"e".to_vec(), Some(format!("k{i}"))));
+        }
+        assert_eq!(closed.len(), 10, "the oldest closed");
+        assert_eq!(closed[0].events, [0]);
+        assert_eq!(agg.flush().len(), MAX_OPEN_KEYS);
     }
 
     #[test]
