@@ -21,9 +21,13 @@ pub struct ProducerConfig {
     pub linger: Duration,
     /// Concurrent API calls. Default 4.
     pub max_in_flight: usize,
-    /// Attempts per record, the first included. Default 10.
-    pub max_attempts: u32,
-    /// After this long since `send`, an undelivered event is returned as failed. Default 5 min.
+    /// Attempts per record, the first included. Default `None`: retryable failures (throttling,
+    /// 5xx, timeouts, entries failed inside a 200 answer) are retried until `event_timeout`, as
+    /// the KPL retries until a record's time-to-live; permanent errors still fail at once.
+    pub max_attempts: Option<u32>,
+    /// After this long since `send`, an undelivered event is returned as failed: the deadline
+    /// of its retries. Default 5 min (Firehose keeps a record's retries within minutes too;
+    /// past that an event is better handed back to the application than held).
     pub event_timeout: Duration,
     /// First backoff ceiling. Default 100 ms.
     pub backoff_base: Duration,
@@ -46,7 +50,7 @@ impl Default for ProducerConfig {
             max_buffered_bytes: 32 * 1024 * 1024,
             linger: Duration::from_millis(200),
             max_in_flight: 4,
-            max_attempts: 10,
+            max_attempts: None,
             event_timeout: Duration::from_secs(300),
             backoff_base: Duration::from_millis(100),
             backoff_max: Duration::from_secs(5),
@@ -127,7 +131,7 @@ impl ProducerConfig {
         if self.max_in_flight == 0 {
             return invalid("max_in_flight", "0".into(), "must be at least 1");
         }
-        if self.max_attempts == 0 {
+        if self.max_attempts == Some(0) {
             return invalid("max_attempts", "0".into(), "must be at least 1");
         }
         if self.backoff_base.is_zero() || self.backoff_max < self.backoff_base {

@@ -76,7 +76,7 @@ pub mod internals {
     pub use crate::event::{EncodedEvent, Encoder, GroupKey};
     pub use crate::retry::{
         classify, deliver, split, Backoff, CallReport, EntryOutcome, Failure, RetryAction,
-        RetryPolicy, Split,
+        RetryBudget, RetryPolicy, Split,
     };
     pub use crate::transport::firehose::FirehoseTransport;
     pub use crate::transport::kinesis::KinesisTransport;

@@ -19,7 +19,7 @@ use crate::batch::{Batcher, CallLimits};
 use crate::config::{ProducerConfig, Service};
 use crate::event::EncodedEvent;
 use crate::outcome::{FailureCallback, Outcomes, Reply, Report};
-use crate::retry::{deliver, Backoff, CallReport, Failure, RetryPolicy};
+use crate::retry::{deliver, Backoff, CallReport, Failure, RetryBudget, RetryPolicy};
 use crate::telemetry;
 use crate::transport::Transport;
 
@@ -70,6 +70,8 @@ pub(crate) struct Worker<T> {
     flushes: Vec<oneshot::Sender<Report>>,
     outcomes: Outcomes,
     rng: fastrand::Rng,
+    /// The retry budget of every call of this producer.
+    budget: Arc<RetryBudget>,
 }
 
 impl<T: Transport> Worker<T> {
@@ -105,6 +107,7 @@ impl<T: Transport> Worker<T> {
             flushes: Vec::new(),
             outcomes: Outcomes::new(on_failure),
             rng: fastrand::Rng::new(),
+            budget: Arc::new(RetryBudget::default()),
         }
     }
 
@@ -237,6 +240,7 @@ impl<T: Transport> Worker<T> {
                 max_attempts: self.config.max_attempts,
                 deadline: accepted + self.config.event_timeout,
                 backoff: Backoff::new(self.config.backoff_base, self.config.backoff_max),
+                budget: Some(Arc::clone(&self.budget)),
             };
             let bytes = records.iter().map(Record::size).sum::<usize>();
             metrics::histogram!(telemetry::RECORDS_PER_CALL).record(records.len() as f64);

@@ -342,7 +342,7 @@ async fn upload_through(endpoint: &str, moto: &aws_sdk_s3::Client, faults: Optio
     // A budget above the data: one object per partition (the budget's early writes are the
     // back-fill test's).
     let config = ProducerConfig {
-        max_attempts: 50,
+        max_attempts: Some(50),
         backoff_max: Duration::from_millis(200),
         max_buffered_bytes: 128 * 1024 * 1024,
         ..ProducerConfig::default()

@@ -41,9 +41,10 @@ fn records(n: u32) -> Vec<Record<u32>> {
 
 fn policy(max_attempts: u32, deadline: Duration) -> RetryPolicy {
     RetryPolicy {
-        max_attempts,
+        max_attempts: Some(max_attempts),
         deadline: Instant::now() + deadline,
         backoff: Backoff::with_seed(Duration::from_millis(100), Duration::from_secs(5), 1),
+        budget: None,
     }
 }
 

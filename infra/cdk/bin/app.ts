@@ -4,11 +4,12 @@
  * new Kinesis stream, and Network Activity written directly by applications (no Firehose), into
  * an existing Security Lake bucket.
  *
- *   cargo lambda build --release --arm64 -p ocsf-firehose-transform --bin ocsf-firehose-lambda
+ *   cargo lambda build --release --arm64 --output-format zip -p ocsf-firehose-transform --bin ocsf-firehose-lambda
  *   npx cdk deploy --all -c lakeBucket=aws-security-data-lake-us-east-1-abc123
  *
- * Context: `lakeBucket` (the Security Lake bucket), `lambdaCodePath` (default: the cargo-lambda
- * output folder `target/lambda/ocsf-firehose-lambda`), `registerSources=true` to register the
+ * Context: `lakeBucket` (the Security Lake bucket), `lambdaCodePath` (default: cargo-lambda's
+ * `target/lambda/ocsf-firehose-lambda/bootstrap.zip`, else that folder with its `bootstrap`),
+ * `registerSources=true` to register the
  * custom sources (needs `providerExternalId`).
  */
 import * as fs from 'fs';
@@ -27,14 +28,20 @@ import {
 
 const app = new App();
 const bucketName = app.node.tryGetContext('lakeBucket') ?? 'aws-security-data-lake-us-east-1-example';
-const codePath = path.resolve(
-  app.node.tryGetContext('lambdaCodePath') ?? path.join(__dirname, '..', '..', '..', 'target', 'lambda', 'ocsf-firehose-lambda'),
-);
-if (!fs.existsSync(path.join(codePath, 'bootstrap')) && !codePath.endsWith('.zip')) {
+const buildDir = path.join(__dirname, '..', '..', '..', 'target', 'lambda', 'ocsf-firehose-lambda');
+const codePath = path.resolve(app.node.tryGetContext('lambdaCodePath') ?? defaultCodePath(buildDir));
+const isCode = (p: string) => (p.endsWith('.zip') ? fs.existsSync(p) : fs.existsSync(path.join(p, 'bootstrap')));
+if (!isCode(codePath)) {
   throw new Error(
-    `no Lambda code at ${codePath}: run \`cargo lambda build --release --arm64 -p ocsf-firehose-transform ` +
-      '--bin ocsf-firehose-lambda` first (or pass -c lambdaCodePath=…)',
+    `no Lambda code at ${codePath}: run \`cargo lambda build --release --arm64 --output-format zip ` +
+      '-p ocsf-firehose-transform --bin ocsf-firehose-lambda` first (or pass -c lambdaCodePath=…)',
   );
+}
+
+/** cargo-lambda's output: `bootstrap.zip` with `--output-format zip` (the README's build), else the `bootstrap` folder. */
+function defaultCodePath(dir: string): string {
+  const zip = path.join(dir, 'bootstrap.zip');
+  return fs.existsSync(zip) ? zip : dir;
 }
 const register = app.node.tryGetContext('registerSources') === 'true';
 const externalId = app.node.tryGetContext('providerExternalId') ?? 'ocsf-firehose';

@@ -65,8 +65,8 @@ pub trait ObjectStore: Send + Sync + 'static {
 /// How one object's requests are retried.
 #[derive(Debug, Clone)]
 pub struct RetrySettings {
-    /// Attempts per request, the first included.
-    pub max_attempts: u32,
+    /// Attempts per request, the first included (`None`: until the deadline).
+    pub max_attempts: Option<u32>,
     /// No retry starts later than this after the object's first request.
     pub deadline: Duration,
     /// First backoff ceiling.
@@ -78,9 +78,10 @@ pub struct RetrySettings {
 impl RetrySettings {
     fn policy(&self) -> RetryPolicy {
         RetryPolicy {
-            max_attempts: self.max_attempts.max(1),
+            max_attempts: self.max_attempts.map(|n| n.max(1)),
             deadline: tokio::time::Instant::now() + self.deadline,
             backoff: Backoff::new(self.backoff_base, self.backoff_max),
+            budget: None,
         }
     }
 }

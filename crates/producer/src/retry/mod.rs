@@ -3,8 +3,10 @@
 //! entries, which the SDK does not retry) resends **only** the failed entries; permanent errors
 //! fail fast; when the policy gives up, the remaining records fail with the last error code.
 
+mod budget;
 mod policy;
 
+pub use budget::RetryBudget;
 pub use policy::{
     classify, split, Backoff, EntryOutcome, Failure, RetryAction, RetryPolicy, Split,
 };
@@ -42,8 +44,10 @@ pub async fn deliver<T: Transport, Id: Sync>(
         report.api_calls += 1;
         attempts += 1;
         tracing::debug!(attempt = attempts, records = records.len(), "put");
+        let mut whole_call_failed = false;
         let last = match transport.put(&records).await {
             Ok(outcomes) => {
+                policy.succeeded();
                 let split = split(records, outcomes);
                 report.delivered.extend(split.delivered);
                 if let Some((_, failure)) = split.failed.first() {
@@ -85,6 +89,7 @@ pub async fn deliver<T: Transport, Id: Sync>(
                         .extend(records.drain(..).map(|r| (r, failure.clone())));
                     break;
                 }
+                whole_call_failed = true;
                 failure
             }
         };
@@ -100,6 +105,21 @@ pub async fn deliver<T: Transport, Id: Sync>(
                 .extend(records.drain(..).map(|r| (r, last.clone())));
             break;
         };
+        // Retrying a failed call is paid from the shared budget, or waits for it: a failing
+        // endpoint gets fewer retries, not fewer events. Entries failed inside an answer are
+        // resent unrationed: the endpoint answered, and asked for them again.
+        if whole_call_failed && !policy.pay_for_retry().await {
+            tracing::warn!(
+                attempt = attempts,
+                records = records.len(),
+                code = last.code.as_str(),
+                "giving up: the retry budget stayed empty until the deadline"
+            );
+            report
+                .failed
+                .extend(records.drain(..).map(|r| (r, last.clone())));
+            break;
+        }
         report.retried_records += records.len();
         tokio::time::sleep(delay).await;
     }

@@ -3,9 +3,12 @@
 //! call so that only the failed entries are sent again, never the delivered ones ([`split`]),
 //! exponential backoff with full jitter ([`Backoff`]), and when to stop ([`RetryPolicy`]).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::time::Instant;
+
+use super::budget::RetryBudget;
 
 pub use crate::transport::{EntryOutcome, Failure};
 
@@ -37,7 +40,9 @@ pub fn classify(code: &str) -> RetryAction {
         | "RequestTimeoutException"
         | "TimeoutError"
         | "DispatchFailure"
-        | "ResponseError" => RetryAction::Retry,
+        | "ResponseError"
+        | "ServerError"
+        | "TooManyRequests" => RetryAction::Retry,
         _ => RetryAction::Fail,
     }
 }
@@ -87,12 +92,15 @@ impl Backoff {
 /// How long and how often a call's records are retried.
 #[derive(Debug, Clone)]
 pub struct RetryPolicy {
-    /// Attempts per record, the first included.
-    pub max_attempts: u32,
+    /// Attempts per record, the first included; `None`: no limit, retryable failures are
+    /// retried until the deadline.
+    pub max_attempts: Option<u32>,
     /// No retry starts after this deadline.
     pub deadline: Instant,
     /// Backoff between attempts.
     pub backoff: Backoff,
+    /// The retry budget shared with the other calls (`None`: retries are not rationed).
+    pub budget: Option<Arc<RetryBudget>>,
 }
 
 impl RetryPolicy {
@@ -101,7 +109,30 @@ impl RetryPolicy {
     /// the deadline.
     pub fn next_delay(&mut self, attempts: u32) -> Option<Duration> {
         let delay = self.backoff.delay(attempts.saturating_sub(1));
-        (attempts < self.max_attempts && Instant::now() + delay <= self.deadline).then_some(delay)
+        let attempts_left = self.max_attempts.is_none_or(|max| attempts < max);
+        (attempts_left && Instant::now() + delay <= self.deadline).then_some(delay)
+    }
+
+    /// Pays for a retry from the shared budget, waiting while it is empty; `false` when it
+    /// could not be paid before the deadline.
+    pub async fn pay_for_retry(&self) -> bool {
+        let Some(budget) = &self.budget else {
+            return true;
+        };
+        loop {
+            match budget.withdraw() {
+                Ok(()) => return true,
+                Err(wait) if Instant::now() + wait > self.deadline => return false,
+                Err(wait) => tokio::time::sleep(wait).await,
+            }
+        }
+    }
+
+    /// A call was answered (wholly or partly accepted): the endpoint works.
+    pub fn succeeded(&self) {
+        if let Some(budget) = &self.budget {
+            budget.deposit();
+        }
     }
 }
 
@@ -152,17 +183,19 @@ mod tests {
     async fn the_policy_gives_up_at_the_attempt_limit_or_the_deadline() {
         let backoff = Backoff::with_seed(Duration::from_millis(100), Duration::from_secs(5), 3);
         let mut limited = RetryPolicy {
-            max_attempts: 3,
+            max_attempts: Some(3),
             deadline: Instant::now() + Duration::from_secs(3600),
             backoff: backoff.clone(),
+            budget: None,
         };
         assert!(limited.next_delay(1).is_some());
         assert!(limited.next_delay(2).is_some());
         assert_eq!(limited.next_delay(3), None, "three attempts made");
         let mut late = RetryPolicy {
-            max_attempts: 100,
+            max_attempts: None,
             deadline: Instant::now() + Duration::from_millis(150),
             backoff,
+            budget: None,
         };
         let first = late.next_delay(1).unwrap();
         assert!(first <= Duration::from_millis(100));

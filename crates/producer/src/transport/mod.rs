@@ -11,6 +11,7 @@ pub mod local;
 
 use std::future::Future;
 
+use aws_sdk_firehose::config::http::HttpResponse;
 use aws_sdk_firehose::error::{ProvideErrorMetadata, SdkError};
 
 use crate::aggregate::Record;
@@ -62,12 +63,19 @@ pub trait Transport: Send + Sync + 'static {
 
 /// The error code of a failed SDK call: the wire code when the response had one, else the
 /// modeled error's name, else the kind of transport failure.
-pub(crate) fn call_failure<E: ProvideErrorMetadata, R>(
-    error: &SdkError<E, R>,
+pub(crate) fn call_failure<E: ProvideErrorMetadata>(
+    error: &SdkError<E, HttpResponse>,
     modeled: impl Fn(&E) -> Option<&'static str>,
 ) -> Failure {
     let fallback = match error {
-        SdkError::ServiceError(service) => modeled(service.err()).unwrap_or("UnknownError"),
+        SdkError::ServiceError(service) => modeled(service.err()).unwrap_or_else(|| {
+            // No error code (a gateway's 502/504, an empty 500): the HTTP status decides.
+            match service.raw().status().as_u16() {
+                429 => "TooManyRequests",
+                500..=599 => "ServerError",
+                _ => "UnknownError",
+            }
+        }),
         SdkError::TimeoutError(_) => "TimeoutError",
         SdkError::DispatchFailure(_) => "DispatchFailure",
         SdkError::ResponseError(_) => "ResponseError",
