@@ -168,3 +168,9 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "dashboard" {
+  description = "Create the pipeline's CloudWatch dashboard (ocsf-<source_name>: the Lambda's and Firehose's metrics)."
+  type        = bool
+  default     = true
+}

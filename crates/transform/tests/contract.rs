@@ -28,8 +28,12 @@ use serde_json::{json, Map, Value};
 const MIB: usize = 1024 * 1024;
 
 /// Keys only the infrastructure uses, and why no Rust code needs them.
-const INFRA_ONLY: [(&str, &str); 7] = [
+const INFRA_ONLY: [(&str, &str); 8] = [
     ("_comment", "documentation"),
+    (
+        "dashboard",
+        "the CloudWatch dashboard's widgets; their metric names are checked below",
+    ),
     (
         "processorRetries",
         "Firehose retries failed Lambda invocations; the local pipeline never fails one",
@@ -202,4 +206,46 @@ fn local_parquet_is_written_with_the_compression_and_format_the_defaults_name() 
         "every column chunk"
     );
     std::fs::remove_dir_all(out).unwrap();
+}
+
+/// The dashboard CDK and Terraform build from `infra/defaults.json` names only metrics the
+/// pipeline has: the Lambda's own (what `InvocationReport::emit_metrics` records) and Firehose's;
+/// and it shows what an operator looks at first.
+#[test]
+fn the_dashboard_names_only_metrics_the_lambda_and_firehose_emit() {
+    use ocsf_firehose_transform::contract::metrics::{FIREHOSE_METRICS, LAMBDA_METRICS};
+    let defaults = defaults();
+    let widgets = defaults["dashboard"]["widgets"].as_array().unwrap();
+    let mut named = BTreeSet::new();
+    for widget in widgets {
+        let known: &[&str] = match widget["source"].as_str().unwrap() {
+            "lambda" => &LAMBDA_METRICS,
+            "firehose" => &FIREHOSE_METRICS,
+            other => panic!("unknown metric source {other}"),
+        };
+        assert!(widget["stat"].is_string() && widget["title"].is_string());
+        for metric in widget["metrics"].as_array().unwrap() {
+            let metric = metric.as_str().unwrap();
+            assert!(
+                known.contains(&metric),
+                "{metric} is not a {} metric",
+                widget["source"]
+            );
+            named.insert(metric);
+        }
+    }
+    for expected in [
+        "RecordsOk",
+        "RecordsFailed",
+        "RecordsDropped",
+        "Findings",
+        "InvocationMilliseconds",
+        "DeliveryToS3.Success",
+        "DeliveryToS3.DataFreshness",
+        "ThrottledRecords",
+        "PartitionCount",
+        "PartitionCountExceeded",
+    ] {
+        assert!(named.contains(expected), "the dashboard shows {expected}");
+    }
 }

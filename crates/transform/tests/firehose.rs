@@ -370,9 +370,19 @@ fn logs_and_metrics_carry_codes_and_counts_never_event_values() {
     let failure: Value = serde_json::from_str(&lines[0]).unwrap();
     assert_eq!(failure["recordId"], json!("00000001"));
     assert_eq!(failure["findings"][0]["path"], json!("src_endpoint.port"));
-    let metrics: HashMap<String, u64> = snapshotter
-        .snapshot()
-        .into_vec()
+    let snapshot = snapshotter.snapshot().into_vec();
+    // What the dashboard may name (`contract::metrics::LAMBDA_METRICS`) is what is recorded.
+    let names: std::collections::BTreeSet<String> = snapshot
+        .iter()
+        .map(|(key, _, _, _)| key.key().name().to_owned())
+        .collect();
+    let declared: std::collections::BTreeSet<String> =
+        ocsf_firehose_transform::contract::metrics::LAMBDA_METRICS
+            .iter()
+            .map(|n| (*n).to_owned())
+            .collect();
+    assert_eq!(names, declared);
+    let metrics: HashMap<String, u64> = snapshot
         .into_iter()
         .filter_map(|(key, _, _, value)| match value {
             metrics_util::debugging::DebugValue::Counter(n) => {

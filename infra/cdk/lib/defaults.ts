@@ -5,6 +5,17 @@
 import { Fn } from 'aws-cdk-lib';
 import defaultsJson from '../../defaults.json';
 
+/** One graph of the pipeline's dashboard. */
+export interface DashboardWidgetSpec {
+  readonly title: string;
+  /** `lambda`: the transformation Lambda's EMF metrics; `firehose`: the stream's `AWS/Firehose` metrics. */
+  readonly source: string;
+  readonly stat: string;
+  readonly metrics: readonly string[];
+  /** Plot one line per value of this EMF dimension (a CloudWatch SEARCH), e.g. `code` for `Findings`. */
+  readonly byDimension?: string;
+}
+
 /** The shape of `infra/defaults.json`. */
 export interface PipelineDefaults {
   readonly sourceLocationTemplate: string;
@@ -30,6 +41,10 @@ export interface PipelineDefaults {
   readonly logRetentionDays: number;
   readonly kinesisShardCount: number;
   readonly kinesisRetentionHours: number;
+  readonly dashboard: {
+    readonly periodSeconds: number;
+    readonly widgets: readonly DashboardWidgetSpec[];
+  };
   readonly lambda: {
     readonly runtime: string;
     readonly handler: string;

@@ -1,5 +1,6 @@
 /** ocsf-firehose infrastructure: the Security Lake Firehose pipeline and the direct-path source. */
 export * from './custom-source';
+export * from './dashboard';
 export * from './defaults';
 export * from './direct-source';
 export * from './pipeline';

@@ -19,6 +19,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { checkSourceName, customSource, CustomSourceRegistrationProps } from './custom-source';
+import { pipelineDashboard } from './dashboard';
 import { dataPrefix, DEFAULTS, errorPrefix } from './defaults';
 import { OcsfGlueSchema, tableColumnsEnvironment } from './schema';
 import { KinesisSource, PipelineSource } from './source';
@@ -60,6 +61,8 @@ export interface SecurityLakeFirehosePipelineProps {
   readonly deliveryLogGroup?: logs.ILogGroup;
   /** Where alarms notify. @default no action */
   readonly alarmTopic?: sns.ITopic;
+  /** A CloudWatch dashboard of the pipeline (`ocsf-<sourceName>`: the Lambda's and Firehose's metrics). @default true */
+  readonly dashboard?: boolean;
 }
 
 /** The pipeline. */
@@ -76,6 +79,8 @@ export class SecurityLakeFirehosePipeline extends Construct {
   readonly firehoseRole: iam.Role;
   /** Alarms: failed records, Lambda errors, delivery freshness. */
   readonly alarms: cloudwatch.Alarm[];
+  /** The dashboard, unless `dashboard: false`. */
+  readonly dashboard?: cloudwatch.Dashboard;
   /**
    * The key prefix of the custom source, e.g. `ext/my-app/`: the path of the `provider.location`
    * that registration returns when `registerCustomSource` is set (a deploy-time token), else
@@ -334,6 +339,13 @@ export class SecurityLakeFirehosePipeline extends Construct {
     // A registered source comes first without more: the prefix reads its location (GetAtt).
 
     this.alarms = this.createAlarms(props);
+    if (props.dashboard !== false) {
+      this.dashboard = pipelineDashboard(this, 'Dashboard', {
+        sourceName: props.sourceName,
+        functionName: this.transformFunction.functionName,
+        deliveryStreamName: this.deliveryStream.ref,
+      });
+    }
   }
 
   private createAlarms(props: SecurityLakeFirehosePipelineProps): cloudwatch.Alarm[] {

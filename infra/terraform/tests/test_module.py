@@ -368,3 +368,33 @@ def test_the_cdk_template_has_the_same_settings_and_actions():
         for a in s["actions"]
     }
     assert tf_actions == cdk_actions
+
+
+def test_the_dashboard_is_on_by_default_and_built_from_the_shared_widget_list():
+    """The same dashboard as the CDK construct's: one graph per widget of infra/defaults.json
+    (whose metric names the Rust contract test checks against the Lambda's and Firehose's), each
+    metric selected by this pipeline's FunctionName or DeliveryStreamName."""
+    dashboard = TF["resource"]["aws_cloudwatch_dashboard.this"]
+    assert dashboard["count"] == "${var.dashboard ? 1 : 0}"
+    assert TF["variable"]["dashboard"]["default"] is True
+    assert dashboard["dashboard_name"] == "ocsf-${var.source_name}"
+    assert dashboard["dashboard_body"] == '${jsonencode({"widgets": "${local.dashboard_widgets}"})}'
+    widgets = str(LOCALS["dashboard_widgets"])
+    assert widgets.startswith("${[for index , widget in local.defaults.dashboard.widgets : {")
+    for needle in (
+        "['${local.defaults.metricsNamespace}', '${name}', 'FunctionName', '${local.dashboard_function}']",
+        "['AWS/Firehose', '${name}', 'DeliveryStreamName', '${local.dashboard_stream}']",
+        "format(local.dashboard_search, widget.byDimension, name, widget.stat)",
+        '"title": "${widget.title}"',
+        '"stat": "${widget.stat}"',
+        '"region": "${local.region}"',
+    ):
+        assert needle in widgets, needle
+    assert LOCALS["dashboard_function"] == "${aws_lambda_function.transform.function_name}"
+    assert LOCALS["dashboard_stream"] == "${aws_kinesis_firehose_delivery_stream.this.name}"
+    assert LOCALS["dashboard_period"] == "${local.defaults.dashboard.periodSeconds}"
+    assert LOCALS["dashboard_search"] == (
+        "SEARCH('{${local.defaults.metricsNamespace},FunctionName,%s} MetricName=\"%s\" "
+        "FunctionName=\"${local.dashboard_function}\"', '%s', ${local.dashboard_period})"
+    )
+    assert DEFAULTS["dashboard"]["widgets"], "the shared list is not empty"

@@ -7,6 +7,7 @@
 
 pub mod framing;
 pub mod limits;
+pub mod metrics;
 pub mod parquet;
 pub mod partition;
 pub mod prefix;

@@ -4,6 +4,7 @@
 //! binary exports them in the Embedded Metric Format). Never event values: only ids, codes,
 //! paths, counts and sizes.
 
+use crate::contract::metrics as names;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -144,18 +145,19 @@ impl InvocationReport {
     /// Records the invocation's metrics through the `metrics` facade.
     pub fn emit_metrics(&self) {
         let count = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
-        metrics::counter!("RecordsOk").increment(count(self.ok));
-        metrics::counter!("RecordsDropped").increment(count(self.dropped));
-        metrics::counter!("RecordsFailed").increment(count(self.failed));
-        metrics::counter!("Events").increment(count(self.events));
-        metrics::counter!("BytesIn").increment(count(self.bytes_in));
-        metrics::counter!("BytesOut").increment(count(self.bytes_out));
-        metrics::histogram!("InvocationMilliseconds").record(self.duration_ms);
+        metrics::counter!(names::RECORDS_OK).increment(count(self.ok));
+        metrics::counter!(names::RECORDS_DROPPED).increment(count(self.dropped));
+        metrics::counter!(names::RECORDS_FAILED).increment(count(self.failed));
+        metrics::counter!(names::EVENTS).increment(count(self.events));
+        metrics::counter!(names::BYTES_IN).increment(count(self.bytes_in));
+        metrics::counter!(names::BYTES_OUT).increment(count(self.bytes_out));
+        metrics::histogram!(names::INVOCATION_MILLISECONDS).record(self.duration_ms);
         for (code, n) in &self.findings {
-            metrics::counter!("Findings", "code" => *code).increment(count(*n));
+            metrics::counter!(names::FINDINGS, "code" => *code).increment(count(*n));
         }
         for (action, n) in &self.actions {
-            metrics::counter!("NormalizationActions", "action" => *action).increment(count(*n));
+            metrics::counter!(names::NORMALIZATION_ACTIONS, "action" => *action)
+                .increment(count(*n));
         }
     }
 }
