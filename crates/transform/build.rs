@@ -17,7 +17,9 @@ mod model;
 
 use model::*;
 
-/// The OCSF releases embedded in the library (file names under `ocsf-schema/`; see its README).
+/// The OCSF releases embedded in the library, oldest first (file names under `ocsf-schema/`; see
+/// its README). The one list: `embedded.rs` (written below) carries it into the crate, and
+/// `Schema::load` checks it against `OcsfRelease`.
 const VERSIONS: &[&str] = &[
     "1.0.0-rc.2",
     "1.0.0",
@@ -51,6 +53,20 @@ fn main() -> BuildResult<()> {
             bytes,
         )?;
     }
+    let entries: String = VERSIONS
+        .iter()
+        .map(|v| {
+            format!("    include_bytes!(concat!(env!(\"OUT_DIR\"), \"/schema-{v}.postcard\")),\n")
+        })
+        .collect();
+    std::fs::write(
+        Path::new(&out_dir).join("embedded.rs"),
+        format!(
+            "/// The compiled schemas, oldest first (`build.rs`'s `VERSIONS`).\n\
+             static EMBEDDED: [&[u8]; {}] = [\n{entries}];\n",
+            VERSIONS.len()
+        ),
+    )?;
     Ok(())
 }
 

@@ -32,27 +32,8 @@ pub type EnumValue = model::EnumValue<'static>;
 /// A class/object constraint.
 pub type Constraint = model::Constraint<'static>;
 
-macro_rules! embedded {
-    ($($version:literal),*) => {
-        /// The compiled schemas, in [`OcsfRelease::ALL`] order.
-        static EMBEDDED: [&[u8]; OcsfRelease::ALL.len()] = [$(
-            include_bytes!(concat!(env!("OUT_DIR"), "/schema-", $version, ".postcard")),
-        )*];
-    };
-}
-
-embedded!(
-    "1.0.0-rc.2",
-    "1.0.0",
-    "1.1.0",
-    "1.2.0",
-    "1.3.0",
-    "1.4.0",
-    "1.5.0",
-    "1.6.0",
-    "1.7.0",
-    "1.8.0"
-);
+// `static EMBEDDED: [&[u8]; N]`, the compiled schemas in `OcsfRelease::ALL` order (`build.rs`).
+include!(concat!(env!("OUT_DIR"), "/embedded.rs"));
 
 /// The embedded schema could not be decoded (a build defect, never caused by input).
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -113,6 +94,13 @@ impl Schema {
                 version,
                 reason: e.to_string(),
             })?;
+        // `build.rs`'s list and `OcsfRelease` must name the same releases in the same order.
+        if data.version != version.as_str() {
+            return Err(SchemaError {
+                version,
+                reason: format!("the embedded schema at its place is OCSF {}", data.version),
+            });
+        }
         let regexes = data.types.iter().map(|_| OnceLock::new()).collect();
         Ok(Schema {
             version,
