@@ -93,33 +93,32 @@ pub async fn deliver<T: Transport, Id: Sync>(
                 failure
             }
         };
-        let Some(delay) = policy.next_delay(attempts) else {
-            tracing::warn!(
-                attempt = attempts,
-                records = records.len(),
-                code = last.code.as_str(),
-                "giving up: attempt limit or deadline reached"
-            );
-            report
-                .failed
-                .extend(records.drain(..).map(|r| (r, last.clone())));
-            break;
-        };
         // Retrying a failed call is paid from the shared budget, or waits for it: a failing
         // endpoint gets fewer retries, not fewer events. Entries failed inside an answer are
         // resent unrationed: the endpoint answered, and asked for them again.
-        if whole_call_failed && !policy.pay_for_retry().await {
-            tracing::warn!(
-                attempt = attempts,
-                records = records.len(),
-                code = last.code.as_str(),
-                "giving up: the retry budget stayed empty until the deadline"
-            );
-            report
-                .failed
-                .extend(records.drain(..).map(|r| (r, last.clone())));
-            break;
-        }
+        let delay = match policy.next_delay(attempts) {
+            None => Err("attempt limit or deadline reached"),
+            Some(_) if whole_call_failed && !policy.pay_for_retry().await => {
+                Err("the retry budget stayed empty until the deadline")
+            }
+            Some(delay) => Ok(delay),
+        };
+        let delay = match delay {
+            Ok(delay) => delay,
+            Err(why) => {
+                tracing::warn!(
+                    attempt = attempts,
+                    records = records.len(),
+                    code = last.code.as_str(),
+                    why,
+                    "giving up"
+                );
+                report
+                    .failed
+                    .extend(records.drain(..).map(|r| (r, last.clone())));
+                break;
+            }
+        };
         report.retried_records += records.len();
         tokio::time::sleep(delay).await;
     }
