@@ -77,16 +77,28 @@ def read_stream(client, name):
     return records
 
 
+def new_stream(client, prefix, shards):
+    """A fresh stream of `shards` shards, once it exists."""
+    stream = f"{prefix}-{uuid.uuid4().hex[:12]}"
+    client.create_stream(StreamName=stream, ShardCount=shards)
+    client.get_waiter("stream_exists").wait(StreamName=stream)
+    return stream
+
+
+def fixture_events(count, label):
+    """`count` fixture events, each with its own `message`."""
+    events = []
+    for i in range(count):
+        event = json.loads(EVENTS[i % len(EVENTS)].read_text())
+        event["message"] = f"{label} {i}"
+        events.append(event)
+    return events
+
+
 def test_every_event_arrives_once_and_the_summary_says_so(send_binary, tmp_path):
     client = kinesis()
-    stream = f"send-{uuid.uuid4().hex[:12]}"
-    client.create_stream(StreamName=stream, ShardCount=1)
-    client.get_waiter("stream_exists").wait(StreamName=stream)
-    events = []
-    for i in range(120):
-        event = json.loads(EVENTS[i % len(EVENTS)].read_text())
-        event["message"] = f"example {i}"
-        events.append(event)
+    stream = new_stream(client, "send", 1)
+    events = fixture_events(120, "example")
     result = run(send_binary, "--stream", stream, "--kinesis", str(jsonl(tmp_path, events)))
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("sent 120, delivered 120, failed 0, api calls 1,"), result.stdout
@@ -105,21 +117,15 @@ def test_undeliverable_and_invalid_events_make_it_fail_with_their_codes(send_bin
     assert "  not_a_json_object: 1" in lines
 
 
-def test_aggregated_records_decode_with_aws_kinesis_agg_byte_for_byte(send_binary, tmp_path):
+def test_aggregated_records_decode_with_aws_kinesis_agg_into_the_events_sent(send_binary, tmp_path):
     """AWS's own de-aggregator (aws-kinesis-agg, what Lambda consumers use) splits the producer's
     KPL records back into the events exactly as they went in, and every sub-record hashes into
     the shard that holds its record (the KCL's check), on a stream of 4 shards."""
     from aws_kinesis_agg.deaggregator import iter_deaggregate_records
 
     client = kinesis()
-    stream = f"agg-{uuid.uuid4().hex[:12]}"
-    client.create_stream(StreamName=stream, ShardCount=4)
-    client.get_waiter("stream_exists").wait(StreamName=stream)
-    events = []
-    for i in range(600):
-        event = json.loads(EVENTS[i % len(EVENTS)].read_text())
-        event["message"] = f"aggregated {i}"
-        events.append(event)
+    stream = new_stream(client, "agg", 4)
+    events = fixture_events(600, "aggregated")
     result = run(
         send_binary, "--stream", stream, "--kinesis", "--aggregate", str(jsonl(tmp_path, events))
     )
