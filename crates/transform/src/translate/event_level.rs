@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 
 use super::walk::{action, Walk};
 use crate::normalize::ActionKind;
-use crate::schema::{Class, EnumKey};
+use crate::schema::{Class, EnumKey, Schema};
 use crate::validate::{active_profiles, refers_to_attribute};
 
 impl Walk {
@@ -70,8 +70,7 @@ impl Walk {
     }
 
     /// Observables that name an attribute of the source's class which the target's lacks (it
-    /// moved under `unmapped`) leave `observables` (the original list is kept under
-    /// `unmapped`).
+    /// moved under `unmapped`) leave `observables`.
     pub(super) fn observables(
         &mut self,
         map: &mut Map<String, Value>,
@@ -79,80 +78,58 @@ impl Walk {
         target: &Class,
     ) {
         let source_profiles = active_profiles(self.source, map);
-        let Some(list) = map.get("observables").and_then(Value::as_array) else {
+        let Some(list) = map.get_mut("observables").and_then(Value::as_array_mut) else {
             return;
         };
-        let dangling = |observable: &Value| {
-            observable
-                .get("name")
-                .and_then(Value::as_str)
-                .is_some_and(|name| {
-                    refers_to_attribute(self.source, source, source_profiles, name)
-                        && !refers_to_attribute(self.target, target, self.profiles, name)
-                })
-        };
-        if !list.iter().any(dangling) {
-            return;
-        }
-        let kept: Vec<Value> = list.iter().filter(|o| !dangling(o)).cloned().collect();
-        let dropped: Vec<usize> = (0..list.len()).filter(|i| dangling(&list[*i])).collect();
-        if !self
-            .unmapped
-            .keep("observables", Value::Array(list.clone()))
-        {
-            return;
-        }
-        map.insert("observables".to_owned(), Value::Array(kept));
-        for index in dropped {
-            self.actions.push(action(
-                ActionKind::MovedToUnmapped,
-                format!("observables[{index}]"),
-            ));
-        }
+        let dangling: Vec<bool> = list
+            .iter()
+            .map(|observable| {
+                observable
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .is_some_and(|name| {
+                        refers_to_attribute(self.source, source, source_profiles, name)
+                            && !refers_to_attribute(self.target, target, self.profiles, name)
+                    })
+            })
+            .collect();
+        self.drop_elements(list, "observables", &dangling);
     }
 
-    /// Profiles neither the target nor its extensions define leave `metadata.profiles` (the
-    /// original list is kept under `unmapped`).
+    /// Profiles neither the target nor its extensions define leave `metadata.profiles`.
     pub(super) fn profiles(&mut self, map: &mut Map<String, Value>) {
         let Some(list) = map
-            .get("metadata")
-            .and_then(|m| m.get("profiles"))
-            .and_then(Value::as_array)
+            .get_mut("metadata")
+            .and_then(|m| m.get_mut("profiles"))
+            .and_then(Value::as_array_mut)
         else {
             return;
         };
-        let known = |name: &str| {
-            self.target.profile_id(name).is_some() || self.target.extension_profiles(name).is_some()
+        let defines = |schema: &Schema, name: &str| {
+            schema.profile_id(name).is_some() || schema.extension_profiles(name).is_some()
         };
-        let from_source = |name: &str| {
-            self.source.profile_id(name).is_some() || self.source.extension_profiles(name).is_some()
-        };
-        let dropped: Vec<usize> = list
+        let unknown: Vec<bool> = list
             .iter()
-            .enumerate()
-            .filter(|(_, p)| p.as_str().is_some_and(|p| !known(p) && from_source(p)))
-            .map(|(i, _)| i)
+            .map(|p| {
+                p.as_str()
+                    .is_some_and(|p| !defines(self.target, p) && defines(self.source, p))
+            })
             .collect();
-        if dropped.is_empty() {
+        self.drop_elements(list, "metadata.profiles", &unknown);
+    }
+
+    /// Removes the elements `drop` marks from the list at `path`, keeping the original list
+    /// under `unmapped` (nothing changes when that key is taken there).
+    fn drop_elements(&mut self, list: &mut Vec<Value>, path: &str, drop: &[bool]) {
+        if !drop.contains(&true) || !self.unmapped.keep(path, Value::Array(list.clone())) {
             return;
         }
-        let original = Value::Array(list.clone());
-        if !self.unmapped.keep("metadata.profiles", original) {
-            return;
-        }
-        let kept: Vec<Value> = list
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| !dropped.contains(i))
-            .map(|(_, p)| p.clone())
-            .collect();
-        if let Some(metadata) = map.get_mut("metadata").and_then(Value::as_object_mut) {
-            metadata.insert("profiles".to_owned(), Value::Array(kept));
-        }
-        for index in dropped {
+        let mut marks = drop.iter();
+        list.retain(|_| !marks.next().copied().unwrap_or(false));
+        for (index, _) in drop.iter().enumerate().filter(|(_, dropped)| **dropped) {
             self.actions.push(action(
                 ActionKind::MovedToUnmapped,
-                format!("metadata.profiles[{index}]"),
+                format!("{path}[{index}]"),
             ));
         }
     }
