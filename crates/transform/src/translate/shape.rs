@@ -4,7 +4,7 @@
 use serde_json::{Map, Value};
 
 use crate::schema::{AttrType, Attribute, BaseType, Item, ProfileSet, Requirement, Schema};
-use crate::validate::constraint_met;
+use crate::validate::{constraint_met, is_absent};
 
 /// Whether `map` meets what `target` asks for and `source` did not: each constraint the source
 /// lacks, and each required attribute (of the active profiles) the source did not require.
@@ -31,9 +31,7 @@ pub(super) fn new_requirements_met(
         let was_required = source
             .attribute(attr.name)
             .is_some_and(|s| s.requirement == Requirement::Required);
-        was_required
-            || !profiles.admits(attr.profile)
-            || map.get(attr.name).is_some_and(|v| !v.is_null())
+        was_required || !profiles.admits(attr.profile) || !is_absent(map.get(attr.name))
     });
     constraints && required
 }

@@ -10,11 +10,8 @@ use crate::finding::Code;
 use crate::normalize::{Action, ActionKind};
 use crate::path::JsonPath;
 use crate::schema::{AttrType, Attribute, EnumKey, Item, ProfileSet, Requirement, Schema};
-use crate::validate::{active_profiles, OTHER};
+use crate::validate::{active_profiles, is_absent, OTHER, UNKNOWN};
 use crate::version::OcsfRelease;
-
-/// The enum value "Unknown".
-const UNKNOWN: i64 = 0;
 
 /// Class-level ids translation sets itself (after the walk), never as enums.
 const CLASS_IDS: [&str; 3] = ["class_uid", "category_uid", "type_uid"];
@@ -238,8 +235,7 @@ impl Walk {
     /// its value is not known) is set to 0 (Unknown), when the enum defines it.
     fn fill_required(&mut self, map: &mut Map<String, Value>, source: &Item, target: &Item) {
         for attr in target.required() {
-            let absent = map.get(attr.name).is_none_or(Value::is_null);
-            if !absent
+            if !is_absent(map.get(attr.name))
                 || !self.profiles.admits(attr.profile)
                 || source.attribute(attr.name).is_some()
                 || attr.is_array
@@ -448,7 +444,7 @@ impl Walk {
             .and_then(|s| item.attribute(s))
             .filter(|s| s.is_array == target.is_array);
         if let Some(sibling) = sibling {
-            if map.get(sibling.name).is_none_or(Value::is_null) && !captions.is_null() {
+            if is_absent(map.get(sibling.name)) && !captions.is_null() {
                 map.insert(sibling.name.to_owned(), captions);
                 self.actions.push(action(
                     ActionKind::CaptionFilled,

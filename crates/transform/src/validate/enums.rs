@@ -11,6 +11,9 @@ use crate::schema::{Attribute, EnumKey, EnumValue};
 /// The enum value that stands for "Other: see the sibling caption".
 pub const OTHER: i64 = 99;
 
+/// The enum value that stands for "Unknown".
+pub const UNKNOWN: i64 = 0;
+
 /// The enum key a JSON value denotes, if it can denote one.
 pub fn enum_key(value: &Value) -> Option<EnumKey<'_>> {
     match value {

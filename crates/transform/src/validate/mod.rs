@@ -14,7 +14,7 @@
 //! (the server applies the subtype's).
 
 mod enums;
-pub use enums::OTHER;
+pub use enums::{OTHER, UNKNOWN};
 mod event_rules;
 mod scalar;
 mod walk;
