@@ -280,6 +280,19 @@ impl Engine {
         self.normalizer.normalize(event)
     }
 
+    /// A stage's problem as a finding at its configured level (`None`: ignored).
+    fn finding(&self, code: Code, path: &str, message: String) -> Option<Finding> {
+        let Level::Report(severity) = self.policy.level(code) else {
+            return None;
+        };
+        Some(Finding {
+            code,
+            severity,
+            path: path.to_owned(),
+            message,
+        })
+    }
+
     /// The partition keys of an event (`None` when it cannot be partitioned) and the findings
     /// met on the way.
     fn partition_keys(
@@ -295,23 +308,11 @@ impl Engine {
             fallback_region,
             fatal,
         );
+        // `partition_time_invalid` is fixed (`Engine::new` refuses to re-level it): always an error.
         let findings = partitioned
             .problems
             .into_iter()
-            .filter_map(|p| {
-                let severity = match self.policy.level(p.code) {
-                    Level::Report(s) => s,
-                    // `partition_time_invalid` cannot be re-levelled (`Engine::new` checks it).
-                    Level::Ignore if p.code == Code::PartitionTimeInvalid => Severity::Error,
-                    Level::Ignore => return None,
-                };
-                Some(Finding {
-                    code: p.code,
-                    severity,
-                    path: p.path.to_owned(),
-                    message: p.message.to_owned(),
-                })
-            })
+            .filter_map(|p| self.finding(p.code, p.path, p.message.to_owned()))
             .collect();
         (partitioned.keys, findings)
     }
@@ -326,17 +327,10 @@ impl Engine {
         actions.extend(self.normalize(&mut event));
         let mut validation = self.validate(&event);
         // Translation's problems first: the first stage's.
-        let problems = translation.problems.into_iter().filter_map(|p| {
-            let Level::Report(severity) = self.policy.level(p.code) else {
-                return None;
-            };
-            Some(Finding {
-                code: p.code,
-                severity,
-                path: p.path.to_owned(),
-                message: p.message,
-            })
-        });
+        let problems = translation
+            .problems
+            .into_iter()
+            .filter_map(|p| self.finding(p.code, p.path, p.message));
         validation.findings.splice(0..0, problems);
         let partition = if event.is_object() {
             let (keys, findings) = self.partition_keys(&event, fallback_region);
