@@ -165,6 +165,21 @@ pub struct Translation {
     pub problems: Vec<Problem>,
 }
 
+impl Translation {
+    /// An event left as it is, for `code` at `path`.
+    pub(crate) fn refused(code: Code, path: &'static str, message: String) -> Translation {
+        Translation {
+            source: None,
+            actions: Vec::new(),
+            problems: vec![Problem {
+                code,
+                path,
+                message,
+            }],
+        }
+    }
+}
+
 /// Translates events to one target schema.
 #[derive(Debug, Clone)]
 pub struct Translator {
@@ -213,26 +228,18 @@ impl Translator {
         match self.plan(source) {
             Plan::Translate => {}
             Plan::Leave => return Translation::default(),
-            Plan::Refuse(problem) => {
-                return Translation {
-                    source: None,
-                    actions: Vec::new(),
-                    problems: vec![problem],
-                }
+            Plan::Refuse(why) => {
+                return Translation::refused(Code::VersionNotAccepted, "metadata.version", why)
             }
         }
         let source_schema = match Schema::get(source) {
             Ok(schema) => schema,
             Err(error) => {
-                return Translation {
-                    source: None,
-                    actions: Vec::new(),
-                    problems: vec![Problem {
-                        code: Code::VersionUntranslatable,
-                        path: "metadata.version",
-                        message: error.to_string(),
-                    }],
-                }
+                return Translation::refused(
+                    Code::VersionUntranslatable,
+                    "metadata.version",
+                    error.to_string(),
+                )
             }
         };
         walk::translate(source_schema, self.target, self.max_depth, event)
@@ -263,13 +270,9 @@ impl Translator {
             .as_ref()
             .is_none_or(|set| set.contains(&source));
         if !accepted {
-            return Plan::Refuse(Problem {
-                code: Code::VersionNotAccepted,
-                path: "metadata.version",
-                message: format!(
-                    "Event version at \"metadata.version\": OCSF {source} is not an accepted source version."
-                ),
-            });
+            return Plan::Refuse(format!(
+                "Event version at \"metadata.version\": OCSF {source} is not an accepted source version."
+            ));
         }
         let translate = match self.options.direction {
             Direction::Both => true,
@@ -290,7 +293,8 @@ enum Plan {
     Translate,
     /// Validated as it is, with the server's version rules.
     Leave,
-    Refuse(Problem),
+    /// `version_not_accepted`, with why.
+    Refuse(String),
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 
 use super::shape::{fits, new_requirements_met};
 use super::unmapped::Unmapped;
-use super::{classes, Problem, Translation};
+use super::{classes, Translation};
 use crate::finding::Code;
 use crate::normalize::{Action, ActionKind};
 use crate::path::JsonPath;
@@ -49,15 +49,8 @@ pub(super) fn translate(
     max_depth: usize,
     event: &mut Value,
 ) -> Translation {
-    let untranslatable = |message: String| Translation {
-        source: None,
-        actions: Vec::new(),
-        problems: vec![Problem {
-            code: Code::VersionUntranslatable,
-            path: "class_uid",
-            message,
-        }],
-    };
+    let untranslatable =
+        |message: String| Translation::refused(Code::VersionUntranslatable, "class_uid", message);
     let Some(map) = event.as_object_mut() else {
         return Translation::default();
     };
