@@ -18,3 +18,24 @@ def cli(*args):
     """Runs the CLI; returns its stdout."""
     return subprocess.run([str(BINARY), *args], capture_output=True, text=True, check=True,
                           timeout=600).stdout
+
+
+# The demo's classes by their default source name.
+DEMO_SOURCES = {"authentication": 3002, "api-activity": 6003, "network-activity": 4001, "detection-finding": 2004}
+
+
+def moto():
+    """The moto server scripts/test started (`MOTO_ENDPOINT`): its endpoint, an environment with
+    test credentials for the CLI, and a boto3 client maker. Skips without one, except in CI."""
+    import os
+
+    import boto3
+    import pytest
+
+    endpoint = os.environ.get("MOTO_ENDPOINT")
+    if not endpoint:
+        assert not os.environ.get("CI"), "CI must run moto and set MOTO_ENDPOINT"
+        pytest.skip("MOTO_ENDPOINT is not set (scripts/test starts moto)")
+    env = dict(os.environ, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_REGION="us-east-1")
+    session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1")
+    return endpoint, env, lambda service: session.client(service, endpoint_url=endpoint)

@@ -6,34 +6,27 @@ class and partition with rows sorted by time, zstd; every invalid event is repor
 Run from the repository root (scripts/test does).
 """
 import json
-import os
 import re
 import subprocess
 import uuid
 
-import boto3
 import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from ocsf_cli import BINARY, build
+from ocsf_cli import BINARY, DEMO_SOURCES, build
+from ocsf_cli import moto as moto_server
 
 EVENTS = 20_000
 KEY = re.compile(r"^ext/(?P<source>[a-z-]+)/region=(?P<region>[a-z0-9-]+)/accountId=(?P<account>\d{12}|external)"
                  r"/eventDay=(?P<day>\d{8})/[0-9a-f]{12}-\d{6}\.zstd\.parquet$")
-SOURCES = {"authentication": 3002, "api-activity": 6003, "network-activity": 4001, "detection-finding": 2004}
+SOURCES = DEMO_SOURCES
 
 
 @pytest.fixture(scope="module")
 def moto():
-    endpoint = os.environ.get("MOTO_ENDPOINT")
-    if not endpoint:
-        assert not os.environ.get("CI"), "CI must run moto and set MOTO_ENDPOINT"
-        pytest.skip("MOTO_ENDPOINT is not set (scripts/test starts moto)")
-    env = dict(os.environ, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_REGION="us-east-1")
-    s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
-                      aws_access_key_id="testing", aws_secret_access_key="testing")
-    return endpoint, env, s3
+    endpoint, env, client = moto_server()
+    return endpoint, env, client("s3")
 
 
 @pytest.fixture(scope="module")

@@ -1,5 +1,6 @@
-//! What `local` and `upload` share: their async runtime, JSON-lines inputs (files or stdin),
-//! `--source` names, and the progress bar.
+//! What `local`, `upload` and `redrive` share: their async runtime, the AWS configuration
+//! (`--region`, `--endpoint-url`), JSON-lines inputs (files or stdin), `--source` names, and the
+//! progress bar.
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -43,20 +44,22 @@ pub(crate) fn parse_sources(values: &[String]) -> anyhow::Result<BTreeMap<i64, S
     Ok(sources)
 }
 
-/// A progress bar on stderr (drawn only on a terminal): events, their rate, the time, and
-/// whatever message the command sets.
-pub(crate) fn progress_bar(total: Option<usize>) -> ProgressBar {
+/// A progress bar on stderr (drawn only on a terminal): events (or whatever `unit` counts),
+/// their rate, the time, and whatever message the command sets.
+pub(crate) fn progress_bar(total: Option<usize>, unit: &str) -> ProgressBar {
     let (bar, template) = match total {
         Some(n) => (
             ProgressBar::new(n as u64),
-            "{bar:30} {pos}/{len} events, {per_sec}, {elapsed} (eta {eta}) {msg}",
+            format!(
+                "{{bar:30}} {{pos}}/{{len}} {unit}, {{per_sec}}, {{elapsed}} (eta {{eta}}) {{msg}}"
+            ),
         ),
         None => (
             ProgressBar::new_spinner(),
-            "{spinner} {pos} events, {per_sec}, {elapsed} {msg}",
+            format!("{{spinner}} {{pos}} {unit}, {{per_sec}}, {{elapsed}} {{msg}}"),
         ),
     };
-    if let Ok(style) = ProgressStyle::with_template(template) {
+    if let Ok(style) = ProgressStyle::with_template(&template) {
         bar.set_style(style);
     }
     bar
@@ -69,4 +72,25 @@ pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")
+}
+
+/// The AWS configuration of a command: its `--region`, and `--endpoint-url` for every service
+/// (moto, LocalStack, VPC endpoints).
+pub(crate) async fn aws_config(region: &str, endpoint: Option<&str>) -> aws_config::SdkConfig {
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new(region.to_owned()));
+    if let Some(endpoint) = endpoint {
+        loader = loader.endpoint_url(endpoint);
+    }
+    loader.load().await
+}
+
+/// An S3 client on `shared`; path-style addressing with a custom endpoint (which rarely serves
+/// virtual-host buckets).
+pub(crate) fn s3_client(
+    shared: &aws_config::SdkConfig,
+    custom_endpoint: bool,
+) -> aws_sdk_s3::Client {
+    let config = aws_sdk_s3::config::Builder::from(shared).force_path_style(custom_endpoint);
+    aws_sdk_s3::Client::from_conf(config.build())
 }

@@ -104,7 +104,7 @@ async fn run_async(args: Args) -> anyhow::Result<Outcome> {
         producer: &producer,
         summary: RunSummary::default(),
         refused: Refused::new(&args.out),
-        progress: progress_bar(args.demo),
+        progress: progress_bar(args.demo, "events"),
     };
     match args.demo {
         Some(n) => {

@@ -14,6 +14,7 @@ mod lines;
 mod local;
 mod normalize;
 mod output;
+mod redrive;
 mod transform;
 mod upload;
 mod validate;
@@ -54,6 +55,11 @@ enum Command {
     /// zstd Parquet objects under `<source location>region=…/accountId=…/eventDay=…/` in the
     /// bucket (`--bucket`) or a folder (`--out`); the back-fill and batch-upload tool.
     Upload(upload::Args),
+    /// Re-send the records under Firehose's error prefix (from `--bucket` or a local `--dir`)
+    /// that the Lambda's verdict, as now configured, accepts: through the producer to a Firehose
+    /// or Kinesis stream, or into the local pipeline; idempotent (a ledger of `metadata.uid`s),
+    /// `--dry-run` to see what would pass, `--delete-redriven` to clear what was delivered.
+    Redrive(redrive::Args),
     /// Print the demo events of `local --demo N` as JSON lines (about 1 % deliberately
     /// invalid; the truncated ones are not JSON).
     Demo(demo::Args),
@@ -90,6 +96,7 @@ fn main() -> ExitCode {
         Command::Local(args) => local::run(args),
         Command::Demo(args) => demo::run(args),
         Command::Upload(args) => upload::run(args),
+        Command::Redrive(args) => redrive::run(args),
     };
     match result {
         Ok(outcome) => outcome.exit_code(),

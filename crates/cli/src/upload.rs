@@ -21,7 +21,7 @@ use ocsf_firehose_transform::Engine;
 use serde::Serialize;
 
 use crate::lambda_args::LambdaArgs;
-use crate::lines::{inputs, open, parse_sources, progress_bar, runtime};
+use crate::lines::{aws_config, inputs, open, parse_sources, progress_bar, runtime, s3_client};
 use crate::Outcome;
 
 /// Events between two updates of the progress bar's rate and object count.
@@ -109,17 +109,9 @@ fn sources(args: &Args, engine: &Engine) -> anyhow::Result<Sources> {
 }
 
 async fn s3_store(args: &Args, bucket: &str) -> S3Store {
-    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new(args.lambda.region.clone()));
-    if let Some(endpoint) = &args.endpoint_url {
-        loader = loader.endpoint_url(endpoint);
-    }
-    let shared = loader.load().await;
-    let mut config = aws_sdk_s3::config::Builder::from(&shared);
-    if args.endpoint_url.is_some() {
-        config = config.force_path_style(true);
-    }
-    S3Store::new(aws_sdk_s3::Client::from_conf(config.build()), bucket)
+    let endpoint = args.endpoint_url.as_deref();
+    let shared = aws_config(&args.lambda.region, endpoint).await;
+    S3Store::new(s3_client(&shared, endpoint.is_some()), bucket)
 }
 
 async fn run_async(args: Args) -> anyhow::Result<Outcome> {
@@ -137,7 +129,7 @@ async fn run_async(args: Args) -> anyhow::Result<Outcome> {
     };
     let objects: Arc<Mutex<Vec<StoredObject>>> = Arc::default();
     let seen = objects.clone();
-    let progress = progress_bar(None);
+    let progress = progress_bar(None, "events");
     let scratch = args.dry_run.then(|| {
         std::env::temp_dir().join(format!("ocsf-firehose-dry-run-{}", uuid::Uuid::new_v4()))
     });

@@ -96,6 +96,72 @@ fn timestamp(pattern: &str, at: OffsetDateTime) -> String {
         .replace("HH", &format!("{:02}", at.hour()))
 }
 
+/// What the key of an error object says, read back through [`ERROR_PREFIX_TEMPLATE`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ErrorKey<'k> {
+    /// The custom source (`{source}`).
+    pub source: &'k str,
+    /// `!{firehose:error-output-type}`: `processing-failed`, `format-conversion-failed`, …
+    pub error_output_type: &'k str,
+}
+
+/// Reads the source and error output type of an object key written under
+/// [`ERROR_PREFIX_TEMPLATE`]; `None` when the key does not follow it.
+pub fn parse_error_key(key: &str) -> Option<ErrorKey<'_>> {
+    let captured = captures(ERROR_PREFIX_TEMPLATE, key)?;
+    let find = |name: &str| captured.iter().find(|(e, _)| *e == name).map(|(_, v)| *v);
+    Some(ErrorKey {
+        source: find("source")?,
+        error_output_type: find("firehose:error-output-type")?,
+    })
+}
+
+/// Matches the start of `key` against `template`, the inverse of [`expand`]: each expression
+/// (`source`, `firehose:error-output-type`, …) captures the text up to the template's next
+/// literal, a timestamp exactly as many characters as its pattern, digits only. Values are never
+/// empty.
+fn captures<'t, 'k>(template: &'t str, key: &'k str) -> Option<Vec<(&'t str, &'k str)>> {
+    let mut captured = Vec::new();
+    let (mut rest, mut at) = (template, key);
+    loop {
+        let Some(start) = rest.find('{') else {
+            return at.starts_with(rest).then_some(captured);
+        };
+        let bang = start > 0 && rest.as_bytes()[start - 1] == b'!';
+        let length = rest[start..].find('}')?;
+        let expression = &rest[start + 1..start + length];
+        let literal = &rest[..if bang { start - 1 } else { start }];
+        at = at.strip_prefix(literal)?;
+        rest = &rest[start + length + 1..];
+        let value = match expression.strip_prefix("timestamp:") {
+            Some(pattern) => {
+                let value = at.get(..pattern.len())?;
+                let digits_where_the_pattern_has_fields =
+                    value.bytes().zip(pattern.bytes()).all(|(v, p)| {
+                        if p.is_ascii_alphabetic() {
+                            v.is_ascii_digit()
+                        } else {
+                            v == p
+                        }
+                    });
+                digits_where_the_pattern_has_fields.then_some(value)?
+            }
+            None => {
+                let next = rest.find(['{', '!']).map_or(rest, |end| &rest[..end]);
+                let end = if next.is_empty() {
+                    at.len()
+                } else {
+                    at.find(next)?
+                };
+                at.get(..end)
+                    .filter(|v| !v.is_empty() && !v.contains('/'))?
+            }
+        };
+        captured.push((expression, value));
+        at = &at[value.len()..];
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use time::macros::datetime;
@@ -149,5 +215,34 @@ mod tests {
             ),
             "authentication/!{firehose:error-output-type}{source}/!{partitionKeyFromLambda:other}/{x}"
         );
+    }
+
+    #[test]
+    fn error_keys_are_read_back_through_the_template() {
+        let key = expand(
+            ERROR_PREFIX_TEMPLATE,
+            &Values {
+                source: "api-activity",
+                partition: None,
+                error_output_type: Some("format-conversion-failed"),
+                timestamp: datetime!(2026-11-28 06:05:00 UTC),
+            },
+        ) + "ocsf-api-activity-1-2026-11-28-06-05-00-uuid";
+        assert_eq!(
+            parse_error_key(&key),
+            Some(ErrorKey {
+                source: "api-activity",
+                error_output_type: "format-conversion-failed"
+            })
+        );
+        for other in [
+            "errors/api-activity/processing-failed/2026/11/x",
+            "errors/api-activity/processing-failed/2026/1x/28/x",
+            "errors//processing-failed/2026/11/28/x",
+            "ext/api-activity/region=us-east-1/x",
+            "errors/a/b/c/processing-failed/2026/11/28/x",
+        ] {
+            assert_eq!(parse_error_key(other), None, "{other}");
+        }
     }
 }

@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use serde_json::Value;
+use crate::firehose::error_document::ErrorDocument;
 use time::OffsetDateTime;
 
 use super::errors::{self, ErrorOutput};
@@ -62,9 +62,8 @@ impl Delivery {
         }
     }
 
-    fn error(&mut self, output: ErrorOutput, document: &Value) {
-        let line = document.to_string().into_bytes();
-        self.errors.push(output, line, now_ms());
+    fn error(&mut self, output: ErrorOutput, document: &ErrorDocument) {
+        self.errors.push(output, document.to_json(), now_ms());
     }
 
     /// Takes the Lambda's answers: `Ok` events into their partition, failures into the error
@@ -215,7 +214,7 @@ struct Written {
     partition: String,
     rows: u64,
     size: u64,
-    rejected: Vec<Value>,
+    rejected: Vec<ErrorDocument>,
 }
 
 impl Target<'_> {

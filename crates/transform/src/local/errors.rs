@@ -4,9 +4,7 @@
 //! …/record-format-conversion-error-handling.html); `errorMessage` carries the Lambda's finding
 //! codes, which only the local pipeline can attach (on AWS the Lambda logs them by recordId).
 
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine as _;
-use serde_json::{json, Value};
+use crate::firehose::error_document::{DataCatalogTable, ErrorDocument};
 
 /// The `!{firehose:error-output-type}` of a failure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -34,38 +32,32 @@ impl ErrorOutput {
 pub const LOCAL_LAMBDA_ARN: &str =
     "arn:aws:lambda:local:000000000000:function:ocsf-firehose-lambda";
 
-/// Base64 of raw bytes (`rawData`).
-fn base64(bytes: &[u8]) -> String {
-    STANDARD.encode(bytes)
-}
-
 /// A `processing-failed` document.
-pub fn processing_failed(raw: &[u8], arrival_ms: i64, reasons: &[String], ended_ms: i64) -> Value {
-    json!({
-        "attemptsMade": 1,
-        "arrivalTimestamp": arrival_ms,
-        "errorCode": "Lambda.ProcessingFailed",
-        "errorMessage": if reasons.is_empty() {
+pub fn processing_failed(
+    raw: &[u8],
+    arrival_ms: i64,
+    reasons: &[String],
+    ended_ms: i64,
+) -> ErrorDocument {
+    ErrorDocument {
+        error_code: Some("Lambda.ProcessingFailed".to_owned()),
+        error_message: Some(if reasons.is_empty() {
             "The Lambda function returned ProcessingFailed.".to_owned()
         } else {
             reasons.join("; ")
-        },
-        "attemptEndingTimestamp": ended_ms,
-        "rawData": base64(raw),
-        "lambdaArn": LOCAL_LAMBDA_ARN,
-    })
+        }),
+        lambda_arn: Some(LOCAL_LAMBDA_ARN.to_owned()),
+        ..ErrorDocument::for_record(raw, arrival_ms, ended_ms)
+    }
 }
 
 /// A `partitioning-failed` document (an `Ok` record without the three partition keys).
-pub fn partitioning_failed(raw: &[u8], arrival_ms: i64, ended_ms: i64) -> Value {
-    json!({
-        "attemptsMade": 1,
-        "arrivalTimestamp": arrival_ms,
-        "errorCode": "DynamicPartitioning.MetadataExtractionFailed",
-        "errorMessage": "partitionKeys lack region, accountId or eventDay",
-        "attemptEndingTimestamp": ended_ms,
-        "rawData": base64(raw),
-    })
+pub fn partitioning_failed(raw: &[u8], arrival_ms: i64, ended_ms: i64) -> ErrorDocument {
+    ErrorDocument {
+        error_code: Some("DynamicPartitioning.MetadataExtractionFailed".to_owned()),
+        error_message: Some("partitionKeys lack region, accountId or eventDay".to_owned()),
+        ..ErrorDocument::for_record(raw, arrival_ms, ended_ms)
+    }
 }
 
 /// A `format-conversion-failed` document for one row.
@@ -75,14 +67,14 @@ pub fn format_conversion_failed(
     reason: &str,
     table: &str,
     ended_ms: i64,
-) -> Value {
-    json!({
-        "attemptsMade": 1,
-        "arrivalTimestamp": arrival_ms,
-        "lastErrorCode": "DataFormatConversion.MalformedData",
-        "lastErrorMessage": reason,
-        "attemptEndingTimestamp": ended_ms,
-        "rawData": base64(row),
-        "dataCatalogTable": {"tableName": table},
-    })
+) -> ErrorDocument {
+    ErrorDocument {
+        last_error_code: Some("DataFormatConversion.MalformedData".to_owned()),
+        last_error_message: Some(reason.to_owned()),
+        data_catalog_table: Some(DataCatalogTable {
+            table_name: Some(table.to_owned()),
+            ..DataCatalogTable::default()
+        }),
+        ..ErrorDocument::for_record(row, arrival_ms, ended_ms)
+    }
 }

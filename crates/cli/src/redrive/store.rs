@@ -1,0 +1,184 @@
+//! Where redrive reads error objects and keeps its ledger: an S3 bucket, or a local folder
+//! standing in for one (the local pipeline's `--out`), both addressed by key.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{Delete, ObjectIdentifier};
+
+/// Keys per `DeleteObjects` call.
+/// (<https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObjects.html>)
+const S3_MAX_DELETE_KEYS: usize = 1_000;
+
+/// A bucket or a folder.
+pub(crate) enum Store {
+    S3 {
+        client: aws_sdk_s3::Client,
+        bucket: String,
+    },
+    Dir(PathBuf),
+}
+
+impl Store {
+    /// Where the store is, for messages.
+    pub(crate) fn describe(&self) -> String {
+        match self {
+            Store::S3 { bucket, .. } => format!("s3://{bucket}/"),
+            Store::Dir(root) => format!("{}/", root.display()),
+        }
+    }
+
+    /// The keys below `prefix`, sorted.
+    pub(crate) async fn list(&self, prefix: &str) -> anyhow::Result<Vec<String>> {
+        let mut keys = match self {
+            Store::S3 { client, bucket } => {
+                let mut keys = Vec::new();
+                let mut pages = client
+                    .list_objects_v2()
+                    .bucket(bucket)
+                    .prefix(prefix)
+                    .into_paginator()
+                    .send();
+                while let Some(page) = pages.next().await {
+                    let page =
+                        page.with_context(|| format!("cannot list s3://{bucket}/{prefix}"))?;
+                    keys.extend(
+                        page.contents()
+                            .iter()
+                            .filter_map(|o| o.key().map(str::to_owned)),
+                    );
+                }
+                keys
+            }
+            Store::Dir(root) => list_dir(root, prefix)?,
+        };
+        keys.sort();
+        Ok(keys)
+    }
+
+    /// An object's bytes.
+    pub(crate) async fn get(&self, key: &str) -> anyhow::Result<Vec<u8>> {
+        match self {
+            Store::S3 { client, bucket } => {
+                let object = client
+                    .get_object()
+                    .bucket(bucket)
+                    .key(key)
+                    .send()
+                    .await
+                    .with_context(|| format!("cannot read s3://{bucket}/{key}"))?;
+                let body = object
+                    .body
+                    .collect()
+                    .await
+                    .with_context(|| format!("cannot read s3://{bucket}/{key}"))?;
+                Ok(body.into_bytes().to_vec())
+            }
+            Store::Dir(root) => {
+                let path = root.join(key);
+                std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))
+            }
+        }
+    }
+
+    /// Writes an object (a folder's through a temporary file, so no reader sees half of it).
+    pub(crate) async fn put(&self, key: &str, body: Vec<u8>) -> anyhow::Result<()> {
+        match self {
+            Store::S3 { client, bucket } => {
+                client
+                    .put_object()
+                    .bucket(bucket)
+                    .key(key)
+                    .body(ByteStream::from(body))
+                    .send()
+                    .await
+                    .with_context(|| format!("cannot write s3://{bucket}/{key}"))?;
+                Ok(())
+            }
+            Store::Dir(root) => {
+                let path = root.join(key);
+                let write = || -> std::io::Result<()> {
+                    if let Some(parent) = path.parent() {
+                        std::fs::create_dir_all(parent)?;
+                    }
+                    let partial = path.with_extension("partial");
+                    std::fs::write(&partial, &body)?;
+                    std::fs::rename(&partial, &path)
+                };
+                write().with_context(|| format!("cannot write {}", path.display()))
+            }
+        }
+    }
+
+    /// Deletes objects; S3 answers each key, and the first refusal is the error.
+    pub(crate) async fn delete(&self, keys: &[String]) -> anyhow::Result<()> {
+        match self {
+            Store::S3 { client, bucket } => {
+                for chunk in keys.chunks(S3_MAX_DELETE_KEYS) {
+                    let objects = chunk
+                        .iter()
+                        .map(|key| ObjectIdentifier::builder().key(key).build())
+                        .collect::<Result<Vec<_>, _>>()?;
+                    let delete = Delete::builder()
+                        .set_objects(Some(objects))
+                        .quiet(true)
+                        .build()?;
+                    let answer = client
+                        .delete_objects()
+                        .bucket(bucket)
+                        .delete(delete)
+                        .send()
+                        .await
+                        .with_context(|| format!("cannot delete from s3://{bucket}/"))?;
+                    if let Some(error) = answer.errors().first() {
+                        anyhow::bail!(
+                            "cannot delete s3://{bucket}/{}: {}",
+                            error.key().unwrap_or_default(),
+                            error.code().unwrap_or_default()
+                        );
+                    }
+                }
+                Ok(())
+            }
+            Store::Dir(root) => {
+                for key in keys {
+                    let path = root.join(key);
+                    std::fs::remove_file(&path)
+                        .with_context(|| format!("cannot delete {}", path.display()))?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// The files below `root` whose key (path relative to `root`, `/`-separated) starts with
+/// `prefix`.
+fn list_dir(root: &Path, prefix: &str) -> anyhow::Result<Vec<String>> {
+    // Walk from the deepest folder the prefix names, not the whole root.
+    let folder = prefix.rsplit_once('/').map_or("", |(folder, _)| folder);
+    let start = root.join(folder);
+    let mut keys = Vec::new();
+    if !start.exists() {
+        return Ok(keys);
+    }
+    for entry in walkdir::WalkDir::new(&start) {
+        let entry = entry.with_context(|| format!("cannot list {}", start.display()))?;
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let Ok(relative) = entry.path().strip_prefix(root) else {
+            continue;
+        };
+        let key = relative
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy())
+            .collect::<Vec<_>>()
+            .join("/");
+        if key.starts_with(prefix) {
+            keys.push(key);
+        }
+    }
+    Ok(keys)
+}
