@@ -6,7 +6,8 @@ allowed: every other class fails with `class_not_allowed`) and once relaxed, as 
 what should land. Redrive, relaxed, must re-send exactly the records the reference accepted and the
 strict run did not; the records that fail either way stay reported with the reference's codes.
 
-- local: the strict run's `errors/` → the local pipeline; DuckDB reads both lakes back.
+- local: the strict run's `errors/` → the local pipeline, and → the direct path (Security Lake
+  objects written straight into the sources' locations); DuckDB reads the lakes back.
 - moto: the error documents in a moto S3 bucket (split into objects of 50 documents, as Firehose
   writes one object per buffer) → moto Firehose streams, one per source (`{source}`); the
   delivered records are read back from the streams' bucket with boto3.
@@ -16,12 +17,14 @@ that still fails.
 
 Run from the repository root (scripts/test does).
 """
+import base64
 import json
 import subprocess
 import uuid
 
 import duckdb
 import pytest
+from aws_kinesis_agg.deaggregator import iter_deaggregate_records
 
 from ocsf_cli import BINARY, DEMO_SOURCES, build
 from ocsf_cli import moto as moto_server
@@ -108,6 +111,20 @@ def test_redrive_into_the_local_pipeline_lands_exactly_what_the_relaxed_run_land
     assert second["sent"] == 0 and second["ledger"] is None
     assert second["alreadyRedriven"] == first["sent"]
     assert sorted(p for p in (strict / "ext").rglob("*.parquet")) == files, "nothing new written"
+
+
+def test_redrive_straight_into_the_sources_locations_writes_each_passing_record_once(corpus, tmp_path):
+    strict, _, _, _, expected = corpus
+    direct = tmp_path / "direct"
+    run = cli("redrive", "--dir", str(strict), "--lake-dir", str(direct), "--ledger-prefix", "direct-ledger/",
+              "--json")
+    summary = summary_of(run)
+    assert summary["sent"] == len(expected) and summary["notDelivered"] == {}
+    uids = lake_uids(direct)
+    assert len(uids) == len(set(uids)) and set(uids) == expected
+    classes = duckdb.sql(f"""select distinct regexp_extract(filename, '/ext/([^/]+)/', 1), class_uid
+        from read_parquet('{direct}/ext/*/*/*/*/*.parquet', filename = true, union_by_name = true)""").fetchall()
+    assert all(SOURCES[source] == class_uid for source, class_uid in classes), "one class per source"
 
 
 @pytest.fixture(scope="module")
@@ -200,8 +217,10 @@ def test_redrive_into_a_kinesis_stream_sends_each_passing_record_once(corpus, mo
         s3.put_object(Bucket=errors, Key=f"errors/part-{start:05d}", Body=body)
     kinesis.create_stream(StreamName=stream, ShardCount=2)
     kinesis.get_waiter("stream_exists").wait(StreamName=stream)
-    run = cli("redrive", "--bucket", errors, "--endpoint-url", endpoint, "--kinesis", stream, "--no-aggregation",
-              "--json", env=env)
+    # Aggregated, as in production (KPL records, read back with AWS's de-aggregator). One event
+    # per record would be many concurrent PutRecords, and moto's shards can lose one of two
+    # records put at the same instant (their sequence numbers race).
+    run = cli("redrive", "--bucket", errors, "--endpoint-url", endpoint, "--kinesis", stream, "--json", env=env)
     summary = summary_of(run)
     assert summary["sent"] == len(expected) and summary["notDelivered"] == {}
     uids = []
@@ -210,7 +229,11 @@ def test_redrive_into_a_kinesis_stream_sends_each_passing_record_once(corpus, mo
                                               ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
         while True:
             page = kinesis.get_records(ShardIterator=iterator, Limit=1000)
-            uids.extend(json.loads(record["Data"])["metadata"]["uid"] for record in page["Records"])
+            for sub in iter_deaggregate_records(page["Records"], data_format="Boto3"):
+                data = sub["kinesis"]["data"]
+                if sub["kinesis"].get("aggregated"):
+                    data = base64.b64decode(data)
+                uids.append(json.loads(data)["metadata"]["uid"])
             if not page["Records"]:
                 break
             iterator = page["NextShardIterator"]

@@ -8,6 +8,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
+use ocsf_firehose_producer::lake::Sources;
+use ocsf_firehose_transform::local::default_source_name;
+use ocsf_firehose_transform::Engine;
 
 /// The inputs to read: the paths given, or stdin (`-`).
 pub(crate) fn inputs(paths: &[PathBuf]) -> Vec<PathBuf> {
@@ -93,4 +96,25 @@ pub(crate) fn s3_client(
 ) -> aws_sdk_s3::Client {
     let config = aws_sdk_s3::config::Builder::from(shared).force_path_style(custom_endpoint);
     aws_sdk_s3::Client::from_conf(config.build())
+}
+
+/// The direct path's source locations: every class of the schema under `template` (`{source}`:
+/// its `--source` name, else its default name).
+pub(crate) fn lake_sources(
+    names: &[String],
+    template: &str,
+    engine: &Engine,
+) -> anyhow::Result<Sources> {
+    let names = parse_sources(names)?;
+    let schema = engine.schema();
+    Ok(schema
+        .classes()
+        .iter()
+        .fold(Sources::default(), |sources, class| {
+            let name = names
+                .get(&class.uid)
+                .cloned()
+                .unwrap_or_else(|| default_source_name(schema, class.uid));
+            sources.with(class.uid, template.replace("{source}", &name))
+        }))
 }

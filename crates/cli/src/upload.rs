@@ -14,14 +14,13 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use clap::Args as ClapArgs;
 use ocsf_firehose_producer::lake::store::S3Store;
-use ocsf_firehose_producer::lake::{LakeConfig, Sources, StoredObject};
+use ocsf_firehose_producer::lake::{LakeConfig, StoredObject};
 use ocsf_firehose_producer::{ProducerBuilder, ProducerConfig, SendError};
-use ocsf_firehose_transform::local::default_source_name;
 use ocsf_firehose_transform::Engine;
 use serde::Serialize;
 
 use crate::lambda_args::LambdaArgs;
-use crate::lines::{aws_config, inputs, open, parse_sources, progress_bar, runtime, s3_client};
+use crate::lines::{aws_config, inputs, lake_sources, open, progress_bar, runtime, s3_client};
 use crate::Outcome;
 
 /// Events between two updates of the progress bar's rate and object count.
@@ -92,22 +91,6 @@ pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
     runtime()?.block_on(run_async(args))
 }
 
-/// Every class of the schema, each under the `--prefix` location of its source name.
-fn sources(args: &Args, engine: &Engine) -> anyhow::Result<Sources> {
-    let names = parse_sources(&args.sources)?;
-    let schema = engine.schema();
-    Ok(schema
-        .classes()
-        .iter()
-        .fold(Sources::default(), |sources, class| {
-            let name = names
-                .get(&class.uid)
-                .cloned()
-                .unwrap_or_else(|| default_source_name(schema, class.uid));
-            sources.with(class.uid, args.prefix.replace("{source}", &name))
-        }))
-}
-
 async fn s3_store(args: &Args, bucket: &str) -> S3Store {
     let endpoint = args.endpoint_url.as_deref();
     let shared = aws_config(&args.lambda.region, endpoint).await;
@@ -118,7 +101,7 @@ async fn run_async(args: Args) -> anyhow::Result<Outcome> {
     let started = Instant::now();
     let engine = Engine::new(args.lambda.transform_config()?.engine)
         .context("invalid Lambda configuration")?;
-    let sources = sources(&args, &engine)?;
+    let sources = lake_sources(&args.sources, &args.prefix, &engine)?;
     let config = ProducerConfig {
         max_buffered_bytes: args.budget_mib.max(2).saturating_mul(1024 * 1024),
         ..ProducerConfig::default()

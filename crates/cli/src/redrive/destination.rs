@@ -1,14 +1,18 @@
 //! Where redriven events go: through the producer into a Firehose or Kinesis stream (one per
-//! source when the name holds `{source}`), or into the local pipeline.
+//! source when the name holds `{source}`), into the local pipeline, or straight into the
+//! sources' locations (the direct path).
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
+use ocsf_firehose_producer::lake::store::S3Store;
+use ocsf_firehose_producer::lake::Sources;
 use ocsf_firehose_producer::{Producer, ProducerBuilder, ProducerConfig, Report};
 use ocsf_firehose_transform::firehose::TransformConfig;
 use ocsf_firehose_transform::local::{LocalConfig, LocalFirehose, Summary};
+use ocsf_firehose_transform::Engine;
 
 /// The placeholder of a stream name that stands for the error object's source.
 const SOURCE_PLACEHOLDER: &str = "{source}";
@@ -21,6 +25,23 @@ pub(crate) enum Target {
     Kinesis(String),
     /// `--local DIR`: the local pipeline writing under `DIR`.
     Local(Box<LocalConfig>),
+    /// `--lake-bucket B` / `--lake-dir DIR`: the direct path, Security Lake objects written
+    /// straight into the sources' locations by the producer's lake writer, with the verdict of
+    /// `engine`.
+    Lake(Box<Lake>),
+}
+
+/// The direct path's store, source locations and engine.
+pub(crate) struct Lake {
+    pub store: LakeStore,
+    pub sources: Sources,
+    pub engine: Engine,
+}
+
+/// Where the direct path writes.
+pub(crate) enum LakeStore {
+    S3(S3Store),
+    Dir(PathBuf),
 }
 
 /// The producers of a run, made when first needed.
@@ -59,7 +80,7 @@ impl Destinations {
     pub(crate) fn producer(&mut self, source: Option<&str>) -> anyhow::Result<&Producer> {
         let name = match &self.target {
             Target::Firehose(name) | Target::Kinesis(name) => stream_name(name, source)?,
-            Target::Local(_) => String::new(),
+            Target::Local(_) | Target::Lake(_) => String::new(),
         };
         if !self.producers.contains_key(&name) {
             let builder = match &self.target {
@@ -74,6 +95,15 @@ impl Destinations {
                         Arc::new(Mutex::new(LocalFirehose::new(config.as_ref().clone())?));
                     self.local = Some(pipeline.clone());
                     ProducerBuilder::local_by_class(pipeline)
+                }
+                Target::Lake(lake) => {
+                    let builder = match &lake.store {
+                        LakeStore::S3(store) => {
+                            ProducerBuilder::s3_sources(store.clone(), lake.sources.clone())
+                        }
+                        LakeStore::Dir(root) => ProducerBuilder::dir(root, lake.sources.clone()),
+                    };
+                    builder.ocsf(lake.engine.clone())
                 }
             };
             let producer = builder.config(self.config.clone()).build()?;

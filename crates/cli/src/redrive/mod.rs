@@ -6,7 +6,8 @@
 //! local pipeline's `--out`), gives each record the transformation Lambda's verdict as now
 //! configured (the Lambda's own `transform_record`, on the document's `rawData`), and sends the
 //! events of the records that pass through the producer: into a Firehose or Kinesis stream (one
-//! per source with `{source}` in the name), or into the local pipeline. Records that still fail
+//! per source with `{source}` in the name), into the local pipeline, or straight into the
+//! sources' locations (the direct path of `upload`). Records that still fail
 //! are reported on stderr with their codes (never their contents).
 //!
 //! Idempotent: every delivered event's identity (`metadata.uid`, else a digest of its bytes) is
@@ -25,6 +26,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 use clap::Args as ClapArgs;
+use ocsf_firehose_producer::lake::store::S3Store;
 use ocsf_firehose_producer::{Delivery, ProducerConfig, SendError};
 use ocsf_firehose_transform::contract::framing;
 use ocsf_firehose_transform::contract::prefix::parse_error_key;
@@ -37,9 +39,9 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::lambda_args::LambdaArgs;
-use crate::lines::{aws_config, parse_sources, progress_bar, runtime, s3_client};
+use crate::lines::{aws_config, lake_sources, parse_sources, progress_bar, runtime, s3_client};
 use crate::Outcome;
-use destination::{local_config, Destinations, Target};
+use destination::{local_config, Destinations, Lake, LakeStore, Target};
 use ledger::{identity, Entry, Ledger};
 use store::Store;
 
@@ -50,7 +52,7 @@ const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 /// Arguments of `redrive`.
 #[derive(Debug, ClapArgs)]
 #[command(group(clap::ArgGroup::new("input").required(true).args(["bucket", "dir"])))]
-#[command(group(clap::ArgGroup::new("to").args(["firehose", "kinesis", "local"])))]
+#[command(group(clap::ArgGroup::new("to").args(["firehose", "kinesis", "local", "lake_bucket", "lake_dir"])))]
 pub(crate) struct Args {
     /// Read the error objects from this bucket.
     #[arg(long, value_name = "BUCKET")]
@@ -75,7 +77,19 @@ pub(crate) struct Args {
     /// Send into the local pipeline writing under this folder (`local --out`).
     #[arg(long, value_name = "DIR")]
     local: Option<PathBuf>,
-    /// Source name of a class in the local pipeline: `CLASS_UID=NAME` (repeat).
+    /// Write Security Lake objects straight into the sources' locations in this bucket (the
+    /// direct path of `upload`, no Firehose).
+    #[arg(long, value_name = "BUCKET")]
+    lake_bucket: Option<String>,
+    /// The direct path into a folder standing in for that bucket.
+    #[arg(long, value_name = "DIR")]
+    lake_dir: Option<PathBuf>,
+    /// The direct path's source location of every class, `{source}` standing for its source
+    /// name.
+    #[arg(long, default_value = "ext/{source}/", value_name = "TEMPLATE")]
+    lake_prefix: String,
+    /// Source name of a class in the local pipeline or the direct path: `CLASS_UID=NAME`
+    /// (repeat).
     #[arg(long = "source", value_name = "CLASS_UID=NAME")]
     sources: Vec<String>,
     /// Judge and report only: send, record and delete nothing.
@@ -170,20 +184,10 @@ async fn run_async(args: Args) -> anyhow::Result<Outcome> {
         (None, Some(dir)) => Store::Dir(dir.clone()),
         (None, None) => anyhow::bail!("--bucket or --dir is required"),
     };
-    let target = match (&args.firehose, &args.kinesis, &args.local) {
-        // A dry run names its destination at most: nothing is sent.
-        _ if args.dry_run => None,
-        (Some(name), _, _) => Some(Target::Firehose(name.clone())),
-        (None, Some(name), _) => Some(Target::Kinesis(name.clone())),
-        (None, None, Some(out)) => Some(Target::Local(Box::new(local_config(
-            out.clone(),
-            transformer.config().clone(),
-            &args.lambda.region,
-            parse_sources(&args.sources)?,
-        )))),
-        (None, None, None) => {
-            anyhow::bail!("where to: --firehose NAME, --kinesis NAME or --local DIR (or --dry-run)")
-        }
+    let target = if args.dry_run {
+        None // a dry run names its destination at most: nothing is sent
+    } else {
+        Some(target(&args, &transformer, &shared)?)
     };
     let config = ProducerConfig {
         aggregate: !args.no_aggregation,
@@ -290,6 +294,45 @@ async fn run_async(args: Args) -> anyhow::Result<Outcome> {
             || !summary.refused.is_empty(),
         io_error: false,
     })
+}
+
+/// The destination the flags name.
+fn target(
+    args: &Args,
+    transformer: &Transformer,
+    shared: &aws_config::SdkConfig,
+) -> anyhow::Result<Target> {
+    if let Some(name) = &args.firehose {
+        return Ok(Target::Firehose(name.clone()));
+    }
+    if let Some(name) = &args.kinesis {
+        return Ok(Target::Kinesis(name.clone()));
+    }
+    if let Some(out) = &args.local {
+        return Ok(Target::Local(Box::new(local_config(
+            out.clone(),
+            transformer.config().clone(),
+            &args.lambda.region,
+            parse_sources(&args.sources)?,
+        ))));
+    }
+    let store = match (&args.lake_bucket, &args.lake_dir) {
+        (Some(bucket), _) => {
+            let client = s3_client(shared, args.endpoint_url.is_some());
+            LakeStore::S3(S3Store::new(client, bucket))
+        }
+        (None, Some(dir)) => LakeStore::Dir(dir.clone()),
+        (None, None) => anyhow::bail!(
+            "where to: --firehose NAME, --kinesis NAME, --local DIR, --lake-bucket B or --lake-dir DIR (or --dry-run)"
+        ),
+    };
+    let engine = transformer.engine().clone();
+    let sources = lake_sources(&args.sources, &args.lake_prefix, &engine)?;
+    Ok(Target::Lake(Box::new(Lake {
+        store,
+        sources,
+        engine,
+    })))
 }
 
 /// The state of one run over the error objects.
