@@ -75,8 +75,8 @@ pub mod internals {
     pub use crate::batch::{Batcher, CallLimits};
     pub use crate::event::{EncodedEvent, Encoder, GroupKey};
     pub use crate::retry::{
-        classify, deliver, split, Backoff, CallReport, EntryOutcome, Failure, RetryAction,
-        RetryBudget, RetryPolicy, Split,
+        attempt, classify, deliver, split, Attempt, Backoff, CallReport, EntryOutcome, Failure,
+        Next, Payment, RetryAction, RetryBudget, RetryPolicy, Split,
     };
     pub use crate::transport::firehose::FirehoseTransport;
     pub use crate::transport::kinesis::KinesisTransport;

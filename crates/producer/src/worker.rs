@@ -1,9 +1,14 @@
 //! The producer's worker task: accepts encoded events from `Producer`, aggregates them into
 //! records, packs records into calls, dispatches at most `max_in_flight` calls at once through
-//! its transport under the retry policy, and resolves every event with its outcome (metrics and
-//! spans in `telemetry`).
+//! its transport, and resolves every event with its outcome (metrics and spans in `telemetry`).
+//!
+//! A call is one attempt. Records to retry leave the call: they wait in the worker's retry
+//! queue for their backoff (and, after a failed call, for the retry budget), then go out again
+//! packed with other retries, ahead of new records. A slot in flight is never held by a sleeping
+//! retry, so a high failure rate slows delivery by the retried volume, not by the backoff.
 
-use std::collections::{HashMap, VecDeque};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::sync::Arc;
 
 use ocsf_firehose_transform::contract::framing;
@@ -19,7 +24,10 @@ use crate::batch::{Batcher, CallLimits};
 use crate::config::{ProducerConfig, Service};
 use crate::event::EncodedEvent;
 use crate::outcome::{FailureCallback, Outcomes, Reply, Report};
-use crate::retry::{deliver, Backoff, CallReport, Failure, RetryBudget, RetryPolicy};
+use crate::retry::{
+    attempt, give_up, Attempt, Backoff, Failure, Next, Payment, RetryBudget, RetryPolicy,
+    GIVE_UP_BUDGET,
+};
 use crate::telemetry;
 use crate::transport::Transport;
 
@@ -43,8 +51,45 @@ pub(crate) enum Command {
 struct Pending {
     event: Vec<u8>,
     accepted: Instant,
+    /// Failed attempts of the records that carried it.
+    attempts: u32,
     reply: Reply,
     _permit: OwnedSemaphorePermit,
+}
+
+/// Records waiting to be sent again.
+struct Waiting {
+    /// When they may go.
+    at: Instant,
+    /// Order among those due at the same instant.
+    seq: u64,
+    records: Vec<Record<u64>>,
+    /// Their retry still has to be paid from the budget (a failed call's).
+    unpaid: bool,
+    /// The last failure, given when they are given up.
+    failure: Failure,
+    /// The deadline of their oldest event.
+    deadline: Instant,
+}
+
+impl PartialEq for Waiting {
+    fn eq(&self, other: &Self) -> bool {
+        (self.at, self.seq) == (other.at, other.seq)
+    }
+}
+
+impl Eq for Waiting {}
+
+impl PartialOrd for Waiting {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Waiting {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.at, self.seq).cmp(&(other.at, other.seq))
+    }
 }
 
 enum Aggregator {
@@ -61,7 +106,12 @@ pub(crate) struct Worker<T> {
     aggregator: Aggregator,
     batcher: Batcher<u64>,
     ready: VecDeque<Vec<Record<u64>>>,
-    in_flight: JoinSet<CallReport<u64>>,
+    /// Records waiting for their retry, earliest first.
+    retries: BinaryHeap<Reverse<Waiting>>,
+    /// Packs due retries into calls.
+    retry_batcher: Batcher<u64>,
+    retry_seq: u64,
+    in_flight: JoinSet<Attempt<u64>>,
     pending: HashMap<u64, Pending>,
     next_id: u64,
     oldest_buffered: Option<Instant>,
@@ -99,6 +149,9 @@ impl<T: Transport> Worker<T> {
             aggregator,
             batcher: Batcher::new(limits),
             ready: VecDeque::new(),
+            retries: BinaryHeap::new(),
+            retry_batcher: Batcher::new(limits),
+            retry_seq: 0,
             in_flight: JoinSet::new(),
             pending: HashMap::new(),
             next_id: 0,
@@ -115,6 +168,7 @@ impl<T: Transport> Worker<T> {
         let mut open = true;
         loop {
             let linger_at = self.oldest_buffered.map(|t| t + self.config.linger);
+            let retry_at = self.retries.peek().map(|Reverse(waiting)| waiting.at);
             tokio::select! {
                 command = rx.recv(), if open => match command {
                     Some(Command::Event { encoded, permit, reply }) => self.accept(encoded, permit, reply),
@@ -139,6 +193,7 @@ impl<T: Transport> Worker<T> {
                     }
                 }
                 () = sleep_until(linger_at), if linger_at.is_some() => self.flush_buffers(),
+                () = sleep_until(retry_at), if retry_at.is_some() => self.release_retries(),
             }
             self.dispatch();
             if self.pending.is_empty() {
@@ -161,6 +216,7 @@ impl<T: Transport> Worker<T> {
             Pending {
                 event: encoded.bytes.clone(),
                 accepted: now,
+                attempts: 0,
                 reply,
                 _permit: permit,
             },
@@ -229,19 +285,14 @@ impl<T: Transport> Worker<T> {
             };
             let now = Instant::now();
             let in_buffer = metrics::histogram!(telemetry::SECONDS_IN_BUFFER);
-            let accepted = records
+            let first_sends = records
                 .iter()
                 .flat_map(|r| &r.events)
-                .filter_map(|id| self.pending.get(id).map(|p| p.accepted))
-                .inspect(|accepted| in_buffer.record((now - *accepted).as_secs_f64()))
-                .min()
-                .unwrap_or(now);
-            let mut policy = RetryPolicy {
-                max_attempts: self.config.max_attempts,
-                deadline: accepted + self.config.event_timeout,
-                backoff: Backoff::new(self.config.backoff_base, self.config.backoff_max),
-                budget: Some(Arc::clone(&self.budget)),
-            };
+                .filter_map(|id| self.pending.get(id))
+                .filter(|pending| pending.attempts == 0);
+            for pending in first_sends {
+                in_buffer.record((now - pending.accepted).as_secs_f64());
+            }
             let bytes = records.iter().map(Record::size).sum::<usize>();
             metrics::histogram!(telemetry::RECORDS_PER_CALL).record(records.len() as f64);
             metrics::histogram!(telemetry::BYTES_PER_CALL).record(bytes as f64);
@@ -252,18 +303,19 @@ impl<T: Transport> Worker<T> {
                 bytes
             );
             let transport = Arc::clone(&self.transport);
+            let budget = Arc::clone(&self.budget);
             self.in_flight.spawn(
-                async move { deliver(transport.as_ref(), records, &mut policy).await }
+                async move { attempt(transport.as_ref(), records, Some(&budget)).await }
                     .instrument(span),
             );
         }
     }
 
-    fn resolve(&mut self, report: CallReport<u64>) {
-        metrics::counter!(telemetry::API_CALLS).increment(u64::from(report.api_calls));
-        metrics::counter!(telemetry::RETRIED_RECORDS).increment(report.retried_records as u64);
-        self.outcomes.report.api_calls += u64::from(report.api_calls);
-        self.outcomes.report.retried_records += report.retried_records as u64;
+    fn resolve(&mut self, report: Attempt<u64>) {
+        metrics::counter!(telemetry::API_CALLS).increment(1);
+        metrics::counter!(telemetry::RETRIED_RECORDS).increment(report.retry.len() as u64);
+        self.outcomes.report.api_calls += 1;
+        self.outcomes.report.retried_records += report.retry.len() as u64;
         for record in report.delivered {
             for id in record.events {
                 if let Some(pending) = self.pending.remove(&id) {
@@ -277,7 +329,98 @@ impl<T: Transport> Worker<T> {
                 self.fail(id, &failure);
             }
         }
+        if let Some((_, failure)) = report.retry.first() {
+            let failure = failure.clone();
+            let records = report.retry.into_iter().map(|(record, _)| record).collect();
+            self.schedule_retry(records, failure, report.whole_call_failed);
+        }
         metrics::gauge!(telemetry::BUFFERED_BYTES).set(self.buffered_bytes as f64);
+    }
+
+    /// The policy of records whose oldest event was accepted at `accepted`.
+    fn policy(&self, accepted: Instant) -> RetryPolicy {
+        RetryPolicy {
+            max_attempts: self.config.max_attempts,
+            deadline: accepted + self.config.event_timeout,
+            backoff: Backoff::new(self.config.backoff_base, self.config.backoff_max),
+            budget: Some(Arc::clone(&self.budget)),
+        }
+    }
+
+    /// Records that failed an attempt: into the retry queue after their backoff, or given up.
+    fn schedule_retry(&mut self, records: Vec<Record<u64>>, failure: Failure, whole_call: bool) {
+        let now = Instant::now();
+        let (mut attempts, mut accepted) = (0, now);
+        for id in records.iter().flat_map(|r| &r.events) {
+            if let Some(pending) = self.pending.get_mut(id) {
+                pending.attempts += 1;
+                attempts = attempts.max(pending.attempts);
+                accepted = accepted.min(pending.accepted);
+            }
+        }
+        let mut policy = self.policy(accepted);
+        match policy.after_failure(attempts, whole_call) {
+            Next::Retry { after, paid } => self.wait(Waiting {
+                at: now + after,
+                seq: 0,
+                records,
+                unpaid: !paid,
+                failure,
+                deadline: policy.deadline,
+            }),
+            Next::GiveUp(why) => self.give_up(records, &failure, why),
+        }
+    }
+
+    fn wait(&mut self, mut waiting: Waiting) {
+        waiting.seq = self.retry_seq;
+        self.retry_seq += 1;
+        self.retries.push(Reverse(waiting));
+    }
+
+    /// Sends the due retries (a failed call's once the budget pays), packed together, ahead of
+    /// new records.
+    fn release_retries(&mut self) {
+        let now = Instant::now();
+        while self.retries.peek().is_some_and(|Reverse(w)| w.at <= now) {
+            let Some(Reverse(mut waiting)) = self.retries.pop() else {
+                break;
+            };
+            if waiting.unpaid {
+                let policy = RetryPolicy {
+                    deadline: waiting.deadline,
+                    ..self.policy(now)
+                };
+                match policy.try_pay() {
+                    Payment::Paid => {}
+                    Payment::Wait(wait) => {
+                        waiting.at = now + wait;
+                        self.wait(waiting);
+                        continue;
+                    }
+                    Payment::Never => {
+                        self.give_up(waiting.records, &waiting.failure, GIVE_UP_BUDGET);
+                        continue;
+                    }
+                }
+            }
+            for record in waiting.records {
+                let full = self.retry_batcher.push(record);
+                for batch in full {
+                    self.ready.push_front(batch);
+                }
+            }
+        }
+        if !self.retry_batcher.is_empty() {
+            self.ready.push_front(self.retry_batcher.take());
+        }
+    }
+
+    fn give_up(&mut self, records: Vec<Record<u64>>, failure: &Failure, why: &str) {
+        give_up(&records, failure, why);
+        for id in records.into_iter().flat_map(|r| r.events) {
+            self.fail(id, failure);
+        }
     }
 
     fn fail(&mut self, id: u64, failure: &Failure) {

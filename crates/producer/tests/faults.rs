@@ -180,3 +180,71 @@ async fn a_dead_endpoint_gets_a_trickle_of_retries_until_the_deadline() {
     assert!(calls <= 16 + 100 + 600 + 16, "{calls} calls");
     assert!(calls >= 600, "still probing: {calls}");
 }
+
+/// A record waiting for its retry does not hold a call slot: with one call in flight, events
+/// sent while another keeps failing for a minute are delivered within seconds, between its
+/// retries (a call that slept through its own backoff would hold them back the whole minute).
+#[tokio::test(flavor = "current_thread", start_paused = true)]
+async fn a_retry_waiting_for_its_backoff_leaves_the_call_slot_to_new_events() {
+    use std::time::Duration;
+    use tokio::time::Instant;
+    let started = Instant::now();
+    let stuck_for = Duration::from_secs(60);
+    let rule =
+        mock!(aws_sdk_firehose::Client::put_record_batch).then_compute_response(move |input| {
+            let entries = input
+                .records()
+                .iter()
+                .map(|record| {
+                    let event: Value = serde_json::from_slice(record.data().as_ref()).unwrap();
+                    if event["message"] == "stuck" && started.elapsed() < stuck_for {
+                        return PutRecordBatchResponseEntry::builder()
+                            .error_code("ServiceUnavailableException")
+                            .error_message("Slow down.")
+                            .build();
+                    }
+                    PutRecordBatchResponseEntry::builder()
+                        .record_id("r")
+                        .build()
+                })
+                .collect();
+            common::batch_output(entries)
+        });
+    let client = mock_client!(aws_sdk_firehose, RuleMode::MatchAny, [&rule]);
+    let producer = ProducerBuilder::firehose(client, "one-slot")
+        .config(ProducerConfig {
+            aggregate: false,
+            max_in_flight: 1,
+            ..ProducerConfig::default()
+        })
+        .build()
+        .unwrap();
+    let stuck = producer
+        .send(&json!({"message": "stuck", "class_uid": 3002}))
+        .await
+        .unwrap();
+    let stuck = tokio::spawn(async move {
+        stuck.outcome().await.unwrap();
+        started.elapsed()
+    });
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let mut later = Vec::new();
+    for i in 0..20 {
+        later.push(producer.send(&event(i)).await.unwrap());
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    for delivery in later {
+        delivery.outcome().await.unwrap();
+    }
+    let others_done = started.elapsed();
+    assert!(
+        others_done < Duration::from_secs(20),
+        "the other events waited {others_done:?}"
+    );
+    let stuck_done = stuck.await.unwrap();
+    assert!(
+        stuck_done >= stuck_for,
+        "delivered once the endpoint took it: {stuck_done:?}"
+    );
+    assert_eq!(producer.shutdown().await.failed_count, 0);
+}

@@ -124,9 +124,13 @@ fn metrics_and_spans_account_for_every_event_without_content() {
     let histogram = |name: &str| histograms[&format!("{name}[]")].clone();
     let records_per_call = histogram(telemetry::RECORDS_PER_CALL);
     assert_eq!(
-        records_per_call.iter().sum::<f64>() as usize,
-        EVENTS + 1,
-        "first attempts, one event per record"
+        records_per_call.iter().sum::<f64>() as u64,
+        EVENTS as u64 + 1 + flaky.retried_records,
+        "every call: first attempts (one event per record) and retries"
+    );
+    assert_eq!(
+        records_per_call.len() as u64,
+        flaky.api_calls + denied.api_calls
     );
     assert_eq!(
         histogram(telemetry::BYTES_PER_CALL).len(),

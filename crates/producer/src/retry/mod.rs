@@ -7,9 +7,12 @@ mod budget;
 mod policy;
 
 pub use budget::RetryBudget;
+pub(crate) use policy::GIVE_UP_BUDGET;
 pub use policy::{
-    classify, split, Backoff, EntryOutcome, Failure, RetryAction, RetryPolicy, Split,
+    classify, split, Backoff, EntryOutcome, Failure, Next, Payment, RetryAction, RetryPolicy, Split,
 };
+
+use std::time::Duration;
 
 use crate::aggregate::Record;
 use crate::transport::Transport;
@@ -27,7 +30,81 @@ pub struct CallReport<Id> {
     pub retried_records: usize,
 }
 
-/// Delivers `records` (one call's worth) through `transport`, retrying as `policy` allows.
+/// One attempt at a call: what was delivered, what failed for good, and what to send again.
+#[derive(Debug)]
+pub struct Attempt<Id> {
+    /// Accepted records.
+    pub delivered: Vec<Record<Id>>,
+    /// Records that failed permanently, with why.
+    pub failed: Vec<(Record<Id>, Failure)>,
+    /// Records that failed transiently, with why: retried as the policy decides.
+    pub retry: Vec<(Record<Id>, Failure)>,
+    /// The whole call failed (no answer): its retry is paid from the budget.
+    pub whole_call_failed: bool,
+}
+
+/// Sends `records` (one call's worth) once through `transport`: an answer deposits into the
+/// `budget`, a partial failure sorts the entries ([`split`]), a failed call keeps every record
+/// for a retry unless its error is permanent.
+pub async fn attempt<T: Transport, Id: Sync>(
+    transport: &T,
+    records: Vec<Record<Id>>,
+    budget: Option<&RetryBudget>,
+) -> Attempt<Id> {
+    tracing::debug!(records = records.len(), "put");
+    match transport.put(&records).await {
+        Ok(outcomes) => {
+            if let Some(budget) = budget {
+                budget.deposit();
+            }
+            let split = split(records, outcomes);
+            if let Some((_, failure)) = split.failed.first() {
+                tracing::warn!(
+                    failed = split.failed.len(),
+                    code = failure.code.as_str(),
+                    "records failed permanently"
+                );
+            }
+            if let Some((_, failure)) = split.retry.first() {
+                tracing::warn!(
+                    failed = split.retry.len(),
+                    code = failure.code.as_str(),
+                    "partial failure: resending only the failed records"
+                );
+            }
+            Attempt {
+                delivered: split.delivered,
+                failed: split.failed,
+                retry: split.retry,
+                whole_call_failed: false,
+            }
+        }
+        Err(failure) => {
+            let fatal = classify(&failure.code) == RetryAction::Fail;
+            tracing::warn!(
+                records = records.len(),
+                code = failure.code.as_str(),
+                retryable = !fatal,
+                "call failed"
+            );
+            let failed = records.into_iter().map(|r| (r, failure.clone())).collect();
+            let (failed, retry) = if fatal {
+                (failed, Vec::new())
+            } else {
+                (Vec::new(), failed)
+            };
+            Attempt {
+                delivered: Vec::new(),
+                failed,
+                retry,
+                whole_call_failed: !fatal,
+            }
+        }
+    }
+}
+
+/// Delivers `records` (one call's worth) through `transport`, retrying as `policy` allows, in
+/// this task (the producer's worker schedules retries itself instead, see `worker.rs`).
 pub async fn deliver<T: Transport, Id: Sync>(
     transport: &T,
     mut records: Vec<Record<Id>>,
@@ -43,84 +120,43 @@ pub async fn deliver<T: Transport, Id: Sync>(
     while !records.is_empty() {
         report.api_calls += 1;
         attempts += 1;
-        tracing::debug!(attempt = attempts, records = records.len(), "put");
-        let mut whole_call_failed = false;
-        let last = match transport.put(&records).await {
-            Ok(outcomes) => {
-                policy.succeeded();
-                let split = split(records, outcomes);
-                report.delivered.extend(split.delivered);
-                if let Some((_, failure)) = split.failed.first() {
-                    tracing::warn!(
-                        attempt = attempts,
-                        failed = split.failed.len(),
-                        code = failure.code.as_str(),
-                        "records failed permanently"
-                    );
-                }
-                report.failed.extend(split.failed);
-                if let Some((_, failure)) = split.retry.first() {
-                    tracing::warn!(
-                        attempt = attempts,
-                        failed = split.retry.len(),
-                        code = failure.code.as_str(),
-                        "partial failure: resending only the failed records"
-                    );
-                }
-                let last = split.retry.first().map(|(_, failure)| failure.clone());
-                records = split.retry.into_iter().map(|(record, _)| record).collect();
-                match last {
-                    Some(last) => last,
-                    None => break,
-                }
-            }
-            Err(failure) => {
-                let fatal = classify(&failure.code) == RetryAction::Fail;
-                tracing::warn!(
-                    attempt = attempts,
-                    records = records.len(),
-                    code = failure.code.as_str(),
-                    retryable = !fatal,
-                    "call failed"
-                );
-                if fatal {
-                    report
-                        .failed
-                        .extend(records.drain(..).map(|r| (r, failure.clone())));
-                    break;
-                }
-                whole_call_failed = true;
-                failure
-            }
+        let tried = attempt(transport, records, policy.budget.as_deref()).await;
+        report.delivered.extend(tried.delivered);
+        report.failed.extend(tried.failed);
+        let Some(last) = tried.retry.first().map(|(_, failure)| failure.clone()) else {
+            break;
         };
-        // Retrying a failed call is paid from the shared budget, or waits for it: a failing
-        // endpoint gets fewer retries, not fewer events. Entries failed inside an answer are
-        // resent unrationed: the endpoint answered, and asked for them again.
-        let delay = match policy.next_delay(attempts) {
-            None => Err("attempt limit or deadline reached"),
-            Some(_) if whole_call_failed && !policy.pay_for_retry().await => {
-                Err("the retry budget stayed empty until the deadline")
+        records = tried.retry.into_iter().map(|(record, _)| record).collect();
+        let delay = match policy.after_failure(attempts, tried.whole_call_failed) {
+            Next::Retry { after, paid: true } => Ok(after),
+            Next::Retry { after, paid: false } => {
+                tokio::time::sleep(after).await;
+                policy.pay_for_retry().await.map(|()| Duration::ZERO)
             }
-            Some(delay) => Ok(delay),
+            Next::GiveUp(why) => Err(why),
         };
-        let delay = match delay {
-            Ok(delay) => delay,
+        match delay {
+            Ok(delay) => {
+                report.retried_records += records.len();
+                tokio::time::sleep(delay).await;
+            }
             Err(why) => {
-                tracing::warn!(
-                    attempt = attempts,
-                    records = records.len(),
-                    code = last.code.as_str(),
-                    why,
-                    "giving up"
-                );
+                give_up(&records, &last, why);
                 report
                     .failed
                     .extend(records.drain(..).map(|r| (r, last.clone())));
-                break;
             }
-        };
-        report.retried_records += records.len();
-        tokio::time::sleep(delay).await;
+        }
     }
     report
+}
+
+/// Logs records given up (their count, the last code, why).
+pub(crate) fn give_up<Id>(records: &[Record<Id>], last: &Failure, why: &str) {
+    tracing::warn!(
+        records = records.len(),
+        code = last.code.as_str(),
+        why,
+        "giving up"
+    );
 }

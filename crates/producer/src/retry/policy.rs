@@ -89,6 +89,37 @@ impl Backoff {
     }
 }
 
+/// Why records are given up: out of attempts or time.
+const GIVE_UP_LIMIT: &str = "attempt limit or deadline reached";
+/// Why records are given up: no retry could be paid for in time.
+pub(crate) const GIVE_UP_BUDGET: &str = "the retry budget stayed empty until the deadline";
+
+/// What happens to records after a failed attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Next {
+    /// Send them again `after` this wait; `paid: false` when the retry still has to be paid
+    /// from the budget then ([`RetryPolicy::try_pay`]).
+    Retry {
+        /// The wait.
+        after: Duration,
+        /// Whether the budget has paid for it.
+        paid: bool,
+    },
+    /// Fail them, for this reason.
+    GiveUp(&'static str),
+}
+
+/// The budget's answer to a retry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Payment {
+    /// Paid: retry.
+    Paid,
+    /// Empty: ask again after this wait.
+    Wait(Duration),
+    /// It cannot pay before the deadline.
+    Never,
+}
+
 /// How long and how often a call's records are retried.
 #[derive(Debug, Clone)]
 pub struct RetryPolicy {
@@ -113,17 +144,54 @@ impl RetryPolicy {
         (attempts_left && Instant::now() + delay <= self.deadline).then_some(delay)
     }
 
-    /// Pays for a retry from the shared budget, waiting while it is empty; `false` when it
-    /// could not be paid before the deadline.
-    pub async fn pay_for_retry(&self) -> bool {
-        let Some(budget) = &self.budget else {
-            return true;
+    /// What happens to records that failed their `attempts`-th attempt: the retry after a
+    /// backoff, or giving up (the attempt limit, the deadline). Retrying a failed call
+    /// (`whole_call`) is paid from the shared budget, or waits until it can be; entries failed
+    /// inside an answer are resent unrationed: the endpoint answered, and asked for them again.
+    pub fn after_failure(&mut self, attempts: u32, whole_call: bool) -> Next {
+        let Some(delay) = self.next_delay(attempts) else {
+            return Next::GiveUp(GIVE_UP_LIMIT);
         };
+        if !whole_call {
+            return Next::Retry {
+                after: delay,
+                paid: true,
+            };
+        }
+        match self.try_pay() {
+            Payment::Paid => Next::Retry {
+                after: delay,
+                paid: true,
+            },
+            Payment::Wait(wait) => Next::Retry {
+                after: delay.max(wait),
+                paid: false,
+            },
+            Payment::Never => Next::GiveUp(GIVE_UP_BUDGET),
+        }
+    }
+
+    /// Pays for a retry from the shared budget, now or after a wait, or never before the
+    /// deadline.
+    pub fn try_pay(&self) -> Payment {
+        let Some(budget) = &self.budget else {
+            return Payment::Paid;
+        };
+        match budget.withdraw() {
+            Ok(()) => Payment::Paid,
+            Err(wait) if Instant::now() + wait > self.deadline => Payment::Never,
+            Err(wait) => Payment::Wait(wait),
+        }
+    }
+
+    /// Pays for a retry, waiting while the budget is empty; `Err` with why when it could not be
+    /// paid before the deadline.
+    pub async fn pay_for_retry(&self) -> Result<(), &'static str> {
         loop {
-            match budget.withdraw() {
-                Ok(()) => return true,
-                Err(wait) if Instant::now() + wait > self.deadline => return false,
-                Err(wait) => tokio::time::sleep(wait).await,
+            match self.try_pay() {
+                Payment::Paid => return Ok(()),
+                Payment::Wait(wait) => tokio::time::sleep(wait).await,
+                Payment::Never => return Err(GIVE_UP_BUDGET),
             }
         }
     }
