@@ -174,3 +174,9 @@ variable "dashboard" {
   type        = bool
   default     = true
 }
+
+variable "producer_metrics_namespace" {
+  description = "The CloudWatch namespace your application exports the producer's metrics to (EMF, for example): the dashboard then also draws the producer's graphs. null: no producer graphs."
+  type        = string
+  default     = null
+}

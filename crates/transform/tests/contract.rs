@@ -209,11 +209,14 @@ fn local_parquet_is_written_with_the_compression_and_format_the_defaults_name() 
 }
 
 /// The dashboard CDK and Terraform build from `infra/defaults.json` names only metrics the
-/// pipeline has: the Lambda's own (what `InvocationReport::emit_metrics` records) and Firehose's;
-/// and it shows what an operator looks at first.
+/// pipeline has: the Lambda's own (what `InvocationReport::emit_metrics` records), Firehose's,
+/// and the producer's (what its `telemetry` records); and it shows what an operator looks at
+/// first.
 #[test]
 fn the_dashboard_names_only_metrics_the_lambda_and_firehose_emit() {
-    use ocsf_firehose_transform::contract::metrics::{FIREHOSE_METRICS, LAMBDA_METRICS};
+    use ocsf_firehose_transform::contract::metrics::{
+        FIREHOSE_METRICS, LAMBDA_METRICS, PRODUCER_METRICS,
+    };
     let defaults = defaults();
     let widgets = defaults["dashboard"]["widgets"].as_array().unwrap();
     let mut named = BTreeSet::new();
@@ -221,6 +224,7 @@ fn the_dashboard_names_only_metrics_the_lambda_and_firehose_emit() {
         let known: &[&str] = match widget["source"].as_str().unwrap() {
             "lambda" => &LAMBDA_METRICS,
             "firehose" => &FIREHOSE_METRICS,
+            "producer" => &PRODUCER_METRICS,
             other => panic!("unknown metric source {other}"),
         };
         assert!(widget["stat"].is_string() && widget["title"].is_string());
@@ -245,6 +249,8 @@ fn the_dashboard_names_only_metrics_the_lambda_and_firehose_emit() {
         "ThrottledRecords",
         "PartitionCount",
         "PartitionCountExceeded",
+        "ocsf_producer_events_failed",
+        "ocsf_producer_seconds_to_delivery",
     ] {
         assert!(named.contains(expected), "the dashboard shows {expected}");
     }

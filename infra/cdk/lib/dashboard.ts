@@ -1,9 +1,11 @@
 /**
  * The pipeline's CloudWatch dashboard, built from the widget list in `infra/defaults.json` (the
  * Terraform module builds the same one): the transformation Lambda's EMF metrics (records by
- * result, findings by code, invocation time) and the delivery stream's (S3 delivery success and
- * freshness, throttled records, processing, active partitions). The metric names are checked
- * against what the Lambda emits and Firehose reports (`crates/transform/tests/contract.rs`).
+ * result, findings by code, invocation time), the delivery stream's (S3 delivery success and
+ * freshness, throttled records, processing, active partitions) and, where the application exports
+ * them, the producer's (events delivered and given up, calls and resends, buffered bytes, time to
+ * delivery). The metric names are checked against what the Lambda emits, Firehose reports and the
+ * producer records (`crates/transform/tests/contract.rs`).
  */
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -18,9 +20,28 @@ export interface PipelineDashboardProps {
   readonly functionName: string;
   /** The delivery stream's name (`DeliveryStreamName`). */
   readonly deliveryStreamName: string;
+  /**
+   * The CloudWatch namespace the application exports the producer's metrics to (EMF, for
+   * example), if it does: the producer's graphs are drawn then, each metric over every dimension
+   * set the application gives it. @default no producer graphs
+   */
+  readonly producerMetricsNamespace?: string;
+}
+
+/** A metric searched by name in the producer's namespace, whatever its dimensions. */
+function producerSearch(namespace: string, name: string, stat: string, period: Duration): cloudwatch.IMetric {
+  return new cloudwatch.MathExpression({
+    expression: `SEARCH('Namespace="${namespace}" MetricName="${name}"', '${stat}', ${period.toSeconds()})`,
+    label: name,
+    period,
+  });
 }
 
 function widgetMetrics(spec: DashboardWidgetSpec, props: PipelineDashboardProps, period: Duration): cloudwatch.IMetric[] {
+  if (spec.source === 'producer') {
+    const namespace = props.producerMetricsNamespace ?? '';
+    return spec.metrics.map((name) => producerSearch(namespace, name, spec.stat, period));
+  }
   if (spec.byDimension) {
     return spec.metrics.map(
       (name) =>
@@ -56,7 +77,10 @@ function widgetMetrics(spec: DashboardWidgetSpec, props: PipelineDashboardProps,
 export function pipelineDashboard(scope: Construct, id: string, props: PipelineDashboardProps): cloudwatch.Dashboard {
   const period = Duration.seconds(DEFAULTS.dashboard.periodSeconds);
   const dashboard = new cloudwatch.Dashboard(scope, id, { dashboardName: `ocsf-${props.sourceName}` });
-  const widgets = DEFAULTS.dashboard.widgets.map(
+  const specs = DEFAULTS.dashboard.widgets.filter(
+    (spec) => spec.source !== 'producer' || props.producerMetricsNamespace !== undefined,
+  );
+  const widgets = specs.map(
     (spec) => new cloudwatch.GraphWidget({ title: spec.title, left: widgetMetrics(spec, props, period), width: 12 }),
   );
   for (let i = 0; i < widgets.length; i += 2) dashboard.addWidgets(...widgets.slice(i, i + 2));

@@ -8,7 +8,11 @@ import defaultsJson from '../../defaults.json';
 /** One graph of the pipeline's dashboard. */
 export interface DashboardWidgetSpec {
   readonly title: string;
-  /** `lambda`: the transformation Lambda's EMF metrics; `firehose`: the stream's `AWS/Firehose` metrics. */
+  /**
+   * `lambda`: the transformation Lambda's EMF metrics; `firehose`: the stream's `AWS/Firehose`
+   * metrics; `producer`: the producer's, drawn only where the application exports them
+   * (`producerMetricsNamespace`).
+   */
   readonly source: string;
   readonly stat: string;
   readonly metrics: readonly string[];

@@ -63,6 +63,13 @@ export interface SecurityLakeFirehosePipelineProps {
   readonly alarmTopic?: sns.ITopic;
   /** A CloudWatch dashboard of the pipeline (`ocsf-<sourceName>`: the Lambda's and Firehose's metrics). @default true */
   readonly dashboard?: boolean;
+  /**
+   * The CloudWatch namespace your application exports the producer's metrics to (with an EMF
+   * exporter of the `metrics` facade, for example): the dashboard then also draws the producer's
+   * graphs (events delivered and given up, calls and records resent, buffered bytes, p99 time to
+   * delivery). @default no producer graphs
+   */
+  readonly producerMetricsNamespace?: string;
 }
 
 /** The pipeline. */
@@ -344,6 +351,7 @@ export class SecurityLakeFirehosePipeline extends Construct {
         sourceName: props.sourceName,
         functionName: this.transformFunction.functionName,
         deliveryStreamName: this.deliveryStream.ref,
+        producerMetricsNamespace: props.producerMetricsNamespace,
       });
     }
   }

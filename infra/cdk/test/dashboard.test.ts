@@ -12,7 +12,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import defaultsJson from '../../defaults.json';
 import { pregeneratedSchema, SecurityLakeFirehosePipeline } from '../lib';
 
-function synth(dashboard?: boolean): { template: Template; stack: Stack } {
+function synth(dashboard?: boolean, producerMetricsNamespace?: string): { template: Template; stack: Stack } {
   const stack = new Stack(new App(), 'Dash', { env: { account: '123456789012', region: 'us-east-1' } });
   new SecurityLakeFirehosePipeline(stack, 'Pipeline', {
     lakeBucket: s3.Bucket.fromBucketName(stack, 'Lake', 'aws-security-data-lake-us-east-1-abc'),
@@ -20,6 +20,7 @@ function synth(dashboard?: boolean): { template: Template; stack: Stack } {
     schema: pregeneratedSchema(3002, '1.1.0'),
     lambdaCode: lambda.Code.fromAsset(path.join(__dirname, 'placeholder-lambda')),
     dashboard,
+    producerMetricsNamespace,
   });
   return { template: Template.fromStack(stack), stack };
 }
@@ -44,7 +45,8 @@ test('every widget of the shared list is drawn with its metrics and this pipelin
   const { template } = synth();
   const dashboard = body(template);
   const widgets = dashboard.widgets as any[];
-  const specs = defaultsJson.dashboard.widgets;
+  const specs = defaultsJson.dashboard.widgets.filter((spec) => spec.source !== 'producer');
+  expect(specs.length).toBeGreaterThan(0);
   expect(widgets).toHaveLength(specs.length);
   const functionRef = Object.keys(template.findResources('AWS::Lambda::Function')).find((id) =>
     id.includes('Transform'),
@@ -77,4 +79,22 @@ test('every widget of the shared list is drawn with its metrics and this pipelin
       expect(line[4]?.stat ?? properties.stat ?? 'Average').toBe(spec.stat);
     });
   });
+});
+
+test("the producer's graphs are drawn from the namespace the application exports them to", () => {
+  const widgets = body(synth(undefined, 'MyApp/Producer').template).widgets as any[];
+  const specs = defaultsJson.dashboard.widgets.filter((spec) => spec.source === 'producer');
+  expect(specs.length).toBeGreaterThan(0);
+  expect(widgets).toHaveLength(defaultsJson.dashboard.widgets.length);
+  for (const spec of specs) {
+    const widget = widgets.find((w) => w.properties.title === spec.title);
+    expect(widget).toBeDefined();
+    const lines = widget.properties.metrics as any[];
+    expect(lines.map((line) => line[0].expression)).toEqual(
+      spec.metrics.map(
+        (name) =>
+          `SEARCH('Namespace="MyApp/Producer" MetricName="${name}"', '${spec.stat}', ${defaultsJson.dashboard.periodSeconds})`,
+      ),
+    );
+  }
 });

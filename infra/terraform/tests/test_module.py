@@ -101,6 +101,13 @@ def terraform_console(expression, bindings):
     return json.loads(out.stdout)
 
 
+def console_json(expression, bindings):
+    """`terraform_console` of an expression whose value holds objects (console prints those as
+    HCL): through `jsonencode`."""
+    inner = expression.removeprefix("${").removesuffix("}")
+    return json.loads(terraform_console("${jsonencode(" + inner + ")}", bindings))
+
+
 def test_prefix_is_exactly_the_security_lake_layout_from_the_shared_defaults():
     assert DEFAULTS["sourceLocationTemplate"] == "ext/{source}/"
     assert DEFAULTS["partitionTemplate"] == (
@@ -380,7 +387,7 @@ def test_the_dashboard_is_on_by_default_and_built_from_the_shared_widget_list():
     assert dashboard["dashboard_name"] == "ocsf-${var.source_name}"
     assert dashboard["dashboard_body"] == '${jsonencode({"widgets": "${local.dashboard_widgets}"})}'
     widgets = str(LOCALS["dashboard_widgets"])
-    assert widgets.startswith("${[for index , widget in local.defaults.dashboard.widgets : {")
+    assert widgets.startswith("${[for index , widget in local.dashboard_specs : {")
     for needle in (
         "['${local.defaults.metricsNamespace}', '${name}', 'FunctionName', '${local.dashboard_function}']",
         "['AWS/Firehose', '${name}', 'DeliveryStreamName', '${local.dashboard_stream}']",
@@ -398,3 +405,40 @@ def test_the_dashboard_is_on_by_default_and_built_from_the_shared_widget_list():
         "FunctionName=\"${local.dashboard_function}\"', '%s', ${local.dashboard_period})"
     )
     assert DEFAULTS["dashboard"]["widgets"], "the shared list is not empty"
+
+
+def test_the_producer_graphs_are_drawn_only_from_the_namespace_the_application_exports_to():
+    """The producer's widgets of infra/defaults.json need the application's namespace
+    (var.producer_metrics_namespace, default null: not drawn); their metrics are SEARCHed by name
+    there, whatever the application's dimensions, as the CDK construct does."""
+    variable = TF["variable"]["producer_metrics_namespace"]
+    assert variable["default"] is None and variable["type"] == "string"
+    period = DEFAULTS["dashboard"]["periodSeconds"]
+    producer = [w for w in DEFAULTS["dashboard"]["widgets"] if w["source"] == "producer"]
+    for namespace in (None, "MyApp/Producer"):
+        specs = console_json(LOCALS["dashboard_specs"], {
+            "local.defaults.dashboard.widgets": DEFAULTS["dashboard"]["widgets"],
+            "var.producer_metrics_namespace": namespace,
+        })
+        titles = [spec["title"] for spec in specs]
+        expected = [w["title"] for w in DEFAULTS["dashboard"]["widgets"] if namespace or w["source"] != "producer"]
+        assert titles == expected
+    # One producer line, as the module formats it (the same text as the CDK construct's).
+    widgets = str(LOCALS["dashboard_widgets"])
+    line = 'format(local.dashboard_producer_search, coalesce(var.producer_metrics_namespace, "-"), name, widget.stat)'
+    assert line in widgets
+    search = terraform_console(json.dumps(LOCALS["dashboard_producer_search"]), {"local.dashboard_period": period})
+    expression = terraform_console("${" + line + "}", {
+        "local.dashboard_producer_search": search,
+        "var.producer_metrics_namespace": "MyApp/Producer",
+        "name": producer[0]["metrics"][0],
+        "widget.stat": producer[0]["stat"],
+    })
+    assert expression == (
+        f"SEARCH('Namespace=\"MyApp/Producer\" MetricName=\"{producer[0]['metrics'][0]}\"', "
+        f"'{producer[0]['stat']}', {period})"
+    )
+    assert LOCALS["dashboard_producer_search"] == (
+        "SEARCH('Namespace=\"%s\" MetricName=\"%s\"', '%s', ${local.dashboard_period})"
+    )
+    assert producer and all(m.startswith("ocsf_producer_") for w in producer for m in w["metrics"])
