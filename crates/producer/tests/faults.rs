@@ -190,27 +190,10 @@ async fn a_retry_waiting_for_its_backoff_leaves_the_call_slot_to_new_events() {
     use tokio::time::Instant;
     let started = Instant::now();
     let stuck_for = Duration::from_secs(60);
-    let rule =
-        mock!(aws_sdk_firehose::Client::put_record_batch).then_compute_response(move |input| {
-            let entries = input
-                .records()
-                .iter()
-                .map(|record| {
-                    let event: Value = serde_json::from_slice(record.data().as_ref()).unwrap();
-                    if event["message"] == "stuck" && started.elapsed() < stuck_for {
-                        return PutRecordBatchResponseEntry::builder()
-                            .error_code("ServiceUnavailableException")
-                            .error_message("Slow down.")
-                            .build();
-                    }
-                    PutRecordBatchResponseEntry::builder()
-                        .record_id("r")
-                        .build()
-                })
-                .collect();
-            common::batch_output(entries)
-        });
-    let client = mock_client!(aws_sdk_firehose, RuleMode::MatchAny, [&rule]);
+    let client = common::judging_firehose(move |data| {
+        let event: Value = serde_json::from_slice(data).unwrap();
+        event["message"] != "stuck" || started.elapsed() >= stuck_for
+    });
     let producer = ProducerBuilder::firehose(client, "one-slot")
         .config(ProducerConfig {
             aggregate: false,

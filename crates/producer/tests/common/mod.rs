@@ -69,16 +69,30 @@ pub fn flaky_firehose() -> (aws_sdk_firehose::Client, Delivered) {
 pub fn accepting_firehose(
     seen: impl Fn(&[u8]) + Send + Sync + 'static,
 ) -> aws_sdk_firehose::Client {
+    judging_firehose(move |data| {
+        seen(data);
+        true
+    })
+}
+
+/// A Firehose mock asking `accept` about each record's data: accepted, or failed inside the
+/// answer with `ServiceUnavailableException` (retryable).
+pub fn judging_firehose(
+    accept: impl Fn(&[u8]) -> bool + Send + Sync + 'static,
+) -> aws_sdk_firehose::Client {
     let rule =
         mock!(aws_sdk_firehose::Client::put_record_batch).then_compute_response(move |input| {
             let entries = input
                 .records()
                 .iter()
-                .map(|record| {
-                    seen(record.data().as_ref());
-                    PutRecordBatchResponseEntry::builder()
+                .map(|record| match accept(record.data().as_ref()) {
+                    true => PutRecordBatchResponseEntry::builder()
                         .record_id("ok")
-                        .build()
+                        .build(),
+                    false => PutRecordBatchResponseEntry::builder()
+                        .error_code("ServiceUnavailableException")
+                        .error_message("Slow down.")
+                        .build(),
                 })
                 .collect();
             batch_output(entries)
