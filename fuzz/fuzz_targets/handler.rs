@@ -4,12 +4,22 @@
 //! the three results, `Ok` records end with a newline and carry the three partition keys.
 #![no_main]
 
+use std::sync::OnceLock;
+
 use libfuzzer_sys::fuzz_target;
 use ocsf_firehose_transform::firehose::{FirehoseEvent, TransformConfig, Transformer};
 use serde_json::Value;
 
+/// The handler with the default configuration, built once (as the Lambda builds it at cold start).
+fn transformer() -> Option<&'static Transformer> {
+    static TRANSFORMER: OnceLock<Option<Transformer>> = OnceLock::new();
+    TRANSFORMER
+        .get_or_init(|| Transformer::new(TransformConfig::default()).ok())
+        .as_ref()
+}
+
 fuzz_target!(|input: &[u8]| {
-    let Ok(transformer) = Transformer::new(TransformConfig::default()) else {
+    let Some(transformer) = transformer() else {
         return;
     };
     let parts: Vec<&[u8]> = input.split(|b| *b == 0xFF).take(64).collect();
