@@ -117,9 +117,9 @@ def test_undeliverable_and_invalid_events_make_it_fail_with_their_codes(send_bin
     assert "  not_a_json_object: 1" in lines
 
 
-def test_aggregated_records_decode_with_aws_kinesis_agg_into_the_events_sent(send_binary, tmp_path):
+def test_aggregated_records_decode_with_aws_kinesis_agg_byte_for_byte_into_the_events_sent(send_binary, tmp_path):
     """AWS's own de-aggregator (aws-kinesis-agg, what Lambda consumers use) splits the producer's
-    KPL records back into the events exactly as they went in, and every sub-record hashes into
+    KPL records back into the events exactly as they went in, byte for byte, and every sub-record hashes into
     the shard that holds its record (the KCL's check), on a stream of 4 shards."""
     from aws_kinesis_agg.deaggregator import iter_deaggregate_records
 
@@ -155,4 +155,11 @@ def test_aggregated_records_decode_with_aws_kinesis_agg_into_the_events_sent(sen
             original = sent[event["message"]]
             expected = {**original, "metadata": {**original["metadata"], "uid": event["metadata"]["uid"]}}
             assert event == expected
+            # Byte for byte: the line as sent when it had a uid (the producer passes it through),
+            # else the producer's compact re-encoding with the uid stamped (keys kept in order).
+            if original["metadata"].get("uid"):
+                sent_bytes = json.dumps(original).encode()
+            else:
+                sent_bytes = json.dumps(expected, separators=(",", ":"), ensure_ascii=False).encode()
+            assert data == sent_bytes
     assert sorted(seen) == sorted(sent), "every event once"
