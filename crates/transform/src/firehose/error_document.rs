@@ -20,19 +20,29 @@
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 use thiserror::Error;
+
+use crate::documents::documents;
 
 /// One error document. Unknown fields are ignored; every field but `rawData` may be absent.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ErrorDocument {
     /// Delivery attempts Firehose made.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient_int",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub attempts_made: Option<u64>,
     /// When Firehose received the record (epoch milliseconds).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient_int",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub arrival_timestamp: Option<i64>,
     /// The error code of a transformation or partitioning failure (`Lambda.ProcessingFailed`,
     /// `Lambda.FunctionError`, `DynamicPartitioning.MetadataExtractionFailed`, …).
@@ -52,7 +62,11 @@ pub struct ErrorDocument {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_error_message: Option<String>,
     /// When the last attempt ended (epoch milliseconds).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient_int",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub attempt_ending_timestamp: Option<i64>,
     /// The record, base64.
     pub raw_data: String,
@@ -63,7 +77,11 @@ pub struct ErrorDocument {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sequence_number: Option<String>,
     /// The record's position in a de-aggregated Kinesis record.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient_int",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub sub_sequence_number: Option<i64>,
     /// The Glue table that format conversion used.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -89,6 +107,32 @@ pub struct DataCatalogTable {
     /// The table version (`LATEST`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version_id: Option<String>,
+}
+
+/// A number Firehose may write as a JSON number or as text (the guide's schema shows
+/// `"attemptsMade": "count"`). These fields only describe the failure: a value that is neither
+/// reads as absent, so that it never keeps a record from being read back.
+fn lenient_int<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: TryFrom<i64>,
+{
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Lenient {
+        Int(i64),
+        Text(String),
+        Other(serde::de::IgnoredAny),
+    }
+    Ok(match Option::<Lenient>::deserialize(deserializer)? {
+        Some(Lenient::Int(n)) => T::try_from(n).ok(),
+        Some(Lenient::Text(text)) => text
+            .trim()
+            .parse::<i64>()
+            .ok()
+            .and_then(|n| T::try_from(n).ok()),
+        Some(Lenient::Other(_)) | None => None,
+    })
 }
 
 /// Why a line of an error object is not a usable error document.
@@ -165,8 +209,9 @@ impl ErrorDocument {
     }
 }
 
-/// The documents of an error object: one per non-blank line, numbered from 1; a bad line is
-/// reported and the following ones are still read.
+/// The documents of an error object, each with its line (from 1): JSON lines, as Firehose
+/// writes them, or documents concatenated on a line; a bad document is reported and the next
+/// lines are still read (the rest of its own line cannot be delimited).
 pub fn error_documents(
     object: &[u8],
 ) -> impl Iterator<Item = (usize, Result<ErrorDocument, ErrorDocumentError>)> + '_ {
@@ -174,7 +219,16 @@ pub fn error_documents(
         .split(|&b| b == b'\n')
         .enumerate()
         .filter(|(_, line)| !line.iter().all(u8::is_ascii_whitespace))
-        .map(|(index, line)| (index + 1, ErrorDocument::parse(line)))
+        .flat_map(|(index, line)| {
+            documents(line).map(move |document| {
+                let parsed = match document.value {
+                    Ok(value) => serde_json::from_value(value)
+                        .map_err(|error| ErrorDocumentError::NotADocument(error.to_string())),
+                    Err(error) => Err(ErrorDocumentError::NotJson(error.reason)),
+                };
+                (index + 1, parsed)
+            })
+        })
 }
 
 #[cfg(test)]
@@ -201,8 +255,9 @@ mod tests {
         assert_eq!(again.raw().unwrap(), b"{\"a\":1}");
     }
 
-    /// Documents in Firehose's shapes (`tests/fixtures/firehose/error-documents`): each is
-    /// read with its code and record, and written back to the same document.
+    /// Documents in Firehose's shapes (`tests/fixtures/firehose/error-documents`, numbers as
+    /// numbers and, as the guide's schema writes them, as text): each is read with its code,
+    /// times and record, and written back to the same document.
     #[test]
     fn firehose_shaped_fixtures_are_read_and_written_back() {
         let dir = concat!(
@@ -228,9 +283,32 @@ mod tests {
                 "DataFormatConversion.MalformedData",
                 "DataFormatConversion.MalformedData",
                 "DynamicPartitioning.MetadataExtractionFailed",
+                "Lambda.FunctionError",
                 "Lambda.FunctionError"
             ]
         );
+    }
+
+    #[test]
+    fn numbers_written_as_text_are_read_and_unreadable_ones_do_not_lose_the_record() {
+        let line = br#"{"attemptsMade":"4","arrivalTimestamp":"count","attemptEndingTimestamp":1.5,"subSequenceNumber":null,"rawData":"e30="}"#;
+        let document = ErrorDocument::parse(line).unwrap();
+        assert_eq!(document.attempts_made, Some(4));
+        assert_eq!(document.arrival_timestamp, None);
+        assert_eq!(document.attempt_ending_timestamp, None);
+        assert_eq!(document.raw().unwrap(), b"{}");
+    }
+
+    #[test]
+    fn documents_concatenated_on_a_line_are_each_read() {
+        let object = b"{\"rawData\":\"e30=\"}{\"rawData\":\"e30=\"}\n{\"rawData\":\"e30=\"}";
+        let lines: Vec<usize> = error_documents(object)
+            .map(|(line, document)| {
+                assert!(document.is_ok());
+                line
+            })
+            .collect();
+        assert_eq!(lines, [1, 1, 2]);
     }
 
     #[test]
