@@ -60,13 +60,20 @@ fn validate_gives_the_lambda_s_verdict_and_schema_only_the_ocsf_check() {
 #[test]
 fn validate_json_reports_one_line_per_event_and_goes_on_after_bad_json() {
     let mut bad = std::fs::read(fixture("authentication")).unwrap();
-    bad.extend_from_slice(b"\n{\"class_uid\": 3002,}\n{\"never\": \"read\"}");
+    bad.extend_from_slice(b"\n{\"class_uid\": 3002,}\n{\"read\": \"after it\"}");
     let bad = temp_file("bad.json", &bad);
     let good = fixture("api_activity");
     let out = run(&["validate", "--format", "json", s(&bad), s(&good)], None);
     assert_eq!(out.status.code(), Some(1));
-    let lines = json_lines(&out.stdout);
-    assert_eq!(lines.len(), 3, "{lines:?}");
+    let mut lines = json_lines(&out.stdout);
+    assert_eq!(lines.len(), 4, "{lines:?}");
+    // The document on the line after the bad one is read (and is no OCSF event).
+    let after = lines.remove(2);
+    assert_eq!(
+        (after["index"].clone(), after["valid"].clone()),
+        (json!(2), json!(false))
+    );
+    assert_ne!(after["findings"][0]["code"], json!("json_invalid"));
     assert_eq!(lines[0]["valid"], json!(true));
     assert_eq!(lines[0]["index"], json!(0));
     assert_eq!(lines[1]["source"], json!(s(&bad)));

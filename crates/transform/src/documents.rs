@@ -26,8 +26,9 @@ pub struct Document {
     pub value: Result<Value, JsonError>,
 }
 
-/// Iterator over the documents of a buffer; it ends after the first unparseable document,
-/// since nothing after it can be delimited reliably.
+/// Iterator over the documents of a buffer. After an unparseable document it resumes at the
+/// next line that opens one (`{` or `[` first on the line): nothing in between can be
+/// delimited reliably, and a JSON-lines file with one cut line still yields every other event.
 #[derive(Debug, Clone)]
 pub struct Documents<'a> {
     bytes: &'a [u8],
@@ -65,7 +66,10 @@ impl Iterator for Documents<'_> {
                 Ok(value)
             }
             Err(error) => {
-                self.done = true;
+                match next_line_starting_a_document(text) {
+                    Some(next) => self.position = start + next,
+                    None => self.done = true,
+                }
                 Err(JsonError {
                     offset: start + offset_of(text, error.line(), error.column()),
                     reason: error.to_string(),
@@ -80,6 +84,18 @@ impl Iterator for Documents<'_> {
         self.index += 1;
         Some(document)
     }
+}
+
+/// Where reading resumes after a bad document starting `text`: the next line that opens a
+/// document (`{` or `[` first on the line, as every line of JSON lines and every top-level
+/// document of a pretty-printed file does; the lines inside a pretty-printed document are
+/// indented). `None` when no line does.
+fn next_line_starting_a_document(text: &[u8]) -> Option<usize> {
+    text.iter()
+        .enumerate()
+        .filter(|(_, b)| **b == b'\n')
+        .map(|(i, _)| i + 1)
+        .find(|&line| matches!(text.get(line), Some(b'{' | b'[')))
 }
 
 /// Byte offset of a 1-based line and column as serde_json reports them (column counts bytes).
@@ -129,11 +145,27 @@ mod tests {
     }
 
     #[test]
-    fn stops_at_the_first_bad_document_with_its_offset() {
+    fn a_bad_document_is_reported_with_its_offset_and_reading_resumes_at_the_next_line_opening_one()
+    {
         let got = values(b"{\"a\":1}\n{\"a\":,}\n{\"a\":3}");
-        assert_eq!(got.len(), 2);
+        assert_eq!(got.len(), 3);
         assert_eq!(got[0], (0, Ok(json!({"a": 1}))));
         assert_eq!(got[1], (8, Err(13)), "the comma on line 2");
+        assert_eq!(got[2], (16, Ok(json!({"a": 3}))), "the next line");
+        // A line cut short (its string swallows the newline) and a broken pretty-printed
+        // document: the next document is found, the indented lines inside are not read as ones.
+        let got = values(b"{\"a\":\"cut\n{\"a\":2}\n");
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[1], (10, Ok(json!({"a": 2}))));
+        let got = values(b"{\n  \"a\": 1,\n  \"b\": [1,],\n  \"c\": {}\n}\n[4]");
+        assert_eq!(got.len(), 2, "{got:?}");
+        assert!(got[0].1.is_err());
+        assert_eq!(got[1].1, Ok(json!([4])));
+        assert_eq!(
+            values(b"{\"a\":1}\n{x\n  {\"b\":2}").len(),
+            2,
+            "indented: not resumed"
+        );
         let got = values(b"{\"a\": \"\xFF\"}");
         assert!(got[0].1.is_err(), "invalid UTF-8 is not JSON");
         let got = values(b"{\"a\":1");

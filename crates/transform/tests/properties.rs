@@ -230,9 +230,17 @@ proptest! {
         for (i, d) in docs.iter().enumerate() {
             prop_assert_eq!(d.index, i);
             prop_assert!(d.offset <= bytes.len());
+            if let Some(next) = docs.get(i + 1) {
+                prop_assert!(next.offset > d.offset, "reading moves forward");
+            }
             if let Err(e) = &d.value {
                 prop_assert!(e.offset <= bytes.len());
-                prop_assert_eq!(i, docs.len() - 1, "parsing stops at the first error");
+                // Reading resumes only at a line that opens a document.
+                if let Some(next) = docs.get(i + 1) {
+                    prop_assert_eq!(bytes[next.offset - 1], b'\n');
+                    let opens = matches!(bytes[next.offset], b'{' | b'[');
+                    prop_assert!(opens, "a line opening a document");
+                }
             }
         }
     }
