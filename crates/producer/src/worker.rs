@@ -337,11 +337,11 @@ impl<T: Transport> Worker<T> {
         metrics::gauge!(telemetry::BUFFERED_BYTES).set(self.buffered_bytes as f64);
     }
 
-    /// The policy of records whose oldest event was accepted at `accepted`.
-    fn policy(&self, accepted: Instant) -> RetryPolicy {
+    /// The policy of records that must be retried by `deadline` (their oldest event's).
+    fn policy(&self, deadline: Instant) -> RetryPolicy {
         RetryPolicy {
             max_attempts: self.config.max_attempts,
-            deadline: accepted + self.config.event_timeout,
+            deadline,
             backoff: Backoff::new(self.config.backoff_base, self.config.backoff_max),
             budget: Some(Arc::clone(&self.budget)),
         }
@@ -358,7 +358,7 @@ impl<T: Transport> Worker<T> {
                 accepted = accepted.min(pending.accepted);
             }
         }
-        let mut policy = self.policy(accepted);
+        let mut policy = self.policy(accepted + self.config.event_timeout);
         match policy.after_failure(attempts, whole_call) {
             Next::Retry { after, paid } => self.wait(Waiting {
                 at: now + after,
@@ -387,11 +387,7 @@ impl<T: Transport> Worker<T> {
                 break;
             };
             if waiting.unpaid {
-                let policy = RetryPolicy {
-                    deadline: waiting.deadline,
-                    ..self.policy(now)
-                };
-                match policy.try_pay() {
+                match self.policy(waiting.deadline).try_pay() {
                     Payment::Paid => {}
                     Payment::Wait(wait) => {
                         waiting.at = now + wait;

@@ -195,13 +195,6 @@ impl RetryPolicy {
             }
         }
     }
-
-    /// A call was answered (wholly or partly accepted): the endpoint works.
-    pub fn succeeded(&self) {
-        if let Some(budget) = &self.budget {
-            budget.deposit();
-        }
-    }
 }
 
 /// A call's entries sorted by what happens next.
