@@ -197,6 +197,11 @@ impl ErrorDocument {
     pub fn parse(line: &[u8]) -> Result<Self, ErrorDocumentError> {
         let value: Value = serde_json::from_slice(line)
             .map_err(|error| ErrorDocumentError::NotJson(error.to_string()))?;
+        Self::from_value(value)
+    }
+
+    /// The document a parsed JSON value is.
+    fn from_value(value: Value) -> Result<Self, ErrorDocumentError> {
         serde_json::from_value(value)
             .map_err(|error| ErrorDocumentError::NotADocument(error.to_string()))
     }
@@ -222,8 +227,7 @@ pub fn error_documents(
         .flat_map(|(index, line)| {
             documents(line).map(move |document| {
                 let parsed = match document.value {
-                    Ok(value) => serde_json::from_value(value)
-                        .map_err(|error| ErrorDocumentError::NotADocument(error.to_string())),
+                    Ok(value) => ErrorDocument::from_value(value),
                     Err(error) => Err(ErrorDocumentError::NotJson(error.reason)),
                 };
                 (index + 1, parsed)

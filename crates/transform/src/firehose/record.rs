@@ -109,10 +109,22 @@ pub fn transform_record(
     let Ok(bytes) = STANDARD.decode(data) else {
         return RecordOutcome::failed(Code::DataNotBase64, 0);
     };
+    transform_decoded(engine, config, &bytes, fallback_region)
+}
+
+/// Transforms one record already decoded from base64 (a Firehose error document's `rawData`,
+/// read back by `ocsf-firehose redrive`): the same verdict as [`transform_record`] on its
+/// base64.
+pub fn transform_decoded(
+    engine: &Engine,
+    config: &TransformConfig,
+    bytes: &[u8],
+    fallback_region: Option<&str>,
+) -> RecordOutcome {
     if bytes.len() > config.max_record_bytes {
         return RecordOutcome::failed(Code::RecordTooLarge, bytes.len());
     }
-    if std::str::from_utf8(&bytes).is_err() {
+    if std::str::from_utf8(bytes).is_err() {
         return RecordOutcome::failed(Code::DataNotUtf8, bytes.len());
     }
     let mut outcome = RecordOutcome {
@@ -126,7 +138,7 @@ pub fn transform_record(
     };
     let mut undeliverable = false; // always ProcessingFailed, whatever OCSF_ON_INVALID says
     let mut invalid = false;
-    for document in documents(&bytes) {
+    for document in documents(bytes) {
         outcome.events += 1;
         let index = document.index;
         let event = match document.value {
