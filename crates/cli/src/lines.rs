@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 use ocsf_firehose_producer::lake::Sources;
-use ocsf_firehose_transform::local::default_source_name;
+use ocsf_firehose_transform::firehose::TransformConfig;
+use ocsf_firehose_transform::local::{default_source_name, LocalConfig};
 use ocsf_firehose_transform::Engine;
 
 /// The inputs to read: the paths given, or stdin (`-`).
@@ -117,4 +118,35 @@ pub(crate) fn lake_sources(
                 .unwrap_or_else(|| default_source_name(schema, class.uid));
             sources.with(class.uid, template.replace("{source}", &name))
         }))
+}
+
+/// The local pipeline's configuration for a run writing under `out`: the Lambda's, the
+/// streams' region and the `--source` names (`local` and `redrive --local`).
+pub(crate) fn pipeline_config(
+    out: PathBuf,
+    transform: TransformConfig,
+    region: &str,
+    sources: BTreeMap<i64, String>,
+) -> LocalConfig {
+    let mut config = LocalConfig::new(out);
+    config.transform = transform;
+    config.region = region.to_owned();
+    config.sources.extend(sources);
+    config
+}
+
+/// Counts by code under their titles, the empty ones left out (`local` and `redrive`).
+pub(crate) fn write_counts(
+    out: &mut impl std::io::Write,
+    sections: &[(&str, &BTreeMap<String, u64>)],
+) -> std::io::Result<()> {
+    for (title, counts) in sections {
+        if !counts.is_empty() {
+            writeln!(out, "{title}")?;
+            for (code, count) in counts.iter() {
+                writeln!(out, "  {code:<32} {count}")?;
+            }
+        }
+    }
+    Ok(())
 }

@@ -22,7 +22,9 @@ use ocsf_firehose_transform::local::{demo, LocalConfig, LocalFirehose, Summary};
 use serde::Serialize;
 
 use crate::lambda_args::LambdaArgs;
-use crate::lines::{inputs, open, parse_sources, progress_bar, runtime};
+use crate::lines::{
+    inputs, open, parse_sources, pipeline_config, progress_bar, runtime, write_counts,
+};
 use crate::Outcome;
 
 /// Where the events the producer refuses at `send` are kept, below the output root.
@@ -160,13 +162,15 @@ async fn run_async(args: Args) -> anyhow::Result<Outcome> {
 }
 
 fn local_config(args: &Args) -> anyhow::Result<LocalConfig> {
-    let mut config = LocalConfig::new(&args.out);
-    config.transform = args.lambda.transform_config()?;
-    config.region = args.lambda.region.clone();
+    let mut config = pipeline_config(
+        args.out.clone(),
+        args.lambda.transform_config()?,
+        &args.lambda.region,
+        parse_sources(&args.sources)?,
+    );
     config.deaggregate = !args.no_deaggregation;
     config.buffer_bytes = args.buffer_mib.saturating_mul(1024 * 1024);
     config.buffer_interval = Duration::from_secs(args.buffer_seconds);
-    config.sources.extend(parse_sources(&args.sources)?);
     Ok(config)
 }
 
@@ -320,18 +324,14 @@ fn print_summary(
             pipeline.rows_failed
         )?;
     }
-    for (title, counts) in [
-        ("refused at send by code:", &summary.refused),
-        ("failed records by code:", &pipeline.failures),
-        ("not delivered by code:", &summary.not_delivered),
-    ] {
-        if !counts.is_empty() {
-            writeln!(out, "{title}")?;
-            for (code, count) in counts {
-                writeln!(out, "  {code:<32} {count}")?;
-            }
-        }
-    }
+    write_counts(
+        out,
+        &[
+            ("refused at send by code:", &summary.refused),
+            ("failed records by code:", &pipeline.failures),
+            ("not delivered by code:", &summary.not_delivered),
+        ],
+    )?;
     writeln!(out, "rows per partition:")?;
     for (partition, rows) in &pipeline.rows {
         writeln!(out, "  {partition}  {rows}")?;

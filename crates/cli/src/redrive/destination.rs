@@ -10,7 +10,6 @@ use anyhow::Context;
 use ocsf_firehose_producer::lake::store::S3Store;
 use ocsf_firehose_producer::lake::Sources;
 use ocsf_firehose_producer::{Producer, ProducerBuilder, ProducerConfig, Report};
-use ocsf_firehose_transform::firehose::TransformConfig;
 use ocsf_firehose_transform::local::{LocalConfig, LocalFirehose, Summary};
 use ocsf_firehose_transform::Engine;
 
@@ -132,21 +131,6 @@ impl Destinations {
         };
         Ok(Finished { reports, pipeline })
     }
-}
-
-/// The local pipeline's configuration for `--local DIR`: the Lambda's, the region and the
-/// source names the run was given.
-pub(crate) fn local_config(
-    out: PathBuf,
-    transform: TransformConfig,
-    region: &str,
-    sources: BTreeMap<i64, String>,
-) -> LocalConfig {
-    let mut config = LocalConfig::new(out);
-    config.transform = transform;
-    config.region = region.to_owned();
-    config.sources.extend(sources);
-    config
 }
 
 /// `name` with `{source}` replaced by the object's source.

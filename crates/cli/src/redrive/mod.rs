@@ -4,7 +4,7 @@
 //! It reads Firehose's error documents under the error prefix (`processing-failed/`,
 //! `format-conversion-failed/`, partitioning failures, …) from a bucket or a local folder (the
 //! local pipeline's `--out`), gives each record the transformation Lambda's verdict as now
-//! configured (the Lambda's own `transform_record`, on the document's `rawData`), and sends the
+//! configured (the Lambda's own record verdict, on the document's decoded `rawData`), and sends the
 //! events of the records that pass through the producer: into a Firehose or Kinesis stream (one
 //! per source with `{source}` in the name), into the local pipeline, or straight into the
 //! sources' locations (the direct path of `upload`). Records that still fail
@@ -30,7 +30,7 @@ use ocsf_firehose_producer::lake::store::S3Store;
 use ocsf_firehose_producer::{Delivery, ProducerConfig, SendError};
 use ocsf_firehose_transform::contract::framing;
 use ocsf_firehose_transform::contract::prefix::parse_error_key;
-use ocsf_firehose_transform::firehose::record::transform_record;
+use ocsf_firehose_transform::firehose::record::{transform_decoded, transform_record};
 use ocsf_firehose_transform::firehose::{
     error_documents, ErrorDocument, TransformResult, Transformer,
 };
@@ -39,9 +39,12 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::lambda_args::LambdaArgs;
-use crate::lines::{aws_config, lake_sources, parse_sources, progress_bar, runtime, s3_client};
+use crate::lines::{
+    aws_config, lake_sources, parse_sources, pipeline_config, progress_bar, runtime, s3_client,
+    write_counts,
+};
 use crate::Outcome;
-use destination::{local_config, Destinations, Lake, LakeStore, Target};
+use destination::{Destinations, Lake, LakeStore, Target};
 use ledger::{identity, Entry, Ledger};
 use store::Store;
 
@@ -309,7 +312,7 @@ fn target(
         return Ok(Target::Kinesis(name.clone()));
     }
     if let Some(out) = &args.local {
-        return Ok(Target::Local(Box::new(local_config(
+        return Ok(Target::Local(Box::new(pipeline_config(
             out.clone(),
             transformer.config().clone(),
             &args.lambda.region,
@@ -408,13 +411,14 @@ impl Run<'_> {
         line: usize,
         document: &ErrorDocument,
     ) -> anyhow::Result<Option<Vec<u8>>> {
-        let outcome = transform_record(
-            self.transformer.engine(),
-            self.transformer.config(),
-            &document.raw_data,
-            Some(self.region),
-        );
-        let raw = match (outcome.result, document.raw()) {
+        let (engine, config) = (self.transformer.engine(), self.transformer.config());
+        let decoded = document.raw();
+        let outcome = match &decoded {
+            Ok(raw) => transform_decoded(engine, config, raw, Some(self.region)),
+            // Not base64: the Lambda's own refusal of such a record.
+            Err(_) => transform_record(engine, config, &document.raw_data, Some(self.region)),
+        };
+        let raw = match (outcome.result, decoded) {
             (TransformResult::Ok, Ok(raw)) => raw,
             (result, _) => {
                 let mut codes: Vec<&str> = outcome.errors().map(|f| f.code.as_str()).collect();
@@ -545,19 +549,15 @@ fn print_summary(
             pipeline.files
         )?;
     }
-    for (title, counts) in [
-        ("still failing by code:", &summary.failing),
-        ("unreadable by code:", &summary.unreadable),
-        ("refused at send by code:", &summary.refused),
-        ("not delivered by code:", &summary.not_delivered),
-    ] {
-        if !counts.is_empty() {
-            writeln!(out, "{title}")?;
-            for (code, count) in counts {
-                writeln!(out, "  {code:<40} {count}")?;
-            }
-        }
-    }
+    write_counts(
+        out,
+        &[
+            ("still failing by code:", &summary.failing),
+            ("unreadable by code:", &summary.unreadable),
+            ("refused at send by code:", &summary.refused),
+            ("not delivered by code:", &summary.not_delivered),
+        ],
+    )?;
     if let Some(ledger) = &summary.ledger {
         writeln!(out, "ledger: {}{ledger}", store.describe())?;
     }
