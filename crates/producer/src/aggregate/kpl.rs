@@ -6,6 +6,8 @@
 //! the MD5 of the protobuf bytes. Firehose de-aggregates such records when its source is a
 //! Kinesis stream (<https://docs.aws.amazon.com/streams/latest/dev/kpl-with-firehose.html>).
 
+use std::collections::{HashMap, VecDeque};
+
 use md5::{Digest, Md5};
 use thiserror::Error;
 
@@ -53,19 +55,16 @@ pub const MAX_OPEN_KEYS: usize = 1024;
 /// One aggregated record being filled: every sub-record under the record's one key.
 struct Open<Id> {
     key: String,
-    /// The key is the aggregator's random one, shared by events without a key of their own.
-    random: bool,
     records: Vec<Vec<u8>>,
     events: Vec<Id>,
     protobuf_len: usize,
 }
 
 impl<Id> Open<Id> {
-    fn new(key: String, random: bool) -> Self {
+    fn new(key: String) -> Self {
         Open {
             protobuf_len: field_len(key.len()),
             key,
-            random,
             records: Vec::new(),
             events: Vec::new(),
         }
@@ -134,8 +133,13 @@ impl<Id> Open<Id> {
 /// [`MAX_OPEN_KEYS`]).
 pub struct KplAggregator<Id> {
     target_bytes: usize,
-    /// Open records, oldest first; at most one per key.
-    open: Vec<Open<Id>>,
+    /// The open record of events without a key of their own (under a random key).
+    shared: Option<Open<Id>>,
+    /// The open records of events with their own key, by key.
+    keyed: HashMap<String, Open<Id>>,
+    /// The keys of `keyed`, in the order their records were opened (the first is closed when a
+    /// new key finds `MAX_OPEN_KEYS` open).
+    order: VecDeque<String>,
     rng: fastrand::Rng,
 }
 
@@ -144,14 +148,17 @@ impl<Id> KplAggregator<Id> {
     pub fn new(target_bytes: usize) -> Self {
         KplAggregator {
             target_bytes: target_bytes.clamp(1, KINESIS_MAX_RECORD_BYTES),
-            open: Vec::new(),
+            shared: None,
+            keyed: HashMap::new(),
+            order: VecDeque::new(),
             rng: fastrand::Rng::new(),
         }
     }
 
     /// Bytes held in the open records.
     pub fn buffered_bytes(&self) -> usize {
-        self.open.iter().map(|o| o.protobuf_len).sum()
+        let keyed: usize = self.keyed.values().map(|o| o.protobuf_len).sum();
+        keyed + self.shared.as_ref().map_or(0, |o| o.protobuf_len)
     }
 
     /// Adds an event under its partition key (`None`: the event has no key of its own and
@@ -165,42 +172,55 @@ impl<Id> KplAggregator<Id> {
     ) -> Vec<Record<Id>> {
         let mut closed = Vec::new();
         let growth = Open::<Id>::growth(data.len());
-        let mut position = self.open.iter().position(|o| match &partition_key {
-            Some(key) => !o.random && o.key == *key,
-            None => o.random,
-        });
-        if let Some(i) = position {
-            let open = &self.open[i];
-            let size = open.record_size(open.protobuf_len + growth);
-            if size > self.target_bytes || size > KINESIS_MAX_RECORD_BYTES {
-                closed.push(self.open.remove(i).encode());
-                position = None;
-            }
-        }
-        let index = match position {
-            Some(index) => index,
-            None => {
-                if self.open.len() >= MAX_OPEN_KEYS {
-                    closed.push(self.open.remove(0).encode());
-                }
-                let open = match partition_key {
-                    Some(key) => Open::new(key, false),
-                    None => Open::new(format!("{:032x}", self.rng.u128(..)), true),
-                };
-                self.open.push(open);
-                self.open.len() - 1
-            }
+        let mut open = match &partition_key {
+            Some(key) => self.keyed.remove(key),
+            None => self.shared.take(),
         };
-        let open = &mut self.open[index];
+        if let Some(full) = open.take_if(|o| {
+            let size = o.record_size(o.protobuf_len + growth);
+            size > self.target_bytes || size > KINESIS_MAX_RECORD_BYTES
+        }) {
+            closed.push(full.encode());
+            // Reopened under the same key below: it keeps its place in `order`.
+            open = partition_key.as_ref().map(|key| Open::new(key.clone()));
+        }
+        let mut open = match (open, &partition_key) {
+            (Some(open), _) => open,
+            (None, Some(key)) => {
+                if self.keyed.len() >= MAX_OPEN_KEYS {
+                    closed.extend(self.close_oldest());
+                }
+                self.order.push_back(key.clone());
+                Open::new(key.clone())
+            }
+            (None, None) => Open::new(format!("{:032x}", self.rng.u128(..))),
+        };
         open.protobuf_len += growth;
         open.records.push(data);
         open.events.push(id);
+        match partition_key {
+            Some(key) => {
+                self.keyed.insert(key, open);
+            }
+            None => self.shared = Some(open),
+        }
         closed
     }
 
-    /// Closes the open records.
+    /// Closes the record of the key opened first.
+    fn close_oldest(&mut self) -> Option<Record<Id>> {
+        let key = self.order.pop_front()?;
+        self.keyed.remove(&key).map(Open::encode)
+    }
+
+    /// Closes the open records: the keys' in the order they were opened, then the shared one.
     pub fn flush(&mut self) -> Vec<Record<Id>> {
-        self.open.drain(..).map(Open::encode).collect()
+        let mut closed = Vec::with_capacity(self.keyed.len() + 1);
+        while let Some(key) = self.order.pop_front() {
+            closed.extend(self.keyed.remove(&key).map(Open::encode));
+        }
+        closed.extend(self.shared.take().map(Open::encode));
+        closed
     }
 }
 
