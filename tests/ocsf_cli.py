@@ -14,10 +14,11 @@ def build():
     subprocess.run(["cargo", "build", "--quiet", "--bin", "ocsf-firehose"], cwd=ROOT, check=True)
 
 
-def cli(*args):
-    """Runs the CLI; returns its stdout."""
-    return subprocess.run([str(BINARY), *args], capture_output=True, text=True, check=True,
-                          timeout=600).stdout
+def cli(*args, exit_codes=(0,)):
+    """Runs the CLI; returns its stdout (an exit status outside `exit_codes` fails, with stderr)."""
+    run = subprocess.run([str(BINARY), *args], capture_output=True, text=True, timeout=600)
+    assert run.returncode in exit_codes, f"exit {run.returncode}: {run.stderr}"
+    return run.stdout
 
 
 # The demo's classes by their default source name.

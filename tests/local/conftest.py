@@ -11,5 +11,7 @@ from ocsf_cli import DEMO_EVENTS, build, cli
 def lake(tmp_path_factory):
     build()
     out = tmp_path_factory.mktemp("lake")
-    summary = cli("local", "--demo", str(DEMO_EVENTS), "--seed", "5", "--out", str(out), "--json")
+    # Exit 1: the demo's deliberately invalid events did not land (the summary accounts for them).
+    summary = cli("local", "--demo", str(DEMO_EVENTS), "--seed", "5", "--out", str(out), "--json",
+                  exit_codes=(1,))
     return out, json.loads(summary)

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 use ocsf_firehose_producer::lake::Sources;
+use ocsf_firehose_transform::contract::prefix::{check_key_prefix, check_source_name};
 use ocsf_firehose_transform::firehose::TransformConfig;
 use ocsf_firehose_transform::local::{default_source_name, LocalConfig};
 use ocsf_firehose_transform::Engine;
@@ -43,7 +44,9 @@ pub(crate) fn parse_sources(values: &[String]) -> anyhow::Result<BTreeMap<i64, S
             .trim()
             .parse()
             .with_context(|| format!("--source {source}: bad class_uid"))?;
-        sources.insert(class, name.trim().to_owned());
+        let name = name.trim();
+        check_source_name(name).with_context(|| format!("--source {source}"))?;
+        sources.insert(class, name.to_owned());
     }
     Ok(sources)
 }
@@ -107,6 +110,7 @@ pub(crate) fn lake_sources(
     engine: &Engine,
 ) -> anyhow::Result<Sources> {
     let names = parse_sources(names)?;
+    check_key_prefix(template)?;
     let schema = engine.schema();
     Ok(schema
         .classes()

@@ -158,7 +158,13 @@ async fn run_async(args: Args) -> anyhow::Result<Outcome> {
             failed.message
         );
     }
-    Ok(Outcome::default())
+    // As `validate`: 1 when any event did not land (refused at `send`, or failed by the Lambda
+    // or the table), so that a script can tell.
+    let pipeline = &summary.pipeline;
+    Ok(Outcome {
+        invalid: !summary.refused.is_empty() || pipeline.failed > 0 || pipeline.rows_failed > 0,
+        io_error: false,
+    })
 }
 
 fn local_config(args: &Args) -> anyhow::Result<LocalConfig> {

@@ -213,6 +213,11 @@ impl Producer {
         }
         #[cfg(feature = "lake")]
         if check.rows {
+            let mut verdict = verdict;
+            if self.encoder.stamp_uid {
+                // As the stream paths stamp the encoded event (a uid never changes a verdict).
+                crate::event::stamp_uid_into(&mut verdict.event);
+            }
             let class_uid = verdict
                 .event
                 .get("class_uid")

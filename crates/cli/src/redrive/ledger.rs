@@ -86,8 +86,13 @@ impl Ledger {
     }
 }
 
-/// An event's identity: `uid:<metadata.uid>` when it has one (the producer stamps one into
-/// every event it sends), else `md5:<digest of its bytes>`.
+/// An event's identity: `uid:<metadata.uid>/md5:<digest of its bytes>` when it has a uid (the
+/// producer stamps one into every event it sends), else `md5:<digest of its bytes>`.
+///
+/// The digest is part of the identity even with a uid: a uid is the sender's word, and two
+/// events that share one but differ in content (a sender's bug, a replayed template) are two
+/// events to redrive, never one sent and the other deleted. Firehose's at-least-once copies of a
+/// record are byte-identical, so they still share an identity and go out once.
 pub(crate) fn identity(event: &[u8]) -> String {
     #[derive(Deserialize)]
     struct Event {
@@ -105,13 +110,13 @@ pub(crate) fn identity(event: &[u8]) -> String {
             serde_json::Value::String(s) if !s.is_empty() => Some(s),
             _ => None,
         });
+    let digest: String = Md5::digest(event)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     match uid {
-        Some(uid) => format!("uid:{uid}"),
-        None => {
-            let digest = Md5::digest(event);
-            let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-            format!("md5:{hex}")
-        }
+        Some(uid) => format!("uid:{uid}/md5:{digest}"),
+        None => format!("md5:{digest}"),
     }
 }
 
@@ -122,9 +127,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn an_event_is_known_by_its_uid_else_by_its_bytes() {
-        assert_eq!(identity(br#"{"metadata":{"uid":"a-1"},"x":1}"#), "uid:a-1");
-        assert_eq!(identity(br#"{"x":2,"metadata":{"uid":"a-1"}}"#), "uid:a-1");
+    fn an_event_is_known_by_its_uid_and_its_bytes() {
+        let first = identity(br#"{"metadata":{"uid":"a-1"},"x":1}"#);
+        assert!(first.starts_with("uid:a-1/md5:"), "{first}");
+        assert_eq!(first, identity(br#"{"metadata":{"uid":"a-1"},"x":1}"#));
+        // Same uid, other content: another event (issue 20: one was deleted unsent).
+        assert_ne!(first, identity(br#"{"x":2,"metadata":{"uid":"a-1"}}"#));
         let no_uid = identity(br#"{"metadata":{"version":"1.1.0"}}"#);
         assert!(no_uid.starts_with("md5:") && no_uid.len() == 36, "{no_uid}");
         assert_eq!(no_uid, identity(br#"{"metadata":{"version":"1.1.0"}}"#));

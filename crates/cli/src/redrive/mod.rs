@@ -29,7 +29,7 @@ use clap::Args as ClapArgs;
 use ocsf_firehose_producer::lake::store::S3Store;
 use ocsf_firehose_producer::{Delivery, ProducerConfig, SendError};
 use ocsf_firehose_transform::contract::framing;
-use ocsf_firehose_transform::contract::prefix::parse_error_key;
+use ocsf_firehose_transform::contract::prefix::{check_key_prefix, parse_error_key};
 use ocsf_firehose_transform::firehose::record::{transform_decoded, transform_record};
 use ocsf_firehose_transform::firehose::{
     error_documents, ErrorDocument, TransformResult, Transformer,
@@ -176,6 +176,16 @@ pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
 
 async fn run_async(args: Args) -> anyhow::Result<Outcome> {
     let started = Instant::now();
+    // The prefixes name keys below the bucket, or paths below `--dir`: never outside it.
+    for (flag, prefix) in [
+        ("--prefix", &args.prefix),
+        ("--ledger-prefix", &args.ledger_prefix),
+    ] {
+        check_key_prefix(prefix).with_context(|| flag.to_owned())?;
+    }
+    if args.ledger_prefix.is_empty() {
+        anyhow::bail!("--ledger-prefix: the ledger needs a prefix of its own");
+    }
     let transformer = args.lambda.transformer()?;
     let endpoint = args.endpoint_url.as_deref();
     let shared = aws_config(&args.lambda.region, endpoint).await;

@@ -143,13 +143,22 @@ impl Encoder {
 fn stamp_uid(bytes: &[u8]) -> Result<Vec<u8>, EncodeError> {
     let mut value: Value =
         serde_json::from_slice(bytes).map_err(|e| EncodeError::NotAnObject(e.to_string()))?;
-    if let Some(metadata) = value.get_mut("metadata").and_then(Value::as_object_mut) {
-        metadata.insert(
-            "uid".to_owned(),
-            Value::String(uuid::Uuid::new_v4().to_string()),
-        );
-    }
+    stamp_uid_into(&mut value);
     serde_json::to_vec(&value).map_err(|e| EncodeError::Serialize(e.to_string()))
+}
+
+/// Sets `metadata.uid` to a new random UUID when `metadata` is an object without a (non-null)
+/// uid: what every path of the producer does to an event it sends, so that at-least-once
+/// duplicates can be told apart downstream.
+pub(crate) fn stamp_uid_into(event: &mut Value) {
+    if let Some(metadata) = event.get_mut("metadata").and_then(Value::as_object_mut) {
+        if metadata.get("uid").is_none_or(Value::is_null) {
+            metadata.insert(
+                "uid".to_owned(),
+                Value::String(uuid::Uuid::new_v4().to_string()),
+            );
+        }
+    }
 }
 
 #[cfg(test)]

@@ -9,8 +9,7 @@ use std::marker::PhantomData;
 
 use ocsf_firehose_transform::contract::partition::{PartitionFields, PartitionKeys};
 use ocsf_firehose_transform::normalize::rfc3339_to_epoch_ms;
-use serde::de::value::MapAccessDeserializer;
-use serde::de::{self, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 
 use super::GroupKey;
@@ -25,7 +24,9 @@ pub(super) struct Probed {
 
 /// Probes one JSON object.
 pub(super) fn probe(bytes: &[u8]) -> Result<Probed, serde_json::Error> {
-    let probe: Probe<'_> = serde_json::from_slice(bytes)?;
+    let Object::Is(probe) = serde_json::from_slice::<Object<Probe<'_>>>(bytes)? else {
+        return Err(de::Error::custom("not a JSON object"));
+    };
     let lacks_uid = matches!(&probe.metadata, Some(Object::Is(m)) if m.uid.is_none());
     Ok(Probed {
         group: group_key(&probe),
@@ -33,36 +34,99 @@ pub(super) fn probe(bytes: &[u8]) -> Result<Probed, serde_json::Error> {
     })
 }
 
-#[derive(Deserialize)]
+/// An object the probe reads field by field. A repeated key's last value wins, as
+/// `serde_json::Value` (and so the Lambda, `validate` and the direct path) reads it: the
+/// producer never refuses an event they accept.
+trait Fields<'de>: Default {
+    /// The keys read; every other key's value is skipped.
+    const NAMES: &'static [&'static str];
+    /// Reads the value of key `NAMES[field]` from `map`.
+    fn read<A: MapAccess<'de>>(&mut self, field: usize, map: &mut A) -> Result<(), A::Error>;
+}
+
+#[derive(Default)]
 struct Probe<'a> {
-    #[serde(default)]
     class_uid: Option<Scalar<'a>>,
-    #[serde(default, borrow)]
     time: Option<Scalar<'a>>,
-    #[serde(default, borrow)]
     cloud: Option<Object<Cloud<'a>>>,
-    #[serde(default)]
     metadata: Option<Object<Metadata>>,
 }
 
-#[derive(Deserialize)]
+impl<'de> Fields<'de> for Probe<'de> {
+    const NAMES: &'static [&'static str] = &["class_uid", "time", "cloud", "metadata"];
+    fn read<A: MapAccess<'de>>(&mut self, field: usize, map: &mut A) -> Result<(), A::Error> {
+        match field {
+            0 => self.class_uid = map.next_value()?,
+            1 => self.time = map.next_value()?,
+            2 => self.cloud = map.next_value()?,
+            _ => self.metadata = map.next_value()?,
+        }
+        Ok(())
+    }
+}
+
+#[derive(Default)]
 struct Cloud<'a> {
-    #[serde(default, borrow)]
     region: Option<Scalar<'a>>,
-    #[serde(default, borrow)]
     account: Option<Object<Account<'a>>>,
 }
 
-#[derive(Deserialize)]
+impl<'de> Fields<'de> for Cloud<'de> {
+    const NAMES: &'static [&'static str] = &["region", "account"];
+    fn read<A: MapAccess<'de>>(&mut self, field: usize, map: &mut A) -> Result<(), A::Error> {
+        match field {
+            0 => self.region = map.next_value()?,
+            _ => self.account = map.next_value()?,
+        }
+        Ok(())
+    }
+}
+
+#[derive(Default)]
 struct Account<'a> {
-    #[serde(default, borrow)]
     uid: Option<Scalar<'a>>,
 }
 
-#[derive(Deserialize)]
+impl<'de> Fields<'de> for Account<'de> {
+    const NAMES: &'static [&'static str] = &["uid"];
+    fn read<A: MapAccess<'de>>(&mut self, _: usize, map: &mut A) -> Result<(), A::Error> {
+        self.uid = map.next_value()?;
+        Ok(())
+    }
+}
+
+#[derive(Default)]
 struct Metadata {
-    #[serde(default)]
     uid: Option<IgnoredAny>,
+}
+
+impl<'de> Fields<'de> for Metadata {
+    const NAMES: &'static [&'static str] = &["uid"];
+    fn read<A: MapAccess<'de>>(&mut self, _: usize, map: &mut A) -> Result<(), A::Error> {
+        self.uid = map.next_value()?;
+        Ok(())
+    }
+}
+
+/// A key, as its index among the names an object reads (`None`: another key), compared
+/// without allocating (an escaped key is unescaped by the parser first).
+struct FieldIndex(&'static [&'static str]);
+
+impl<'de> DeserializeSeed<'de> for FieldIndex {
+    type Value = Option<usize>;
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for FieldIndex {
+    type Value = Option<usize>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an object key")
+    }
+    fn visit_str<E: de::Error>(self, key: &str) -> Result<Self::Value, E> {
+        Ok(self.0.iter().position(|name| *name == key))
+    }
 }
 
 fn group_key(probe: &Probe<'_>) -> Option<GroupKey> {
@@ -197,16 +261,25 @@ enum Object<T> {
     Not,
 }
 
-impl<'de, T: Deserialize<'de>> Deserialize<'de> for Object<T> {
+impl<'de, T: Fields<'de>> Deserialize<'de> for Object<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct ObjectVisitor<T>(PhantomData<T>);
-        impl<'de, T: Deserialize<'de>> Visitor<'de> for ObjectVisitor<T> {
+        impl<'de, T: Fields<'de>> Visitor<'de> for ObjectVisitor<T> {
             type Value = Object<T>;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
                 f.write_str("any JSON value")
             }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-                T::deserialize(MapAccessDeserializer::new(map)).map(Object::Is)
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut object = T::default();
+                while let Some(field) = map.next_key_seed(FieldIndex(T::NAMES))? {
+                    match field {
+                        Some(field) => object.read(field, &mut map)?,
+                        None => {
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(Object::Is(object))
             }
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
                 while seq.next_element::<IgnoredAny>()?.is_some() {}
@@ -276,6 +349,33 @@ mod tests {
         let escaped = br#"{"time":1682683200000,"cloud":{"region":"eu\u002dwest-1"}}"#;
         let group = probe(escaped).unwrap().group.unwrap();
         assert_eq!(group.partition.region, "eu-west-1");
+    }
+
+    /// Issue 20, item 4: a repeated key is no reason to refuse an event; its last value counts,
+    /// as the Lambda's parser (`serde_json::Value`) takes it.
+    #[test]
+    fn a_repeated_key_is_read_as_its_last_value() {
+        let cases = [
+            r#"{"class_uid":1,"class_uid":3002,"time":1682683200000,"cloud":{"region":"x"}}"#,
+            r#"{"time":"bad","time":1682683200000,"cloud":{"region":"x","region":"eu-west-1"}}"#,
+            r#"{"time":1682683200000,"cloud":{"account":{"uid":"1","uid":"123456789012"}},"cloud":{"region":"us-east-1"}}"#,
+            r#"{"metadata":{"uid":"a","uid":null},"metadata":{"version":"1.1.0"}}"#,
+        ];
+        for text in cases {
+            let event: Value = serde_json::from_str(text).unwrap();
+            let probed = probe(text.as_bytes()).unwrap();
+            assert_eq!(probed.group, reference(&event), "{text}");
+        }
+        assert!(
+            probe(br#"{"metadata":{"uid":"a","uid":null}}"#)
+                .unwrap()
+                .lacks_uid
+        );
+        assert!(
+            !probe(br#"{"metadata":{"uid":null,"uid":"a"}}"#)
+                .unwrap()
+                .lacks_uid
+        );
     }
 
     #[test]

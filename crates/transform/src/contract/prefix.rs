@@ -8,6 +8,7 @@
 
 use time::OffsetDateTime;
 
+use super::limits::MAX_SOURCE_NAME_LEN;
 use super::partition::PartitionKeys;
 
 /// The literal of [`SOURCE_LOCATION_TEMPLATE`], for `concat!`.
@@ -162,6 +163,77 @@ fn captures<'t, 'k>(template: &'t str, key: &'k str) -> Option<Vec<(&'t str, &'k
     }
 }
 
+/// A source name or key prefix given by an operator that cannot be used: it would leave the
+/// bucket's (or folder's) layout, or Security Lake would refuse it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NameError {
+    /// Not 1 to [`MAX_SOURCE_NAME_LEN`] letters, digits, `-` or `_`.
+    #[error("source name `{0}`: 1-{MAX_SOURCE_NAME_LEN} letters, digits, - or _")]
+    SourceName(String),
+    /// A key prefix that is absolute, climbs out of its root or has an empty segment.
+    #[error("key prefix `{prefix}`: {reason}")]
+    KeyPrefix {
+        /// The prefix as given.
+        prefix: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+}
+
+impl NameError {
+    /// The machine-readable kind: `source_name_invalid` or `key_prefix_invalid`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            NameError::SourceName(_) => "source_name_invalid",
+            NameError::KeyPrefix { .. } => "key_prefix_invalid",
+        }
+    }
+}
+
+/// Checks a custom source name (`{source}` of every template): 1 to [`MAX_SOURCE_NAME_LEN`]
+/// ASCII letters, digits, `-` or `_`, so that it is one key segment and Security Lake's
+/// provider role name fits.
+pub fn check_source_name(name: &str) -> Result<(), NameError> {
+    let valid = (1..=MAX_SOURCE_NAME_LEN).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    match valid {
+        true => Ok(()),
+        false => Err(NameError::SourceName(name.to_owned())),
+    }
+}
+
+/// Checks a key prefix (or a template, or a prefix expanded from one) for use below a bucket or
+/// a folder standing in for it: relative, no `.` or `..` segment, no empty segment (`a//b`), no
+/// backslash or control character. The empty prefix (the whole bucket) is allowed.
+pub fn check_key_prefix(prefix: &str) -> Result<(), NameError> {
+    let refuse = |reason| {
+        Err(NameError::KeyPrefix {
+            prefix: prefix.to_owned(),
+            reason,
+        })
+    };
+    if prefix.starts_with('/') {
+        return refuse("it must be relative (no leading /)");
+    }
+    if prefix.chars().any(|c| c == '\\' || c.is_control()) {
+        return refuse("no backslash or control character");
+    }
+    let segments = prefix.strip_suffix('/').unwrap_or(prefix);
+    if segments.is_empty() {
+        return Ok(());
+    }
+    for segment in segments.split('/') {
+        match segment {
+            "" => return refuse("no empty segment (//)"),
+            "." | ".." => return refuse("no . or .. segment"),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use time::macros::datetime;
@@ -243,6 +315,46 @@ mod tests {
             "errors/a/b/c/processing-failed/2026/11/28/x",
         ] {
             assert_eq!(parse_error_key(other), None, "{other}");
+        }
+    }
+
+    #[test]
+    fn operator_names_and_prefixes_stay_inside_their_root() {
+        for name in ["authentication", "api-activity", "a_1", "x"] {
+            assert_eq!(check_source_name(name), Ok(()), "{name}");
+        }
+        for name in [
+            "",
+            "../../../x",
+            "a/b",
+            "a b",
+            "win/registry",
+            "twenty-one-characters",
+        ] {
+            let error = check_source_name(name).unwrap_err();
+            assert_eq!(error.code(), "source_name_invalid", "{name}");
+        }
+        for prefix in [
+            "",
+            "errors/",
+            "ext/{source}/",
+            "errors/a/processing-failed/",
+            "a.b/c",
+        ] {
+            assert_eq!(check_key_prefix(prefix), Ok(()), "{prefix}");
+        }
+        for prefix in [
+            "../",
+            "../../x/{source}/",
+            "/etc/",
+            "a/../b",
+            "./a",
+            "a//b",
+            "a\\b",
+            "a\nb",
+        ] {
+            let error = check_key_prefix(prefix).unwrap_err();
+            assert_eq!(error.code(), "key_prefix_invalid", "{prefix}");
         }
     }
 }

@@ -39,6 +39,7 @@ use crate::contract::limits::{
     DEFAULT_BUFFER_BYTES, DEFAULT_BUFFER_INTERVAL, DEFAULT_PROCESSOR_BUFFER_BYTES,
     DEFAULT_PROCESSOR_BUFFER_INTERVAL, MAX_PROCESSOR_BUFFER_BYTES, MAX_SOURCE_NAME_LEN,
 };
+use crate::contract::prefix::check_source_name;
 use crate::firehose::{EnvError, TransformConfig, Transformer};
 use crate::schema::Schema;
 use delivery::Delivery;
@@ -218,16 +219,7 @@ impl LocalFirehose {
             )));
         }
         for name in config.sources.values() {
-            if name.is_empty()
-                || name.len() > MAX_SOURCE_NAME_LEN
-                || !name
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-            {
-                return Err(LocalError::Setting(format!(
-                    "source name `{name}`: 1-{MAX_SOURCE_NAME_LEN} letters, digits, - or _"
-                )));
-            }
+            check_source_name(name).map_err(|e| LocalError::Setting(e.to_string()))?;
         }
         let transformer = Transformer::new(config.transform.clone())?;
         let schema = transformer.schema();
