@@ -11,6 +11,10 @@ use crate::limits::{FIREHOSE_MAX_RECORD_BYTES, KINESIS_MAX_RECORD_BYTES};
 /// Default KPL aggregate size: the KPL's own default (`AggregationMaxSize`, 51,200 bytes).
 pub const DEFAULT_KPL_TARGET_BYTES: usize = 51_200;
 
+/// Default [`ProducerConfig::attempt_timeout`]: 20 s, well above a healthy `PutRecordBatch` of
+/// 4 MiB, well below the event deadline.
+pub const DEFAULT_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(20);
+
 /// Producer tuning.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProducerConfig {
@@ -29,6 +33,11 @@ pub struct ProducerConfig {
     /// of its retries. Default 5 min (Firehose keeps a record's retries within minutes too;
     /// past that an event is better handed back to the application than held).
     pub event_timeout: Duration,
+    /// How long one API call may go unanswered before it is abandoned and its records retried
+    /// (a stalled connection must not hold a call, and so `flush` and `shutdown`, forever; the
+    /// application's SDK client sets no read timeout by default). A call never outlives the
+    /// deadline of its oldest event either. Default 20 s.
+    pub attempt_timeout: Duration,
     /// First backoff ceiling. Default 100 ms.
     pub backoff_base: Duration,
     /// Largest backoff. Default 5 s.
@@ -52,6 +61,7 @@ impl Default for ProducerConfig {
             max_in_flight: 4,
             max_attempts: None,
             event_timeout: Duration::from_secs(300),
+            attempt_timeout: DEFAULT_ATTEMPT_TIMEOUT,
             backoff_base: Duration::from_millis(100),
             backoff_max: Duration::from_secs(5),
             aggregate: true,
@@ -140,6 +150,9 @@ impl ProducerConfig {
                 format!("{:?}", self.backoff_max),
                 "must be at least backoff_base, which must be positive",
             );
+        }
+        if self.attempt_timeout.is_zero() {
+            return invalid("attempt_timeout", "0s".into(), "must be positive");
         }
         if self.event_timeout.is_zero() {
             return invalid("event_timeout", "0s".into(), "must be positive");

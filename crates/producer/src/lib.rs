@@ -73,10 +73,11 @@ pub use producer::Producer;
 pub mod internals {
     pub use crate::aggregate::{json_lines, kpl, PartitionKeyFn, Record};
     pub use crate::batch::{Batcher, CallLimits};
+    pub use crate::config::Service;
     pub use crate::event::{EncodedEvent, Encoder, GroupKey};
     pub use crate::retry::{
         attempt, classify, deliver, split, Attempt, Backoff, CallReport, EntryOutcome, Failure,
-        Next, Payment, RetryAction, RetryBudget, RetryPolicy, Split,
+        Next, Payment, Reachability, RetryAction, RetryBudget, RetryPolicy, Split,
     };
     pub use crate::transport::firehose::FirehoseTransport;
     pub use crate::transport::kinesis::KinesisTransport;

@@ -302,10 +302,21 @@ impl<T: Transport> Worker<T> {
                 records = records.len(),
                 bytes
             );
+            // The call's time limit: the attempt timeout, within its oldest event's deadline.
+            let oldest = records
+                .iter()
+                .flat_map(|r| &r.events)
+                .filter_map(|id| self.pending.get(id))
+                .map(|pending| pending.accepted)
+                .min()
+                .unwrap_or(now);
+            let limit = self
+                .policy(oldest + self.config.event_timeout)
+                .attempt_limit();
             let transport = Arc::clone(&self.transport);
             let budget = Arc::clone(&self.budget);
             self.in_flight.spawn(
-                async move { attempt(transport.as_ref(), records, Some(&budget)).await }
+                async move { attempt(transport.as_ref(), records, Some(&budget), limit).await }
                     .instrument(span),
             );
         }
@@ -344,6 +355,7 @@ impl<T: Transport> Worker<T> {
             deadline,
             backoff: Backoff::new(self.config.backoff_base, self.config.backoff_max),
             budget: Some(Arc::clone(&self.budget)),
+            attempt_timeout: self.config.attempt_timeout,
         }
     }
 

@@ -394,6 +394,7 @@ async fn faults_and_a_stalled_connection_still_land_every_event_once() {
     let faults = Faults {
         failure_share: 0.3,
         stalls: 1,
+        ..Faults::default()
     };
     upload_through(&endpoint, &s3_client(&endpoint), Some(faults)).await;
 }
@@ -436,4 +437,30 @@ async fn a_single_source_location_needs_an_engine_allowing_exactly_its_class() {
         Some("ext/a/"),
         "a location is a key prefix ending in /"
     );
+}
+
+/// Issue 20, item 5: the direct path stamps `metadata.uid` into events sent without one, as the
+/// stream paths do (each a new UUID), and keeps the uid an event brings.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_direct_path_stamps_a_uid_into_events_without_one() {
+    let root = std::env::temp_dir().join(format!("ocsf-lake-uid-{}", uuid::Uuid::new_v4()));
+    let producer = ProducerBuilder::dir(&root, sources())
+        .ocsf(engine())
+        .build()
+        .unwrap();
+    let n = 40;
+    for i in 0..n {
+        let mut event = event(i * 100, 1);
+        if i % 2 == 0 {
+            event["metadata"].as_object_mut().unwrap().remove("uid");
+        }
+        producer.send(&event).await.unwrap();
+    }
+    let report = producer.shutdown().await;
+    assert_eq!((report.delivered, report.failed_count), (n as u64, 0));
+    let seen = check_objects(&files_below(&root));
+    assert_eq!(seen.len(), n, "every event has its own uid: {seen:?}");
+    let stamped = seen.keys().filter(|uid| uuid::Uuid::parse_str(uid).is_ok());
+    assert_eq!(stamped.count(), n / 2, "the stamped ones are UUIDs");
+    std::fs::remove_dir_all(&root).unwrap();
 }

@@ -20,7 +20,7 @@ use aws_smithy_mocks::{mock, mock_client, MockResponse, RuleMode};
 use ocsf_firehose_producer::internals::Backoff;
 use ocsf_firehose_producer::internals::Record;
 use ocsf_firehose_producer::internals::{
-    deliver, FirehoseTransport, KinesisTransport, RetryPolicy,
+    deliver, EntryOutcome, Failure, FirehoseTransport, KinesisTransport, RetryPolicy, Transport,
 };
 use tokio::time::Instant;
 
@@ -45,6 +45,7 @@ fn policy(max_attempts: u32, deadline: Duration) -> RetryPolicy {
         deadline: Instant::now() + deadline,
         backoff: Backoff::with_seed(Duration::from_millis(100), Duration::from_secs(5), 1),
         budget: None,
+        attempt_timeout: Duration::from_secs(20),
     }
 }
 
@@ -274,4 +275,69 @@ async fn kinesis_partial_failures_keep_partition_keys() {
     assert_eq!(ids(&report.delivered), [0, 1, 2, 3]);
     let calls = calls.lock().unwrap().clone();
     assert_eq!(calls[1], [("event-2".to_owned(), "pk-2".to_owned())]);
+}
+
+/// A stream endpoint whose first `stalls` calls never answer (a connection held open), then
+/// accepts every record.
+struct Stalling {
+    stalls: usize,
+    calls: Mutex<usize>,
+}
+
+impl Transport for Stalling {
+    fn service(&self) -> ocsf_firehose_producer::internals::Service {
+        ocsf_firehose_producer::internals::Service::Firehose
+    }
+
+    fn region(&self) -> Option<String> {
+        None
+    }
+
+    async fn put<Id: Sync>(&self, records: &[Record<Id>]) -> Result<Vec<EntryOutcome>, Failure> {
+        let call = {
+            let mut calls = self.calls.lock().unwrap();
+            *calls += 1;
+            *calls
+        };
+        if call <= self.stalls {
+            std::future::pending::<()>().await;
+        }
+        Ok(records.iter().map(|_| EntryOutcome::Delivered).collect())
+    }
+}
+
+/// Issue 20, item 2: a call that is never answered is abandoned after the attempt timeout and
+/// retried (`TimeoutError`); one in flight counts against the deadline, so records whose
+/// endpoint stalls every call are handed back by the deadline instead of hanging forever.
+#[tokio::test(start_paused = true)]
+async fn a_stalled_call_times_out_and_never_outlives_the_deadline() {
+    let twice = Stalling {
+        stalls: 2,
+        calls: Mutex::default(),
+    };
+    let mut patient = policy(10, Duration::from_secs(300));
+    patient.attempt_timeout = Duration::from_secs(5);
+    let started = Instant::now();
+    let report = deliver(&twice, records(3), &mut patient).await;
+    assert_eq!((report.delivered.len(), report.api_calls), (3, 3));
+    assert!(
+        started.elapsed() < Duration::from_secs(12),
+        "{:?}",
+        started.elapsed()
+    );
+
+    let always = Stalling {
+        stalls: usize::MAX,
+        calls: Mutex::default(),
+    };
+    let mut short = policy(1_000, Duration::from_secs(30));
+    let started = Instant::now();
+    let report = deliver(&always, records(2), &mut short).await;
+    let waited = started.elapsed();
+    assert_eq!(report.failed.len(), 2);
+    assert!(report.failed.iter().all(|(_, f)| f.code == "TimeoutError"));
+    assert!(
+        waited <= Duration::from_secs(31),
+        "given up at the deadline (an attempt in flight counts): {waited:?}"
+    );
 }

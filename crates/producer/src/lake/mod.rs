@@ -39,7 +39,7 @@ use tokio::time::Instant;
 
 use crate::config::ProducerConfig;
 use crate::outcome::{FailureCallback, Outcomes, Reply, Report};
-use crate::retry::Failure;
+use crate::retry::{Failure, Reachability, RetryBudget};
 use crate::worker::Command;
 use store::{ObjectStore, RetrySettings, StoreError};
 
@@ -100,7 +100,7 @@ pub struct StoredObject {
 pub type ObjectCallback = Arc<dyn Fn(&StoredObject) + Send + Sync>;
 
 /// When the lake writer writes objects.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct LakeConfig {
     /// A partition's buffer becomes an object once its rows hold this many bytes (the
     /// Lambda's JSON; the Parquet object is about a tenth). Default 128 MiB; a partition is
@@ -112,6 +112,11 @@ pub struct LakeConfig {
     /// A partition gets a new object no sooner than this after its previous one (`flush`
     /// excepted). Default 5 minutes, Security Lake's shortest interval.
     pub min_object_interval: Duration,
+    /// Once the store's endpoint has answered no request for this long (connections refused,
+    /// names not resolving, every request timing out), objects fail at once with the last cause
+    /// instead of each retrying alone until its deadline; one request every few seconds still
+    /// probes it. `None`: only the events' deadline gives up. Default 2 minutes.
+    pub give_up_unreachable_after: Option<Duration>,
 }
 
 impl Default for LakeConfig {
@@ -120,6 +125,7 @@ impl Default for LakeConfig {
             object_bytes: 128 * 1024 * 1024,
             buffer_interval: Duration::from_secs(300),
             min_object_interval: Duration::from_secs(300),
+            give_up_unreachable_after: Some(Duration::from_secs(120)),
         }
     }
 }
@@ -174,6 +180,10 @@ pub(crate) struct LakeWorker<S> {
     flushes: Vec<oneshot::Sender<Report>>,
     outcomes: Outcomes,
     on_object: Option<ObjectCallback>,
+    /// The retry budget of every object's requests.
+    budget: Arc<RetryBudget>,
+    /// Whether the store's endpoint answers, for every object.
+    reachability: Option<Arc<Reachability>>,
 }
 
 impl<S: ObjectStore> LakeWorker<S> {
@@ -192,7 +202,6 @@ impl<S: ObjectStore> LakeWorker<S> {
             sources,
             tables,
             writers: BTreeMap::new(),
-            config,
             producer,
             buffers: Buffers::default(),
             last_object: BTreeMap::new(),
@@ -207,6 +216,11 @@ impl<S: ObjectStore> LakeWorker<S> {
             flushes: Vec::new(),
             outcomes: Outcomes::new(on_failure),
             on_object,
+            budget: Arc::new(RetryBudget::default()),
+            reachability: config
+                .give_up_unreachable_after
+                .map(|after| Arc::new(Reachability::new(after))),
+            config,
         }
     }
 
@@ -356,11 +370,19 @@ impl<S: ObjectStore> LakeWorker<S> {
             self.sequence
         );
         let store = self.store.clone();
+        // The object's requests end with its oldest event's deadline, as a stream call's do.
+        let oldest = buffer
+            .rows
+            .iter()
+            .map(|(_, waiting)| waiting.accepted)
+            .min();
         let retry = RetrySettings {
             max_attempts: self.producer.max_attempts,
-            deadline: self.producer.event_timeout,
+            deadline: oldest.unwrap_or_else(Instant::now) + self.producer.event_timeout,
             backoff_base: self.producer.backoff_base,
             backoff_max: self.producer.backoff_max,
+            budget: Some(Arc::clone(&self.budget)),
+            reachability: self.reachability.clone(),
         };
         let bytes = buffer.bytes;
         metrics::histogram!(crate::telemetry::RECORDS_PER_CALL).record(buffer.rows.len() as f64);

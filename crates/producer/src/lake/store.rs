@@ -11,13 +11,17 @@
 
 use std::future::Future;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
 
-use crate::retry::{classify, Backoff, Failure, RetryAction, RetryPolicy};
+use tokio::time::Instant;
+
+use crate::retry::{classify, Backoff, Failure, Next, RetryAction, RetryPolicy};
+pub use crate::retry::{Reachability, RetryBudget};
 
 /// The smallest part S3 accepts in a multipart upload, the last one excepted (5 MiB):
 /// <https://docs.aws.amazon.com/AmazonS3/latest/userguide/qfacts.html>.
@@ -67,50 +71,87 @@ pub trait ObjectStore: Send + Sync + 'static {
 pub struct RetrySettings {
     /// Attempts per request, the first included (`None`: until the deadline).
     pub max_attempts: Option<u32>,
-    /// No retry starts later than this after the object's first request.
-    pub deadline: Duration,
+    /// No retry starts after this instant: the deadline of the object's oldest event.
+    pub deadline: Instant,
     /// First backoff ceiling.
     pub backoff_base: Duration,
     /// Largest backoff.
     pub backoff_max: Duration,
+    /// The retry budget every object of the writer shares (`None`: retries not rationed).
+    pub budget: Option<Arc<RetryBudget>>,
+    /// Whether the endpoint answers, shared by every object of the writer (`None`: not
+    /// tracked, requests are retried until the deadline).
+    pub reachability: Option<Arc<Reachability>>,
 }
 
 impl RetrySettings {
-    fn policy(&self) -> RetryPolicy {
+    fn policy(&self, attempt_timeout: Duration) -> RetryPolicy {
         RetryPolicy {
             max_attempts: self.max_attempts.map(|n| n.max(1)),
-            deadline: tokio::time::Instant::now() + self.deadline,
+            deadline: self.deadline,
             backoff: Backoff::new(self.backoff_base, self.backoff_max),
-            budget: None,
+            budget: self.budget.clone(),
+            attempt_timeout,
         }
     }
 }
 
-/// Runs `request` until it succeeds, fails permanently, or the policy gives up.
-async fn with_retries<T, F, Fut>(policy: &mut RetryPolicy, mut request: F) -> Result<T, Failure>
+/// Runs `request` until it succeeds, fails permanently, or the policy gives up: a retry is
+/// paid from the shared budget, and an endpoint that has answered nothing for a while is given
+/// up at once ([`Reachability`]), with the last cause.
+async fn with_retries<T, F, Fut>(
+    policy: &mut RetryPolicy,
+    reachability: Option<&Reachability>,
+    mut request: F,
+) -> Result<T, Failure>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, Failure>>,
 {
     let mut attempts = 0;
     loop {
+        if let Some(failure) = reachability.and_then(Reachability::refuse) {
+            return Err(failure);
+        }
         attempts += 1;
-        match request().await {
-            Ok(value) => return Ok(value),
-            Err(failure) => {
-                let retryable = classify(&failure.code) == RetryAction::Retry
-                    || S3_TRANSIENT.contains(&failure.code.as_str());
-                match policy.next_delay(attempts).filter(|_| retryable) {
-                    Some(delay) => {
-                        tracing::debug!(code = %failure.code, attempts, "S3 request retried");
-                        tokio::time::sleep(delay).await;
-                    }
-                    None => return Err(failure),
+        let failure = match request().await {
+            Ok(value) => {
+                if let Some(reachability) = reachability {
+                    reachability.answered();
+                }
+                if let Some(budget) = &policy.budget {
+                    budget.deposit();
+                }
+                return Ok(value);
+            }
+            Err(failure) => failure,
+        };
+        if let Some(reachability) = reachability {
+            match UNANSWERED.contains(&failure.code.as_str()) {
+                true => reachability.unanswered(&failure),
+                false => reachability.answered(),
+            }
+        }
+        let retryable = classify(&failure.code) == RetryAction::Retry
+            || S3_TRANSIENT.contains(&failure.code.as_str());
+        if !retryable {
+            return Err(failure);
+        }
+        match policy.after_failure(attempts, true) {
+            Next::Retry { after, paid } => {
+                tracing::debug!(code = %failure.code, attempts, "S3 request retried");
+                tokio::time::sleep(after).await;
+                if !paid && policy.pay_for_retry().await.is_err() {
+                    return Err(failure);
                 }
             }
+            Next::GiveUp(_) => return Err(failure),
         }
     }
 }
+
+/// Codes of a request that got no answer at all: the endpoint may be unreachable.
+const UNANSWERED: [&str; 3] = ["DispatchFailure", "TimeoutError", "ResponseError"];
 
 /// S3's transient error codes beyond those of [`classify`]
 /// (<https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html>).
@@ -122,8 +163,14 @@ const S3_TRANSIENT: [&str; 5] = [
     "OperationAborted",
 ];
 
-/// The error of a failed S3 request: its code (5xx without one counts as `InternalError`).
-fn s3_failure<E: ProvideErrorMetadata, R: std::fmt::Debug>(error: &SdkError<E, R>) -> Failure {
+/// The error of a failed S3 request: its code (5xx without one counts as `InternalError`) and
+/// the service's message, or for a request without an answer the SDK's whole cause (the
+/// connection refused, the DNS name not found, …).
+fn s3_failure<E, R>(error: &SdkError<E, R>) -> Failure
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
     let code = match error {
         SdkError::ServiceError(service) => service
             .err()
@@ -136,7 +183,11 @@ fn s3_failure<E: ProvideErrorMetadata, R: std::fmt::Debug>(error: &SdkError<E, R
         SdkError::ConstructionFailure(_) => "ConstructionFailure".to_owned(),
         _ => "UnknownError".to_owned(),
     };
-    Failure::new(code, error.message().unwrap_or_default())
+    let message = match error.message() {
+        Some(message) if !message.is_empty() => message.to_owned(),
+        _ => aws_sdk_s3::error::DisplayErrorContext(error).to_string(),
+    };
+    Failure::new(code, message)
 }
 
 /// The custom source's bucket, through the user's S3 client.
@@ -147,6 +198,7 @@ pub struct S3Store {
     multipart_threshold: usize,
     part_bytes: usize,
     attempt_timeout: Duration,
+    endpoint_label: Option<String>,
 }
 
 impl S3Store {
@@ -166,7 +218,15 @@ impl S3Store {
             multipart_threshold: Self::DEFAULT_MULTIPART_THRESHOLD,
             part_bytes: Self::DEFAULT_PART_BYTES,
             attempt_timeout: Self::DEFAULT_ATTEMPT_TIMEOUT,
+            endpoint_label: None,
         }
+    }
+
+    /// How errors name the endpoint (the client's custom endpoint URL, say); by default
+    /// `S3 in <region>`.
+    pub fn endpoint_label(mut self, label: impl Into<String>) -> Self {
+        self.endpoint_label = Some(label.into());
+        self
     }
 
     /// Multipart above `threshold` bytes, in parts of `part_bytes` (at least S3's 5 MiB).
@@ -198,8 +258,9 @@ impl S3Store {
         key: &str,
         body: Vec<u8>,
         policy: &mut RetryPolicy,
+        reachability: Option<&Reachability>,
     ) -> Result<(), Failure> {
-        with_retries(policy, || async {
+        with_retries(policy, reachability, || async {
             self.client
                 .put_object()
                 .bucket(&self.bucket)
@@ -221,9 +282,10 @@ impl S3Store {
         key: &str,
         body: Vec<u8>,
         policy: &mut RetryPolicy,
+        reachability: Option<&Reachability>,
     ) -> Result<(), Failure> {
         let part_bytes = self.part_bytes.max(body.len().div_ceil(S3_MAX_PARTS));
-        let upload = with_retries(policy, || async {
+        let upload = with_retries(policy, reachability, || async {
             self.client
                 .create_multipart_upload()
                 .bucket(&self.bucket)
@@ -243,7 +305,7 @@ impl S3Store {
         let mut result = Ok(());
         for (index, chunk) in body.chunks(part_bytes).enumerate() {
             let number = i32::try_from(index + 1).unwrap_or(i32::MAX);
-            let uploaded = with_retries(policy, || async {
+            let uploaded = with_retries(policy, reachability, || async {
                 self.client
                     .upload_part()
                     .bucket(&self.bucket)
@@ -275,7 +337,7 @@ impl S3Store {
             let completed = CompletedMultipartUpload::builder()
                 .set_parts(Some(parts))
                 .build();
-            result = with_retries(policy, || async {
+            result = with_retries(policy, reachability, || async {
                 self.client
                     .complete_multipart_upload()
                     .bucket(&self.bucket)
@@ -311,13 +373,27 @@ impl S3Store {
 
 impl ObjectStore for S3Store {
     async fn put(&self, key: &str, body: Vec<u8>, retry: RetrySettings) -> Result<(), StoreError> {
-        let mut policy = retry.policy();
+        let mut policy = retry.policy(self.attempt_timeout);
+        let reachability = retry.reachability.as_deref();
         let result = if body.len() > self.multipart_threshold {
-            self.put_parts(key, body, &mut policy).await
+            self.put_parts(key, body, &mut policy, reachability).await
         } else {
-            self.put_whole(key, body, &mut policy).await
+            self.put_whole(key, body, &mut policy, reachability).await
         };
-        result.map_err(StoreError::from)
+        result.map_err(|failure| {
+            // Where it was going, so that an operator sees which endpoint did not answer.
+            let endpoint = self.endpoint_label.clone().unwrap_or_else(|| {
+                let region = self.client.config().region().map(ToString::to_string);
+                format!(
+                    "S3 in {}",
+                    region.as_deref().unwrap_or("the default region")
+                )
+            });
+            StoreError {
+                code: failure.code,
+                message: format!("{endpoint} (bucket {}): {}", self.bucket, failure.message),
+            }
+        })
     }
 
     fn region(&self) -> Option<String> {

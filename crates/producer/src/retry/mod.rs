@@ -5,12 +5,14 @@
 
 mod budget;
 mod policy;
+mod reachability;
 
 pub use budget::RetryBudget;
 pub(crate) use policy::GIVE_UP_BUDGET;
 pub use policy::{
     classify, split, Backoff, EntryOutcome, Failure, Next, Payment, RetryAction, RetryPolicy, Split,
 };
+pub use reachability::Reachability;
 
 use std::time::Duration;
 
@@ -43,16 +45,28 @@ pub struct Attempt<Id> {
     pub whole_call_failed: bool,
 }
 
-/// Sends `records` (one call's worth) once through `transport`: an answer deposits into the
-/// `budget`, a partial failure sorts the entries ([`split`]), a failed call keeps every record
-/// for a retry unless its error is permanent.
+/// Sends `records` (one call's worth) once through `transport`, abandoning the call when it is
+/// not answered within `limit` (`TimeoutError`, retried like any timeout): an answer deposits
+/// into the `budget`, a partial failure sorts the entries ([`split`]), a failed call keeps every
+/// record for a retry unless its error is permanent.
 pub async fn attempt<T: Transport, Id: Sync>(
     transport: &T,
     records: Vec<Record<Id>>,
     budget: Option<&RetryBudget>,
+    limit: Duration,
 ) -> Attempt<Id> {
     tracing::debug!(records = records.len(), "put");
-    match transport.put(&records).await {
+    let answered = match tokio::time::timeout(limit, transport.put(&records)).await {
+        Ok(answered) => answered,
+        Err(_) => Err(Failure::new(
+            "TimeoutError",
+            format!(
+                "no answer within {} ms (attempt timeout)",
+                limit.as_millis()
+            ),
+        )),
+    };
+    match answered {
         Ok(outcomes) => {
             if let Some(budget) = budget {
                 budget.deposit();
@@ -120,7 +134,8 @@ pub async fn deliver<T: Transport, Id: Sync>(
     while !records.is_empty() {
         report.api_calls += 1;
         attempts += 1;
-        let tried = attempt(transport, records, policy.budget.as_deref()).await;
+        let limit = policy.attempt_limit();
+        let tried = attempt(transport, records, policy.budget.as_deref(), limit).await;
         report.delivered.extend(tried.delivered);
         report.failed.extend(tried.failed);
         let Some(last) = tried.retry.first().map(|(_, failure)| failure.clone()) else {

@@ -132,9 +132,22 @@ pub struct RetryPolicy {
     pub backoff: Backoff,
     /// The retry budget shared with the other calls (`None`: retries are not rationed).
     pub budget: Option<Arc<RetryBudget>>,
+    /// How long one attempt may go unanswered ([`RetryPolicy::attempt_limit`]).
+    pub attempt_timeout: Duration,
 }
 
+/// The least time an attempt is given, even at or past the deadline: a call is tried once.
+pub const MIN_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(1);
+
 impl RetryPolicy {
+    /// How long the next attempt may take: the attempt timeout, cut to what is left before the
+    /// deadline (an attempt in flight counts against it), but never under
+    /// [`MIN_ATTEMPT_TIMEOUT`].
+    pub fn attempt_limit(&self) -> Duration {
+        let left = self.deadline.saturating_duration_since(Instant::now());
+        self.attempt_timeout.min(left).max(MIN_ATTEMPT_TIMEOUT)
+    }
+
     /// The wait before the next attempt after `attempts` attempts (`attempts` ≥ 1), or `None`
     /// when the policy gives up: the attempt limit is reached, or the retry would start past
     /// the deadline.
@@ -248,6 +261,7 @@ mod tests {
             deadline: Instant::now() + Duration::from_secs(3600),
             backoff: backoff.clone(),
             budget: None,
+            attempt_timeout: Duration::from_secs(20),
         };
         assert!(limited.next_delay(1).is_some());
         assert!(limited.next_delay(2).is_some());
@@ -257,7 +271,14 @@ mod tests {
             deadline: Instant::now() + Duration::from_millis(150),
             backoff,
             budget: None,
+            attempt_timeout: Duration::from_secs(20),
         };
+        assert_eq!(
+            late.attempt_limit(),
+            MIN_ATTEMPT_TIMEOUT,
+            "an attempt in flight counts against the deadline (at least a second)"
+        );
+        assert_eq!(limited.attempt_limit(), Duration::from_secs(20));
         let first = late.next_delay(1).unwrap();
         assert!(first <= Duration::from_millis(100));
         tokio::time::advance(Duration::from_millis(200)).await;

@@ -13,6 +13,7 @@ use serde::Serialize;
 use super::config::LogLevel;
 use super::event::{FirehoseEvent, TransformResult};
 use super::record::{Located, RecordOutcome};
+use crate::finding::Code;
 
 /// A record that was not delivered, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -114,7 +115,7 @@ impl InvocationReport {
                 report.failures.push(RecordFailure {
                     record_id: record.record_id.clone(),
                     result: outcome.result,
-                    findings: outcome.errors().cloned().collect(),
+                    findings: outcome.errors().map(for_logs).collect(),
                 });
             }
         }
@@ -162,6 +163,46 @@ impl InvocationReport {
     }
 }
 
+/// A finding as a log may carry it: its path only as schema names, any other key (an unknown
+/// attribute's name is the sender's text, and may be `password=hunter2`) as a hash.
+fn for_logs(finding: &Located) -> Located {
+    let unknown_last = finding.code == Code::AttributeUnknown;
+    let segments: Vec<&str> = finding.path.split('.').collect();
+    let last = segments.len().saturating_sub(1);
+    let path = segments
+        .iter()
+        .enumerate()
+        .map(|(i, segment)| {
+            let (name, index) = segment
+                .find('[')
+                .map_or((*segment, ""), |at| segment.split_at(at));
+            let schema_shaped = !name.is_empty()
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+                && index
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || b == b'[' || b == b']');
+            match schema_shaped && !(unknown_last && i == last) {
+                true => (*segment).to_owned(),
+                false => format!("#{:08x}", fnv1a(segment.as_bytes()) as u32),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(".");
+    Located {
+        path,
+        ..finding.clone()
+    }
+}
+
+/// FNV-1a (64-bit): a stable hash, so that one key is one tag across invocations.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, b| {
+        (hash ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
 fn line<T: Serialize>(
     level: LogLevel,
     message: &'static str,
@@ -175,4 +216,41 @@ fn line<T: Serialize>(
         body,
     })
     .ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::finding::Severity;
+
+    fn located(code: Code, path: &str) -> Located {
+        Located {
+            event: Some(0),
+            code,
+            severity: Severity::Error,
+            path: path.to_owned(),
+        }
+    }
+
+    /// Issue 20, item 12: an unknown attribute's name never reaches a log; schema paths do.
+    #[test]
+    fn logged_paths_carry_schema_names_and_hash_anything_else() {
+        let unknown = for_logs(&located(
+            Code::AttributeUnknown,
+            "actor.user.password=hunter2",
+        ));
+        assert!(unknown.path.starts_with("actor.user.#"), "{}", unknown.path);
+        assert!(!unknown.path.contains("hunter2"));
+        let plain = for_logs(&located(Code::AttributeUnknown, "api_key_abc123"));
+        assert!(plain.path.starts_with('#') && !plain.path.contains("abc123"));
+        assert_eq!(
+            for_logs(&located(Code::AttributeUnknown, "x=1")).path,
+            for_logs(&located(Code::AttributeUnknown, "x=1")).path,
+            "stable"
+        );
+        let schema = located(Code::AttributeWrongType, "resources[2].owner.uid");
+        assert_eq!(for_logs(&schema).path, "resources[2].owner.uid");
+        let odd = for_logs(&located(Code::AttributeWrongType, "unmapped.Secret Key"));
+        assert!(odd.path.starts_with("unmapped.#") && !odd.path.contains("Secret"));
+    }
 }
