@@ -88,6 +88,15 @@ impl Outcome {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // The libraries' warnings (a call failing, an object not stored: codes and counts, never
+    // event contents) on stderr; `OCSF_LOG` sets the filter (`debug`, `ocsf_firehose_producer=info`).
+    let filter = tracing_subscriber::EnvFilter::try_from_env("OCSF_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
     let result = match cli.command {
         Command::Validate(args) => validate::run(args),
         Command::Normalize(args) => normalize::run(args),

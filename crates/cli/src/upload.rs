@@ -58,6 +58,11 @@ pub(crate) struct Args {
     /// A partition's object rolls over at this many MiB of rows.
     #[arg(long, default_value_t = 128)]
     object_mib: usize,
+    /// Give the bucket's endpoint up once it has answered nothing for this many seconds
+    /// (refused connections, names not resolving, timeouts): the events not yet stored fail
+    /// at once with the cause, and the command exits 2.
+    #[arg(long, default_value_t = 120, value_name = "SECONDS")]
+    give_up_after: u64,
     /// The Lambda's configuration; `--region`: the bucket's, the last fallback for `region`.
     #[command(flatten)]
     lambda: LambdaArgs,
@@ -94,7 +99,11 @@ pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
 async fn s3_store(args: &Args, bucket: &str) -> S3Store {
     let endpoint = args.endpoint_url.as_deref();
     let shared = aws_config(&args.lambda.region, endpoint).await;
-    S3Store::new(s3_client(&shared, endpoint.is_some()), bucket)
+    let store = S3Store::new(s3_client(&shared, endpoint.is_some()), bucket);
+    match endpoint {
+        Some(endpoint) => store.endpoint_label(endpoint),
+        None => store,
+    }
 }
 
 async fn run_async(args: Args) -> anyhow::Result<Outcome> {
@@ -108,6 +117,7 @@ async fn run_async(args: Args) -> anyhow::Result<Outcome> {
     };
     let lake = LakeConfig {
         object_bytes: args.object_mib.max(1).saturating_mul(1024 * 1024),
+        give_up_unreachable_after: Some(Duration::from_secs(args.give_up_after.max(1))),
         ..LakeConfig::default()
     };
     let objects: Arc<Mutex<Vec<StoredObject>>> = Arc::default();
@@ -138,7 +148,6 @@ async fn run_async(args: Args) -> anyhow::Result<Outcome> {
         dry_run: args.dry_run,
         ..UploadSummary::default()
     };
-    let mut stderr = std::io::stderr().lock();
     for input in inputs(&args.inputs) {
         let name = input.display().to_string();
         let reader = open(&input)?;
@@ -167,7 +176,9 @@ async fn run_async(args: Args) -> anyhow::Result<Outcome> {
                     }
                     let line =
                         serde_json::json!({"input": name, "line": index + 1, "codes": codes});
-                    writeln!(stderr, "{line}")?;
+                    // Locked per line: never held across an await, since the libraries'
+                    // warnings are written to stderr from the runtime's threads.
+                    writeln!(std::io::stderr(), "{line}")?;
                 }
             }
         }

@@ -172,3 +172,57 @@ fn local_exits_one_when_events_fail_and_zero_when_all_land() {
     );
     assert_eq!(missing.status.code(), Some(2));
 }
+
+/// Item 3: `upload` to an endpoint that answers nothing gives up once `--give-up-after` has
+/// passed, exits 2, and says which endpoint and why (the SDK's cause, not an empty message).
+#[test]
+fn upload_to_a_dead_endpoint_gives_up_promptly_and_names_the_endpoint_and_cause() {
+    // A port nobody listens on: bound, then closed.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let demo = run(&["demo", "3000", "--seed", "3"], None);
+    let events = common::temp_file("dead-endpoint.jsonl", &demo.stdout);
+    let started = std::time::Instant::now();
+    let out = run(
+        &[
+            "upload",
+            s(&events),
+            "--bucket",
+            "lake",
+            "--endpoint-url",
+            &endpoint,
+            "--give-up-after",
+            "3",
+            "--json",
+        ],
+        None,
+    );
+    let took = started.elapsed();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let last = stderr.lines().last().unwrap_or_default();
+    assert!(
+        last.contains("events were not stored")
+            && last.contains(&endpoint)
+            && (last.contains("onnection refused") || last.contains("EndpointUnreachable")),
+        "{last}"
+    );
+    assert!(stderr.contains("WARN"), "the producer's warnings reach stderr: {stderr}");
+    let summary = &json_lines(&out.stdout)[0];
+    let not_stored: u64 = summary["notDelivered"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|n| n.as_u64().unwrap())
+        .sum();
+    assert_eq!(
+        summary["events"].as_u64().unwrap(),
+        summary["rejectedEvents"].as_u64().unwrap() + not_stored,
+        "every event accounted for: {summary}"
+    );
+    assert!(took < std::time::Duration::from_secs(60), "{took:?}");
+}

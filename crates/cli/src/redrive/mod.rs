@@ -225,7 +225,7 @@ async fn run_async(args: Args) -> anyhow::Result<Outcome> {
         objects: Vec::with_capacity(keys.len()),
         sent: Vec::new(),
         seen: HashSet::new(),
-        report: std::io::stderr().lock(),
+        report: std::io::stderr(),
     };
     let progress = progress_bar(Some(keys.len()), "error objects");
     for key in keys {
@@ -357,7 +357,9 @@ struct Run<'a> {
     objects: Vec<ErrorObject>,
     sent: Vec<Sent>,
     seen: HashSet<String>,
-    report: std::io::StderrLock<'static>,
+    /// Not locked: each line locks it briefly, since the libraries' warnings are written to
+    /// stderr from the runtime's threads while this task awaits.
+    report: std::io::Stderr,
 }
 
 impl Run<'_> {
