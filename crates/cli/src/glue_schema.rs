@@ -10,7 +10,7 @@ use ocsf_firehose_transform::table::{used_paths, TableModel, TableSpec};
 use ocsf_firehose_transform::{OcsfVersion, Schema};
 use serde_json::Value;
 
-use crate::input::for_each_document;
+use crate::input::{for_each_document, MAX_DOCUMENT_BYTES};
 use crate::lambda_args::parse_version;
 use crate::Outcome;
 
@@ -94,7 +94,7 @@ fn sampled_paths(
     files: &[PathBuf],
 ) -> anyhow::Result<Vec<String>> {
     let mut events: Vec<Value> = Vec::new();
-    let failed = for_each_document(files, |document| {
+    let failed = for_each_document(files, MAX_DOCUMENT_BYTES, |document| {
         if let Ok(event) = document.event {
             events.push(event);
         }

@@ -7,7 +7,7 @@
 //! `<out>/errors/producer-refused.jsonl`. The summary accounts for every event.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Write};
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -18,9 +18,13 @@ use base64::Engine as _;
 use clap::Args as ClapArgs;
 use indicatif::ProgressBar;
 use ocsf_firehose_producer::{Producer, ProducerBuilder, ProducerConfig, Report, SendError};
+use ocsf_firehose_transform::documents::DocumentReader;
+use ocsf_firehose_transform::lake::file::write_atomically;
 use ocsf_firehose_transform::local::{demo, LocalConfig, LocalFirehose, Summary};
+use ocsf_firehose_transform::Finding;
 use serde::Serialize;
 
+use crate::input::{empty_input, framed, MAX_DOCUMENT_BYTES};
 use crate::lambda_args::LambdaArgs;
 use crate::lines::{
     inputs, open, parse_sources, pipeline_config, progress_bar, runtime, write_counts,
@@ -108,22 +112,20 @@ async fn run_async(args: Args) -> anyhow::Result<Outcome> {
         refused: Refused::new(&args.out),
         progress: progress_bar(args.demo, "events"),
     };
+    // Every input, the demo's events included, is framed as the Lambda frames a record.
+    let max_record_bytes = args.lambda.transform_config()?.max_record_bytes;
     match args.demo {
         Some(n) => {
-            for (index, event) in demo::events(n, args.seed).enumerate() {
-                sender.send(Origin::new("demo", index), event.bytes).await?;
-            }
+            let events = demo::events(n, args.seed).map(|event| event.bytes);
+            sender
+                .send_all("demo", JsonLines::new(events), max_record_bytes)
+                .await?;
         }
         None => {
             for input in inputs(&args.inputs) {
                 let name = input.display().to_string();
                 let reader = open(&input)?;
-                for (index, bytes) in BufReader::new(reader).split(b'\n').enumerate() {
-                    let bytes = bytes.with_context(|| format!("cannot read {name}"))?;
-                    if !bytes.iter().all(u8::is_ascii_whitespace) {
-                        sender.send(Origin::new(&name, index), bytes).await?;
-                    }
-                }
+                sender.send_all(&name, reader, max_record_bytes).await?;
             }
         }
     }
@@ -180,7 +182,41 @@ fn local_config(args: &Args) -> anyhow::Result<LocalConfig> {
     Ok(config)
 }
 
-/// Where an event came from: its input and line (1-based).
+/// Events as one JSON-lines stream (the demo's), read as any input is.
+struct JsonLines<I> {
+    events: I,
+    current: Vec<u8>,
+    at: usize,
+}
+
+impl<I: Iterator<Item = Vec<u8>>> JsonLines<I> {
+    fn new(events: I) -> Self {
+        JsonLines {
+            events,
+            current: Vec::new(),
+            at: 0,
+        }
+    }
+}
+
+impl<I: Iterator<Item = Vec<u8>>> Read for JsonLines<I> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        while self.at == self.current.len() {
+            let Some(mut event) = self.events.next() else {
+                return Ok(0);
+            };
+            event.push(b'\n');
+            self.current = event;
+            self.at = 0;
+        }
+        let n = out.len().min(self.current.len() - self.at);
+        out[..n].copy_from_slice(&self.current[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
+    }
+}
+
+/// Where an event came from: its input and document (1-based: its line in JSON lines).
 struct Origin<'a> {
     input: &'a str,
     line: usize,
@@ -212,16 +248,60 @@ impl Sender<'_> {
             // The outcome comes back in the shutdown report; nothing waits for each event.
             Ok(_delivery) => Ok(()),
             Err(SendError::Closed) => anyhow::bail!("the producer stopped"),
-            Err(error) => self.refused.keep(&origin, &error, &bytes),
+            Err(error) => self
+                .refused
+                .keep(&origin, error.code(), &error.to_string(), &bytes),
         }
+    }
+
+    /// Sends every document of one input, refusing what is not an event with its code (an
+    /// input without any document is `record_empty`).
+    async fn send_all(
+        &mut self,
+        name: &str,
+        reader: impl Read,
+        max_record_bytes: usize,
+    ) -> anyhow::Result<()> {
+        let mut documents = 0;
+        for document in DocumentReader::new(reader, MAX_DOCUMENT_BYTES) {
+            let document = document.with_context(|| format!("cannot read {name}"))?;
+            documents += 1;
+            let origin = Origin::new(name, document.index);
+            let skipped = document.skipped.clone();
+            match framed(document, max_record_bytes) {
+                Ok((bytes, _)) => self.send(origin, bytes).await?,
+                Err(finding) => self.refuse(origin, &finding, &skipped)?,
+            }
+        }
+        if documents == 0 {
+            self.refuse(Origin::new(name, 0), &empty_input(), &[])?;
+        }
+        Ok(())
+    }
+
+    /// An input document that is not an event to send (not JSON, too large, not UTF-8): kept
+    /// with the code every command and the Lambda give it.
+    fn refuse(
+        &mut self,
+        origin: Origin<'_>,
+        finding: &Finding,
+        bytes: &[u8],
+    ) -> anyhow::Result<()> {
+        self.summary.events += 1;
+        self.summary.input_bytes += bytes.len() as u64;
+        self.progress.inc(1);
+        self.refused
+            .keep(&origin, finding.code.as_str(), &finding.message, bytes)
     }
 }
 
-/// The events the producer refused at `send`, as JSON lines: where each came from, the code,
-/// the message and the event's bytes (`rawData`, base64), like Firehose's error documents.
+/// The input documents refused before any stream (not JSON, too large, not UTF-8, or refused by
+/// the producer), as JSON lines: where each came from, the code, the message and the bytes
+/// (`rawData`, base64), like Firehose's error documents. Kept in memory (they are the few) and
+/// written whole at the end, so that a full disk never leaves a cut line.
 struct Refused {
     path: PathBuf,
-    file: Option<std::io::BufWriter<std::fs::File>>,
+    lines: Vec<u8>,
     counts: BTreeMap<String, u64>,
 }
 
@@ -229,39 +309,34 @@ impl Refused {
     fn new(out: &Path) -> Self {
         Refused {
             path: out.join(REFUSED_FILE),
-            file: None,
+            lines: Vec::new(),
             counts: BTreeMap::new(),
         }
     }
 
-    fn keep(&mut self, origin: &Origin<'_>, error: &SendError, bytes: &[u8]) -> anyhow::Result<()> {
-        *self.counts.entry(error.code().to_owned()).or_default() += 1;
-        let file = match &mut self.file {
-            Some(file) => file,
-            None => {
-                if let Some(parent) = self.path.parent() {
-                    std::fs::create_dir_all(parent)
-                        .with_context(|| format!("cannot create {}", parent.display()))?;
-                }
-                let file = std::fs::File::create(&self.path)
-                    .with_context(|| format!("cannot write {}", self.path.display()))?;
-                self.file.insert(std::io::BufWriter::new(file))
-            }
-        };
+    fn keep(
+        &mut self,
+        origin: &Origin<'_>,
+        code: &str,
+        message: &str,
+        bytes: &[u8],
+    ) -> anyhow::Result<()> {
+        *self.counts.entry(code.to_owned()).or_default() += 1;
         let document = serde_json::json!({
             "input": origin.input,
             "line": origin.line,
-            "errorCode": error.code(),
-            "errorMessage": error.to_string(),
+            "errorCode": code,
+            "errorMessage": message,
             "rawData": STANDARD.encode(bytes),
         });
-        serde_json::to_writer(&mut *file, &document)?;
-        writeln!(file).with_context(|| format!("cannot write {}", self.path.display()))
+        serde_json::to_writer(&mut self.lines, &document)?;
+        self.lines.push(b'\n');
+        Ok(())
     }
 
     fn finish(self) -> anyhow::Result<BTreeMap<String, u64>> {
-        if let Some(mut file) = self.file {
-            file.flush()
+        if !self.lines.is_empty() {
+            write_atomically(&self.path, &self.lines)
                 .with_context(|| format!("cannot write {}", self.path.display()))?;
         }
         Ok(self.counts)

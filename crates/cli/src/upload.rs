@@ -6,19 +6,21 @@
 //! contents) and counted; the summary gives rows per partition, objects and bytes.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::Args as ClapArgs;
-use ocsf_firehose_producer::lake::store::S3Store;
+use ocsf_firehose_producer::lake::store::{DirStore, S3Store};
 use ocsf_firehose_producer::lake::{LakeConfig, StoredObject};
 use ocsf_firehose_producer::{ProducerBuilder, ProducerConfig, SendError};
+use ocsf_firehose_transform::documents::DocumentReader;
 use ocsf_firehose_transform::Engine;
 use serde::Serialize;
 
+use crate::input::{empty_input, framed, MAX_DOCUMENT_BYTES};
 use crate::lambda_args::LambdaArgs;
 use crate::lines::{aws_config, inputs, lake_sources, open, progress_bar, runtime, s3_client};
 use crate::Outcome;
@@ -126,12 +128,14 @@ async fn run_async(args: Args) -> anyhow::Result<Outcome> {
     let scratch = args.dry_run.then(|| {
         std::env::temp_dir().join(format!("ocsf-firehose-dry-run-{}", uuid::Uuid::new_v4()))
     });
+    let folder = |root: &PathBuf| DirStore::new(root).in_region(&args.lambda.region);
     let builder = match (&args.bucket, &args.out, &scratch) {
-        (_, _, Some(scratch)) => ProducerBuilder::dir(scratch, sources),
+        // A folder stands in for the bucket, in the bucket's region (`--region`).
+        (_, _, Some(scratch)) => ProducerBuilder::dir_store(folder(scratch), sources),
         (Some(bucket), _, None) => {
             ProducerBuilder::s3_sources(s3_store(&args, bucket).await, sources)
         }
-        (None, Some(out), None) => ProducerBuilder::dir(out, sources),
+        (None, Some(out), None) => ProducerBuilder::dir_store(folder(out), sources),
         (None, None, None) => anyhow::bail!("--bucket or --out is required"),
     };
     let producer = builder
@@ -148,16 +152,21 @@ async fn run_async(args: Args) -> anyhow::Result<Outcome> {
         dry_run: args.dry_run,
         ..UploadSummary::default()
     };
+    let max_record_bytes = args.lambda.transform_config()?.max_record_bytes;
     for input in inputs(&args.inputs) {
         let name = input.display().to_string();
         let reader = open(&input)?;
-        for (index, bytes) in BufReader::new(reader).split(b'\n').enumerate() {
-            let bytes = bytes.with_context(|| format!("cannot read {name}"))?;
-            if bytes.iter().all(u8::is_ascii_whitespace) {
-                continue;
-            }
+        let mut documents = 0;
+        for document in DocumentReader::new(reader, MAX_DOCUMENT_BYTES) {
+            let document = document.with_context(|| format!("cannot read {name}"))?;
+            documents += 1;
+            let index = document.index;
+            let size = document
+                .bytes
+                .as_ref()
+                .map_or(document.skipped.len(), Vec::len);
             summary.events += 1;
-            summary.input_bytes += bytes.len() as u64;
+            summary.input_bytes += size as u64;
             progress.inc(1);
             if summary.events.is_multiple_of(PROGRESS_EVERY) {
                 let stored = objects.lock().map_or(0, |o| o.len());
@@ -165,22 +174,24 @@ async fn run_async(args: Args) -> anyhow::Result<Outcome> {
                 let rate = summary.input_bytes as f64 / 1e6 / seconds;
                 progress.set_message(format!("{rate:.1} MB/s, {stored} objects"));
             }
-            match producer.send_json(&bytes).await {
-                Ok(_delivery) => {}
-                Err(SendError::Closed) => anyhow::bail!("the producer stopped"),
-                Err(error) => {
-                    summary.rejected_events += 1;
-                    let codes = rejection_codes(&error);
-                    for code in &codes {
-                        *summary.rejected.entry(code.clone()).or_default() += 1;
-                    }
-                    let line =
-                        serde_json::json!({"input": name, "line": index + 1, "codes": codes});
-                    // Locked per line: never held across an await, since the libraries'
-                    // warnings are written to stderr from the runtime's threads.
-                    writeln!(std::io::stderr(), "{line}")?;
-                }
-            }
+            let codes = match framed(document, max_record_bytes) {
+                Err(finding) => vec![finding.code.as_str().to_owned()],
+                Ok((bytes, _)) => match producer.send_json(&bytes).await {
+                    Ok(_delivery) => continue,
+                    Err(SendError::Closed) => anyhow::bail!("the producer stopped"),
+                    Err(error) => rejection_codes(&error),
+                },
+            };
+            reject(&mut summary, &name, index, codes)?;
+        }
+        if documents == 0 {
+            summary.events += 1;
+            reject(
+                &mut summary,
+                &name,
+                0,
+                vec![empty_input().code.as_str().to_owned()],
+            )?;
         }
     }
     let report = producer.shutdown().await;
@@ -220,6 +231,23 @@ async fn run_async(args: Args) -> anyhow::Result<Outcome> {
         invalid: summary.rejected_events > 0,
         io_error: false,
     })
+}
+
+/// Counts a rejected input document and reports it on stderr (its codes, never its contents).
+fn reject(
+    summary: &mut UploadSummary,
+    input: &str,
+    index: usize,
+    codes: Vec<String>,
+) -> anyhow::Result<()> {
+    summary.rejected_events += 1;
+    for code in &codes {
+        *summary.rejected.entry(code.clone()).or_default() += 1;
+    }
+    let line = serde_json::json!({"input": input, "line": index + 1, "codes": codes});
+    // Unlocked between lines: the libraries' warnings go to stderr from the runtime's threads.
+    writeln!(std::io::stderr(), "{line}")?;
+    Ok(())
 }
 
 /// The codes of a refused event: its error findings' codes, or the refusal's own.

@@ -482,7 +482,7 @@ fn local_runs_the_demo_and_files_through_the_producer_and_the_whole_path() {
     assert_eq!(count("events"), 400);
     assert_eq!(
         summary["refused"],
-        json!({"not_a_json_object": 1}),
+        json!({"json_invalid": 1}),
         "the truncated demo event never reaches a stream"
     );
     assert_eq!(count("sent"), 399, "every other event is delivered");
@@ -511,7 +511,11 @@ fn local_runs_the_demo_and_files_through_the_producer_and_the_whole_path() {
     let refused = std::fs::read_to_string(out.join("errors/producer-refused.jsonl")).unwrap();
     let refused = json_lines(refused.as_bytes());
     assert_eq!(refused.len(), 1);
-    assert_eq!(refused[0]["errorCode"], json!("not_a_json_object"));
+    assert_eq!(
+        refused[0]["errorCode"],
+        json!("json_invalid"),
+        "the code validate and the Lambda give"
+    );
     assert_eq!(refused[0]["line"], json!(51), "the demo's 51st event");
 
     let lines = format!(

@@ -5,10 +5,12 @@
 
 mod common;
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
 use common::{fixture, json_lines, run, s};
+use ocsf_firehose_transform::firehose::{FirehoseEvent, TransformConfig, Transformer};
 use serde_json::{json, Value};
 
 /// A fresh folder for one test.
@@ -211,7 +213,10 @@ fn upload_to_a_dead_endpoint_gives_up_promptly_and_names_the_endpoint_and_cause(
             && (last.contains("onnection refused") || last.contains("EndpointUnreachable")),
         "{last}"
     );
-    assert!(stderr.contains("WARN"), "the producer's warnings reach stderr: {stderr}");
+    assert!(
+        stderr.contains("WARN"),
+        "the producer's warnings reach stderr: {stderr}"
+    );
     let summary = &json_lines(&out.stdout)[0];
     let not_stored: u64 = summary["notDelivered"]
         .as_object()
@@ -225,4 +230,229 @@ fn upload_to_a_dead_endpoint_gives_up_promptly_and_names_the_endpoint_and_cause(
         "every event accounted for: {summary}"
     );
     assert!(took < std::time::Duration::from_secs(60), "{took:?}");
+}
+
+/// Item 7: on a full disk `local` fails (exit 2) and leaves no half-written object: every
+/// `.parquet` file there is whole (`PAR1` at both ends), every error document a JSON line, and
+/// no temporary file remains. The disk is a 600 KiB tmpfs (root can mount one; elsewhere the
+/// test says why it did not run).
+#[test]
+fn local_on_a_full_disk_leaves_only_whole_objects() {
+    let mount = work_dir("full-disk");
+    let mounted = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=600k", "tmpfs", s(&mount)])
+        .status()
+        .is_ok_and(|status| status.success());
+    if !mounted {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI runs as root and must be able to mount a tmpfs"
+        );
+        eprintln!("skipping: cannot mount a tmpfs here (not root)");
+        return;
+    }
+    let out = mount.join("lake");
+    let run = run(&["local", "--demo", "20000", "--out", s(&out)], None);
+    let stderr = String::from_utf8_lossy(&run.stderr).into_owned();
+    // Read while mounted: what a reader of the lake would find.
+    let files: Vec<(String, Vec<u8>)> = files_under(&mount)
+        .into_iter()
+        .map(|path| {
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            (name, std::fs::read(&path).unwrap())
+        })
+        .collect();
+    let _ = std::process::Command::new("umount").arg(s(&mount)).status();
+    assert_eq!(run.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("No space left"), "{stderr}");
+    assert!(
+        !files.is_empty(),
+        "something was written before the disk filled"
+    );
+    for (name, bytes) in &files {
+        assert!(!name.ends_with(".partial"), "left behind: {name}");
+        if name.ends_with(".parquet") {
+            assert!(
+                bytes.len() > 8 && bytes.starts_with(b"PAR1") && bytes.ends_with(b"PAR1"),
+                "a half-written object: {name}"
+            );
+        } else {
+            let text = String::from_utf8(bytes.clone()).unwrap();
+            for line in text.lines().filter(|l| !l.is_empty()) {
+                serde_json::from_str::<Value>(line).unwrap_or_else(|e| panic!("{name}: {e}"));
+            }
+        }
+    }
+}
+
+/// The error codes `validate` gives an input (one file).
+fn validate_codes(file: &Path) -> BTreeSet<String> {
+    let out = run(&["validate", "--format", "json", s(file)], None);
+    json_lines(&out.stdout)
+        .iter()
+        .flat_map(|line| line["findings"].as_array().cloned().unwrap_or_default())
+        .filter(|f| f["severity"] == json!("error"))
+        .map(|f| f["code"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// The error codes `upload --out` reports on stderr for an input.
+fn upload_codes(file: &Path, out: &Path) -> BTreeSet<String> {
+    let run = run(&["upload", s(file), "--out", s(out), "--json"], None);
+    String::from_utf8_lossy(&run.stderr)
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .flat_map(|l| {
+            let line: Value = serde_json::from_str(l).unwrap();
+            line["codes"].as_array().cloned().unwrap_or_default()
+        })
+        .map(|c| c.as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// The error codes of `local`'s summary for an input: refused at send, failed by the Lambda.
+fn local_codes(file: &Path, out: &Path) -> BTreeSet<String> {
+    let run = run(&["local", s(file), "--out", s(out), "--json"], None);
+    let summary = &json_lines(&run.stdout)[0];
+    ["refused", "failures"]
+        .iter()
+        .flat_map(|k| {
+            summary[k]
+                .as_object()
+                .cloned()
+                .unwrap_or_default()
+                .keys()
+                .cloned()
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// The error codes of the Lambda's verdict on the input as one Firehose record.
+fn lambda_codes(bytes: &[u8]) -> BTreeSet<String> {
+    let transformer = Transformer::new(TransformConfig::default()).unwrap();
+    let event = FirehoseEvent::from_payloads([bytes], "us-east-1", 0);
+    let (_, report) = transformer.handle(&event).unwrap();
+    report
+        .failures
+        .iter()
+        .flat_map(|f| f.findings.iter().map(|l| l.code.as_str().to_owned()))
+        .collect()
+}
+
+/// JSONTestSuite's `test_parsing` kinds, generated here (no fetch): accepted (`y_`), refused
+/// (`n_`) and implementation-defined (`i_`) documents, framing variants (BOM, CRLF, CR-only,
+/// concatenated), and the inputs items 9 and 10 found judged differently. Each is one input of
+/// one event; `validate`, the Lambda (the input as one record), `upload` and `local` must give
+/// the same error codes.
+fn parsing_cases() -> Vec<(&'static str, Vec<u8>)> {
+    let event = serde_json::to_vec(&fixture("authentication")).unwrap();
+    let text = String::from_utf8(event.clone()).unwrap();
+    let mut big = fixture("authentication");
+    big["message"] = json!("x".repeat(1_100_000));
+    let mut cases: Vec<(&'static str, Vec<u8>)> = vec![
+        ("y_object_event", event.clone()),
+        ("y_bom_event", [b"\xEF\xBB\xBF".as_slice(), &event].concat()),
+        ("y_crlf_event", [event.as_slice(), b"\r\n"].concat()),
+        ("y_cr_event", [event.as_slice(), b"\r"].concat()),
+        (
+            "y_pretty_event",
+            serde_json::to_vec_pretty(&fixture("authentication")).unwrap(),
+        ),
+        (
+            "y_duplicate_key_event",
+            text.replacen('{', "{\"class_uid\":1,", 1).into_bytes(),
+        ),
+        ("y_empty_object", b"{}".to_vec()),
+        ("y_array_empty", b"[]".to_vec()),
+        ("y_array_of_objects", b"[{\"a\":1}]".to_vec()),
+        ("y_number", b"123".to_vec()),
+        ("y_string", b"\"asd\"".to_vec()),
+        ("y_null", b"null".to_vec()),
+        ("y_true", b"true".to_vec()),
+        ("y_object_unicode_key", "{\"\u{e9}\":1}".as_bytes().to_vec()),
+        (
+            "y_string_escapes",
+            br#"{"a":"\u0060\u012a\u12AB\"\\\/\b\f\n\r\t"}"#.to_vec(),
+        ),
+        ("n_array_trailing_comma", b"[1,]".to_vec()),
+        ("n_object_trailing_comma", b"{\"a\":1,}".to_vec()),
+        ("n_object_missing_value", b"{\"a\":}".to_vec()),
+        ("n_object_single_quote", b"{'a':1}".to_vec()),
+        ("n_object_unquoted_key", b"{a:1}".to_vec()),
+        ("n_structure_unclosed_object", b"{\"a\":1".to_vec()),
+        ("n_structure_lone_close", b"}".to_vec()),
+        ("n_structure_open_array", b"[".to_vec()),
+        ("n_number_nan", b"[NaN]".to_vec()),
+        ("n_number_infinity", b"[Infinity]".to_vec()),
+        ("n_number_leading_zero", b"[012]".to_vec()),
+        ("n_number_plus", b"[+1]".to_vec()),
+        ("n_string_unescaped_newline", b"{\"a\":\"x\ny\"}".to_vec()),
+        ("n_string_bad_escape", br#"{"a":"\x"}"#.to_vec()),
+        ("n_literal_truncated", b"[nul]".to_vec()),
+        ("n_comment", b"{\"a\":1}/* c */".to_vec()),
+        ("n_event_cut", event[..event.len() / 2].to_vec()),
+        ("n_invalid_utf8_bare", b"\xFF".to_vec()),
+        ("n_utf16_bom", b"\xFE\xFF\x00{\x00}".to_vec()),
+        ("i_string_invalid_utf8", b"{\"a\":\"\xFF\"}".to_vec()),
+        ("i_string_overlong_utf8", b"{\"a\":\"\xC0\xAF\"}".to_vec()),
+        ("i_string_lone_surrogate", br#"{"a":"\uD800"}"#.to_vec()),
+        ("i_number_huge_exponent", b"[1e999]".to_vec()),
+        (
+            "i_number_huge_negative",
+            b"[-123123123123123123123123123123]".to_vec(),
+        ),
+        (
+            "i_object_deep",
+            [b"{\"a\":".repeat(200), b"1".to_vec(), b"}".repeat(200)].concat(),
+        ),
+        ("x_empty", Vec::new()),
+        ("x_whitespace", b" \n\t\r\n ".to_vec()),
+        ("x_too_large", serde_json::to_vec(&big).unwrap()),
+    ];
+    cases.sort_by_key(|(name, _)| *name);
+    cases
+}
+
+/// Items 9 and 10: one framing and one code table. Every case of `parsing_cases` gets the same
+/// error codes from `validate`, the Lambda, `upload` and `local`; an empty input is
+/// `record_empty`, invalid UTF-8 `data_not_utf8`, a cut event `json_invalid`, an event over a
+/// Firehose record `record_too_large`, wherever it is judged.
+#[test]
+fn every_command_and_the_lambda_give_one_input_the_same_codes() {
+    let root = work_dir("parsing");
+    let mut disagreements = Vec::new();
+    for (name, bytes) in parsing_cases() {
+        let file = root.join(format!("{name}.json"));
+        std::fs::write(&file, &bytes).unwrap();
+        let lambda = lambda_codes(&bytes);
+        let judged = [
+            ("validate", validate_codes(&file)),
+            ("upload", upload_codes(&file, &root.join("upload"))),
+            (
+                "local",
+                local_codes(&file, &root.join(format!("local-{name}"))),
+            ),
+        ];
+        for (command, codes) in judged {
+            if codes != lambda {
+                disagreements.push(format!(
+                    "{name}: {command} {codes:?}, the Lambda {lambda:?}"
+                ));
+            }
+        }
+        match name {
+            "x_empty" | "x_whitespace" => assert!(lambda.contains("record_empty"), "{lambda:?}"),
+            "x_too_large" => assert!(lambda.contains("record_too_large"), "{lambda:?}"),
+            "n_invalid_utf8_bare" | "i_string_invalid_utf8" => {
+                assert!(lambda.contains("data_not_utf8"), "{name}: {lambda:?}")
+            }
+            "n_event_cut" => assert!(lambda.contains("json_invalid"), "{lambda:?}"),
+            _ if name.starts_with("y_") && name.ends_with("_event") => {
+                assert!(lambda.is_empty(), "{name}: {lambda:?}")
+            }
+            _ => {}
+        }
+    }
+    assert!(disagreements.is_empty(), "{}", disagreements.join("\n"));
 }

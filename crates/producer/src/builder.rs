@@ -134,7 +134,12 @@ impl ProducerBuilder {
     /// `lake`): the same objects and keys as [`ProducerBuilder::s3_sources`].
     #[cfg(feature = "lake")]
     pub fn dir(root: impl Into<std::path::PathBuf>, sources: crate::lake::Sources) -> Self {
-        let store = crate::lake::store::DirStore::new(root);
+        Self::dir_store(crate::lake::store::DirStore::new(root), sources)
+    }
+
+    /// [`ProducerBuilder::dir`] with a configured folder store (its region, say).
+    #[cfg(feature = "lake")]
+    pub fn dir_store(store: crate::lake::store::DirStore, sources: crate::lake::Sources) -> Self {
         Self::new(Destination::Dir(store, Locations::PerClass(sources)))
     }
 

@@ -18,6 +18,7 @@ use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
 
+use ocsf_firehose_transform::lake::file::write_atomically;
 use tokio::time::Instant;
 
 use crate::retry::{classify, Backoff, Failure, Next, RetryAction, RetryPolicy};
@@ -401,32 +402,49 @@ impl ObjectStore for S3Store {
     }
 }
 
-/// A local folder standing in for the bucket: each key a file below `root` (written to a
-/// temporary name, then renamed, so a reader never sees half an object).
+/// A local folder standing in for the bucket: each key a file below `root`, written whole or
+/// not at all ([`write_atomically`]).
 #[derive(Debug, Clone)]
 pub struct DirStore {
     root: PathBuf,
+    region: Option<String>,
 }
 
 impl DirStore {
     /// Objects go below `root`.
     pub fn new(root: impl Into<PathBuf>) -> Self {
-        DirStore { root: root.into() }
+        DirStore {
+            root: root.into(),
+            region: None,
+        }
+    }
+
+    /// The region of the bucket the folder stands in for: the last fallback for an event's
+    /// `region`, as an S3 store's client region is.
+    pub fn in_region(mut self, region: impl Into<String>) -> Self {
+        self.region = Some(region.into());
+        self
     }
 }
 
 impl ObjectStore for DirStore {
     async fn put(&self, key: &str, body: Vec<u8>, _retry: RetrySettings) -> Result<(), StoreError> {
         let path = self.root.join(key);
-        let io_error = |e: std::io::Error| StoreError {
-            code: "io_error".to_owned(),
-            message: format!("{}: {e}", path.display()),
+        let target = path.clone();
+        // Complete or absent, even on a full disk (no `.partial` left behind).
+        let written = tokio::task::spawn_blocking(move || write_atomically(&target, &body)).await;
+        let error = match written {
+            Ok(Ok(())) => return Ok(()),
+            Ok(Err(error)) => error.to_string(),
+            Err(_) => "the writing task failed".to_owned(),
         };
-        if let Some(parent) = path.parent() {
-            tokio::fs::create_dir_all(parent).await.map_err(io_error)?;
-        }
-        let partial = path.with_extension("partial");
-        tokio::fs::write(&partial, &body).await.map_err(io_error)?;
-        tokio::fs::rename(&partial, &path).await.map_err(io_error)
+        Err(StoreError {
+            code: "io_error".to_owned(),
+            message: format!("{}: {error}", path.display()),
+        })
+    }
+
+    fn region(&self) -> Option<String> {
+        self.region.clone()
     }
 }

@@ -57,7 +57,7 @@ pub struct InvocationReport {
     pub findings: BTreeMap<&'static str, usize>,
     /// Normalization actions by kind.
     pub actions: BTreeMap<&'static str, usize>,
-    /// The records not delivered (logged one line each).
+    /// The records not delivered (logged one line each, paths as [`for_logs`] renders them).
     #[serde(skip)]
     pub failures: Vec<RecordFailure>,
 }
@@ -115,7 +115,7 @@ impl InvocationReport {
                 report.failures.push(RecordFailure {
                     record_id: record.record_id.clone(),
                     result: outcome.result,
-                    findings: outcome.errors().map(for_logs).collect(),
+                    findings: outcome.errors().cloned().collect(),
                 });
             }
         }
@@ -129,11 +129,15 @@ impl InvocationReport {
         let mut lines = Vec::new();
         if level >= LogLevel::Warn {
             for failure in &self.failures {
+                let logged = RecordFailure {
+                    findings: failure.findings.iter().map(for_logs).collect(),
+                    ..failure.clone()
+                };
                 lines.extend(line(
                     LogLevel::Warn,
                     "record not delivered",
                     invocation_id,
-                    failure,
+                    &logged,
                 ));
             }
         }
@@ -166,6 +170,9 @@ impl InvocationReport {
 /// A finding as a log may carry it: its path only as schema names, any other key (an unknown
 /// attribute's name is the sender's text, and may be `password=hunter2`) as a hash.
 fn for_logs(finding: &Located) -> Located {
+    if finding.path.is_empty() {
+        return finding.clone();
+    }
     let unknown_last = finding.code == Code::AttributeUnknown;
     let segments: Vec<&str> = finding.path.split('.').collect();
     let last = segments.len().saturating_sub(1);

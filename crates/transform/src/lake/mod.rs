@@ -11,9 +11,12 @@
 //! * [`partition_path`]: `region=…/accountId=…/eventDay=…/` below a source location, from the
 //!   infrastructure's template.
 //!
+//! * [`file::write_atomically`]: a file complete or absent, for the objects written to folders.
+//!
 //! Where the object goes (a file, an S3 key) is the caller's: the local pipeline names and writes
 //! files as Firehose names objects, the producer puts them into its store.
 
+pub mod file;
 pub mod parquet;
 
 use std::collections::BTreeMap;

@@ -15,6 +15,7 @@ use crate::contract::framing;
 use crate::contract::parquet::FIREHOSE_PARQUET;
 use crate::contract::partition::PartitionKeys;
 use crate::contract::prefix::{self, ERROR_PREFIX_TEMPLATE, PREFIX_TEMPLATE};
+use crate::lake::file::write_atomically;
 use crate::lake::{Buffer, Buffers, Encoded, ObjectWriter};
 use crate::table::TableModel;
 
@@ -186,14 +187,11 @@ impl Delivery {
             path: path.clone(),
             source,
         };
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(io_error)?;
-        }
         let mut bytes = Vec::with_capacity(buffer.bytes + buffer.rows.len());
         for (line, _) in &buffer.rows {
             framing::push_line(&mut bytes, line);
         }
-        std::fs::write(&path, &bytes).map_err(io_error)?;
+        write_atomically(&path, &bytes).map_err(io_error)?;
         summary.error_files += 1;
         summary.bytes += bytes.len() as u64;
         Ok(())
@@ -278,10 +276,7 @@ impl Target<'_> {
             path: path.clone(),
             source,
         };
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(io_error)?;
-        }
-        std::fs::write(&path, &encoded.bytes).map_err(io_error)?;
+        write_atomically(&path, &encoded.bytes).map_err(io_error)?;
         written.size = encoded.bytes.len() as u64;
         written.rows = encoded.rows as u64;
         Ok(written)
