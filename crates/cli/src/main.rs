@@ -57,7 +57,7 @@ enum Command {
     Upload(upload::Args),
     /// Re-send the records under Firehose's error prefix (from `--bucket` or a local `--dir`)
     /// that the Lambda's verdict, as now configured, accepts: through the producer to a Firehose
-    /// or Kinesis stream, or into the local pipeline; idempotent (a ledger of `metadata.uid`s),
+    /// or Kinesis stream, or into the local pipeline; idempotent (a ledger of event identities: uid and digest),
     /// `--dry-run` to see what would pass, `--delete-redriven` to clear what was delivered.
     Redrive(redrive::Args),
     /// Print the demo events of `local --demo N` as JSON lines (about 1 % deliberately

@@ -10,7 +10,7 @@
 //! sources' locations (the direct path of `upload`). Records that still fail
 //! are reported on stderr with their codes (never their contents).
 //!
-//! Idempotent: every delivered event's identity (`metadata.uid`, else a digest of its bytes) is
+//! Idempotent: every delivered event's identity (`metadata.uid` and a digest of its bytes) is
 //! added to a ledger under `--ledger-prefix`; later runs skip what it names, and an event found
 //! twice in one run goes once. Nothing is deleted unless `--delete-redriven` is given, and then
 //! only error objects whose every record was delivered. `--dry-run` judges and reports only.

@@ -182,8 +182,9 @@ fn with_headers(head: &str, length: Option<usize>) -> String {
         .lines()
         .filter(|line| {
             let line = line.to_ascii_lowercase();
-            !line.starts_with("connection:")
-                && !(length.is_some() && line.starts_with("content-length:"))
+            let replaced = line.starts_with("connection:")
+                || (length.is_some() && line.starts_with("content-length:"));
+            !replaced
         })
         .map(str::to_owned)
         .collect();
