@@ -57,48 +57,15 @@ fn assert_exactly_once(counts: &BTreeMap<String, usize>) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn firehose_direct_put_to_s3_delivers_each_event_once() {
     let Some(endpoint) = endpoint() else { return };
-    let suffix = uuid::Uuid::new_v4().simple().to_string();
-    let (bucket, stream) = (format!("lake-{suffix}"), format!("ocsf-{suffix}"));
     let s3 = s3_client(&endpoint);
     let firehose =
         aws_sdk_firehose::Client::from_conf(client!(aws_sdk_firehose, &endpoint).build());
-    s3.create_bucket().bucket(&bucket).send().await.unwrap();
-    let destination = aws_sdk_firehose::types::ExtendedS3DestinationConfiguration::builder()
-        .bucket_arn(format!("arn:aws:s3:::{bucket}"))
-        .role_arn("arn:aws:iam::123456789012:role/firehose")
-        .build()
-        .unwrap();
-    firehose
-        .create_delivery_stream()
-        .delivery_stream_name(&stream)
-        .delivery_stream_type(aws_sdk_firehose::types::DeliveryStreamType::DirectPut)
-        .extended_s3_destination_configuration(destination)
-        .send()
-        .await
-        .unwrap();
-
+    let (bucket, stream) = firehose_to_bucket(&s3, &firehose).await;
     let producer = ProducerBuilder::firehose(firehose, &stream)
         .build()
         .unwrap();
     send_all(producer).await;
-
-    let mut counts = BTreeMap::new();
-    let mut objects = 0;
-    let mut pages = s3.list_objects_v2().bucket(&bucket).into_paginator().send();
-    while let Some(page) = pages.next().await {
-        for object in page.unwrap().contents() {
-            let body = s3
-                .get_object()
-                .bucket(&bucket)
-                .key(object.key().unwrap())
-                .send()
-                .await
-                .unwrap()
-                .body;
-            count_lines(&body.collect().await.unwrap().into_bytes(), &mut counts);
-            objects += 1;
-        }
-    }
+    let (counts, objects) = bucket_events(&s3, &bucket).await;
     assert_exactly_once(&counts);
     assert!(
         objects < EVENTS / 10,
@@ -108,11 +75,9 @@ async fn firehose_direct_put_to_s3_delivers_each_event_once() {
 
 /// Creates a bucket and a Direct PUT stream into it; returns their names.
 async fn firehose_to_bucket(
-    endpoint: &str,
     s3: &aws_sdk_s3::Client,
     firehose: &aws_sdk_firehose::Client,
 ) -> (String, String) {
-    let _ = endpoint;
     let suffix = uuid::Uuid::new_v4().simple().to_string();
     let (bucket, stream) = (format!("lake-{suffix}"), format!("ocsf-{suffix}"));
     s3.create_bucket().bucket(&bucket).send().await.unwrap();
@@ -164,7 +129,7 @@ async fn firehose_flush_finishes_through_stalls_resets_throttles_and_failed_reco
     let s3 = s3_client(&endpoint);
     let firehose =
         aws_sdk_firehose::Client::from_conf(client!(aws_sdk_firehose, &endpoint).build());
-    let (bucket, stream) = firehose_to_bucket(&endpoint, &s3, &firehose).await;
+    let (bucket, stream) = firehose_to_bucket(&s3, &firehose).await;
     let faults = Faults {
         stall_share: 0.02,
         reset_share: 0.02,
