@@ -224,19 +224,11 @@ impl ProducerBuilder {
     }
 }
 
-/// The engine a lake destination requires (its verdict makes the rows).
-#[cfg(feature = "lake")]
-pub(crate) const NO_ENGINE: ConfigError = ConfigError::Invalid {
-    field: "ocsf",
-    value: String::new(),
-    reason: "the direct path writes the Lambda's rows: give the builder an engine (`ocsf`)",
-};
-
 /// The source locations of a lake destination, given its engine.
 #[cfg(feature = "lake")]
 fn lake_sources(
     engine: Option<&ocsf_firehose_transform::Engine>,
     locations: Locations,
 ) -> Result<crate::lake::Sources, ConfigError> {
-    locations.resolve(engine.ok_or(NO_ENGINE)?)
+    locations.resolve(engine.ok_or(crate::config::NO_ENGINE)?)
 }

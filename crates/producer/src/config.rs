@@ -86,6 +86,14 @@ pub enum ConfigError {
     },
 }
 
+/// The engine a lake destination requires (its verdict makes the rows).
+#[cfg(feature = "lake")]
+pub(crate) const NO_ENGINE: ConfigError = ConfigError::Invalid {
+    field: "ocsf",
+    value: String::new(),
+    reason: "the direct path writes the Lambda's rows: give the builder an engine (`ocsf`)",
+};
+
 /// The destination kind, for limits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Service {

@@ -49,6 +49,7 @@
 mod aggregate;
 mod batch;
 mod builder;
+mod command;
 pub mod config;
 mod event;
 #[cfg(feature = "lake")]

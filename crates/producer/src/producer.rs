@@ -9,13 +9,14 @@ use serde::Serialize;
 use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
 
 use crate::aggregate::PartitionKeyFn;
+use crate::command::Command;
 use crate::config::{ConfigError, ProducerConfig};
 #[cfg(feature = "ocsf")]
 use crate::event::EncodeError;
 use crate::event::{EncodedEvent, Encoder};
 use crate::outcome::{Delivery, FailureCallback, Report, SendError, TrySendError};
 use crate::transport::Transport;
-use crate::worker::{Command, Worker};
+use crate::worker::Worker;
 
 /// What a builder hands the producer besides the transport and the tuning.
 #[derive(Default)]
@@ -53,7 +54,7 @@ struct OcsfCheck {
 enum Accepted {
     Event(EncodedEvent),
     #[cfg(feature = "lake")]
-    Row(crate::lake::LakeRow),
+    Row(crate::command::LakeRow),
 }
 
 impl Accepted {
@@ -140,7 +141,7 @@ impl Producer {
         config: ProducerConfig,
         hooks: Hooks,
     ) -> Result<Producer, ConfigError> {
-        let engine = hooks.engine.ok_or(crate::builder::NO_ENGINE)?;
+        let engine = hooks.engine.ok_or(crate::config::NO_ENGINE)?;
         config.validate(crate::config::Service::Firehose)?;
         if lake.object_bytes == 0 {
             return Err(ConfigError::Invalid {
@@ -227,7 +228,7 @@ impl Producer {
             };
             let bytes = serde_json::to_vec(&row.event)
                 .map_err(|e| SendError::Encode(EncodeError::Serialize(e.to_string())))?;
-            return Ok(Accepted::Row(crate::lake::LakeRow {
+            return Ok(Accepted::Row(crate::command::LakeRow {
                 bytes,
                 class_uid,
                 keys: row.partition,

@@ -21,6 +21,7 @@ use crate::aggregate::json_lines::JsonLinesAggregator;
 use crate::aggregate::kpl::KplAggregator;
 use crate::aggregate::{PartitionKeyFn, Record};
 use crate::batch::{Batcher, CallLimits};
+use crate::command::Command;
 use crate::config::{ProducerConfig, Service};
 use crate::event::EncodedEvent;
 use crate::outcome::{FailureCallback, Outcomes, Reply, Report};
@@ -30,23 +31,6 @@ use crate::retry::{
 };
 use crate::telemetry;
 use crate::transport::Transport;
-
-/// What `Producer` asks of its worker.
-pub(crate) enum Command {
-    Event {
-        encoded: EncodedEvent,
-        permit: OwnedSemaphorePermit,
-        reply: Reply,
-    },
-    /// A row for the lake writer (the direct path): the Lambda's row of an accepted event.
-    #[cfg(feature = "lake")]
-    Row {
-        row: crate::lake::LakeRow,
-        permit: OwnedSemaphorePermit,
-        reply: Reply,
-    },
-    Flush(oneshot::Sender<Report>),
-}
 
 struct Pending {
     event: Vec<u8>,

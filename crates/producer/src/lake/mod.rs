@@ -37,22 +37,13 @@ use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
+use crate::command::Command;
 use crate::config::ProducerConfig;
 use crate::outcome::{FailureCallback, Outcomes, Reply, Report};
 use crate::retry::{Failure, Reachability, RetryBudget};
-use crate::worker::Command;
 use store::{ObjectStore, RetrySettings, StoreError};
 
-/// The row of one accepted event, as the Lambda emits it.
-#[derive(Debug)]
-pub struct LakeRow {
-    /// The row's JSON (fitted to the class's table).
-    pub bytes: Vec<u8>,
-    /// The event's class.
-    pub class_uid: i64,
-    /// The event's Security Lake partition.
-    pub keys: PartitionKeys,
-}
+pub use crate::command::LakeRow;
 
 /// Where each class's objects go: one custom source (location) per class.
 #[derive(Debug, Clone, Default)]
