@@ -26,8 +26,8 @@ use crate::config::{ProducerConfig, Service};
 use crate::event::EncodedEvent;
 use crate::outcome::{FailureCallback, Outcomes, Reply, Report};
 use crate::retry::{
-    attempt, give_up, Attempt, Backoff, Failure, Next, Payment, RetryBudget, RetryPolicy,
-    GIVE_UP_BUDGET,
+    attempt, attempt_limit, give_up, Attempt, Backoff, Failure, Next, Payment, RetryBudget,
+    RetryPolicy, GIVE_UP_BUDGET,
 };
 use crate::telemetry;
 use crate::transport::Transport;
@@ -269,13 +269,18 @@ impl<T: Transport> Worker<T> {
             };
             let now = Instant::now();
             let in_buffer = metrics::histogram!(telemetry::SECONDS_IN_BUFFER);
-            let first_sends = records
+            // One pass over the call's events: the buffer time of first sends, and the oldest
+            // event, whose deadline bounds the call.
+            let mut oldest = now;
+            for pending in records
                 .iter()
                 .flat_map(|r| &r.events)
                 .filter_map(|id| self.pending.get(id))
-                .filter(|pending| pending.attempts == 0);
-            for pending in first_sends {
-                in_buffer.record((now - pending.accepted).as_secs_f64());
+            {
+                oldest = oldest.min(pending.accepted);
+                if pending.attempts == 0 {
+                    in_buffer.record((now - pending.accepted).as_secs_f64());
+                }
             }
             let bytes = records.iter().map(Record::size).sum::<usize>();
             metrics::histogram!(telemetry::RECORDS_PER_CALL).record(records.len() as f64);
@@ -286,17 +291,10 @@ impl<T: Transport> Worker<T> {
                 records = records.len(),
                 bytes
             );
-            // The call's time limit: the attempt timeout, within its oldest event's deadline.
-            let oldest = records
-                .iter()
-                .flat_map(|r| &r.events)
-                .filter_map(|id| self.pending.get(id))
-                .map(|pending| pending.accepted)
-                .min()
-                .unwrap_or(now);
-            let limit = self
-                .policy(oldest + self.config.event_timeout)
-                .attempt_limit();
+            let limit = attempt_limit(
+                self.config.attempt_timeout,
+                oldest + self.config.event_timeout,
+            );
             let transport = Arc::clone(&self.transport);
             let budget = Arc::clone(&self.budget);
             self.in_flight.spawn(

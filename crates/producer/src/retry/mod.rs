@@ -10,7 +10,8 @@ mod reachability;
 pub use budget::RetryBudget;
 pub(crate) use policy::GIVE_UP_BUDGET;
 pub use policy::{
-    classify, split, Backoff, EntryOutcome, Failure, Next, Payment, RetryAction, RetryPolicy, Split,
+    attempt_limit, classify, split, Backoff, EntryOutcome, Failure, Next, Payment, RetryAction,
+    RetryPolicy, Split,
 };
 pub use reachability::Reachability;
 

@@ -139,13 +139,18 @@ pub struct RetryPolicy {
 /// The least time an attempt is given, even at or past the deadline: a call is tried once.
 pub const MIN_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(1);
 
+/// How long an attempt starting now may take: `attempt_timeout`, cut to what is left before
+/// `deadline` (an attempt in flight counts against it), never under [`MIN_ATTEMPT_TIMEOUT`].
+pub fn attempt_limit(attempt_timeout: Duration, deadline: Instant) -> Duration {
+    let left = deadline.saturating_duration_since(Instant::now());
+    attempt_timeout.min(left).max(MIN_ATTEMPT_TIMEOUT)
+}
+
 impl RetryPolicy {
-    /// How long the next attempt may take: the attempt timeout, cut to what is left before the
-    /// deadline (an attempt in flight counts against it), but never under
-    /// [`MIN_ATTEMPT_TIMEOUT`].
+    /// How long the next attempt may take ([`attempt_limit`] of this policy's timeout and
+    /// deadline).
     pub fn attempt_limit(&self) -> Duration {
-        let left = self.deadline.saturating_duration_since(Instant::now());
-        self.attempt_timeout.min(left).max(MIN_ATTEMPT_TIMEOUT)
+        attempt_limit(self.attempt_timeout, self.deadline)
     }
 
     /// The wait before the next attempt after `attempts` attempts (`attempts` ≥ 1), or `None`
