@@ -10,7 +10,7 @@ use super::config::{OnInvalid, TransformConfig};
 use super::event::TransformResult;
 use crate::contract::framing;
 use crate::contract::partition::PartitionKeys;
-use crate::documents::documents;
+use crate::documents::{check_document, documents};
 use crate::engine::Engine;
 use crate::finding::{Code, Finding, Severity};
 use crate::normalize::ActionKind;
@@ -121,11 +121,9 @@ pub fn transform_decoded(
     bytes: &[u8],
     fallback_region: Option<&str>,
 ) -> RecordOutcome {
-    if bytes.len() > config.max_record_bytes {
-        return RecordOutcome::failed(Code::RecordTooLarge, bytes.len());
-    }
-    if std::str::from_utf8(bytes).is_err() {
-        return RecordOutcome::failed(Code::DataNotUtf8, bytes.len());
+    // The record checks every command applies to a document too (one code table).
+    if let Err(code) = check_document(bytes, config.max_record_bytes) {
+        return RecordOutcome::failed(code, bytes.len());
     }
     let mut outcome = RecordOutcome {
         result: TransformResult::Ok,
