@@ -41,15 +41,6 @@ pub struct StoreError {
     pub message: String,
 }
 
-impl From<Failure> for StoreError {
-    fn from(failure: Failure) -> Self {
-        StoreError {
-            code: failure.code,
-            message: failure.message,
-        }
-    }
-}
-
 /// Where objects are put.
 pub trait ObjectStore: Send + Sync + 'static {
     /// Stores `body` under `key`, replacing any object there, retrying transient failures under
