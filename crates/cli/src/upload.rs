@@ -176,7 +176,8 @@ async fn run_async(args: Args) -> anyhow::Result<Outcome> {
             }
             let codes = match framed(document, max_record_bytes) {
                 Err(finding) => vec![finding.code.as_str().to_owned()],
-                Ok((bytes, _)) => match producer.send_json(&bytes).await {
+                // Parsed once, by the check: the producer judges the value as it is.
+                Ok((_, event)) => match producer.send_value(event).await {
                     Ok(_delivery) => continue,
                     Err(SendError::Closed) => anyhow::bail!("the producer stopped"),
                     Err(error) => rejection_codes(&error),

@@ -142,6 +142,12 @@ impl Producer {
         hooks: Hooks,
     ) -> Result<Producer, ConfigError> {
         let engine = hooks.engine.ok_or(crate::config::NO_ENGINE)?;
+        // Every key stays inside the bucket (or the folder standing in for it).
+        for class_uid in sources.classes() {
+            if let Some(location) = sources.location(class_uid) {
+                ocsf_firehose_transform::contract::prefix::check_key_prefix(location)?;
+            }
+        }
         config.validate(crate::config::Service::Firehose)?;
         if lake.object_bytes == 0 {
             return Err(ConfigError::Invalid {
@@ -182,13 +188,25 @@ impl Producer {
     /// Accepts raw JSON (one object), waiting while the buffer is full.
     pub async fn send_json(&self, event: &[u8]) -> Result<Delivery, SendError> {
         #[cfg(feature = "ocsf")]
-        if let Some(check) = &self.ocsf {
+        if self.ocsf.is_some() {
             let value = serde_json::from_slice(event)
                 .map_err(|e| SendError::Encode(EncodeError::NotAnObject(e.to_string())))?;
-            let accepted = self.judged(check, value)?;
-            return self.enqueue(accepted).await;
+            return self.send_value(value).await;
         }
         let encoded = self.encoder.encode_json(event)?;
+        self.enqueue(Accepted::Event(encoded)).await
+    }
+
+    /// Accepts an event already parsed (the caller read it to check it), waiting while the
+    /// buffer is full; with an engine (feature `ocsf`) it is judged as it is, never parsed
+    /// again.
+    pub async fn send_value(&self, event: serde_json::Value) -> Result<Delivery, SendError> {
+        #[cfg(feature = "ocsf")]
+        if let Some(check) = &self.ocsf {
+            let accepted = self.judged(check, event)?;
+            return self.enqueue(accepted).await;
+        }
+        let encoded = self.encoder.encode(&event)?;
         self.enqueue(Accepted::Event(encoded)).await
     }
 

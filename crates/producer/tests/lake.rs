@@ -464,3 +464,22 @@ async fn the_direct_path_stamps_a_uid_into_events_without_one() {
     assert_eq!(stamped.count(), n / 2, "the stamped ones are UUIDs");
     std::fs::remove_dir_all(&root).unwrap();
 }
+
+/// Issue 20, item 8, at the library's depth: a source location that would leave the bucket (or
+/// its folder) is refused when the producer is built, whoever configured it.
+#[tokio::test]
+async fn a_source_location_outside_the_bucket_is_refused_at_build() {
+    for location in ["../../x/", "ext/a/../../../x/", "ext//a/"] {
+        let sources = Sources::default().with(3002, location);
+        let built = ProducerBuilder::dir(std::env::temp_dir(), sources)
+            .ocsf(engine())
+            .build();
+        let Err(error) = built else {
+            panic!("{location}: built")
+        };
+        assert!(
+            matches!(error, ocsf_firehose_producer::ConfigError::Location(_)),
+            "{location}: {error}"
+        );
+    }
+}
