@@ -176,7 +176,8 @@ fn local_exits_one_when_events_fail_and_zero_when_all_land() {
 }
 
 /// Item 3: `upload` to an endpoint that answers nothing gives up once `--give-up-after` has
-/// passed, exits 2, and says which endpoint and why (the SDK's cause, not an empty message).
+/// passed (`EndpointUnreachable`, not each event's deadline), exits 2, and says which endpoint
+/// and why (the SDK's cause, not an empty message).
 #[test]
 fn upload_to_a_dead_endpoint_gives_up_promptly_and_names_the_endpoint_and_cause() {
     // A port nobody listens on: bound, then closed.
@@ -188,7 +189,6 @@ fn upload_to_a_dead_endpoint_gives_up_promptly_and_names_the_endpoint_and_cause(
     let endpoint = format!("http://127.0.0.1:{port}");
     let demo = run(&["demo", "3000", "--seed", "3"], None);
     let events = common::temp_file("dead-endpoint.jsonl", &demo.stdout);
-    let started = std::time::Instant::now();
     let out = run(
         &[
             "upload",
@@ -203,7 +203,6 @@ fn upload_to_a_dead_endpoint_gives_up_promptly_and_names_the_endpoint_and_cause(
         ],
         None,
     );
-    let took = started.elapsed();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     let last = stderr.lines().last().unwrap_or_default();
@@ -218,6 +217,13 @@ fn upload_to_a_dead_endpoint_gives_up_promptly_and_names_the_endpoint_and_cause(
         "the producer's warnings reach stderr: {stderr}"
     );
     let summary = &json_lines(&out.stdout)[0];
+    // Given up by the circuit breaker, not at each event's 5-minute deadline.
+    let codes: Vec<&String> = summary["notDelivered"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .collect();
+    assert_eq!(codes, ["EndpointUnreachable"], "{summary}");
     let not_stored: u64 = summary["notDelivered"]
         .as_object()
         .unwrap()
@@ -229,7 +235,6 @@ fn upload_to_a_dead_endpoint_gives_up_promptly_and_names_the_endpoint_and_cause(
         summary["rejectedEvents"].as_u64().unwrap() + not_stored,
         "every event accounted for: {summary}"
     );
-    assert!(took < std::time::Duration::from_secs(60), "{took:?}");
 }
 
 /// Item 7: on a full disk `local` fails (exit 2) and leaves no half-written object: every
