@@ -95,10 +95,27 @@ data "aws_iam_policy_document" "firehose" {
     actions   = ["lambda:InvokeFunction", "lambda:GetFunctionConfiguration"]
     resources = [aws_lambda_function.transform.arn, "${aws_lambda_function.transform.arn}:*"]
   }
+  # SSE-KMS through S3 only, for the two prefixes (or the bucket, when it uses an S3 Bucket Key):
+  # GenerateDataKey per object, Decrypt for multipart uploads
+  # (https://docs.aws.amazon.com/firehose/latest/dev/controlling-access.html#using-iam-s3).
   statement {
-    sid       = "Key"
-    actions   = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"]
+    sid       = "EncryptObjectsThroughS3"
+    actions   = ["kms:GenerateDataKey", "kms:Decrypt"]
     resources = [local.kms_key_arn]
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["s3.${local.region}.${local.url_suffix}"]
+    }
+    condition {
+      test     = "StringLike"
+      variable = "kms:EncryptionContext:aws:s3:arn"
+      values = [
+        local.bucket_arn,
+        "${local.bucket_arn}/${local.source_location}*",
+        "${local.bucket_arn}/errors/${var.source_name}/*",
+      ]
+    }
   }
   statement {
     sid       = "DeliveryLogs"
@@ -111,6 +128,21 @@ data "aws_iam_policy_document" "firehose" {
       sid       = "ReadTheStream"
       actions   = ["kinesis:DescribeStream", "kinesis:GetShardIterator", "kinesis:GetRecords", "kinesis:ListShards"]
       resources = [local.kinesis_stream_arn]
+    }
+  }
+  # The stream's key, through Kinesis only
+  # (https://docs.aws.amazon.com/streams/latest/dev/permissions-user-key-KMS.html).
+  dynamic "statement" {
+    for_each = local.kinesis_key_arn == null ? [] : [local.kinesis_key_arn]
+    content {
+      sid       = "DecryptTheStreamThroughKinesis"
+      actions   = ["kms:Decrypt"]
+      resources = [statement.value]
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = ["kinesis.${local.region}.${local.url_suffix}"]
+      }
     }
   }
 }

@@ -15,6 +15,7 @@ locals {
   account_id = data.aws_caller_identity.current.account_id
   region     = data.aws_region.current.name
   partition  = data.aws_partition.current.partition
+  url_suffix = data.aws_partition.current.dns_suffix
 
   # Where the source's objects go (modules/custom_source: the registered provider location's key
   # prefix, else ext/<source>/).
@@ -32,6 +33,7 @@ locals {
   table_name          = local.schema.table_name
   kinesis_source      = var.source_type != "direct_put"
   kinesis_stream_arn  = var.source_type == "kinesis_new" ? aws_kinesis_stream.this[0].arn : var.kinesis_stream_arn
+  kinesis_key_arn     = var.source_type == "kinesis_new" ? local.kms_key_arn : var.source_type == "kinesis_existing" ? var.kinesis_kms_key_arn : null
   function_name       = "ocsf-firehose-${var.source_name}"
   delivery_log_stream = "S3Delivery"
   delivery_log_group  = var.delivery_log_group_name != null ? var.delivery_log_group_name : aws_cloudwatch_log_group.delivery[0].name
@@ -87,13 +89,21 @@ data "aws_iam_policy_document" "key" {
       identifiers = ["arn:${local.partition}:iam::${local.account_id}:root"]
     }
   }
+  # CloudWatch Logs may use the key for this account's log groups in this region only: AWS's
+  # documented statement with its encryption-context condition
+  # (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html).
   statement {
-    sid       = "CloudWatchLogsEncrypt"
-    actions   = ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"]
+    sid       = "CloudWatchLogsOfThisAccount"
+    actions   = ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]
     resources = ["*"]
     principals {
       type        = "Service"
       identifiers = ["logs.${local.region}.amazonaws.com"]
+    }
+    condition {
+      test     = "ArnLike"
+      variable = "kms:EncryptionContext:aws:logs:arn"
+      values   = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:*"]
     }
   }
 }

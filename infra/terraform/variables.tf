@@ -57,6 +57,12 @@ variable "kinesis_stream_arn" {
   default     = null
 }
 
+variable "kinesis_kms_key_arn" {
+  description = "The existing stream's customer-managed KMS key, if any (source_type = kinesis_existing): the Firehose role may decrypt with it through Kinesis."
+  type        = string
+  default     = null
+}
+
 variable "kinesis_shard_count" {
   description = "Shards of a new stream (null: infra/defaults.json)."
   type        = number

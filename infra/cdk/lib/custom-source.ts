@@ -5,10 +5,10 @@
  */
 import { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { DEFAULTS, registeredSourceLocation, sourceLocation } from './defaults';
-import { skipChecks } from './suppressions';
 
 /** What `CreateCustomLogSource` needs. */
 export interface CustomSourceRegistrationProps {
@@ -34,12 +34,83 @@ export function checkSourceName(name: string): void {
   }
 }
 
+/**
+ * What the registration's role may do: `CreateCustomLogSource`/`DeleteCustomLogSource` on this
+ * region's data lake, and what they do on the caller's behalf (the actions the Service
+ * Authorization Reference lists as their dependent actions), each scoped to what Security Lake
+ * creates for this source:
+ * - the provider role `AmazonSecurityLake-Provider-<source>-<region>`;
+ * - Glue crawlers of this account and region, and the `amazon_security_lake_glue_db_*` database
+ *   and its tables (Security Lake names them after the region);
+ * - the lake bucket: `s3:ListBucket` on it and `s3:PutObject` under `ext/<source>/` only;
+ * - Lake Formation, whose actions have no resource-level permissions
+ *   (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awslakeformation.html):
+ *   `*`, but only in this region (`aws:RequestedRegion`);
+ * - `iam:PassRole` of the crawler role only.
+ */
+export function registrationStatements(
+  stack: Stack,
+  sourceName: string,
+  lakeBucket: s3.IBucket,
+  crawlerRole: iam.IRole,
+): iam.PolicyStatement[] {
+  const arn = (service: string, resource: string, resourceName?: string, region?: string) =>
+    stack.formatArn({ service, resource, resourceName, region });
+  return [
+    new iam.PolicyStatement({
+      sid: 'RegisterTheSource',
+      actions: ['securitylake:CreateCustomLogSource', 'securitylake:DeleteCustomLogSource'],
+      resources: [arn('securitylake', 'data-lake', 'default')],
+    }),
+    new iam.PolicyStatement({
+      sid: 'TheProviderRole',
+      actions: ['iam:CreateRole', 'iam:DeleteRole', 'iam:PutRolePolicy', 'iam:DeleteRolePolicy', 'iam:GetRole'],
+      resources: [arn('iam', 'role', `AmazonSecurityLake-Provider-${sourceName}-*`, '')],
+    }),
+    new iam.PolicyStatement({
+      sid: 'TheCrawler',
+      actions: ['glue:CreateCrawler', 'glue:DeleteCrawler', 'glue:StartCrawlerSchedule', 'glue:StopCrawlerSchedule'],
+      resources: [arn('glue', 'crawler', '*')],
+    }),
+    new iam.PolicyStatement({
+      sid: 'TheSecurityLakeDatabase',
+      actions: ['glue:CreateDatabase', 'glue:CreateTable'],
+      resources: [
+        arn('glue', 'catalog'),
+        arn('glue', 'database', 'amazon_security_lake_glue_db_*'),
+        arn('glue', 'table', 'amazon_security_lake_glue_db_*/*'),
+      ],
+    }),
+    new iam.PolicyStatement({
+      sid: 'TheSourceLocation',
+      actions: ['s3:PutObject'],
+      resources: [lakeBucket.arnForObjects(`${sourceLocation(sourceName)}*`)],
+    }),
+    new iam.PolicyStatement({ sid: 'TheLakeBucket', actions: ['s3:ListBucket'], resources: [lakeBucket.bucketArn] }),
+    new iam.PolicyStatement({
+      sid: 'LakeFormationInThisRegion',
+      actions: ['lakeformation:RegisterResource', 'lakeformation:GrantPermissions', 'lakeformation:RevokePermissions'],
+      resources: ['*'],
+      conditions: {
+        StringEquals: { 'aws:RequestedRegion': stack.region },
+      },
+    }),
+    new iam.PolicyStatement({ sid: 'PassTheCrawlerRole', actions: ['iam:PassRole'], resources: [crawlerRole.roleArn] }),
+  ];
+}
+
 /** The registration custom resource. */
 export class CustomSourceRegistration extends Construct {
   /** `source.provider.location` as Security Lake returns it. */
   readonly location: string;
 
-  constructor(scope: Construct, id: string, sourceName: string, props: CustomSourceRegistrationProps) {
+  constructor(
+    scope: Construct,
+    id: string,
+    sourceName: string,
+    lakeBucket: s3.IBucket,
+    props: CustomSourceRegistrationProps,
+  ) {
     super(scope, id);
     const stack = Stack.of(this);
     const sourceVersion = props.sourceVersion ?? '1.0';
@@ -73,52 +144,9 @@ export class CustomSourceRegistration extends Construct {
         action: 'DeleteCustomLogSource',
         parameters: { sourceName, sourceVersion },
       },
-      policy: cr.AwsCustomResourcePolicy.fromStatements([
-        new iam.PolicyStatement({
-          actions: ['securitylake:CreateCustomLogSource', 'securitylake:DeleteCustomLogSource'],
-          resources: ['*'],
-        }),
-        // What CreateCustomLogSource does on the caller's behalf: the provider role (named by
-        // Security Lake after the source), the Glue crawler/database/table and the Lake
-        // Formation registration of the prefix.
-        new iam.PolicyStatement({
-          actions: ['iam:CreateRole', 'iam:DeleteRole', 'iam:PutRolePolicy', 'iam:DeleteRolePolicy', 'iam:GetRole'],
-          resources: [
-            stack.formatArn({
-              service: 'iam',
-              region: '',
-              resource: 'role',
-              resourceName: `AmazonSecurityLake-Provider-${sourceName}-*`,
-            }),
-          ],
-        }),
-        new iam.PolicyStatement({
-          actions: [
-            'glue:CreateCrawler',
-            'glue:DeleteCrawler',
-            'glue:CreateDatabase',
-            'glue:CreateTable',
-            'glue:StartCrawlerSchedule',
-            'glue:StopCrawlerSchedule',
-            'lakeformation:RegisterResource',
-            'lakeformation:GrantPermissions',
-            'lakeformation:RevokePermissions',
-            's3:ListBucket',
-            's3:PutObject',
-          ],
-          resources: ['*'],
-        }),
-        new iam.PolicyStatement({ actions: ['iam:PassRole'], resources: [crawlerRole.roleArn] }),
-      ]),
+      policy: cr.AwsCustomResourcePolicy.fromStatements(registrationStatements(stack, sourceName, lakeBucket, crawlerRole)),
     });
     this.location = resource.getResponseField('source.provider.location');
-    skipChecks(resource, [
-      {
-        id: 'CKV_AWS_111',
-        comment:
-          'CreateCustomLogSource creates Glue crawlers, databases and tables and Lake Formation grants whose names Security Lake chooses; they cannot be scoped in advance (its IAM role actions are scoped)',
-      },
-    ]);
   }
 }
 
@@ -138,13 +166,14 @@ export interface CustomSourceLocation {
 export function customSource(
   scope: Construct,
   sourceName: string,
+  lakeBucket: s3.IBucket,
   register?: CustomSourceRegistrationProps,
 ): CustomSourceLocation {
   checkSourceName(sourceName);
   if (!register) {
     return { sourceLocation: sourceLocation(sourceName) };
   }
-  const registration = new CustomSourceRegistration(scope, 'CustomSource', sourceName, register);
+  const registration = new CustomSourceRegistration(scope, 'CustomSource', sourceName, lakeBucket, register);
   return {
     sourceLocation: registeredSourceLocation(registration.location),
     providerLocation: registration.location,

@@ -3,7 +3,8 @@
  * `ProducerBuilder::s3`, `ocsf-firehose upload`) write into themselves, without Firehose. It
  * registers the source (optionally), and gives the least-privilege policy a writer needs:
  * `s3:PutObject` (multipart uploads included) and `s3:AbortMultipartUpload` on the source's
- * location only, and `kms:GenerateDataKey`/`kms:Encrypt` on the lake's key when it has one.
+ * location only, and, when the lake bucket encrypts with a customer-managed key, that key's
+ * `kms:GenerateDataKey` and `kms:Decrypt` (multipart uploads) through S3 for that location only.
  */
 import { CfnOutput, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -11,6 +12,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { customSource, CustomSourceRegistrationProps } from './custom-source';
+import { s3KeyUse } from './key-access';
 
 /** Props of {@link SecurityLakeDirectSource}. */
 export interface SecurityLakeDirectSourceProps {
@@ -30,12 +32,12 @@ export interface SecurityLakeDirectSourceProps {
 export class SecurityLakeDirectSource extends Construct {
   /** The source location (`ext/<source>/`, from registration when the construct registers). */
   readonly sourceLocation: string;
-  /** `s3:PutObject` on the source location only (plus the lake key's encrypt, if any). */
+  /** `s3:PutObject` on the source location only (plus the lake key's use through S3, if any). */
   readonly writerPolicy: iam.ManagedPolicy;
 
   constructor(scope: Construct, id: string, props: SecurityLakeDirectSourceProps) {
     super(scope, id);
-    this.sourceLocation = customSource(this, props.sourceName, props.registerCustomSource).sourceLocation;
+    this.sourceLocation = customSource(this, props.sourceName, props.lakeBucket, props.registerCustomSource).sourceLocation;
     const statements = [
       new iam.PolicyStatement({
         sid: 'WriteSecurityLakeObjects',
@@ -43,15 +45,7 @@ export class SecurityLakeDirectSource extends Construct {
         resources: [props.lakeBucket.arnForObjects(`${this.sourceLocation}*`)],
       }),
     ];
-    if (props.lakeKey) {
-      statements.push(
-        new iam.PolicyStatement({
-          sid: 'EncryptSecurityLakeObjects',
-          actions: ['kms:GenerateDataKey', 'kms:Encrypt'],
-          resources: [props.lakeKey.keyArn],
-        }),
-      );
-    }
+    if (props.lakeKey) statements.push(s3KeyUse(props.lakeKey, props.lakeBucket, [this.sourceLocation]));
     this.writerPolicy = new iam.ManagedPolicy(this, 'WriterPolicy', {
       description: `ocsf-firehose direct writer of custom source ${props.sourceName}`,
       statements,

@@ -3,6 +3,7 @@ export * from './custom-source';
 export * from './dashboard';
 export * from './defaults';
 export * from './direct-source';
+export * from './key-access';
 export * from './pipeline';
 export * from './schema';
 export * from './source';

@@ -20,6 +20,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { checkSourceName, customSource, CustomSourceRegistrationProps } from './custom-source';
 import { pipelineDashboard } from './dashboard';
+import { allowLogsToUseKey, kinesisKeyUse, s3KeyUse } from './key-access';
 import { dataPrefix, DEFAULTS, errorPrefix } from './defaults';
 import { OcsfGlueSchema, tableColumnsEnvironment } from './schema';
 import { KinesisSource, PipelineSource } from './source';
@@ -119,10 +120,10 @@ export class SecurityLakeFirehosePipeline extends Construct {
     this.key =
       props.encryptionKey ??
       new kms.Key(this, 'Key', { enableKeyRotation: true, description: `ocsf-firehose ${props.sourceName}` });
-    this.key.grantEncryptDecrypt(new iam.ServicePrincipal(`logs.${Aws.REGION}.amazonaws.com`));
+    allowLogsToUseKey(this.key);
 
     // Where the source's objects go: the location the registration returns, else `ext/<source>/`.
-    const custom = customSource(this, props.sourceName, props.registerCustomSource);
+    const custom = customSource(this, props.sourceName, props.lakeBucket, props.registerCustomSource);
     this.sourceLocation = custom.sourceLocation;
     this.prefix = dataPrefix(this.sourceLocation);
 
@@ -204,14 +205,19 @@ export class SecurityLakeFirehosePipeline extends Construct {
           retentionPeriod: Duration.hours(source.props.retentionHours ?? DEFAULTS.kinesisRetentionHours),
         });
       this.kinesisStream = stream;
-      stream.grantRead(role);
+      role.addToPolicy(
+        new iam.PolicyStatement({
+          actions: ['kinesis:DescribeStream', 'kinesis:GetShardIterator', 'kinesis:GetRecords', 'kinesis:ListShards'],
+          resources: [stream.streamArn],
+        }),
+      );
+      if (stream.encryptionKey) role.addToPolicy(kinesisKeyUse(stream.encryptionKey));
       kinesisConfig = { kinesisStreamArn: stream.streamArn, roleArn: role.roleArn };
     }
 
     // Firehose role: exactly the two prefixes, the table, the function, the key, its log stream.
-    const objectArns = [`${this.sourceLocation}*`, `errors/${props.sourceName}/*`].map((p) =>
-      props.lakeBucket.arnForObjects(p),
-    );
+    const writtenPrefixes = [this.sourceLocation, `errors/${props.sourceName}/`];
+    const objectArns = writtenPrefixes.map((p) => props.lakeBucket.arnForObjects(`${p}*`));
     role.addToPolicy(
       new iam.PolicyStatement({
         actions: ['s3:AbortMultipartUpload', 's3:GetObject', 's3:PutObject'],
@@ -248,7 +254,7 @@ export class SecurityLakeFirehosePipeline extends Construct {
         resources: [this.transformFunction.functionArn, `${this.transformFunction.functionArn}:*`],
       }),
     );
-    this.key.grant(role, 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey');
+    role.addToPolicy(s3KeyUse(this.key, props.lakeBucket, writtenPrefixes));
 
     const deliveryLogs =
       props.deliveryLogGroup ??

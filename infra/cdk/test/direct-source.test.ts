@@ -55,13 +55,14 @@ describe('the direct path', () => {
     expect(Object.keys(outputs).some((name) => name.includes('WriterPolicyArn'))).toBe(true);
   });
 
-  test('a customer-managed lake key: encrypt only; the writers get the policy', () => {
+  test('a customer-managed lake key: used through S3 only; the writers get the policy', () => {
     const template = synth((stack) => ({
       lakeKey: new kms.Key(stack, 'LakeKey'),
       writers: [new iam.Role(stack, 'App', { assumedBy: new iam.AccountRootPrincipal() })],
     }));
     const statements = writerStatements(template);
-    expect(statements[1].Action).toEqual(['kms:GenerateDataKey', 'kms:Encrypt']);
+    expect(statements[1].Action).toEqual(['kms:GenerateDataKey', 'kms:Decrypt']);
+    expect(Object.keys(statements[1].Condition.StringEquals)).toEqual(['kms:ViaService']);
     const policy = Object.values(template.findResources('AWS::IAM::ManagedPolicy'))[0] as any;
     expect(policy.Properties.Roles).toHaveLength(1);
   });

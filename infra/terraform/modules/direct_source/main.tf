@@ -2,7 +2,8 @@
 # (ocsf-firehose's ProducerBuilder::s3, `ocsf-firehose upload`), without Firehose: the source,
 # registered here or existing (../custom_source), and the least-privilege policy its writers
 # need: s3:PutObject (multipart uploads included) and s3:AbortMultipartUpload on the source's
-# location only, plus kms:GenerateDataKey/kms:Encrypt on the lake's key when it has one.
+# location only, plus, when the lake bucket encrypts with a customer-managed key, that key's
+# kms:GenerateDataKey and kms:Decrypt (multipart uploads) through S3 for that location only.
 
 module "custom_source" {
   source               = "../custom_source"
@@ -17,20 +18,35 @@ module "custom_source" {
 }
 
 data "aws_partition" "current" {}
+data "aws_region" "current" {}
+
+locals {
+  bucket_arn = "arn:${data.aws_partition.current.partition}:s3:::${var.lake_bucket_name}"
+}
 
 data "aws_iam_policy_document" "writer" {
   statement {
     sid       = "WriteSecurityLakeObjects"
     actions   = ["s3:PutObject", "s3:AbortMultipartUpload"]
-    resources = ["arn:${data.aws_partition.current.partition}:s3:::${var.lake_bucket_name}/${module.custom_source.source_location}*"]
+    resources = ["${local.bucket_arn}/${module.custom_source.source_location}*"]
   }
 
   dynamic "statement" {
     for_each = var.lake_kms_key_arn == null ? [] : [var.lake_kms_key_arn]
     content {
-      sid       = "EncryptSecurityLakeObjects"
-      actions   = ["kms:GenerateDataKey", "kms:Encrypt"]
+      sid       = "EncryptObjectsThroughS3"
+      actions   = ["kms:GenerateDataKey", "kms:Decrypt"]
       resources = [statement.value]
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = ["s3.${data.aws_region.current.name}.${data.aws_partition.current.dns_suffix}"]
+      }
+      condition {
+        test     = "StringLike"
+        variable = "kms:EncryptionContext:aws:s3:arn"
+        values   = [local.bucket_arn, "${local.bucket_arn}/${module.custom_source.source_location}*"]
+      }
     }
   }
 }

@@ -49,7 +49,7 @@ variable "crawler_role_arn" {
 }
 
 variable "lake_kms_key_arn" {
-  description = "The lake bucket's customer-managed KMS key, if any (the writers may encrypt with it)."
+  description = "The lake bucket's customer-managed KMS key, if any (the writers may use it through S3 for the source location: GenerateDataKey, and Decrypt for multipart uploads)."
   type        = string
   default     = null
 }
