@@ -11,7 +11,7 @@ use ocsf_firehose_producer::internals::kpl::decode;
 use ocsf_firehose_producer::ProducerBuilder;
 use serde_json::{json, Value};
 
-use common::moto::{client, endpoint, s3_client};
+use common::moto::{client, endpoint, firehose_to_bucket, s3_client};
 use common::proxy::{fault_proxy, Faults};
 
 const EVENTS: usize = 20_000;
@@ -71,30 +71,6 @@ async fn firehose_direct_put_to_s3_delivers_each_event_once() {
         objects < EVENTS / 10,
         "{objects} objects: events were aggregated"
     );
-}
-
-/// Creates a bucket and a Direct PUT stream into it; returns their names.
-async fn firehose_to_bucket(
-    s3: &aws_sdk_s3::Client,
-    firehose: &aws_sdk_firehose::Client,
-) -> (String, String) {
-    let suffix = uuid::Uuid::new_v4().simple().to_string();
-    let (bucket, stream) = (format!("lake-{suffix}"), format!("ocsf-{suffix}"));
-    s3.create_bucket().bucket(&bucket).send().await.unwrap();
-    let destination = aws_sdk_firehose::types::ExtendedS3DestinationConfiguration::builder()
-        .bucket_arn(format!("arn:aws:s3:::{bucket}"))
-        .role_arn("arn:aws:iam::123456789012:role/firehose")
-        .build()
-        .unwrap();
-    firehose
-        .create_delivery_stream()
-        .delivery_stream_name(&stream)
-        .delivery_stream_type(aws_sdk_firehose::types::DeliveryStreamType::DirectPut)
-        .extended_s3_destination_configuration(destination)
-        .send()
-        .await
-        .unwrap();
-    (bucket, stream)
 }
 
 /// Every event in the bucket's objects: `message` → count.

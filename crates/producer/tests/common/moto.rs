@@ -35,3 +35,27 @@ pub(crate) use client;
 pub fn s3_client(endpoint: &str) -> aws_sdk_s3::Client {
     aws_sdk_s3::Client::from_conf(client!(aws_sdk_s3, endpoint).force_path_style(true).build())
 }
+
+/// Creates a bucket and a Direct PUT stream into it; returns their names.
+pub async fn firehose_to_bucket(
+    s3: &aws_sdk_s3::Client,
+    firehose: &aws_sdk_firehose::Client,
+) -> (String, String) {
+    let suffix = uuid::Uuid::new_v4().simple().to_string();
+    let (bucket, stream) = (format!("lake-{suffix}"), format!("ocsf-{suffix}"));
+    s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    let destination = aws_sdk_firehose::types::ExtendedS3DestinationConfiguration::builder()
+        .bucket_arn(format!("arn:aws:s3:::{bucket}"))
+        .role_arn("arn:aws:iam::123456789012:role/firehose")
+        .build()
+        .unwrap();
+    firehose
+        .create_delivery_stream()
+        .delivery_stream_name(&stream)
+        .delivery_stream_type(aws_sdk_firehose::types::DeliveryStreamType::DirectPut)
+        .extended_s3_destination_configuration(destination)
+        .send()
+        .await
+        .unwrap();
+    (bucket, stream)
+}

@@ -4,8 +4,8 @@
 //! * S3 (`PUT`: `PutObject`, `UploadPart`): a share answered `503 SlowDown` or
 //!   `500 InternalError` instead of being forwarded, and a few stalled (held open, never
 //!   answered), as S3 does on a bad day.
-//! * Firehose and Kinesis (`POST`, by `X-Amz-Target`): a share of the connections stalled, a
-//!   share reset after the request was read, a share of the calls throttled, and a share of the
+//! * Firehose and Kinesis (`POST`, by `X-Amz-Target`): a share of the connections stalled (and
+//!   optionally the first few calls after the first), a share reset after the request was read, a share of the calls throttled, and a share of the
 //!   records of the other calls failed inside the HTTP 200 answer. None of these is forwarded:
 //!   what moto receives was answered as delivered, so an event can arrive once.
 //! * Optionally every request is forwarded one at a time (`serialise`): moto's Kinesis
@@ -32,6 +32,9 @@ pub struct Faults {
     pub stalls: usize,
     /// Share of Firehose/Kinesis connections held open, never answered.
     pub stall_share: f64,
+    /// Firehose/Kinesis batch calls stalled whatever the dice say: the first ones after the
+    /// first call (so that a run of few calls meets a stall too).
+    pub stream_stalls: usize,
     /// Share of Firehose/Kinesis connections reset once the request is read.
     pub reset_share: f64,
     /// Share of Firehose/Kinesis calls throttled (`ServiceUnavailableException`, HTTP 400).
@@ -55,6 +58,8 @@ struct Counters {
     reset: AtomicUsize,
     throttled: AtomicUsize,
     failed_entries: AtomicUsize,
+    batch_calls: AtomicUsize,
+    stream_stalled: AtomicUsize,
 }
 
 /// What every connection shares.
@@ -245,8 +250,11 @@ async fn serve(mut client: TcpStream, shared: &Shared) -> std::io::Result<()> {
     let mut failed_at = Vec::new();
     let mut body = body;
     if batch_call {
+        let call = counters.batch_calls.fetch_add(1, Ordering::SeqCst);
+        let forced = call >= 1
+            && counters.stream_stalled.fetch_add(1, Ordering::SeqCst) < faults.stream_stalls;
         let roll = shared.roll();
-        if roll < faults.stall_share {
+        if forced || roll < faults.stall_share {
             counters.stalled.fetch_add(1, Ordering::SeqCst);
             tokio::time::sleep(STALL).await;
             return Ok(());
