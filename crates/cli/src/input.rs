@@ -119,9 +119,7 @@ pub(crate) fn framed(
             ))
         }
         // Bytes that are not UTF-8 at all: the Lambda's record check says so before any JSON.
-        Err(_)
-            if std::str::from_utf8(&document.skipped).is_err_and(|e| e.error_len().is_some()) =>
-        {
+        Err(_) if document.skipped_not_utf8() => {
             return Err(error(
                 Code::DataNotUtf8,
                 "The document is not UTF-8.".to_owned(),

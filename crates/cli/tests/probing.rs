@@ -419,6 +419,38 @@ fn parsing_cases() -> Vec<(&'static str, Vec<u8>)> {
     cases
 }
 
+/// The error codes of one input from the Lambda (`codes`) and from each command that disagrees
+/// with it.
+struct Judged {
+    lambda: BTreeSet<String>,
+    disagreements: Vec<String>,
+}
+
+/// Gives `bytes`, written as `<name>.json` under `root`, to the Lambda, `validate`, `upload` and
+/// `local`.
+fn judge(root: &Path, name: &str, bytes: &[u8]) -> Judged {
+    let file = root.join(format!("{name}.json"));
+    std::fs::write(&file, bytes).unwrap();
+    let lambda = lambda_codes(bytes);
+    let judged = [
+        ("validate", validate_codes(&file)),
+        ("upload", upload_codes(&file, &root.join("upload"))),
+        (
+            "local",
+            local_codes(&file, &root.join(format!("local-{name}"))),
+        ),
+    ];
+    let disagreements = judged
+        .into_iter()
+        .filter(|(_, codes)| *codes != lambda)
+        .map(|(command, codes)| format!("{name}: {command} {codes:?}, the Lambda {lambda:?}"))
+        .collect();
+    Judged {
+        lambda,
+        disagreements,
+    }
+}
+
 /// Items 9 and 10: one framing and one code table. Every case of `parsing_cases` gets the same
 /// error codes from `validate`, the Lambda, `upload` and `local`; an empty input is
 /// `record_empty`, invalid UTF-8 `data_not_utf8`, a cut event `json_invalid`, an event over a
@@ -428,24 +460,11 @@ fn every_command_and_the_lambda_give_one_input_the_same_codes() {
     let root = work_dir("parsing");
     let mut disagreements = Vec::new();
     for (name, bytes) in parsing_cases() {
-        let file = root.join(format!("{name}.json"));
-        std::fs::write(&file, &bytes).unwrap();
-        let lambda = lambda_codes(&bytes);
-        let judged = [
-            ("validate", validate_codes(&file)),
-            ("upload", upload_codes(&file, &root.join("upload"))),
-            (
-                "local",
-                local_codes(&file, &root.join(format!("local-{name}"))),
-            ),
-        ];
-        for (command, codes) in judged {
-            if codes != lambda {
-                disagreements.push(format!(
-                    "{name}: {command} {codes:?}, the Lambda {lambda:?}"
-                ));
-            }
-        }
+        let Judged {
+            lambda,
+            disagreements: found,
+        } = judge(&root, name, &bytes);
+        disagreements.extend(found);
         match name {
             "x_empty" | "x_whitespace" => assert!(lambda.contains("record_empty"), "{lambda:?}"),
             "x_too_large" => assert!(lambda.contains("record_too_large"), "{lambda:?}"),
@@ -460,4 +479,51 @@ fn every_command_and_the_lambda_give_one_input_the_same_codes() {
         }
     }
     assert!(disagreements.is_empty(), "{}", disagreements.join("\n"));
+}
+
+/// The JSONTestSuite's 318 `test_parsing` files (`tests/fixtures/json-test-suite`): the same codes
+/// from `validate`, the Lambda, `upload` and `local` for each. A document the suite says must be
+/// accepted (`y_`) is never `json_invalid` or `data_not_utf8`; one it says must be refused (`n_`)
+/// is refused as input (`json_invalid`, `data_not_utf8`, `record_empty`), unless our framing
+/// reads it as more than one document (`[][]`: two arrays, each `event_not_object`).
+#[test]
+fn json_test_suite_files_get_the_same_codes_from_every_command() {
+    let root = work_dir("json-test-suite");
+    let dir = common::fixtures_dir().join("json-test-suite");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 318, "the suite's test_parsing files");
+    let input_codes = ["json_invalid", "data_not_utf8", "record_empty"];
+    let (mut disagreements, mut wrong) = (Vec::new(), Vec::new());
+    for file in files {
+        let name = file.file_stem().unwrap().to_str().unwrap().to_owned();
+        let bytes = std::fs::read(&file).unwrap();
+        let judged = judge(&root, &name, &bytes);
+        disagreements.extend(judged.disagreements);
+        let refused_as_input = judged
+            .lambda
+            .iter()
+            .any(|c| input_codes.contains(&c.as_str()));
+        if name.starts_with("y_") && refused_as_input {
+            wrong.push(format!(
+                "{name}: accepted JSON refused as input {:?}",
+                judged.lambda
+            ));
+        }
+        if name.starts_with("n_")
+            && !refused_as_input
+            && !judged.lambda.contains("event_not_object")
+        {
+            wrong.push(format!(
+                "{name}: invalid JSON not refused {:?}",
+                judged.lambda
+            ));
+        }
+    }
+    assert!(disagreements.is_empty(), "{}", disagreements.join("\n"));
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }

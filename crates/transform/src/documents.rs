@@ -109,6 +109,19 @@ pub struct RawDocument {
     /// For a document that is not parseable: its bytes up to where reading resumed, as far as
     /// they were held (so that a refused input can be kept); empty otherwise.
     pub skipped: Vec<u8>,
+    /// `skipped` stops where the read-ahead buffer did, not where reading resumed: the document
+    /// went on past it.
+    pub skipped_cut: bool,
+}
+
+impl RawDocument {
+    /// Whether the bytes of this unparseable document are not UTF-8, as the Lambda's record
+    /// check (`data_not_utf8`) would find them: any invalid sequence, or one left incomplete where
+    /// the document ends (but not where `skipped` was only cut by the buffer).
+    pub fn skipped_not_utf8(&self) -> bool {
+        std::str::from_utf8(&self.skipped)
+            .is_err_and(|e| e.error_len().is_some() || !self.skipped_cut)
+    }
 }
 
 /// The record checks of the Lambda (`transform_decoded`) applied to one document's bytes, so
@@ -232,6 +245,7 @@ impl<R: Read> DocumentReader<R> {
             bytes,
             too_large: false,
             skipped: Vec::new(),
+            skipped_cut: false,
         };
         self.index += 1;
         document
@@ -259,6 +273,7 @@ impl<R: Read> DocumentReader<R> {
         let skipped = self.buffer[offset..self.start.max(offset)].to_vec();
         let mut document = self.document(offset, Err(error));
         document.skipped = skipped;
+        document.skipped_cut = self.skipping;
         document
     }
 
@@ -439,6 +454,38 @@ mod tests {
             self.bytes = &self.bytes[n..];
             Ok(n)
         }
+    }
+
+    /// A lone lead byte is not UTF-8 where the input ends (the Lambda's `data_not_utf8`); a
+    /// document the read-ahead buffer cut inside a character is not called so for that cut.
+    #[test]
+    fn an_incomplete_character_is_not_utf8_only_where_the_document_ends() {
+        for input in [&b"\xe5"[..], b"\xe9\n", b"[1]\n\xe5"] {
+            let got: Vec<RawDocument> = DocumentReader::new(input, 1_000)
+                .map(Result::unwrap)
+                .collect();
+            let bad = got.iter().find(|d| d.bytes.is_err()).unwrap();
+            assert!(!bad.skipped_cut && bad.skipped_not_utf8(), "{input:?}");
+        }
+        // `x` and 2-byte characters, read 100 bytes at a time: the first chunk ends inside one.
+        let mut long = b"x".to_vec();
+        long.extend("\u{e9}".repeat(2_000).as_bytes());
+        let reader = DocumentReader::new(
+            Trickle {
+                bytes: &long,
+                chunk: 100,
+            },
+            usize::MAX,
+        );
+        let first = reader.map(Result::unwrap).next().unwrap();
+        assert!(first.skipped_cut, "{} bytes held", first.skipped.len());
+        assert!(std::str::from_utf8(&first.skipped).is_err());
+        assert!(!first.skipped_not_utf8());
+        // The same document whole is still judged by its bytes: valid UTF-8, not JSON.
+        let whole: Vec<RawDocument> = DocumentReader::new(&long[..], usize::MAX)
+            .map(Result::unwrap)
+            .collect();
+        assert!(!whole[0].skipped_not_utf8());
     }
 
     /// What the streaming reader finds, in the terms of `values`.
