@@ -125,3 +125,20 @@ def test_a_union_with_security_lakes_native_types_needs_no_cast(lake):
         select count(*) from read_parquet('{out}/ext/authentication/*/*/*/*.parquet')
         where unmapped['device_posture'] in ('managed', 'unmanaged')""").fetchone()[0]
     assert moved > 0, "an unknown attribute is found under unmapped by its path"
+
+
+def test_every_row_of_every_source_has_time_dt_from_its_time(lake):
+    """Issue 21, item 2: `time_dt` filled whether or not the event listed the `datetime` profile
+    (the demo's Network Activity and Detection Finding events do not), as Security Lake's own
+    sources fill it."""
+    out, summary = lake
+    rows = duckdb.sql(f"""
+        select regexp_extract(filename, '/ext/([^/]+)/', 1) as source, count(*),
+               count(*) filter (where time_dt is null or epoch_ms(time_dt) != time),
+               count(*) filter (where list_contains(metadata.profiles, 'datetime'))
+        from read_parquet('{out}/ext/*/*/*/*/*.parquet', filename = true, union_by_name = true)
+        group by source order by source""").fetchall()
+    assert {source for source, *_ in rows} == {"api-activity", "authentication", "detection-finding",
+                                               "network-activity"}
+    for source, n, without, listed in rows:
+        assert without == 0 and listed == n, f"{source}: {without} of {n} rows lack time_dt"

@@ -354,6 +354,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::normalize::ActionKind;
     use crate::test_support::fixture;
 
     /// An engine for the test (leaked: verdicts borrow their engine's tables).
@@ -378,7 +379,19 @@ mod tests {
             "{:?}",
             processed.validation.findings
         );
-        assert_eq!(processed.actions.len(), 2);
+        let kinds: Vec<ActionKind> = processed.actions.iter().map(|a| a.kind).collect();
+        for kind in [
+            ActionKind::TimestampConverted,
+            ActionKind::CaptionFilled,
+            ActionKind::ProfileAdded,
+            ActionKind::DatetimeFilled,
+        ] {
+            assert!(kinds.contains(&kind), "{kind:?} in {kinds:?}");
+        }
+        assert_eq!(
+            processed.event["time_dt"],
+            json!("2023-04-28T14:00:00.000Z")
+        );
         assert_eq!(
             processed.partition,
             Some(PartitionKeys {

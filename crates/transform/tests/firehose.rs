@@ -12,6 +12,7 @@ use ocsf_firehose_transform::firehose::config::{ENV_DEFAULT_REGION, ENV_SEVERITY
 use ocsf_firehose_transform::firehose::{
     FirehoseEvent, HandlerError, InvocationReport, OnInvalid, TransformConfig, Transformer,
 };
+use ocsf_firehose_transform::normalize::{ActionKind, NormalizeOptions, Normalizer};
 use ocsf_firehose_transform::table::Tables;
 use ocsf_firehose_transform::{OcsfVersion, Schema};
 use proptest::prelude::*;
@@ -105,13 +106,23 @@ fn direct_put_records_come_back_normalized_with_partition_keys() {
         let event: Value = serde_json::from_slice(data).unwrap();
         let original = &fixtures[&event["class_uid"].as_i64().unwrap()];
         let table = tables.get(event["class_uid"].as_i64().unwrap()).unwrap();
+        // Valid already: normalization only lists `datetime` and fills the `*_dt` siblings.
         let mut fitted = original.clone();
+        let normalizer = Normalizer::new(
+            Schema::get(OcsfVersion::V1_1_0).unwrap(),
+            NormalizeOptions::default(),
+        );
+        assert!(normalizer.normalize(&mut fitted).iter().all(|a| matches!(
+            a.kind,
+            ActionKind::ProfileAdded | ActionKind::DatetimeFilled
+        )));
         table.fit(&mut fitted);
         assert_eq!(
             data,
             &compact_line(&fitted),
-            "already normalized: only fitted to its table, one line"
+            "normalized and fitted to its table, one line"
         );
+        assert!(event["time_dt"].is_string());
         assert_eq!(table.unheld_paths(&event), Vec::<String>::new());
         assert_eq!(keys["region"], original["cloud"]["region"]);
         assert_eq!(keys["eventDay"], json!("20230428"));

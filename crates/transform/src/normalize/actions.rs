@@ -20,7 +20,7 @@ pub enum ActionKind {
     /// An RFC 3339 string in a `timestamp_t` attribute converted to epoch milliseconds.
     TimestampConverted,
     /// A missing `*_dt` attribute filled from its epoch-milliseconds sibling (`time_dt` from
-    /// `time`), in an event that lists the `datetime` profile.
+    /// `time`); the `datetime` profile is listed first when the event does not list it.
     DatetimeFilled,
     /// An unknown attribute moved under `unmapped`.
     MovedToUnmapped,

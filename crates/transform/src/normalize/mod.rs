@@ -122,7 +122,9 @@ impl<'s> Normalizer<'s> {
         else {
             return Vec::new();
         };
-        let (mut actions, candidates) = self.walk(event, class, true);
+        let mut actions = self.list_datetime(event);
+        let (walked, candidates) = self.walk(event, class, true);
+        actions.extend(walked);
         if candidates == ProfileSet::EMPTY {
             return actions;
         }
@@ -134,6 +136,30 @@ impl<'s> Normalizer<'s> {
         ));
         actions.extend(self.walk(event, class, false).0);
         actions
+    }
+
+    /// Lists the `datetime` profile in `metadata.profiles` when the event does not, so that
+    /// every `*_dt` sibling is filled from its epoch field as Security Lake's own sources fill
+    /// them (`time_dt` is what AWS's documented queries filter on). The profile only adds
+    /// optional `*_dt` attributes. Nothing is listed when `metadata` is not an object or its
+    /// `profiles` is not a list (validation reports those).
+    fn list_datetime(&self, event: &mut Value) -> Vec<Action> {
+        let Some(datetime) = self.datetime_profile else {
+            return Vec::new();
+        };
+        let Some(map) = event.as_object() else {
+            return Vec::new();
+        };
+        if active_profiles(self.schema, map).contains(datetime)
+            || !profiles::list_profile(event, self.schema.profile_name(datetime))
+        {
+            return Vec::new();
+        }
+        vec![Action {
+            kind: ActionKind::ProfileAdded,
+            path: "metadata.profiles".to_owned(),
+            from: None,
+        }]
     }
 
     /// One walk over the event. With `defer_profiled`, attributes that only need a profile the
@@ -350,13 +376,14 @@ impl Walk<'_, '_> {
         }
     }
 
-    /// Fills each absent `X_dt` the active profiles admit (the `datetime` profile's) from the
-    /// epoch milliseconds of its sibling `X`: derivable, so normalization may.
+    /// Fills each absent `X_dt` the active profiles admit (the `datetime` profile's, which
+    /// [`Normalizer::list_datetime`] lists) from the epoch milliseconds of its sibling `X`:
+    /// derivable, so normalization may.
     fn fill_datetimes(&mut self, map: &mut Map<String, Value>, item: &Item) {
         let (Some(timestamp), Some(datetime)) = (self.timestamp_type, self.datetime_profile) else {
             return;
         };
-        // Most events do not list the profile: nothing to look up.
+        // An event whose profiles could not be listed (`metadata` not an object).
         if !self.profiles.contains(datetime) {
             return;
         }

@@ -58,7 +58,7 @@ pub(super) fn add_harmless(
 
 /// Appends `name` to `metadata.profiles` (creating the list); `false` when `metadata` is not an
 /// object or `profiles` is not a list: neither is invented nor overwritten.
-fn list_profile(event: &mut Value, name: &str) -> bool {
+pub(super) fn list_profile(event: &mut Value, name: &str) -> bool {
     let Some(metadata) = event.get_mut("metadata").and_then(Value::as_object_mut) else {
         return false;
     };

@@ -45,13 +45,60 @@ fn remove(event: &mut Value, keys: &[&str]) {
     }
 }
 
+/// A fixture as the Lambda leaves it: normalized once.
+fn normalized(name: &str) -> Value {
+    let mut event = fixture(name);
+    normalize(&mut event);
+    event
+}
+
+/// Removes the attribute at a reported path (`a.b[0].c_dt`).
+fn remove_path(event: &mut Value, path: &str) {
+    let mut parts: Vec<&str> = path.split('.').collect();
+    let last = parts.pop().unwrap();
+    let mut at = event;
+    for part in parts {
+        at = match part.split_once('[') {
+            Some((key, index)) => {
+                &mut at[key][index.trim_end_matches(']').parse::<usize>().unwrap()]
+            }
+            None => &mut at[part],
+        };
+    }
+    at.as_object_mut().unwrap().remove(last);
+}
+
+/// Valid fixtures are left as they are, but for the `datetime` profile listed where they do not
+/// list it and their `*_dt` siblings filled from the epoch fields (`time_dt` always).
 #[test]
-fn valid_fixtures_are_left_unchanged() {
+fn valid_fixtures_gain_only_the_datetime_profile_and_their_dt_siblings() {
     for name in FIXTURES {
         let original = fixture(name);
         let mut event = original.clone();
-        assert!(normalize(&mut event).is_empty(), "{name}");
-        assert_eq!(event, original, "{name}");
+        let actions = normalize(&mut event);
+        let listed = |e: &Value| {
+            e["metadata"]["profiles"]
+                .as_array()
+                .unwrap()
+                .contains(&json!("datetime"))
+        };
+        assert_eq!(actions.is_empty(), listed(&original), "{name}: {actions:?}");
+        let expected_time_dt = time::epoch_ms_to_datetime(event["time"].as_i64().unwrap()).unwrap();
+        assert!(
+            listed(&event) && event["time_dt"] == json!(expected_time_dt),
+            "{name}"
+        );
+        for (kind, path) in &actions {
+            match kind {
+                ActionKind::DatetimeFilled => remove_path(&mut event, path),
+                ActionKind::ProfileAdded => event["metadata"]["profiles"]
+                    .as_array_mut()
+                    .unwrap()
+                    .retain(|p| p != "datetime"),
+                other => panic!("{name}: {other:?} at {path}"),
+            }
+        }
+        assert_eq!(event, original, "{name}: nothing else changed");
     }
 }
 
@@ -146,7 +193,7 @@ fn undefined_activity_gives_no_type_uid() {
 
 #[test]
 fn enum_arrays_in_both_directions() {
-    let original = fixture("dns_activity");
+    let original = normalized("dns_activity");
     let mut event = original.clone();
     event["answers"][0].as_object_mut().unwrap().remove("flags");
     let actions = normalize(&mut event);
@@ -237,7 +284,7 @@ fn unknown_attributes_move_to_unmapped_under_their_path() {
     let mut event = fixture("authentication");
     event["vendor_score"] = json!(7);
     event["user"]["shoe_size"] = json!(44);
-    let mut network = fixture("network_activity");
+    let mut network = normalized("network_activity");
     network["dst_endpoint"]["extra"] = json!({"a": [1, 2]});
     let actions = normalize(&mut event);
     assert_eq!(event["unmapped"]["vendor_score"], json!(7));
@@ -261,7 +308,7 @@ fn unknown_attributes_move_to_unmapped_under_their_path() {
         json!({"dst_endpoint.extra": {"a": [1, 2]}})
     );
 
-    let mut finding = fixture("detection_finding");
+    let mut finding = normalized("detection_finding");
     finding["evidences"][0]["note"] = json!("n");
     normalize(&mut finding);
     assert_eq!(finding["unmapped"], json!({"evidences[0].note": "n"}));
@@ -290,7 +337,7 @@ fn profiles_of_present_attributes_are_added_when_harmless() {
         .unwrap()
         .remove("type");
     let actions = normalize(&mut event);
-    assert_eq!(event["metadata"]["profiles"], json!(["cloud", "datetime"]));
+    assert_eq!(event["metadata"]["profiles"], json!(["datetime", "cloud"]));
     assert_eq!(
         event["cloud"]["account"]["type"],
         json!("AWS Account"),
@@ -382,7 +429,7 @@ fn action_kinds_have_stable_names() {
 }
 
 #[test]
-fn datetime_siblings_are_filled_from_epoch_fields_when_the_event_lists_the_profile() {
+fn datetime_siblings_are_filled_from_epoch_fields_and_the_profile_listed() {
     let mut event = fixture("authentication");
     event["metadata"]["profiles"] = json!(["datetime"]);
     event.as_object_mut().unwrap().remove("time_dt");
@@ -409,15 +456,26 @@ fn datetime_siblings_are_filled_from_epoch_fields_when_the_event_lists_the_profi
     );
     assert_eq!(event["end_time_dt"], json!("2023-04-28T12:01:40Z"), "kept");
     assert!(is_valid(&event));
+    // An event that does not list the profile gets it, and its `*_dt` siblings.
     let mut without = fixture("authentication");
     without["metadata"]["profiles"] = json!([]);
     without.as_object_mut().unwrap().remove("time_dt");
     let actions = normalize(&mut without);
-    assert!(
-        without.get("time_dt").is_none(),
-        "no datetime profile: nothing filled"
+    assert_eq!(
+        without["metadata"]["profiles"],
+        json!(["datetime", "cloud"])
     );
-    assert!(actions
-        .iter()
-        .all(|(kind, _)| *kind != ActionKind::DatetimeFilled));
+    assert_eq!(
+        without["time_dt"],
+        json!(time::epoch_ms_to_datetime(without["time"].as_i64().unwrap()).unwrap())
+    );
+    assert!(actions.contains(&(ActionKind::ProfileAdded, "metadata.profiles".to_owned())));
+    assert!(actions.contains(&(ActionKind::DatetimeFilled, "time_dt".to_owned())));
+    assert!(is_valid(&without));
+    // `profiles` that is not a list is neither overwritten nor extended: nothing is filled.
+    let mut odd = fixture("authentication");
+    odd["metadata"]["profiles"] = json!("cloud");
+    odd.as_object_mut().unwrap().remove("time_dt");
+    normalize(&mut odd);
+    assert!(odd.get("time_dt").is_none() && odd["metadata"]["profiles"] == json!("cloud"));
 }
