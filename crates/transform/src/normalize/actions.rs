@@ -11,6 +11,9 @@ pub enum ActionKind {
     DerivedFilled,
     /// A caption sibling filled from its enum id (`activity_name`, `class_name`, `severity`, …).
     CaptionFilled,
+    /// A caption sibling that named another value than its defined enum id (not 99) set to the
+    /// id's caption; the caption as it came is kept under `unmapped`.
+    CaptionRewritten,
     /// An enum id filled from its caption sibling (case-insensitive).
     IdFromCaption,
     /// An enum id set to 99 (Other) because its caption sibling names no defined value.
@@ -49,9 +52,10 @@ pub enum ActionKind {
 
 impl ActionKind {
     /// Every kind, in declaration order.
-    pub const ALL: [ActionKind; 15] = [
+    pub const ALL: [ActionKind; 16] = [
         ActionKind::DerivedFilled,
         ActionKind::CaptionFilled,
+        ActionKind::CaptionRewritten,
         ActionKind::IdFromCaption,
         ActionKind::OtherFromCaption,
         ActionKind::VersionFilled,
@@ -72,6 +76,7 @@ impl ActionKind {
         match self {
             ActionKind::DerivedFilled => "derived_filled",
             ActionKind::CaptionFilled => "caption_filled",
+            ActionKind::CaptionRewritten => "caption_rewritten",
             ActionKind::IdFromCaption => "id_from_caption",
             ActionKind::OtherFromCaption => "other_from_caption",
             ActionKind::VersionFilled => "version_filled",

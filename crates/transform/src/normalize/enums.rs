@@ -1,5 +1,6 @@
-//! Enum ids and their caption siblings, in both directions: a caption from a defined id, an id
-//! from a caption (ASCII case-insensitive), 99 (Other) for a caption that names no value.
+//! Enum ids and their caption siblings, in both directions: a caption from a defined id (filled
+//! when absent, rewritten when it names another value), an id from a caption (ASCII
+//! case-insensitive), 99 (Other) for a caption that names no value.
 
 use serde_json::{Map, Value};
 
@@ -95,4 +96,49 @@ pub(super) fn fill_caption(
     };
     map.insert(sibling.to_owned(), caption);
     Some(sibling)
+}
+
+/// Rewrites the caption sibling of `attr` when it is present and is not the caption of the
+/// defined id (ids of 99 keep the source's own caption, element by element in enum arrays): the
+/// id is what the event means, the caption derives from it. Returns the sibling's name and the
+/// caption as it was.
+pub(super) fn rewrite_caption(
+    map: &mut Map<String, Value>,
+    item: &Item,
+    attr: &Attribute,
+    profiles: ProfileSet,
+) -> Option<(&'static str, Value)> {
+    let sibling = attr.sibling?;
+    let sibling_attr = item
+        .attribute(sibling)
+        .filter(|a| profiles.admits(a.profile))?;
+    if sibling_attr.is_array != attr.is_array {
+        return None;
+    }
+    let current = map.get(sibling)?;
+    let rewritten = match (map.get(attr.name)?, current) {
+        (Value::Array(ids), Value::Array(captions))
+            if attr.is_array && ids.len() == captions.len() =>
+        {
+            let mut changed = false;
+            let mut out = Vec::with_capacity(ids.len());
+            for (id, caption) in ids.iter().zip(captions) {
+                match caption_of(attr, id) {
+                    Some(defined) if caption.as_str() != Some(defined) => {
+                        changed = true;
+                        out.push(Value::from(defined));
+                    }
+                    _ => out.push(caption.clone()),
+                }
+            }
+            changed.then_some(Value::Array(out))?
+        }
+        (id, Value::String(caption)) if !attr.is_array => {
+            let defined = caption_of(attr, id)?;
+            (caption != defined).then(|| Value::from(defined))?
+        }
+        _ => return None,
+    };
+    let before = map.insert(sibling.to_owned(), rewritten)?;
+    Some((sibling, before))
 }

@@ -367,11 +367,22 @@ impl Walk<'_, '_> {
             }
         }
         for (index, attr) in captioned() {
-            if !present.contains(index) || sibling_present(present, attr) {
+            if !present.contains(index) {
                 continue;
             }
-            if let Some(sibling) = enums::fill_caption(map, item, attr, profiles) {
-                self.act(ActionKind::CaptionFilled, self.path.render_with(sibling));
+            if !sibling_present(present, attr) {
+                if let Some(sibling) = enums::fill_caption(map, item, attr, profiles) {
+                    self.act(ActionKind::CaptionFilled, self.path.render_with(sibling));
+                }
+            } else if let Some((sibling, before)) =
+                enums::rewrite_caption(map, item, attr, profiles)
+            {
+                let path = self.path.render_with(sibling);
+                // The caption as it came is kept under `unmapped`, by its path.
+                if let Some(unmapped) = self.unmapped.as_mut() {
+                    unmapped.insert(path.clone(), before);
+                }
+                self.act(ActionKind::CaptionRewritten, path);
             }
         }
     }

@@ -149,9 +149,15 @@ fn ids_from_captions_case_insensitively_and_other_for_unknown_captions() {
     assert_eq!(event["activity_id"], json!(2));
     assert_eq!(
         event["activity_name"],
-        json!("logoff"),
-        "captions are never overwritten"
+        json!("Logoff"),
+        "the caption is the id's, once the id is known"
     );
+    assert_eq!(
+        event["unmapped"]["activity_name"],
+        json!("logoff"),
+        "as it came"
+    );
+    assert!(actions.contains(&(ActionKind::CaptionRewritten, "activity_name".into())));
     assert_eq!(event["type_uid"], json!(300_202));
     assert_eq!(event["type_name"], json!("Authentication: Logoff"));
     assert_eq!(event["logon_type_id"], json!(99));
@@ -170,8 +176,17 @@ fn activity_comes_from_type_uid_when_present() {
     let actions = normalize(&mut event);
     assert_eq!(event["activity_id"], json!(1));
     assert_eq!(
+        event["activity_name"],
+        json!("Logon"),
+        "the caption follows the id"
+    );
+    assert_eq!(event["unmapped"]["activity_name"], json!("Logoff"));
+    assert_eq!(
         actions,
-        [(ActionKind::DerivedFilled, "activity_id".to_owned())]
+        [
+            (ActionKind::DerivedFilled, "activity_id".to_owned()),
+            (ActionKind::CaptionRewritten, "activity_name".to_owned())
+        ]
     );
 
     // A type_uid of another class gives no activity, and the caption does not either.
@@ -212,11 +227,19 @@ fn enum_arrays_in_both_directions() {
     let actions = normalize(&mut event);
     assert_eq!(event["answers"][0]["flag_ids"], json!([1, 99]));
     assert_eq!(
+        event["answers"][0]["flags"],
+        json!(["Authoritative Answer", "Made Up"]),
+        "a defined id's caption is its own; 99 keeps the source's"
+    );
+    assert_eq!(
         actions,
-        [(
-            ActionKind::OtherFromCaption,
-            "answers[0].flag_ids".to_owned()
-        )]
+        [
+            (
+                ActionKind::OtherFromCaption,
+                "answers[0].flag_ids".to_owned()
+            ),
+            (ActionKind::CaptionRewritten, "answers[0].flags".to_owned())
+        ]
     );
 }
 
@@ -478,4 +501,43 @@ fn datetime_siblings_are_filled_from_epoch_fields_and_the_profile_listed() {
     odd.as_object_mut().unwrap().remove("time_dt");
     normalize(&mut odd);
     assert!(odd.get("time_dt").is_none() && odd["metadata"]["profiles"] == json!("cloud"));
+}
+
+/// Issue 21, item 4: a caption that names another value than its id is rewritten from the id
+/// (AWS's validation tool stops on it); the caption as it came is kept under `unmapped`; 99
+/// (Other) keeps the source's caption.
+#[test]
+fn wrong_captions_are_rewritten_from_their_ids() {
+    let mut event = fixture("authentication");
+    event["severity"] = json!("Critical"); // severity_id 1: Informational
+    event["status"] = json!("failure"); // status_id 1: Success
+    event["user"]["type"] = json!("Admin"); // type_id 1: User
+    let actions = normalize(&mut event);
+    assert_eq!(event["severity"], json!("Informational"));
+    assert_eq!(event["status"], json!("Success"));
+    assert_eq!(event["user"]["type"], json!("User"));
+    assert_eq!(event["unmapped"]["severity"], json!("Critical"));
+    assert_eq!(event["unmapped"]["user.type"], json!("Admin"));
+    for path in ["severity", "status", "user.type"] {
+        assert!(
+            actions.contains(&(ActionKind::CaptionRewritten, path.into())),
+            "{path}"
+        );
+    }
+    assert!(is_valid(&event));
+    let warnings = Validator::new(schema(), ValidateOptions::default())
+        .validate(&event, &SeverityPolicy::default())
+        .findings;
+    assert!(
+        warnings
+            .iter()
+            .all(|f| f.code != crate::finding::Code::AttributeEnumSiblingIncorrect),
+        "{warnings:?}"
+    );
+    // 99 (Other): the caption is the source's own.
+    let mut other = fixture("authentication");
+    other["logon_type_id"] = json!(99);
+    other["logon_type"] = json!("Vendor Special");
+    normalize(&mut other);
+    assert_eq!(other["logon_type"], json!("Vendor Special"));
 }
