@@ -78,7 +78,7 @@ describe('delivery into the Security Lake custom source', () => {
         ParquetSerDe: {
           Compression: 'SNAPPY',
           BlockSizeBytes: 256 * 1024 * 1024,
-          PageSizeBytes: 1024 * 1024,
+          PageSizeBytes: 768 * 1024,
           WriterVersion: 'V1',
           EnableDictionaryCompression: true,
         },

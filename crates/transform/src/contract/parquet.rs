@@ -5,9 +5,16 @@
 
 use std::fmt;
 
-/// Security Lake's limit on a data page: 1 MB uncompressed
-/// (<https://docs.aws.amazon.com/security-lake/latest/userguide/custom-sources.html>).
-pub const SECURITY_LAKE_MAX_DATA_PAGE_BYTES: usize = 1024 * 1024;
+/// Security Lake's limit on a data page: "1 MB" uncompressed
+/// (<https://docs.aws.amazon.com/security-lake/latest/userguide/custom-sources.html>), read the
+/// stricter way: 10^6 bytes, the page header's `uncompressed_page_size` (levels and values).
+pub const SECURITY_LAKE_MAX_DATA_PAGE_BYTES: usize = 1_000_000;
+
+/// The page size writers aim at, under [`SECURITY_LAKE_MAX_DATA_PAGE_BYTES`] with room for what
+/// a writer adds after its last size check: Parquet writers (Hive's parquet-mr behind Firehose,
+/// the `parquet` crate here) compare the page's size with the target between batches of values,
+/// so a page ends past it by up to one batch, plus its repetition and definition levels.
+pub const PAGE_TARGET_BYTES: usize = 768 * 1024;
 /// Security Lake's limit on a row group: 256 MB compressed (same page).
 pub const SECURITY_LAKE_MAX_ROW_GROUP_BYTES: usize = 256 * 1024 * 1024;
 
@@ -78,14 +85,15 @@ pub struct ParquetSettings {
     pub dictionary: bool,
 }
 
-/// What Firehose's `ParquetSerDe` writes with its defaults (256 MiB blocks, 1 MiB pages,
-/// SNAPPY, writer V1) plus dictionary encoding, the Hive Parquet writer's default
-/// (<https://docs.aws.amazon.com/firehose/latest/APIReference/API_ParquetSerDe.html>): the
-/// settings of the Firehose path, local pipeline included.
+/// What Firehose's `ParquetSerDe` writes with: its defaults (256 MiB blocks, SNAPPY, writer V1)
+/// plus dictionary encoding, the Hive Parquet writer's default
+/// (<https://docs.aws.amazon.com/firehose/latest/APIReference/API_ParquetSerDe.html>), and pages
+/// of [`PAGE_TARGET_BYTES`] rather than its 1 MiB default, which is past Security Lake's limit:
+/// the settings of the Firehose path, local pipeline included.
 pub const FIREHOSE_PARQUET: ParquetSettings = ParquetSettings {
     compression: ParquetCompression::Snappy,
     block_size_bytes: 256 * 1024 * 1024,
-    page_size_bytes: 1024 * 1024,
+    page_size_bytes: PAGE_TARGET_BYTES,
     writer_version: ParquetWriterVersion::V1,
     dictionary: true,
 };
@@ -118,7 +126,8 @@ pub const DIRECT_ZSTD_LEVEL: i32 = 3;
 
 /// How the direct path (the producer's S3 destination, `ocsf-firehose upload`) writes objects:
 /// zstd, which Security Lake's custom-sources page prefers, with the page and row-group limits of
-/// the Firehose path (1 MiB pages, at most 256 MiB row groups), writer V1 and dictionaries.
+/// the Firehose path (768 KiB page target, at most 256 MiB row groups), writer V1 and
+/// dictionaries.
 pub const DIRECT_PARQUET: ParquetSettings = ParquetSettings {
     compression: ParquetCompression::Zstd(DIRECT_ZSTD_LEVEL),
     ..FIREHOSE_PARQUET

@@ -3,7 +3,7 @@
 //! `arrow-json` (strict: a field without a column is an error, never silently dropped), sorted
 //! by `time`, and written with the settings of the contract
 //! ([`FIREHOSE_PARQUET`](crate::contract::parquet::FIREHOSE_PARQUET) on the Firehose path:
-//! SNAPPY, 1 MiB pages, 256 MiB row groups, writer V1, as Firehose's `ParquetSerDe`;
+//! SNAPPY, 768 KiB pages, 256 MiB row groups, writer V1, as Firehose's `ParquetSerDe`;
 //! [`DIRECT_PARQUET`](crate::contract::parquet::DIRECT_PARQUET), zstd, on the direct path).
 
 use std::sync::Arc;
@@ -20,7 +20,8 @@ use parquet::file::properties::{EnabledStatistics, WriterProperties, WriterVersi
 use parquet::schema::types::ColumnPath;
 
 use crate::contract::parquet::{
-    ParquetCompression, ParquetSettings, ParquetWriterVersion, STATISTICS_COLUMNS,
+    ParquetCompression, ParquetSettings, ParquetWriterVersion, SECURITY_LAKE_MAX_DATA_PAGE_BYTES,
+    STATISTICS_COLUMNS,
 };
 use crate::table::{Column, ColumnType, Scalar, TableModel};
 
@@ -258,14 +259,71 @@ fn time_order(batch: &RecordBatch) -> Option<Vec<SortingColumn>> {
     }])
 }
 
+/// Values the writer encodes between two page-size checks, in bytes: it checks after every
+/// batch of `write_batch_size` values, so a page ends at most one batch past its target.
+const CHECK_EVERY_BYTES: usize = 64 * 1024;
+
+/// The largest single value of `array`'s leaves, in bytes as Parquet's PLAIN encoding writes it
+/// (a string's 4-byte length prefix and bytes; 8 bytes for any fixed-width value).
+fn largest_value(array: &dyn Array) -> usize {
+    match array.data_type() {
+        DataType::Struct(_) => array.as_struct_opt().map_or(0, |s| {
+            s.columns()
+                .iter()
+                .map(|c| largest_value(c.as_ref()))
+                .max()
+                .unwrap_or(0)
+        }),
+        DataType::List(_) => array
+            .as_list_opt::<i32>()
+            .map_or(0, |l| largest_value(l.values().as_ref())),
+        DataType::Map(..) => array.as_map_opt().map_or(0, |m| {
+            largest_value(m.keys().as_ref()).max(largest_value(m.values().as_ref()))
+        }),
+        DataType::Utf8 => array.as_string_opt::<i32>().map_or(0, |s| {
+            let offsets = s.value_offsets();
+            4 + offsets
+                .windows(2)
+                .map(|w| usize::try_from(w[1] - w[0]).unwrap_or(0))
+                .max()
+                .unwrap_or(0)
+        }),
+        _ => 8,
+    }
+}
+
+/// Page limits that keep every data (and dictionary) page of `batch` within
+/// [`SECURITY_LAKE_MAX_DATA_PAGE_BYTES`] uncompressed: `(page size target, values between checks)`.
+/// A page ends at most one check past the target, and its levels add at most a quarter of its
+/// values' bytes (two levels of at most 4 bits against values of at least 4 bytes), so the target
+/// is 4/5 of the limit less one check; a value too large for that is written alone in its page.
+fn page_limits(batch: &RecordBatch, target: usize) -> (usize, usize) {
+    let largest = batch
+        .columns()
+        .iter()
+        .map(|c| largest_value(c.as_ref()))
+        .max()
+        .unwrap_or(8)
+        .max(1);
+    let per_check = (CHECK_EVERY_BYTES / largest).clamp(1, 1024);
+    let overshoot = per_check * largest;
+    let bound = (SECURITY_LAKE_MAX_DATA_PAGE_BYTES * 4 / 5).saturating_sub(overshoot);
+    (target.min(bound).max(1), per_check)
+}
+
 /// Encodes one Parquet object with `properties`. Columns without a value in this object get no
-/// dictionary (an empty dictionary page and its footer entries would be all they held).
+/// dictionary (an empty dictionary page and its footer entries would be all they held); page
+/// sizes are bounded for this object's values ([`page_limits`]).
 pub fn encode(batch: &RecordBatch, properties: &WriterProperties) -> Result<Vec<u8>, String> {
+    let (page_bytes, per_check) = page_limits(batch, properties.data_page_size_limit());
     let properties = empty_leaves(batch)
         .into_iter()
         .fold(properties.clone().into_builder(), |builder, leaf| {
             builder.set_column_dictionary_enabled(leaf, false)
         })
+        .set_data_page_size_limit(page_bytes)
+        .set_dictionary_page_size_limit(page_bytes)
+        .set_write_batch_size(per_check)
         .set_sorting_columns(time_order(batch))
         .build();
     // No `ARROW:schema` entry: the Parquet schema is the table, and the footer stays small.
