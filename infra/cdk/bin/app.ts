@@ -24,9 +24,11 @@ import {
   pregeneratedSchema,
   SecurityLakeDirectSource,
   SecurityLakeFirehosePipeline,
+  TemplateSizeLimit,
 } from '../lib';
 
-const app = new App();
+// Synth fails on a template CloudFormation would refuse inline (lib/template-size.ts).
+const app = new App({ policyValidationBeta1: [new TemplateSizeLimit()] });
 const bucketName = app.node.tryGetContext('lakeBucket') ?? 'aws-security-data-lake-us-east-1-example';
 const buildDir = path.join(__dirname, '..', '..', '..', 'target', 'lambda', 'ocsf-firehose-lambda');
 const codePath = path.resolve(app.node.tryGetContext('lambdaCodePath') ?? defaultCodePath(buildDir));

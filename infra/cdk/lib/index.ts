@@ -8,3 +8,4 @@ export * from './pipeline';
 export * from './schema';
 export * from './source';
 export * from './suppressions';
+export * from './template-size';

@@ -10,10 +10,15 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { loadGlueSchema, PipelineSource, SCHEMAS_DIR, SecurityLakeFirehosePipeline } from '../lib';
-
-/** https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/cloudformation-limits.html */
-const MAX_INLINE_TEMPLATE_BYTES = 51_200;
+import {
+  loadGlueSchema,
+  MAX_INLINE_TEMPLATE_BYTES,
+  PipelineSource,
+  pregeneratedSchema,
+  SCHEMAS_DIR,
+  SecurityLakeFirehosePipeline,
+  TemplateSizeLimit,
+} from '../lib';
 
 const schemaFiles = fs
   .readdirSync(SCHEMAS_DIR)
@@ -23,9 +28,9 @@ test('there are 20 pre-generated schemas', () => {
   expect(schemaFiles).toHaveLength(20);
 });
 
-test.each(schemaFiles)('the stack of %s fits the inline template limit', (file) => {
-  const schema = loadGlueSchema(path.join(SCHEMAS_DIR, file));
-  const stack = new Stack(new App(), 'Sized', { env: { account: '123456789012', region: 'us-east-1' } });
+/** The largest variant of the pipeline for `schema` in a new app with `app`'s props. */
+function largestVariant(schema: ReturnType<typeof loadGlueSchema>, app = new App()): Stack {
+  const stack = new Stack(app, 'Sized', { env: { account: '123456789012', region: 'us-east-1' } });
   new SecurityLakeFirehosePipeline(stack, 'Pipeline', {
     lakeBucket: s3.Bucket.fromBucketName(stack, 'Lake', 'aws-security-data-lake-us-east-1-abc'),
     sourceName: 'ocsf-source-name-20',
@@ -34,6 +39,16 @@ test.each(schemaFiles)('the stack of %s fits the inline template limit', (file) 
     source: PipelineSource.newKinesisStream(),
     registerCustomSource: { eventClasses: ['AUTHENTICATION'], providerExternalId: 'ocsf-firehose' },
   });
+  return stack;
+}
+
+const sizes: number[] = [];
+
+test.each(schemaFiles)('the stack of %s fits the inline template limit', (file) => {
+  const schema = loadGlueSchema(path.join(SCHEMAS_DIR, file));
+  // Synthesized as `cdk synth` writes it, with the size check every app should register.
+  const app = new App({ policyValidationBeta1: [new TemplateSizeLimit()] });
+  const stack = largestVariant(schema, app);
   const template = Template.fromStack(stack);
   // Glue table names hold lowercase letters, digits and `_` (an extension class's name has a `/`).
   const tables = template.findResources('AWS::Glue::Table');
@@ -42,7 +57,32 @@ test.each(schemaFiles)('the stack of %s fits the inline template limit', (file) 
     expect(table.Properties.TableInput.Name).toBe(schema.table_name);
   }
   expect(Object.keys(tables)).toHaveLength(1);
-  const bytes = Buffer.byteLength(JSON.stringify(template.toJSON(), undefined, 1));
+  const bytes = fs.statSync(app.synth().getStackByName(stack.stackName).templateFullPath).size;
+  sizes.push(bytes);
   console.log(`${file}: ${bytes} bytes (${schema.leaf_columns} leaf columns)`);
   expect(bytes).toBeLessThanOrEqual(MAX_INLINE_TEMPLATE_BYTES);
+});
+
+test('the largest template is reported', () => {
+  console.log(`largest template: ${Math.max(...sizes)} bytes of ${MAX_INLINE_TEMPLATE_BYTES}`);
+  expect(sizes).toHaveLength(schemaFiles.length);
+});
+
+test('synth fails with the template, its size and its largest resources when a template is past the limit', () => {
+  const schema = pregeneratedSchema(3002, '1.1.0');
+  // A table with every extra column a user could name would pass the limit; a lower limit stands in.
+  const app = new App({ policyValidationBeta1: [new TemplateSizeLimit(20_000)] });
+  largestVariant(schema, app);
+  let message = '';
+  try {
+    app.synth();
+  } catch (error) {
+    message = String(error);
+  }
+  expect(message).toMatch(/Sized\.template\.json is \d+ bytes, over the 20000-byte template limit/);
+  expect(message).toMatch(/largest resources: PipelineTable\w+ \d+ bytes/);
+  // The same app under the default limit synthesizes.
+  const fine = new App({ policyValidationBeta1: [new TemplateSizeLimit()] });
+  largestVariant(schema, fine);
+  expect(() => fine.synth()).not.toThrow();
 });
