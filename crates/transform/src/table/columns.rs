@@ -8,8 +8,10 @@
 //!
 //! 1. every attribute of the class itself (level 1: `time`, `severity_id`, `actor`, `src_endpoint`,
 //!    `unmapped`…), deprecated ones excepted;
-//! 2. inside objects, only the attributes the object itself marks *required* or *recommended*,
-//!    never a deprecated one, and none that a profile adds there (`container` in every endpoint
+//! 2. inside objects, only the attributes the object itself marks *required* or *recommended*
+//!    or names in a constraint (`at_least_one`, `just_one`: a row needs them to validate), every
+//!    attribute of `attack` and `resource_details` (what a finding's `attacks[]` and
+//!    `resources[]` hold), never a deprecated one, and none that a profile adds there (`container` in every endpoint
 //!    and process under the `container` profile: a profile's attributes get their columns at
 //!    the event level, deeper only when named);
 //! 3. objects nest as structs down to [`LEAN_OBJECT_DEPTH`] levels (2 below an object the class
@@ -56,6 +58,11 @@ const COMMONLY_QUERIED: &[&str] = &[
     "metadata.processed_time",
     "observables.value",
 ];
+
+/// Objects whose every attribute has a column under the default rule: what a finding's MITRE
+/// ATT&CK mapping (`attacks[]`) and its resources (`resources[]`, AWS's native tables query
+/// `resources[].uid` and `type`) carry is what queries of those classes read.
+const WHOLE_OBJECTS: &[&str] = &["attack", "resource_details"];
 
 /// The name of the open object that receives what the table cannot hold.
 pub(super) const UNMAPPED: &str = "unmapped";
@@ -133,12 +140,12 @@ impl Builder {
     ) -> Arc<[Column]> {
         let lean = depth.is_some();
         let named_of = |attr: &Attribute| named.and_then(|n| n.children.get(attr.name));
+        let rule = |attr: &Attribute| lean && default_rule(item, attr, level);
         let mut admitted: Vec<bool> = item
             .attributes
             .iter()
             .map(|attr| {
-                self.profiles.admits(attr.profile)
-                    && ((lean && default_rule(attr, level)) || named_of(attr).is_some())
+                self.profiles.admits(attr.profile) && (rule(attr) || named_of(attr).is_some())
             })
             .collect();
         // Companions of what is admitted: an enum's caption (`type` of `type_id`) and a
@@ -166,7 +173,7 @@ impl Builder {
                 continue;
             }
             let named = named_of(attr);
-            let by_rule = lean && default_rule(attr, level);
+            let by_rule = rule(attr);
             let Some(element) = self.element(
                 attr,
                 level,
@@ -256,17 +263,26 @@ impl Builder {
     }
 }
 
-/// The default rule for one attribute (recursion and depth are checked by the caller).
-fn default_rule(attr: &Attribute, level: usize) -> bool {
+/// The default rule for one attribute of `item` (recursion and depth are checked by the
+/// caller): every attribute of the class; inside objects, what the object requires, recommends,
+/// or names in a constraint (`at_least_one: [name, uid]`: a row needs one of them to validate),
+/// and every attribute of the objects in [`WHOLE_OBJECTS`].
+fn default_rule(item: &Item, attr: &Attribute, level: usize) -> bool {
     if attr.deprecated.is_some() {
         return false;
     }
-    level == 0
-        || (attr.profile.is_none()
-            && matches!(
-                attr.requirement,
-                Requirement::Required | Requirement::Recommended
-            ))
+    if level == 0 {
+        return true;
+    }
+    attr.profile.is_none()
+        && (matches!(
+            attr.requirement,
+            Requirement::Required | Requirement::Recommended
+        ) || WHOLE_OBJECTS.contains(&item.name)
+            || item
+                .constraints
+                .iter()
+                .any(|c| c.paths.iter().any(|p| p.first() == Some(&attr.name))))
 }
 
 /// The attribute paths (`actor.user.name`, arrays stepped through) that `events` of class

@@ -379,3 +379,106 @@ fn every_field_of_normalized_fixture_events_has_a_column() {
         assert_every_field_has_a_column(&table, &fitted);
     }
 }
+
+/// The struct columns of `fields` (arrays stepped through), with the object each holds: the
+/// schema attribute of the same name in `item`.
+fn struct_columns<'t>(
+    schema: &'static Schema,
+    item: &'static crate::schema::Item,
+    fields: &'t [Column],
+    path: String,
+    out: &mut Vec<(String, &'static crate::schema::Item, &'t [Column])>,
+) {
+    for column in fields {
+        let mut ty = &column.ty;
+        while let ColumnType::Array(element) = ty {
+            ty = element;
+        }
+        let (ColumnType::Struct(children), Some(attr)) = (ty, item.attribute(column.name)) else {
+            continue;
+        };
+        let crate::schema::AttrType::Object(id) = attr.ty else {
+            continue;
+        };
+        let Some(object) = schema.object(id) else {
+            continue;
+        };
+        let here = format!("{path}{}", column.name);
+        out.push((here.clone(), object, children));
+        struct_columns(schema, object, children, format!("{here}."), out);
+    }
+}
+
+/// Issue 21, item 1: a row can meet every constraint of the objects its table holds. In every
+/// pre-generated table, an object's struct has a field for each attribute its `at_least_one` /
+/// `just_one` constraints name (an object one the table cannot nest there excepted, and then
+/// another of the constraint's attributes is a field); `attacks[]` carries the MITRE tactic and
+/// technique, `resources[]` the resource's `uid`, `name` and `type`.
+#[test]
+fn tables_hold_what_the_constraints_of_their_objects_name() {
+    let mut checked = 0;
+    for (version, uid) in [1007, 2001, 2004, 3001, 3002, 4001, 4002, 4003, 6003]
+        .into_iter()
+        .flat_map(|uid| [(OcsfVersion::V1_1_0, uid), (OcsfVersion::V1_3_0, uid)])
+    {
+        let schema = Schema::get(version).unwrap();
+        let table = table(version, uid);
+        let class = schema.class(uid).unwrap();
+        let mut structs = Vec::new();
+        struct_columns(
+            schema,
+            &class.item,
+            table.columns(),
+            String::new(),
+            &mut structs,
+        );
+        for (path, object, fields) in structs {
+            for constraint in &object.constraints {
+                let names: Vec<&str> = constraint
+                    .paths
+                    .iter()
+                    .filter_map(|p| p.first().copied())
+                    .collect();
+                let held: Vec<&str> = names
+                    .iter()
+                    .copied()
+                    .filter(|n| find(fields, n).is_some())
+                    .collect();
+                assert!(
+                    !held.is_empty(),
+                    "{version} {uid} {path}: none of {names:?}"
+                );
+                for name in names.iter().filter(|n| !held.contains(n)) {
+                    let attr = object.attribute(name).unwrap();
+                    assert!(
+                        matches!(attr.ty, crate::schema::AttrType::Object(_))
+                            || attr.deprecated.is_some()
+                            || attr.profile.is_some(),
+                        "{version} {uid} {path}.{name}: a scalar a constraint names has no column"
+                    );
+                }
+                checked += 1;
+            }
+        }
+        if [2004, 2001].contains(&uid) || (uid == 6003) {
+            let at = |p: &str| type_at(&table, p);
+            assert!(
+                at("resources[].uid").is_some() && at("resources[].name").is_some(),
+                "{version} {uid}"
+            );
+            assert!(at("resources[].type").is_some(), "{version} {uid}");
+        }
+        if uid == 2004 {
+            let at = |p: &str| type_at(&table, p);
+            for path in [
+                "attacks[].tactic.name",
+                "attacks[].tactic.uid",
+                "attacks[].technique.uid",
+                "attacks[].technique.name",
+            ] {
+                assert!(at(path).is_some(), "{version} {path}");
+            }
+        }
+    }
+    assert!(checked > 100, "{checked} constraints checked");
+}
