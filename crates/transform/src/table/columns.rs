@@ -24,7 +24,9 @@
 //!    `cloud.account.uid`) and a few that every query reads (`metadata.profiles`,
 //!    `cloud.account`, `metadata.uid`, `metadata.event_code`, `metadata.logged_time`, `metadata.processed_time`,
 //!    `observables.value`) always have a column when the class has them;
-//! 6. profiles select attributes as before: an attribute a profile adds needs that profile.
+//! 6. profiles select attributes as before: an attribute a profile adds needs that profile;
+//! 7. every leaf AWS's own table of the class holds ([`super::native`]), where the schema
+//!    defines it.
 //!
 //! A [`TableSpec`] adds columns by attribute path (`actor.process.cmd_line`; an object path adds
 //! the object with its default columns), down to [`MAX_OBJECT_DEPTH`](super::MAX_OBJECT_DEPTH)
@@ -97,15 +99,21 @@ impl<'p> Named<'p> {
     }
 }
 
-/// The columns of a class `item` under `profiles`, with the default rule plus `paths`.
+/// The columns of a class `item` under `profiles`, with the default rule plus the leaves AWS's
+/// native table of the class holds (`native`, where the schema defines them) plus `paths`.
 pub(super) fn build(
     schema: &'static Schema,
     item: &'static Item,
     profiles: ProfileSet,
+    native: &'static [&'static str],
     paths: &[String],
 ) -> Arc<[Column]> {
     let mut named = Named::default();
-    for path in PARTITION_SOURCE_PATHS.iter().chain(COMMONLY_QUERIED) {
+    for path in PARTITION_SOURCE_PATHS
+        .iter()
+        .chain(COMMONLY_QUERIED)
+        .chain(native)
+    {
         named.insert(path);
     }
     for path in paths {

@@ -30,6 +30,7 @@
 
 mod columns;
 mod fit;
+mod native;
 
 use std::fmt::{self, Write};
 use std::sync::{Arc, OnceLock};
@@ -39,6 +40,7 @@ use thiserror::Error;
 
 pub use columns::{used_paths, TableSpec, LEAN_OBJECT_DEPTH};
 pub use fit::Fitted;
+pub use native::native_leaves;
 
 use crate::schema::{ProfileSet, Schema};
 use crate::version::OcsfRelease;
@@ -298,7 +300,13 @@ impl TableModel {
             }
         }
         let profiles: Vec<&'static str> = set.iter().map(|p| schema.profile_name(p)).collect();
-        let columns = columns::build(schema, &class.item, set, &spec.columns);
+        let columns = columns::build(
+            schema,
+            &class.item,
+            set,
+            native::native_leaves(uid),
+            &spec.columns,
+        );
         let mut extra_columns: Vec<String> = spec.columns.clone();
         extra_columns.sort();
         extra_columns.dedup();
