@@ -114,7 +114,7 @@ def test_undeliverable_and_invalid_events_make_it_fail_with_their_codes(send_bin
     lines = result.stdout.splitlines()
     assert lines[0].startswith("sent 1, delivered 0, failed 2,"), result.stdout
     assert "  ResourceNotFoundException: 1" in lines
-    assert "  not_a_json_object: 1" in lines
+    assert "  json_invalid: 1" in lines
 
 
 def test_aggregated_records_decode_with_aws_kinesis_agg_byte_for_byte_into_the_events_sent(send_binary, tmp_path):

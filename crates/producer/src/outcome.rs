@@ -18,7 +18,7 @@ pub type FailureCallback = Arc<dyn Fn(&FailedEvent) + Send + Sync>;
 /// An event that was not delivered: the reason, and the event (its encoded JSON) back.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FailedEvent {
-    /// The AWS error code, or the producer's own (`event_too_large`, `producer_closed`, …).
+    /// The AWS error code, or the producer's own (`record_too_large`, `producer_closed`, …).
     pub code: String,
     /// Explanation.
     pub message: String,

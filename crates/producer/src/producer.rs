@@ -190,7 +190,7 @@ impl Producer {
         #[cfg(feature = "ocsf")]
         if self.ocsf.is_some() {
             let value = serde_json::from_slice(event)
-                .map_err(|e| SendError::Encode(EncodeError::NotAnObject(e.to_string())))?;
+                .map_err(|e| SendError::Encode(EncodeError::of_raw(event, e)))?;
             return self.send_value(value).await;
         }
         let encoded = self.encoder.encode_json(event)?;

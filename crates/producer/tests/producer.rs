@@ -188,7 +188,7 @@ async fn oversized_events_are_rejected_at_send_and_bad_tuning_at_build() {
     let producer = ProducerBuilder::firehose(client, "s").build().unwrap();
     let huge = json!({"message": "x".repeat(1_100_000)});
     match producer.send(&huge).await {
-        Err(SendError::Encode(error)) => assert_eq!(error.code(), "event_too_large"),
+        Err(SendError::Encode(error)) => assert_eq!(error.code(), "record_too_large"),
         other => panic!("{other:?}"),
     }
     assert_eq!(producer.shutdown().await.failed_count, 0, "never sent");

@@ -110,7 +110,11 @@ async fn producer_to_parquet_every_event_exactly_once_and_every_failure_kept() {
             Ok(_) => {}
             Err(error) => {
                 assert!(!event.valid, "a valid event was refused: {error}");
-                assert_eq!(error.code(), "not_a_json_object");
+                assert_eq!(
+                    error.code(),
+                    "json_invalid",
+                    "a cut event: the Lambda's code"
+                );
                 rejected_at_send += 1;
                 continue;
             }

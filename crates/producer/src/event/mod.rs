@@ -7,17 +7,26 @@ mod capture;
 mod probe;
 
 use ocsf_firehose_transform::contract::partition::PartitionKeys;
+use ocsf_firehose_transform::finding::Code;
 use serde::Serialize;
 use serde_json::Value;
 use thiserror::Error;
 
-/// Why an event cannot be sent (it is handed back to the caller, never sent).
+/// Why an event cannot be sent (it is handed back to the caller, never sent). The codes are the
+/// transformation Lambda's for the same input ([`Code`]), but for `serialize_failed`, which only
+/// a Rust value can cause.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum EncodeError {
     /// The event could not be serialized to JSON.
     #[error("the event cannot be serialized to JSON: {0}")]
     Serialize(String),
-    /// Raw bytes are not one JSON object.
+    /// Raw bytes that are not UTF-8.
+    #[error("the event is not UTF-8")]
+    NotUtf8,
+    /// Raw bytes that are not parseable JSON.
+    #[error("the event is not parseable JSON: {0}")]
+    JsonInvalid(String),
+    /// JSON that is not one object (an array, a number, …).
     #[error("the event is not a JSON object: {0}")]
     NotAnObject(String),
     /// The encoded event exceeds the record size limit.
@@ -31,12 +40,26 @@ pub enum EncodeError {
 }
 
 impl EncodeError {
-    /// A stable machine-readable kind.
+    /// A stable machine-readable kind: the Lambda's code for the same input.
     pub fn code(&self) -> &'static str {
         match self {
             EncodeError::Serialize(_) => "serialize_failed",
-            EncodeError::NotAnObject(_) => "not_a_json_object",
-            EncodeError::TooLarge { .. } => "event_too_large",
+            EncodeError::NotUtf8 => Code::DataNotUtf8.as_str(),
+            EncodeError::JsonInvalid(_) => Code::JsonInvalid.as_str(),
+            EncodeError::NotAnObject(_) => Code::EventNotObject.as_str(),
+            EncodeError::TooLarge { .. } => Code::RecordTooLarge.as_str(),
+        }
+    }
+
+    /// The error for raw bytes that did not parse as one JSON object: not UTF-8, not JSON, or
+    /// JSON of another kind, as the Lambda tells them apart.
+    pub(crate) fn of_raw(raw: &[u8], parse_error: impl std::fmt::Display) -> EncodeError {
+        if std::str::from_utf8(raw).is_err() {
+            EncodeError::NotUtf8
+        } else if serde_json::from_slice::<serde::de::IgnoredAny>(raw).is_ok() {
+            EncodeError::NotAnObject(parse_error.to_string())
+        } else {
+            EncodeError::JsonInvalid(parse_error.to_string())
         }
     }
 }
@@ -101,20 +124,22 @@ impl Encoder {
     pub fn encode_json(&self, raw: &[u8]) -> Result<EncodedEvent, EncodeError> {
         if memchr::memchr2(b'\n', b'\r', raw).is_some() {
             let value: Value =
-                serde_json::from_slice(raw).map_err(|e| EncodeError::NotAnObject(e.to_string()))?;
+                serde_json::from_slice(raw).map_err(|e| EncodeError::of_raw(raw, e))?;
             return self.encode(&value);
         }
         self.finish(raw.to_vec())
     }
 
     fn finish(&self, bytes: Vec<u8>) -> Result<EncodedEvent, EncodeError> {
+        // The probe skips what it does not read: the Lambda refuses any record that is not UTF-8.
+        if std::str::from_utf8(&bytes).is_err() {
+            return Err(EncodeError::NotUtf8);
+        }
         // serde would also read a JSON array into `Probe`'s fields, by position.
         if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
-            return Err(EncodeError::NotAnObject(
-                "it does not start with `{`".to_owned(),
-            ));
+            return Err(EncodeError::of_raw(&bytes, "it does not start with `{`"));
         }
-        let probed = probe::probe(&bytes).map_err(|e| EncodeError::NotAnObject(e.to_string()))?;
+        let probed = probe::probe(&bytes).map_err(|e| EncodeError::of_raw(&bytes, e))?;
         self.complete(bytes, probed.group, probed.lacks_uid)
     }
 
@@ -142,7 +167,7 @@ impl Encoder {
 /// that already carry a uid are never re-encoded).
 fn stamp_uid(bytes: &[u8]) -> Result<Vec<u8>, EncodeError> {
     let mut value: Value =
-        serde_json::from_slice(bytes).map_err(|e| EncodeError::NotAnObject(e.to_string()))?;
+        serde_json::from_slice(bytes).map_err(|e| EncodeError::of_raw(bytes, e))?;
     stamp_uid_into(&mut value);
     serde_json::to_vec(&value).map_err(|e| EncodeError::Serialize(e.to_string()))
 }
@@ -228,14 +253,21 @@ mod tests {
 
     #[test]
     fn rejects_non_objects_and_oversized_events_with_specific_errors() {
-        assert_eq!(
-            encoder().encode_json(b"[1,2]").unwrap_err().code(),
-            "not_a_json_object"
-        );
-        assert_eq!(
-            encoder().encode_json(b"{\"a\":").unwrap_err().code(),
-            "not_a_json_object"
-        );
+        // The Lambda's codes for the same bytes.
+        for (raw, code) in [
+            (&b"[1,2]"[..], "event_not_object"),
+            (b"42", "event_not_object"),
+            (b"{\"a\":", "json_invalid"),
+            (b"{\"a\":\n", "json_invalid"),
+            (b"nul", "json_invalid"),
+            (b"{\"a\":\"\xff\"}", "data_not_utf8"),
+        ] {
+            assert_eq!(
+                encoder().encode_json(raw).unwrap_err().code(),
+                code,
+                "{raw:?}"
+            );
+        }
         let big = json!({"message": "x".repeat(2_000)});
         assert_eq!(
             encoder().encode(&big).unwrap_err(),
