@@ -1,15 +1,17 @@
 //! `ocsf-firehose transform`: the Lambda's handler on a Firehose event, locally.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
-use ocsf_firehose_transform::documents::documents;
+use ocsf_firehose_transform::contract::limits::DEFAULT_PROCESSOR_BUFFER_BYTES;
+use ocsf_firehose_transform::documents::DocumentReader;
 use ocsf_firehose_transform::firehose::FirehoseEvent;
 use serde_json::Value;
 
+use crate::input::MAX_DOCUMENT_BYTES;
 use crate::lambda_args::LambdaArgs;
 use crate::Outcome;
 
@@ -20,8 +22,10 @@ pub(crate) struct Args {
     /// A Firehose transformation event (JSON), as Firehose sends it to the Lambda.
     #[arg(long, value_name = "FILE")]
     event: Option<PathBuf>,
-    /// Plain OCSF events (one JSON event, JSON lines or concatenated), wrapped into a Firehose
-    /// event with one record per event.
+    /// Plain OCSF events (one JSON event, JSON lines or concatenated), wrapped into Firehose
+    /// events with one record per event, read as Firehose's processor buffers them: an
+    /// invocation per 1 MiB of records, each answered in turn (one response per invocation,
+    /// memory bounded by one). An unparseable document is a record of its own bytes.
     #[arg(long, value_name = "FILE")]
     records: Option<PathBuf>,
     /// The Lambda's configuration; `--region`: the wrapped event's (with `--records`).
@@ -32,20 +36,56 @@ pub(crate) struct Args {
     decode: bool,
 }
 
-/// One record per document; an unparseable document and what follows it become one last
-/// record, so that the handler reports it.
-fn wrap(bytes: &[u8], region: &str) -> FirehoseEvent {
-    let mut payloads = Vec::new();
-    for document in documents(bytes) {
-        match document.value {
-            Ok(value) => payloads.push(serde_json::to_vec(&value).unwrap_or_default()),
-            Err(_) => payloads.push(bytes.get(document.offset..).unwrap_or_default().to_vec()),
-        }
-    }
-    let now_ms = std::time::SystemTime::now()
+/// The arrival time of wrapped records: now.
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
-    FirehoseEvent::from_payloads(payloads, region, now_ms)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// Reads `path`'s documents as records and hands `answer` one Firehose event per
+/// [`DEFAULT_PROCESSOR_BUFFER_BYTES`] of records (at least one record each), as Firehose's
+/// processor buffers them; an unparseable document is a record of its own bytes (the handler
+/// reports it). Returns the documents larger than the reader holds (not read, not sent).
+fn for_each_invocation(
+    path: &Path,
+    region: &str,
+    mut answer: impl FnMut(FirehoseEvent) -> anyhow::Result<()>,
+) -> anyhow::Result<u64> {
+    let file =
+        std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut unread = 0;
+    let mut payloads: Vec<Vec<u8>> = Vec::new();
+    let mut buffered = 0;
+    for document in DocumentReader::new(std::io::BufReader::new(file), MAX_DOCUMENT_BYTES) {
+        let document = document.with_context(|| format!("cannot read {}", path.display()))?;
+        let payload = match document.bytes {
+            Ok(bytes) => bytes,
+            Err(_) if document.too_large => {
+                unread += 1;
+                eprintln!(
+                    "ocsf-firehose: document {} (byte {}) is larger than {MAX_DOCUMENT_BYTES} bytes: record_too_large, not read",
+                    document.index, document.offset
+                );
+                continue;
+            }
+            Err(_) => document.skipped,
+        };
+        if buffered + payload.len() > DEFAULT_PROCESSOR_BUFFER_BYTES && !payloads.is_empty() {
+            answer(FirehoseEvent::from_payloads(
+                payloads.drain(..),
+                region,
+                now_ms(),
+            ))?;
+            buffered = 0;
+        }
+        buffered += payload.len();
+        payloads.push(payload);
+    }
+    if !payloads.is_empty() {
+        answer(FirehoseEvent::from_payloads(payloads, region, now_ms()))?;
+    }
+    Ok(unread)
 }
 
 /// Replaces each record's base64 `data` by its text.
@@ -67,35 +107,41 @@ fn decode_data(response: &mut Value) {
 pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
     let transformer = args.lambda.transformer()?;
     let level = transformer.config().log_level;
-    let event = match (&args.event, &args.records) {
+    let mut invalid = false;
+    let mut answer = |event: FirehoseEvent| -> anyhow::Result<()> {
+        let (response, report) = transformer.handle(&event)?;
+        let mut stderr = std::io::stderr().lock();
+        for line in report.log_lines(level) {
+            writeln!(stderr, "{line}")?;
+        }
+        drop(stderr);
+        invalid |= report.ok != report.records;
+        let mut response = serde_json::to_value(&response)?;
+        if args.decode {
+            decode_data(&mut response);
+        }
+        let mut stdout = std::io::stdout().lock();
+        serde_json::to_writer_pretty(&mut stdout, &response)?;
+        writeln!(stdout)?;
+        Ok(())
+    };
+    match (&args.event, &args.records) {
         (Some(path), _) => {
             let bytes =
                 std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-            serde_json::from_slice(&bytes).with_context(|| {
+            let event = serde_json::from_slice(&bytes).with_context(|| {
                 format!("{} is not a Firehose transformation event", path.display())
-            })?
+            })?;
+            answer(event)?;
         }
         (None, Some(path)) => {
-            let bytes =
-                std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-            wrap(&bytes, &args.lambda.region)
+            let unread = for_each_invocation(path, &args.lambda.region, &mut answer)?;
+            invalid |= unread > 0;
         }
         (None, None) => anyhow::bail!("give --event or --records"),
-    };
-    let (response, report) = transformer.handle(&event)?;
-    let mut stderr = std::io::stderr().lock();
-    for line in report.log_lines(level) {
-        writeln!(stderr, "{line}")?;
     }
-    let mut response = serde_json::to_value(&response)?;
-    if args.decode {
-        decode_data(&mut response);
-    }
-    let mut stdout = std::io::stdout().lock();
-    serde_json::to_writer_pretty(&mut stdout, &response)?;
-    writeln!(stdout)?;
     Ok(Outcome {
-        invalid: report.ok != report.records,
+        invalid,
         io_error: false,
     })
 }

@@ -527,3 +527,44 @@ fn json_test_suite_files_get_the_same_codes_from_every_command() {
     assert!(disagreements.is_empty(), "{}", disagreements.join("\n"));
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
+
+/// Item 6, `transform --records`: the input is read as Firehose's processor buffers it, an
+/// invocation per 1 MiB of records, each answered in turn, so memory holds one invocation, not
+/// the input. Every document is one record of one response; an unparseable one is a record of
+/// its own and reading goes on after it.
+#[test]
+fn transform_records_answers_one_invocation_per_mebibyte_and_accounts_for_every_document() {
+    let root = work_dir("transform-records");
+    let mut input = Vec::new();
+    let events = 4_000;
+    for i in 0..events {
+        let mut event = fixture("authentication");
+        event["metadata"]["uid"] = json!(format!("transform-{i}"));
+        input.extend(serde_json::to_vec(&event).unwrap());
+        input.push(b'\n');
+        if i == events / 2 {
+            input.extend(b"{\"cut\": \n");
+        }
+    }
+    assert!(input.len() > 2 * 1024 * 1024, "{} bytes", input.len());
+    let file = root.join("events.jsonl");
+    std::fs::write(&file, &input).unwrap();
+    let out = run(&["transform", "--records", s(&file)], None);
+    assert_eq!(out.status.code(), Some(1), "one record fails");
+    let responses: Vec<Value> = serde_json::Deserializer::from_slice(&out.stdout)
+        .into_iter::<Value>()
+        .map(Result::unwrap)
+        .collect();
+    assert!(responses.len() >= 3, "{} invocations", responses.len());
+    let results: Vec<&str> = responses
+        .iter()
+        .flat_map(|r| r["records"].as_array().unwrap())
+        .map(|r| r["result"].as_str().unwrap())
+        .collect();
+    assert_eq!(results.len(), events + 1, "every document is one record");
+    assert_eq!(results.iter().filter(|r| **r == "Ok").count(), events);
+    assert_eq!(
+        results.iter().filter(|r| **r == "ProcessingFailed").count(),
+        1
+    );
+}
