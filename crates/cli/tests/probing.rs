@@ -345,11 +345,11 @@ fn lambda_codes(bytes: &[u8]) -> BTreeSet<String> {
         .collect()
 }
 
-/// JSONTestSuite's `test_parsing` kinds, generated here (no fetch): accepted (`y_`), refused
-/// (`n_`) and implementation-defined (`i_`) documents, framing variants (BOM, CRLF, CR-only,
-/// concatenated), and the inputs items 9 and 10 found judged differently. Each is one input of
-/// one event; `validate`, the Lambda (the input as one record), `upload` and `local` must give
-/// the same error codes.
+/// What the JSONTestSuite files (`json_test_suite_files_get_…`) do not hold: a real event in
+/// every framing (BOM, CRLF, CR-only, pretty, a repeated key), an event cut short, bytes that are
+/// not UTF-8, an event over the record limit, deep objects, empty input. Each is one input of one
+/// event; `validate`, the Lambda (the input as one record), `upload` and `local` must give the
+/// same error codes.
 fn parsing_cases() -> Vec<(&'static str, Vec<u8>)> {
     let event = serde_json::to_vec(&fixture("authentication")).unwrap();
     let text = String::from_utf8(event.clone()).unwrap();
@@ -368,45 +368,10 @@ fn parsing_cases() -> Vec<(&'static str, Vec<u8>)> {
             "y_duplicate_key_event",
             text.replacen('{', "{\"class_uid\":1,", 1).into_bytes(),
         ),
-        ("y_empty_object", b"{}".to_vec()),
-        ("y_array_empty", b"[]".to_vec()),
-        ("y_array_of_objects", b"[{\"a\":1}]".to_vec()),
-        ("y_number", b"123".to_vec()),
-        ("y_string", b"\"asd\"".to_vec()),
-        ("y_null", b"null".to_vec()),
-        ("y_true", b"true".to_vec()),
-        ("y_object_unicode_key", "{\"\u{e9}\":1}".as_bytes().to_vec()),
-        (
-            "y_string_escapes",
-            br#"{"a":"\u0060\u012a\u12AB\"\\\/\b\f\n\r\t"}"#.to_vec(),
-        ),
-        ("n_array_trailing_comma", b"[1,]".to_vec()),
-        ("n_object_trailing_comma", b"{\"a\":1,}".to_vec()),
-        ("n_object_missing_value", b"{\"a\":}".to_vec()),
-        ("n_object_single_quote", b"{'a':1}".to_vec()),
-        ("n_object_unquoted_key", b"{a:1}".to_vec()),
-        ("n_structure_unclosed_object", b"{\"a\":1".to_vec()),
-        ("n_structure_lone_close", b"}".to_vec()),
-        ("n_structure_open_array", b"[".to_vec()),
-        ("n_number_nan", b"[NaN]".to_vec()),
-        ("n_number_infinity", b"[Infinity]".to_vec()),
-        ("n_number_leading_zero", b"[012]".to_vec()),
-        ("n_number_plus", b"[+1]".to_vec()),
-        ("n_string_unescaped_newline", b"{\"a\":\"x\ny\"}".to_vec()),
-        ("n_string_bad_escape", br#"{"a":"\x"}"#.to_vec()),
-        ("n_literal_truncated", b"[nul]".to_vec()),
-        ("n_comment", b"{\"a\":1}/* c */".to_vec()),
         ("n_event_cut", event[..event.len() / 2].to_vec()),
         ("n_invalid_utf8_bare", b"\xFF".to_vec()),
         ("n_utf16_bom", b"\xFE\xFF\x00{\x00}".to_vec()),
         ("i_string_invalid_utf8", b"{\"a\":\"\xFF\"}".to_vec()),
-        ("i_string_overlong_utf8", b"{\"a\":\"\xC0\xAF\"}".to_vec()),
-        ("i_string_lone_surrogate", br#"{"a":"\uD800"}"#.to_vec()),
-        ("i_number_huge_exponent", b"[1e999]".to_vec()),
-        (
-            "i_number_huge_negative",
-            b"[-123123123123123123123123123123]".to_vec(),
-        ),
         (
             "i_object_deep",
             [b"{\"a\":".repeat(200), b"1".to_vec(), b"}".repeat(200)].concat(),

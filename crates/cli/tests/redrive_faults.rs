@@ -22,7 +22,7 @@ use std::process::Command;
 use base64::Engine as _;
 use serde_json::{json, Value};
 
-use moto::{client, endpoint, firehose_to_bucket, s3_client};
+use moto::{bucket_objects, client, endpoint, firehose_to_bucket, s3_client};
 use proxy::{fault_proxy, Faults};
 
 const EVENTS: usize = 4000;
@@ -39,26 +39,11 @@ fn error_document(line: &[u8]) -> String {
 /// `metadata.uid` → how many times the bucket's objects hold it.
 async fn delivered(s3: &aws_sdk_s3::Client, bucket: &str) -> BTreeMap<String, usize> {
     let mut counts = BTreeMap::new();
-    let mut pages = s3.list_objects_v2().bucket(bucket).into_paginator().send();
-    while let Some(page) = pages.next().await {
-        for object in page.unwrap().contents() {
-            let body = s3
-                .get_object()
-                .bucket(bucket)
-                .key(object.key().unwrap())
-                .send()
-                .await
-                .unwrap()
-                .body
-                .collect()
-                .await
-                .unwrap()
-                .into_bytes();
-            for line in body.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
-                let event: Value = serde_json::from_slice(line).unwrap();
-                let uid = event["metadata"]["uid"].as_str().unwrap().to_owned();
-                *counts.entry(uid).or_default() += 1;
-            }
+    for body in bucket_objects(s3, bucket).await {
+        for line in body.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+            let event: Value = serde_json::from_slice(line).unwrap();
+            let uid = event["metadata"]["uid"].as_str().unwrap().to_owned();
+            *counts.entry(uid).or_default() += 1;
         }
     }
     counts

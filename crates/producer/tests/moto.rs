@@ -11,7 +11,7 @@ use ocsf_firehose_producer::internals::kpl::decode;
 use ocsf_firehose_producer::ProducerBuilder;
 use serde_json::{json, Value};
 
-use common::moto::{client, endpoint, firehose_to_bucket, s3_client};
+use common::moto::{bucket_objects, client, endpoint, firehose_to_bucket, s3_client};
 use common::proxy::{fault_proxy, Faults};
 
 const EVENTS: usize = 20_000;
@@ -73,26 +73,14 @@ async fn firehose_direct_put_to_s3_delivers_each_event_once() {
     );
 }
 
-/// Every event in the bucket's objects: `message` → count.
+/// Every event in the bucket's objects: `message` → count, and the number of objects.
 async fn bucket_events(s3: &aws_sdk_s3::Client, bucket: &str) -> (BTreeMap<String, usize>, usize) {
     let mut counts = BTreeMap::new();
-    let mut objects = 0;
-    let mut pages = s3.list_objects_v2().bucket(bucket).into_paginator().send();
-    while let Some(page) = pages.next().await {
-        for object in page.unwrap().contents() {
-            let body = s3
-                .get_object()
-                .bucket(bucket)
-                .key(object.key().unwrap())
-                .send()
-                .await
-                .unwrap()
-                .body;
-            count_lines(&body.collect().await.unwrap().into_bytes(), &mut counts);
-            objects += 1;
-        }
+    let objects = bucket_objects(s3, bucket).await;
+    for body in &objects {
+        count_lines(body, &mut counts);
     }
-    (counts, objects)
+    (counts, objects.len())
 }
 
 /// Issue 20, item 2: through a loopback proxy that stalls 2 % of the connections (held open,

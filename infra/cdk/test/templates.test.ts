@@ -63,9 +63,8 @@ test.each(schemaFiles)('the stack of %s fits the inline template limit', (file) 
   expect(bytes).toBeLessThanOrEqual(MAX_INLINE_TEMPLATE_BYTES);
 });
 
-test('the largest template is reported', () => {
+afterAll(() => {
   console.log(`largest template: ${Math.max(...sizes)} bytes of ${MAX_INLINE_TEMPLATE_BYTES}`);
-  expect(sizes).toHaveLength(schemaFiles.length);
 });
 
 test('synth fails with the template, its size and its largest resources when a template is past the limit', () => {

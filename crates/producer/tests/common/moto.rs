@@ -59,3 +59,23 @@ pub async fn firehose_to_bucket(
         .unwrap();
     (bucket, stream)
 }
+
+/// The bodies of every object in `bucket`.
+pub async fn bucket_objects(s3: &aws_sdk_s3::Client, bucket: &str) -> Vec<Vec<u8>> {
+    let mut bodies = Vec::new();
+    let mut pages = s3.list_objects_v2().bucket(bucket).into_paginator().send();
+    while let Some(page) = pages.next().await {
+        for object in page.unwrap().contents() {
+            let body = s3
+                .get_object()
+                .bucket(bucket)
+                .key(object.key().unwrap())
+                .send()
+                .await
+                .unwrap()
+                .body;
+            bodies.push(body.collect().await.unwrap().into_bytes().to_vec());
+        }
+    }
+    bodies
+}

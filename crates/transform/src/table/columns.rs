@@ -105,13 +105,14 @@ pub(super) fn build(
     schema: &'static Schema,
     item: &'static Item,
     profiles: ProfileSet,
-    native: &'static [&'static str],
+    native: impl Iterator<Item = &'static str>,
     paths: &[String],
 ) -> Arc<[Column]> {
     let mut named = Named::default();
     for path in PARTITION_SOURCE_PATHS
         .iter()
         .chain(COMMONLY_QUERIED)
+        .copied()
         .chain(native)
     {
         named.insert(path);
