@@ -11,7 +11,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ocsf_cli import DEMO_EVENTS as EVENTS, ROOT
+from ocsf_cli import DEMO_EVENTS as EVENTS, DEMO_SOURCES, ROOT, cli
 
 
 def test_duckdb_counts_match_the_summary_per_partition(lake):
@@ -142,3 +142,30 @@ def test_every_row_of_every_source_has_time_dt_from_its_time(lake):
                                                "network-activity"}
     for source, n, without, listed in rows:
         assert without == 0 and listed == n, f"{source}: {without} of {n} rows lack time_dt"
+
+
+def hive_type(arrow_type):
+    """The Hive type an Arrow type reads as, struct fields in the file's order."""
+    if pa.types.is_struct(arrow_type):
+        return "struct<" + ",".join(f"{f.name}:{hive_type(f.type)}" for f in arrow_type) + ">"
+    if pa.types.is_list(arrow_type) or pa.types.is_large_list(arrow_type):
+        return f"array<{hive_type(arrow_type.value_type)}>"
+    if pa.types.is_map(arrow_type):
+        return f"map<{hive_type(arrow_type.key_type)},{hive_type(arrow_type.item_type)}>"
+    if pa.types.is_timestamp(arrow_type):
+        return "timestamp"
+    return {"int32": "int", "int64": "bigint", "string": "string", "large_string": "string",
+            "bool": "boolean", "double": "double", "float": "float"}[str(arrow_type)]
+
+
+def test_the_parquet_schema_is_the_glue_table_with_struct_fields_in_the_same_order(lake):
+    """Spark and Athena read a struct by position where a query unions it: the Parquet objects
+    hold every column and struct field the Glue table declares, in the table's order."""
+    out, _ = lake
+    for source, class_uid in DEMO_SOURCES.items():
+        glue = json.loads(cli("glue-schema", "--class-uid", str(class_uid)))["columns"]
+        path = next(pathlib.Path(out, "ext", source).rglob("*.parquet"))
+        schema = pq.read_schema(path)
+        ours = {f.name: hive_type(f.type) for f in schema}
+        assert ours == {c["Name"]: c["Type"] for c in glue}, source
+        assert ours["observables"] == "array<struct<name:string,value:string,type:string,type_id:int>>"

@@ -4,11 +4,12 @@ UNION ALL with a table typed like Security Lake's own sources (`time_dt timestam
 `unmapped map<string,string>`) that needs no cast. Needs Java (scripts/test checks for it).
 """
 import datetime
+import json
 
 import pytest
 from pyspark.sql import SparkSession
 
-from ocsf_cli import cli
+from ocsf_cli import DEMO_SOURCES, ROOT, cli
 
 
 @pytest.fixture(scope="module")
@@ -54,3 +55,43 @@ def test_a_union_with_a_native_table_selects_time_dt_and_unmapped_keys_without_c
         """).collect()
     assert {r.bucket for r in rows} == {"demo-bucket", "native-bucket"}
     assert all(int(r.time_dt.timestamp() * 1000) == r.time for r in rows), "time_dt is time"
+
+
+# Security Lake's native declaration of `observables` (AWS's Security Insights solution declares
+# it so for cloud_trail_mgmt_2_0, sh_findings_2_0 and vpc_flow_2_0): Spark, like Athena, matches
+# struct fields by position in a UNION ALL.
+NATIVE_OBSERVABLES = "array<struct<name:string,value:string,type:string,type_id:int>>"
+
+
+def test_a_union_with_native_observables_takes_the_whole_struct_column_without_casts(
+        lake, spark, tmp_path):
+    out, _ = lake
+    native = spark.createDataFrame(
+        [([("src_endpoint.ip", "192.0.2.1", "IP Address", 2)],)], f"observables {NATIVE_OBSERVABLES}")
+    native.createOrReplaceTempView("native_observables")
+    # The demo's events carry no observables; the fixture finding does.
+    cli("local", str(ROOT / "tests/fixtures/events/detection_finding.json"), "--out", str(tmp_path))
+    lakes = [(out, source, class_uid) for source, class_uid in DEMO_SOURCES.items()]
+    lakes.append((tmp_path, "detection-finding", 2004))
+    held = 0
+    for root, source, class_uid in lakes:
+        ours = spark.read.schema(glue_ddl(class_uid)).parquet(f"{root}/ext/{source}/*/*/*/*.parquet")
+        ours.createOrReplaceTempView("ours")
+        rows = spark.sql("""
+            select o.name, o.value, o.type, o.type_id from (
+                select observables from ours union all select observables from native_observables)
+            lateral view explode(observables) t as o
+            """).collect()
+        assert ("src_endpoint.ip", "192.0.2.1", "IP Address", 2) in [tuple(r) for r in rows], source
+        held += len(rows) - 1
+    fixture = json.loads((ROOT / "tests/fixtures/events/detection_finding.json").read_text())
+    assert held == len(fixture["observables"]) > 0, "our observables read back whole"
+
+
+def test_struct_fields_in_another_order_do_not_union_so_the_order_is_what_is_tested(spark):
+    alphabetical = spark.createDataFrame(
+        [([("n", "IP Address", 2, "v")],)],
+        "observables array<struct<name:string,type:string,type_id:int,value:string>>")
+    native = spark.createDataFrame([([("n", "v", "IP Address", 2)],)], f"observables {NATIVE_OBSERVABLES}")
+    with pytest.raises(Exception, match="INCOMPATIBLE_COLUMN_TYPE|incompatible|compatible column types"):
+        alphabetical.unionAll(native).collect()

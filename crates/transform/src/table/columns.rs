@@ -202,6 +202,9 @@ impl Builder {
                 ty,
             });
         }
+        if level > 0 {
+            super::native::order_fields(item.name, &mut columns);
+        }
         columns.into()
     }
 

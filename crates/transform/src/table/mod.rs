@@ -152,12 +152,14 @@ impl fmt::Display for ColumnType {
     }
 }
 
-/// Columns are sorted by name (the schema's attribute order): binary search.
+/// The column `name`. Columns are sorted by name (the schema's attribute order) except the
+/// fields of a struct put in the native tables' order (`native::order_fields`): a binary search,
+/// which never finds a wrong column, and a scan when it misses.
 fn find<'c>(columns: &'c [Column], name: &str) -> Option<&'c Column> {
-    columns
-        .binary_search_by(|c| c.name.cmp(name))
-        .ok()
-        .and_then(|i| columns.get(i))
+    match columns.binary_search_by(|c| c.name.cmp(name)) {
+        Ok(i) => columns.get(i),
+        Err(_) => columns.iter().find(|c| c.name == name),
+    }
 }
 
 /// Why a table cannot be built.

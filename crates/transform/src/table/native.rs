@@ -360,3 +360,28 @@ pub fn native_leaves(uid: i64) -> impl Iterator<Item = &'static str> {
         .flat_map(|(_, leaves)| COMMON_LEAVES.iter().chain(leaves.iter()))
         .copied()
 }
+
+/// The field order of the objects whose order AWS's published declarations of Security Lake's
+/// version 2 tables agree on: the placeholder tables of AWS's Security Insights solution
+/// (github.com/aws-solutions/security-insights-on-aws, `source/resources/lib/components/
+/// placeholderDataTables/`: `cloudTrailMgmtV2Table.ts`, `shFindingsV2Table.ts`,
+/// `vpcFlowV2Table.ts`, declared to stand in for `cloud_trail_mgmt_2_0`, `sh_findings_2_0` and
+/// `vpc_flow_2_0`). Spark and Athena (Trino) match struct fields by position in `UNION ALL`, so a
+/// struct whose fields are these, in this order, unions with the native column without a cast.
+///
+/// Only the orders all three declarations share are listed: they declare other objects
+/// (`metadata.product`, `cloud`) in a different order per table, so no one order matches every
+/// native table there, and those keep the schema's own (by name).
+const NATIVE_FIELD_ORDER: &[(&str, &[&str])] =
+    &[("observable", &["name", "value", "type", "type_id"])];
+
+/// Puts the fields of a struct of OCSF object `object` in the native tables' order: the fields
+/// [`NATIVE_FIELD_ORDER`] lists first, in its order, then the others as they were.
+pub(super) fn order_fields(object: &str, fields: &mut [super::Column]) {
+    let Some((_, order)) = NATIVE_FIELD_ORDER.iter().find(|(name, _)| *name == object) else {
+        return;
+    };
+    let rank = |name: &str| order.iter().position(|n| *n == name).unwrap_or(order.len());
+    // A stable sort: the fields not listed keep their relative order after the listed ones.
+    fields.sort_by_key(|field| rank(field.name));
+}

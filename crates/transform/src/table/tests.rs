@@ -409,6 +409,25 @@ fn struct_columns<'t>(
     }
 }
 
+/// Every struct column of a class's table, at any depth, with its path and object.
+fn class_structs<'t>(
+    schema: &'static Schema,
+    uid: i64,
+    table: &'t TableModel,
+) -> Vec<(String, &'static crate::schema::Item, &'t [Column])> {
+    let mut structs = Vec::new();
+    if let Some(class) = schema.class(uid) {
+        struct_columns(
+            schema,
+            &class.item,
+            table.columns(),
+            String::new(),
+            &mut structs,
+        );
+    }
+    structs
+}
+
 /// Issue 21, item 1: a row can meet every constraint of the objects its table holds. In every
 /// pre-generated table, an object's struct has a field for at least one attribute of each of its
 /// `at_least_one` / `just_one` constraints; `attacks[]` carries the MITRE tactic and technique,
@@ -422,16 +441,7 @@ fn tables_hold_what_the_constraints_of_their_objects_name() {
     {
         let schema = Schema::get(version).unwrap();
         let table = table(version, uid);
-        let class = schema.class(uid).unwrap();
-        let mut structs = Vec::new();
-        struct_columns(
-            schema,
-            &class.item,
-            table.columns(),
-            String::new(),
-            &mut structs,
-        );
-        for (path, object, fields) in structs {
+        for (path, object, fields) in class_structs(schema, uid, &table) {
             for constraint in &object.constraints {
                 let names: Vec<&str> = constraint
                     .paths
@@ -552,4 +562,48 @@ fn every_native_leaf_the_schema_defines_is_a_column() {
         "native leaves without a column: {missing:#?}"
     );
     assert!(columns > 500, "{columns} native leaves checked");
+}
+
+/// Issue 21, item 3: in every class of both versions, every `observables` struct holds its fields
+/// in the native tables' order (`name, value, type, type_id`), every other struct and the
+/// top-level columns by name (the schema's order), and every field is found by name.
+#[test]
+fn struct_fields_are_in_the_native_order_where_aws_declares_one_and_by_name_elsewhere() {
+    let mut observables = 0;
+    for version in [OcsfVersion::V1_1_0, OcsfVersion::V1_3_0] {
+        let schema = Schema::get(version).unwrap();
+        for class in schema.classes() {
+            let table = table(version, class.uid);
+            let names = |fields: &[Column]| fields.iter().map(|f| f.name).collect::<Vec<_>>();
+            assert!(
+                table.columns().is_sorted_by_key(|c| c.name),
+                "{version} {}",
+                class.uid
+            );
+            for (path, object, fields) in class_structs(schema, class.uid, &table) {
+                for field in fields {
+                    assert_eq!(find(fields, field.name).map(|f| f.name), Some(field.name));
+                }
+                if object.name == "observable" {
+                    assert_eq!(
+                        names(fields).get(..4),
+                        Some(&["name", "value", "type", "type_id"][..]),
+                        "{version} {} {path}",
+                        class.uid
+                    );
+                    observables += 1;
+                } else {
+                    assert!(
+                        fields.is_sorted_by_key(|f| f.name),
+                        "{version} {} {path}",
+                        class.uid
+                    );
+                }
+            }
+        }
+    }
+    assert!(
+        observables > 100,
+        "{observables} observables structs checked"
+    );
 }
