@@ -69,10 +69,20 @@ def test_pyarrow_sees_files_as_firehose_writes_them_sorted_by_time(lake):
         assert group.column(order.column_index).path_in_schema == "time" and not order.descending
         schema = parquet.schema_arrow
         assert str(schema.field("time").type) == "int64"
-        assert str(schema.field("time_dt").type) == "timestamp[ms, tz=UTC]"
         unmapped = schema.field("unmapped").type
         assert pa.types.is_map(unmapped), unmapped
         assert unmapped.key_type == pa.string() and unmapped.item_type == pa.string()
+        # Hive's layout, as Firehose's ParquetSerDe writes it: INT96 timestamps without
+        # statistics, `bag`/`array_element` lists, `map` entries.
+        columns = {parquet.schema.column(i).path: parquet.schema.column(i)
+                   for i in range(len(parquet.schema))}
+        assert columns["time_dt"].physical_type == "INT96"
+        assert str(schema.field("time_dt").type).startswith("timestamp[")
+        index = list(columns).index("time_dt")
+        assert not group.column(index).is_stats_set, "parquet-mr writes no INT96 statistics"
+        assert "unmapped.map.key" in columns and "unmapped.map.value" in columns
+        assert any(".bag.array_element" in path for path in columns), "Hive's list layout"
+        assert not any(".list.element" in path for path in columns)
         assert path.name.startswith("ocsf-") and "-1-20" in path.name
 
 

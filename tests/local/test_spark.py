@@ -95,3 +95,42 @@ def test_struct_fields_in_another_order_do_not_union_so_the_order_is_what_is_tes
     native = spark.createDataFrame([([("n", "v", "IP Address", 2)],)], f"observables {NATIVE_OBSERVABLES}")
     with pytest.raises(Exception, match="INCOMPATIBLE_COLUMN_TYPE|incompatible|compatible column types"):
         alphabetical.unionAll(native).collect()
+
+
+def test_firehose_and_direct_objects_of_one_source_read_as_one_table(spark, tmp_path):
+    """Issue 21, item 6: the Firehose path lands Hive's layout (INT96 timestamps, `bag` lists),
+    the direct path Parquet's standard one (INT64 timestamps, `list` lists). Objects of both in
+    one source's partitions read as one table, with the Glue DDL in Spark and in DuckDB."""
+    import duckdb
+    import pyarrow.parquet as pq
+
+    events = tmp_path / "events.jsonl"
+    events.write_text(cli("demo", "400", "--seed", "11"))
+    lake = tmp_path / "lake"
+    cli("local", str(events), "--out", str(lake), exit_codes=(0, 1))
+    cli("upload", str(events), "--out", str(lake), exit_codes=(0, 1))
+    files = sorted(lake.rglob("ext/api-activity/**/*.parquet"))
+
+    def physical(path, column):
+        schema = pq.ParquetFile(path).schema
+        return next(c.physical_type for c in schema if c.path == column)
+
+    assert {physical(f, "time") for f in files} == {"INT64"}
+    assert {physical(f, "time_dt") for f in files} == {"INT96", "INT64"}, "both paths' objects"
+
+    frame = spark.read.schema(glue_ddl(6003)).parquet(f"{lake}/ext/api-activity/*/*/*/*.parquet")
+    rows = frame.select("time", "time_dt", "resources", "unmapped", "metadata.uid").collect()
+    assert rows and len(rows) % 2 == 0, "each event once per path"
+    assert all(int(r.time_dt.timestamp() * 1000) == r.time for r in rows)
+    by_event = {}
+    for r in rows:
+        by_event.setdefault(r.uid, []).append((r.time_dt, r.resources, r.unmapped))
+    assert all(len(pair) == 2 and pair[0] == pair[1] for pair in by_event.values()), \
+        "an event reads the same from either layout, lists and maps included"
+    assert any(r.resources for r in rows) and any(r.unmapped for r in rows)
+
+    (duck,) = duckdb.sql(f"""
+        select count(*), count(*) filter (where epoch_ms(time_dt) = time)
+        from read_parquet('{lake}/ext/api-activity/*/*/*/*.parquet', union_by_name = true)
+        """).fetchall()
+    assert duck == (len(rows), len(rows))

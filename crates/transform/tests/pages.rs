@@ -25,7 +25,7 @@ fn largest_page(
     batch: &RecordBatch,
     settings: &ocsf_firehose_transform::contract::parquet::ParquetSettings,
 ) -> (usize, usize, usize) {
-    let bytes = encode(batch, &writer_properties(settings)).unwrap();
+    let bytes = encode(batch, &writer_properties(settings), settings.layout).unwrap();
     let path = std::env::temp_dir().join(format!("ocsf-pages-{}.parquet", uuid_like()));
     std::fs::write(&path, &bytes).unwrap();
     let reader = SerializedFileReader::new(std::fs::File::open(&path).unwrap()).unwrap();

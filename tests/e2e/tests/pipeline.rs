@@ -52,6 +52,8 @@ fn hive(data_type: &DataType) -> String {
         DataType::Timestamp(TimeUnit::Millisecond, Some(zone)) if zone.as_ref() == "UTC" => {
             "timestamp".into()
         }
+        // Hive's INT96, as Firehose writes `timestamp` columns (the reader's nanoseconds).
+        DataType::Timestamp(TimeUnit::Nanosecond, None) => "timestamp".into(),
         DataType::Utf8 => "string".into(),
         DataType::Map(entries, _) => match entries.data_type() {
             DataType::Struct(kv) if kv.len() == 2 => format!(

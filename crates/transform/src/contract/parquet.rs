@@ -70,9 +70,23 @@ impl fmt::Display for ParquetCompression {
     }
 }
 
+/// How columns of a nested or timestamp type are laid out in the Parquet schema.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParquetLayout {
+    /// What Firehose's `ParquetSerDe` (Hive's Parquet writer) writes: `timestamp` as `INT96`
+    /// without statistics, lists as `bag`/`array_element` groups, maps as `map`
+    /// (`MAP_KEY_VALUE`) groups.
+    Hive,
+    /// Parquet's current logical types: `timestamp` as `INT64 TIMESTAMP(MILLIS, UTC)` with
+    /// statistics, lists as `list`/`element`, maps as `key_value`.
+    Standard,
+}
+
 /// How a Parquet object is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ParquetSettings {
+    /// Physical layout of timestamps, lists and maps.
+    pub layout: ParquetLayout,
     /// Page compression.
     pub compression: ParquetCompression,
     /// Row group (HDFS block) size in bytes (`BlockSizeBytes`).
@@ -85,12 +99,14 @@ pub struct ParquetSettings {
     pub dictionary: bool,
 }
 
-/// What Firehose's `ParquetSerDe` writes with: its defaults (256 MiB blocks, SNAPPY, writer V1)
+/// What Firehose's `ParquetSerDe` writes with: Hive's layout ([`ParquetLayout::Hive`]), its
+/// defaults (256 MiB blocks, SNAPPY, writer V1)
 /// plus dictionary encoding, the Hive Parquet writer's default
 /// (<https://docs.aws.amazon.com/firehose/latest/APIReference/API_ParquetSerDe.html>), and pages
 /// of [`PAGE_TARGET_BYTES`] rather than its 1 MiB default, which is past Security Lake's limit:
 /// the settings of the Firehose path, local pipeline included.
 pub const FIREHOSE_PARQUET: ParquetSettings = ParquetSettings {
+    layout: ParquetLayout::Hive,
     compression: ParquetCompression::Snappy,
     block_size_bytes: 256 * 1024 * 1024,
     page_size_bytes: PAGE_TARGET_BYTES,
@@ -127,8 +143,11 @@ pub const DIRECT_ZSTD_LEVEL: i32 = 3;
 /// How the direct path (the producer's S3 destination, `ocsf-firehose upload`) writes objects:
 /// zstd, which Security Lake's custom-sources page prefers, with the page and row-group limits of
 /// the Firehose path (768 KiB page target, at most 256 MiB row groups), writer V1 and
-/// dictionaries.
+/// dictionaries, in Parquet's standard layout (`INT64` timestamps with min/max statistics, which
+/// engines prune `time_dt` filters with; every engine that reads Firehose's `INT96` reads both,
+/// so objects of the two paths share a table).
 pub const DIRECT_PARQUET: ParquetSettings = ParquetSettings {
+    layout: ParquetLayout::Standard,
     compression: ParquetCompression::Zstd(DIRECT_ZSTD_LEVEL),
     ..FIREHOSE_PARQUET
 };

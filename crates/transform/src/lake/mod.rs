@@ -17,6 +17,7 @@
 //! files as Firehose names objects, the producer puts them into its store.
 
 pub mod file;
+mod hive;
 pub mod parquet;
 
 use std::collections::BTreeMap;
@@ -26,7 +27,7 @@ use ::parquet::file::properties::WriterProperties;
 use arrow::datatypes::SchemaRef;
 use time::OffsetDateTime;
 
-use crate::contract::parquet::ParquetSettings;
+use crate::contract::parquet::{ParquetLayout, ParquetSettings};
 use crate::contract::partition::PartitionKeys;
 use crate::contract::prefix::{self, PARTITION_TEMPLATE};
 use crate::table::TableModel;
@@ -157,6 +158,7 @@ pub struct Encoded {
 pub struct ObjectWriter {
     schema: SchemaRef,
     properties: WriterProperties,
+    layout: ParquetLayout,
 }
 
 impl ObjectWriter {
@@ -165,6 +167,7 @@ impl ObjectWriter {
         ObjectWriter {
             schema: parquet::arrow_schema(table),
             properties: parquet::writer_properties(settings),
+            layout: settings.layout,
         }
     }
 
@@ -180,7 +183,7 @@ impl ObjectWriter {
             });
         };
         Ok(Encoded {
-            bytes: parquet::encode(&batch, &self.properties)?,
+            bytes: parquet::encode(&batch, &self.properties, self.layout)?,
             rows: batch.num_rows(),
             rejected: converted.rejected,
         })

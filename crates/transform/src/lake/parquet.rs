@@ -3,8 +3,9 @@
 //! `arrow-json` (strict: a field without a column is an error, never silently dropped), sorted
 //! by `time`, and written with the settings of the contract
 //! ([`FIREHOSE_PARQUET`](crate::contract::parquet::FIREHOSE_PARQUET) on the Firehose path:
-//! SNAPPY, 768 KiB pages, 256 MiB row groups, writer V1, as Firehose's `ParquetSerDe`;
-//! [`DIRECT_PARQUET`](crate::contract::parquet::DIRECT_PARQUET), zstd, on the direct path).
+//! SNAPPY, 768 KiB pages, 256 MiB row groups, writer V1 and Hive's layout (`super::hive`), as
+//! Firehose's `ParquetSerDe`; [`DIRECT_PARQUET`](crate::contract::parquet::DIRECT_PARQUET), zstd
+//! and Parquet's standard layout through the `parquet` crate's Arrow writer, on the direct path).
 
 use std::sync::Arc;
 
@@ -19,9 +20,10 @@ use parquet::file::metadata::SortingColumn;
 use parquet::file::properties::{EnabledStatistics, WriterProperties, WriterVersion};
 use parquet::schema::types::ColumnPath;
 
+use super::hive;
 use crate::contract::parquet::{
-    ParquetCompression, ParquetSettings, ParquetWriterVersion, SECURITY_LAKE_MAX_DATA_PAGE_BYTES,
-    STATISTICS_COLUMNS,
+    ParquetCompression, ParquetLayout, ParquetSettings, ParquetWriterVersion,
+    SECURITY_LAKE_MAX_DATA_PAGE_BYTES, STATISTICS_COLUMNS,
 };
 use crate::table::{Column, ColumnType, Scalar, TableModel};
 
@@ -168,71 +170,98 @@ pub fn writer_properties(settings: &ParquetSettings) -> WriterProperties {
         .build()
 }
 
-/// The leaf column paths of `batch` that hold no value at all (most of a table's columns in a
-/// given object).
-fn empty_leaves(batch: &RecordBatch) -> Vec<ColumnPath> {
-    fn walk(array: &dyn Array, path: &mut Vec<String>, empty: bool, out: &mut Vec<ColumnPath>) {
+/// The names a layout gives the groups of a list and a map.
+struct GroupNames {
+    list: &'static str,
+    element: &'static str,
+    map: &'static str,
+}
+
+impl GroupNames {
+    fn of(layout: ParquetLayout) -> GroupNames {
+        match layout {
+            // Parquet's three-level list: `<column>.list.element`; the map's `key_value`.
+            ParquetLayout::Standard => GroupNames {
+                list: "list",
+                element: "element",
+                map: "key_value",
+            },
+            ParquetLayout::Hive => GroupNames {
+                list: hive::LIST_GROUP,
+                element: hive::LIST_ELEMENT,
+                map: hive::MAP_GROUP,
+            },
+        }
+    }
+}
+
+/// A leaf column of a batch.
+struct LeafPath {
+    path: ColumnPath,
+    /// It holds no value at all (most of a table's columns in a given object).
+    empty: bool,
+    timestamp: bool,
+}
+
+/// The leaf columns of `batch`, named as `layout` names them.
+fn leaf_paths(batch: &RecordBatch, layout: ParquetLayout) -> Vec<LeafPath> {
+    fn walk(
+        array: &dyn Array,
+        names: &GroupNames,
+        path: &mut Vec<String>,
+        empty: bool,
+        out: &mut Vec<LeafPath>,
+    ) {
         let empty = empty || array.null_count() == array.len();
         match array.data_type() {
             DataType::Struct(_) => {
                 if let Some(fields) = array.as_struct_opt() {
                     for (field, child) in fields.fields().iter().zip(fields.columns()) {
                         path.push(field.name().clone());
-                        walk(child.as_ref(), path, empty, out);
+                        walk(child.as_ref(), names, path, empty, out);
                         path.pop();
                     }
                 }
             }
-            DataType::List(field) => {
-                // Parquet's three-level list: `<column>.list.<element>`.
+            DataType::List(_) => {
                 if let Some(list) = array.as_list_opt::<i32>() {
-                    path.push("list".to_owned());
-                    path.push(field.name().clone());
-                    walk(
-                        list.values().as_ref(),
-                        path,
-                        empty || list.values().is_empty(),
-                        out,
-                    );
-                    path.pop();
-                    path.pop();
+                    path.extend([names.list.to_owned(), names.element.to_owned()]);
+                    let none = empty || list.values().is_empty();
+                    walk(list.values().as_ref(), names, path, none, out);
+                    path.truncate(path.len() - 2);
                 }
             }
             DataType::Map(..) => {
                 if let Some(map) = array.as_map_opt() {
-                    path.push("key_value".to_owned());
-                    let none = empty || map.entries().is_empty();
+                    let empty = empty || map.entries().is_empty();
                     for name in ["key", "value"] {
-                        path.push(name.to_owned());
-                        if none {
-                            out.push(ColumnPath::new(path.clone()));
-                        }
-                        path.pop();
+                        let path = [&path[..], &[names.map.to_owned(), name.to_owned()]].concat();
+                        out.push(LeafPath {
+                            path: ColumnPath::new(path),
+                            empty,
+                            timestamp: false,
+                        });
                     }
-                    path.pop();
                 }
             }
-            _ => {
-                if empty {
-                    out.push(ColumnPath::new(path.clone()));
-                }
-            }
+            other => out.push(LeafPath {
+                path: ColumnPath::new(path.clone()),
+                empty,
+                timestamp: matches!(other, DataType::Timestamp(..)),
+            }),
         }
     }
+    let names = GroupNames::of(layout);
     let mut out = Vec::new();
     for (field, column) in batch.schema().fields().iter().zip(batch.columns()) {
-        walk(
-            column.as_ref(),
-            &mut vec![field.name().clone()],
-            false,
-            &mut out,
-        );
+        let mut path = vec![field.name().clone()];
+        walk(column.as_ref(), &names, &mut path, false, &mut out);
     }
     out
 }
 
 /// Leaf (Parquet) columns of an Arrow type.
-fn leaves(data_type: &DataType) -> usize {
+pub(super) fn leaves(data_type: &DataType) -> usize {
     match data_type {
         DataType::Struct(fields) => fields.iter().map(|f| leaves(f.data_type())).sum(),
         DataType::List(element) => leaves(element.data_type()),
@@ -311,21 +340,34 @@ fn page_limits(batch: &RecordBatch, target: usize) -> (usize, usize) {
     (target.min(bound).max(1), per_check)
 }
 
-/// Encodes one Parquet object with `properties`. Columns without a value in this object get no
-/// dictionary (an empty dictionary page and its footer entries would be all they held); page
-/// sizes are bounded for this object's values ([`page_limits`]).
-pub fn encode(batch: &RecordBatch, properties: &WriterProperties) -> Result<Vec<u8>, String> {
+/// Encodes one Parquet object with `properties` in `layout`. Columns without a value in this
+/// object get no dictionary (an empty dictionary page and its footer entries would be all they
+/// held); page sizes are bounded for this object's values ([`page_limits`]); Hive's layout
+/// writes no statistics for its `INT96` timestamps, as Hive's writer does not.
+pub fn encode(
+    batch: &RecordBatch,
+    properties: &WriterProperties,
+    layout: ParquetLayout,
+) -> Result<Vec<u8>, String> {
     let (page_bytes, per_check) = page_limits(batch, properties.data_page_size_limit());
-    let properties = empty_leaves(batch)
-        .into_iter()
-        .fold(properties.clone().into_builder(), |builder, leaf| {
-            builder.set_column_dictionary_enabled(leaf, false)
-        })
+    let mut builder = properties.clone().into_builder();
+    for leaf in leaf_paths(batch, layout) {
+        if leaf.empty {
+            builder = builder.set_column_dictionary_enabled(leaf.path.clone(), false);
+        }
+        if leaf.timestamp && layout == ParquetLayout::Hive {
+            builder = builder.set_column_statistics_enabled(leaf.path, EnabledStatistics::None);
+        }
+    }
+    let properties = builder
         .set_data_page_size_limit(page_bytes)
         .set_dictionary_page_size_limit(page_bytes)
         .set_write_batch_size(per_check)
         .set_sorting_columns(time_order(batch))
         .build();
+    if layout == ParquetLayout::Hive {
+        return hive::encode(batch, properties);
+    }
     // No `ARROW:schema` entry: the Parquet schema is the table, and the footer stays small.
     let options = ArrowWriterOptions::new()
         .with_properties(properties)
