@@ -117,6 +117,16 @@ fn node(name: &str, ty: &DataType, repetition: Repetition) -> Result<TypePtr, St
     built.map(Arc::new).map_err(|e| e.to_string())
 }
 
+/// Leaf (Parquet) columns of an Arrow type (in either layout).
+pub(super) fn leaf_count(data_type: &DataType) -> usize {
+    match data_type {
+        DataType::Struct(fields) => fields.iter().map(|f| leaf_count(f.data_type())).sum(),
+        DataType::List(element) => leaf_count(element.data_type()),
+        DataType::Map(entries, _) => leaf_count(entries.data_type()),
+        _ => 1,
+    }
+}
+
 /// One leaf column's striped values: its levels and the values present.
 #[derive(Default)]
 struct Leaf {
@@ -201,7 +211,7 @@ fn stripe(
             };
             let mut rest = leaves;
             for child in fields.columns() {
-                let count = super::parquet::leaves(child.data_type());
+                let count = leaf_count(child.data_type());
                 let (mine, after) = rest.split_at_mut(count.min(rest.len()));
                 stripe(child.as_ref(), row, defined + 1, repeated, depth, mine);
                 rest = after;

@@ -260,15 +260,6 @@ fn leaf_paths(batch: &RecordBatch, layout: ParquetLayout) -> Vec<LeafPath> {
     out
 }
 
-/// Leaf (Parquet) columns of an Arrow type.
-pub(super) fn leaves(data_type: &DataType) -> usize {
-    match data_type {
-        DataType::Struct(fields) => fields.iter().map(|f| leaves(f.data_type())).sum(),
-        DataType::List(element) => leaves(element.data_type()),
-        DataType::Map(entries, _) => leaves(entries.data_type()),
-        _ => 1,
-    }
-}
 
 /// The row order [`convert`] gives, declared in the row group's metadata: ascending `time`,
 /// nulls first.
@@ -279,7 +270,7 @@ fn time_order(batch: &RecordBatch) -> Option<Vec<SortingColumn>> {
         .fields()
         .iter()
         .take(position)
-        .map(|f| leaves(f.data_type()))
+        .map(|f| hive::leaf_count(f.data_type()))
         .sum();
     Some(vec![SortingColumn {
         column_idx: i32::try_from(before).ok()?,
