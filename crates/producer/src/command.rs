@@ -2,7 +2,7 @@
 //! writer (`lake/`): one message type below both, so that neither imports the other.
 
 #[cfg(feature = "lake")]
-use ocsf_firehose_transform::contract::partition::PartitionKeys;
+use ocsf_firehose_contract::partition::PartitionKeys;
 use tokio::sync::{oneshot, OwnedSemaphorePermit};
 
 use crate::event::EncodedEvent;

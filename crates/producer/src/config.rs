@@ -87,7 +87,7 @@ pub enum ConfigError {
     /// A source location of the direct path that would leave the bucket's layout (absolute,
     /// `..`, an empty segment).
     #[error("source location: {0}")]
-    Location(#[from] ocsf_firehose_transform::contract::prefix::NameError),
+    Location(#[from] ocsf_firehose_contract::prefix::NameError),
 }
 
 /// The engine a lake destination requires (its verdict makes the rows).

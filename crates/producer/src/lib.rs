@@ -35,7 +35,7 @@
 //! any of them: error classification, partial-failure splitting, backoff with full jitter, the
 //! attempt limit and the deadline (`retry`); and the worker task behind the producer:
 //! backpressure, linger, in-flight limit, per-event outcomes (`worker`). The AWS limits are the
-//! transform crate's contract (`ocsf_firehose_transform::contract::limits`).
+//! contract crate's (`ocsf_firehose_contract::limits`, also at `ocsf_firehose_transform::contract::limits`).
 //!
 //! Cargo features: `ocsf` (off by default): `ProducerBuilder::ocsf(engine)` gives every event
 //! the transformation Lambda's verdict before accepting it, so that events the Lambda would
@@ -85,5 +85,5 @@ pub mod internals {
     #[cfg(feature = "local")]
     pub use crate::transport::local::LocalTransport;
     pub use crate::transport::Transport;
-    pub use ocsf_firehose_transform::contract::limits;
+    pub use ocsf_firehose_contract::limits;
 }

@@ -38,7 +38,7 @@ pub enum SendError {
     /// Client-side OCSF validation (feature `ocsf`) found errors: the event would be rejected by
     /// the transformation Lambda, so it is not sent.
     #[error("the event is not valid OCSF ({} error findings)", .0.len())]
-    Invalid(Vec<ocsf_firehose_transform::Finding>),
+    Invalid(Vec<ocsf_firehose_contract::Finding>),
 }
 
 impl SendError {

@@ -47,6 +47,7 @@ pub struct Producer {
 struct OcsfCheck {
     engine: ocsf_firehose_transform::Engine,
     fallback_region: Option<String>,
+    #[cfg(feature = "lake")]
     rows: bool,
 }
 
@@ -92,6 +93,7 @@ impl Producer {
         let ocsf = hooks.engine.map(|engine| OcsfCheck {
             engine,
             fallback_region,
+            #[cfg(feature = "lake")]
             rows: false,
         });
         let worker = Worker::new(
@@ -145,7 +147,7 @@ impl Producer {
         // Every key stays inside the bucket (or the folder standing in for it).
         for class_uid in sources.classes() {
             if let Some(location) = sources.location(class_uid) {
-                ocsf_firehose_transform::contract::prefix::check_key_prefix(location)?;
+                ocsf_firehose_contract::prefix::check_key_prefix(location)?;
             }
         }
         config.validate(crate::config::Service::Firehose)?;
@@ -173,7 +175,7 @@ impl Producer {
         };
         Ok(Self::launch(
             &config,
-            ocsf_firehose_transform::contract::limits::FIREHOSE_MAX_RECORD_BYTES,
+            ocsf_firehose_contract::limits::FIREHOSE_MAX_RECORD_BYTES,
             |rx| worker.run(rx),
             Some(ocsf),
         ))

@@ -21,7 +21,7 @@
 //! `bytes`), with a `debug` event for the put and `warn` events for whole-call failures, partial
 //! failures and records given up on (code, counts, why).
 
-use ocsf_firehose_transform::contract::metrics;
+use ocsf_firehose_contract::metrics;
 
 /// Counter: events accepted.
 pub const EVENTS_ACCEPTED: &str = metrics::PRODUCER_EVENTS_ACCEPTED;

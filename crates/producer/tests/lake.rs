@@ -12,10 +12,10 @@ use std::time::Duration;
 
 use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::datatypes::{Int32Type, Int64Type};
+use ocsf_firehose_contract::partition::event_day;
 use ocsf_firehose_producer::lake::store::S3Store;
 use ocsf_firehose_producer::lake::{LakeConfig, Sources};
 use ocsf_firehose_producer::{ProducerBuilder, ProducerConfig, SendError};
-use ocsf_firehose_transform::contract::partition::event_day;
 use ocsf_firehose_transform::{Engine, EngineConfig};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use serde_json::{json, Value};

@@ -43,9 +43,8 @@
 //! engine (the producer) turn them off. The operator CLI is the `ocsf-firehose` crate.
 
 pub mod contract;
-pub mod documents;
+pub use ocsf_firehose_contract::{documents, finding};
 pub mod engine;
-pub mod finding;
 pub mod firehose;
 #[cfg(feature = "lake")]
 pub mod lake;

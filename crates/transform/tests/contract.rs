@@ -1,4 +1,4 @@
-//! The contract is defined once (`src/contract/`) and the infrastructure shares it through
+//! The contract is defined once (the `ocsf-firehose-contract` crate, re-exported as `contract`) and the infrastructure shares it through
 //! `infra/defaults.json`: every key of that file is either compared with the Rust definition or
 //! named here as infrastructure-only, so that a new key cannot slip by unchecked. The local
 //! pipeline's Parquet is read back to show it is written with those settings.

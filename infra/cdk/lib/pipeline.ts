@@ -322,7 +322,7 @@ export class SecurityLakeFirehosePipeline extends Construct {
           inputFormatConfiguration: { deserializer: { openXJsonSerDe: {} } },
           outputFormatConfiguration: {
             // Every setting explicit, from the shared defaults: the local pipeline writes with the
-            // same ones (crates/transform/src/contract/parquet.rs).
+            // same ones (crates/contract/src/parquet.rs).
             serializer: {
               parquetSerDe: {
                 compression: DEFAULTS.parquetCompression,

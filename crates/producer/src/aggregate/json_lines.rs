@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use ocsf_firehose_transform::contract::framing;
+use ocsf_firehose_contract::framing;
 
 use super::Record;
 use crate::event::{EncodedEvent, GroupKey};
@@ -122,7 +122,7 @@ impl<Id> JsonLinesAggregator<Id> {
 
 #[cfg(test)]
 mod tests {
-    use ocsf_firehose_transform::contract::partition::PartitionKeys;
+    use ocsf_firehose_contract::partition::PartitionKeys;
 
     use super::*;
 

@@ -6,8 +6,8 @@
 mod capture;
 mod probe;
 
-use ocsf_firehose_transform::contract::partition::PartitionKeys;
-use ocsf_firehose_transform::finding::Code;
+use ocsf_firehose_contract::finding::Code;
+use ocsf_firehose_contract::partition::PartitionKeys;
 use serde::Serialize;
 use serde_json::Value;
 use thiserror::Error;

@@ -7,8 +7,8 @@ use std::borrow::Cow;
 use std::fmt;
 use std::marker::PhantomData;
 
-use ocsf_firehose_transform::contract::partition::{PartitionFields, PartitionKeys};
-use ocsf_firehose_transform::normalize::rfc3339_to_epoch_ms;
+use ocsf_firehose_contract::partition::{PartitionFields, PartitionKeys};
+use ocsf_firehose_contract::time::rfc3339_to_epoch_ms;
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 

@@ -29,8 +29,8 @@ use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
-use ocsf_firehose_transform::contract::parquet::DIRECT_PARQUET;
-use ocsf_firehose_transform::contract::partition::PartitionKeys;
+use ocsf_firehose_contract::parquet::DIRECT_PARQUET;
+use ocsf_firehose_contract::partition::PartitionKeys;
 use ocsf_firehose_transform::lake::{partition_path, Buffer, Buffers, Encoded, ObjectWriter};
 use ocsf_firehose_transform::table::Tables;
 use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit};

@@ -260,7 +260,6 @@ fn leaf_paths(batch: &RecordBatch, layout: ParquetLayout) -> Vec<LeafPath> {
     out
 }
 
-
 /// The row order [`convert`] gives, declared in the row group's metadata: ascending `time`,
 /// nulls first.
 fn time_order(batch: &RecordBatch) -> Option<Vec<SortingColumn>> {

@@ -8,8 +8,8 @@
 
 use time::OffsetDateTime;
 
-use super::limits::MAX_SOURCE_NAME_LEN;
-use super::partition::PartitionKeys;
+use crate::limits::MAX_SOURCE_NAME_LEN;
+use crate::partition::PartitionKeys;
 
 /// The literal of [`SOURCE_LOCATION_TEMPLATE`], for `concat!`.
 macro_rules! source_location_template {

@@ -7,8 +7,8 @@
 
 use serde::Serialize;
 
-use super::limits::FIREHOSE_MAX_SUB_RECORDS;
 use crate::documents::documents;
+use crate::limits::FIREHOSE_MAX_SUB_RECORDS;
 
 /// What ends every event in a record.
 pub const LINE_DELIMITER: u8 = b'\n';
