@@ -113,7 +113,7 @@ def test_undeliverable_and_invalid_events_make_it_fail_with_their_codes(send_bin
     assert result.returncode == 1, result.stdout
     lines = result.stdout.splitlines()
     assert lines[0].startswith("sent 1, delivered 0, failed 2,"), result.stdout
-    assert "  ResourceNotFoundException: 1" in lines
+    assert "  not_found: 1" in lines
     assert "  json_invalid: 1" in lines
 
 

@@ -154,10 +154,8 @@ async fn run_async(args: Args) -> anyhow::Result<Outcome> {
     }
     if let Some(failed) = report.failed.first() {
         anyhow::bail!(
-            "{} events were not delivered into the local pipeline: {}: {}",
-            report.failed_count,
-            failed.code,
-            failed.message
+            "{} events were not delivered into the local pipeline: {failed}",
+            report.failed_count
         );
     }
     // As `validate`: 1 when any event did not land (refused at `send`, or failed by the Lambda
@@ -350,7 +348,7 @@ fn account(summary: &mut RunSummary, report: &Report) {
     for failed in &report.failed {
         *summary
             .not_delivered
-            .entry(failed.code.clone())
+            .entry(failed.kind.code().to_owned())
             .or_default() += 1;
     }
 }

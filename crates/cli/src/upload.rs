@@ -204,7 +204,7 @@ async fn run_async(args: Args) -> anyhow::Result<Outcome> {
     for failed in &report.failed {
         *summary
             .not_delivered
-            .entry(failed.code.clone())
+            .entry(failed.kind.code().to_owned())
             .or_default() += 1;
     }
     for object in objects.lock().map(|o| o.clone()).unwrap_or_default() {
@@ -221,12 +221,7 @@ async fn run_async(args: Args) -> anyhow::Result<Outcome> {
         print_summary(&mut out, &summary, started.elapsed())?;
     }
     if let Some(failed) = report.failed.first() {
-        anyhow::bail!(
-            "{} events were not stored: {}: {}",
-            report.failed_count,
-            failed.code,
-            failed.message
-        );
+        anyhow::bail!("{} events were not stored: {failed}", report.failed_count);
     }
     Ok(Outcome {
         invalid: summary.rejected_events > 0,

@@ -76,7 +76,7 @@ async fn main() -> anyhow::Result<ExitCode> {
     let report = producer.shutdown().await;
     let mut failed = rejected;
     for event in &report.failed {
-        *failed.entry(event.code.clone()).or_default() += 1;
+        *failed.entry(event.kind.code().to_owned()).or_default() += 1;
     }
     println!(
         "sent {sent}, delivered {}, failed {}, api calls {}, retried records {}",

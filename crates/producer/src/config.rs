@@ -5,11 +5,7 @@ use std::time::Duration;
 
 use thiserror::Error;
 
-use crate::aggregate::json_lines::DEFAULT_TARGET_BYTES;
-use crate::limits::{FIREHOSE_MAX_RECORD_BYTES, KINESIS_MAX_RECORD_BYTES};
-
-/// Default KPL aggregate size: the KPL's own default (`AggregationMaxSize`, 51,200 bytes).
-pub const DEFAULT_KPL_TARGET_BYTES: usize = 51_200;
+pub use crate::transport::{Service, DEFAULT_KPL_TARGET_BYTES};
 
 /// Default [`ProducerConfig::attempt_timeout`]: 20 s, well above a healthy `PutRecordBatch` of
 /// 4 MiB, well below the event deadline.
@@ -98,40 +94,11 @@ pub(crate) const NO_ENGINE: ConfigError = ConfigError::Invalid {
     reason: "the direct path writes the Lambda's rows: give the builder an engine (`ocsf`)",
 };
 
-/// The destination kind, for limits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Service {
-    /// Firehose Direct PUT.
-    Firehose,
-    /// Kinesis Data Streams.
-    Kinesis,
-}
-
-impl Service {
-    /// `firehose` or `kinesis`, for logs.
-    pub fn name(self) -> &'static str {
-        match self {
-            Service::Firehose => "firehose",
-            Service::Kinesis => "kinesis",
-        }
-    }
-
-    /// The record size limit.
-    pub fn max_record_bytes(self) -> usize {
-        match self {
-            Service::Firehose => FIREHOSE_MAX_RECORD_BYTES,
-            Service::Kinesis => KINESIS_MAX_RECORD_BYTES,
-        }
-    }
-}
-
 impl ProducerConfig {
     /// The aggregation target for `service`.
     pub fn target_bytes(&self, service: Service) -> usize {
-        self.aggregation_target_bytes.unwrap_or(match service {
-            Service::Firehose => DEFAULT_TARGET_BYTES,
-            Service::Kinesis => DEFAULT_KPL_TARGET_BYTES,
-        })
+        self.aggregation_target_bytes
+            .unwrap_or(service.default_target_bytes())
     }
 
     /// Checks every value against `service`'s limits.

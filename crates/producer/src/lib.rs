@@ -12,11 +12,11 @@
 //! // `client`: an `aws_sdk_firehose::Client` built from your own `aws-config`.
 //! let producer = ProducerBuilder::firehose(client, "ocsf-authentication")
 //!     .config(ProducerConfig::default()) // aggregation on: the stream needs RecordDeAggregation
-//!     .on_failure(|failed| eprintln!("not delivered: {}", failed.code))
+//!     .on_failure(|failed| eprintln!("not delivered: {}", failed.kind))
 //!     .build()?;
 //! let event = serde_json::json!({"class_uid": 3002, "time": 1682683200000_i64});
 //! let delivery = producer.send(&event).await?; // waits while the buffer is full
-//! delivery.outcome().await.map_err(|failed| failed.code)?; // or drop it: fire and forget
+//! delivery.outcome().await.map_err(|failed| failed.kind.code())?; // or drop it: fire and forget
 //! let report = producer.shutdown().await; // delivers everything accepted
 //! assert!(report.failed.is_empty());
 //! # Ok(()) }
@@ -52,6 +52,7 @@ mod builder;
 mod command;
 pub mod config;
 mod event;
+mod failure;
 #[cfg(feature = "lake")]
 pub mod lake;
 mod limits;
@@ -65,6 +66,7 @@ mod worker;
 pub use builder::ProducerBuilder;
 pub use config::{ConfigError, ProducerConfig};
 pub use event::EncodeError;
+pub use failure::{Failure, FailureKind};
 pub use outcome::{Delivery, FailedEvent, FailureCallback, Report, SendError, TrySendError};
 pub use producer::Producer;
 

@@ -9,21 +9,34 @@ use tokio::sync::oneshot;
 use tokio::time::Instant;
 
 use crate::event::EncodeError;
-use crate::retry::Failure;
+use crate::failure::{Failure, FailureKind};
 use crate::telemetry;
 
 /// Called with every event that fails, for fire-and-forget callers.
 pub type FailureCallback = Arc<dyn Fn(&FailedEvent) + Send + Sync>;
 
-/// An event that was not delivered: the reason, and the event (its encoded JSON) back.
+/// An event that was not delivered: why, and the event (its encoded JSON) back.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FailedEvent {
-    /// The AWS error code, or the producer's own (`record_too_large`, `producer_closed`, …).
-    pub code: String,
-    /// Explanation.
+    /// Why, as a kind to match on ([`FailureKind::code`] for logs and metrics).
+    pub kind: FailureKind,
+    /// The service's own error code, as received (`ResourceNotFoundException`, `SlowDown`,
+    /// the SDK's `DispatchFailure`…): a detail; `None` for the producer's own failures.
+    pub service_code: Option<String>,
+    /// Explanation (never event contents).
     pub message: String,
     /// The event as it would have been sent.
     pub event: Vec<u8>,
+}
+
+impl std::fmt::Display for FailedEvent {
+    /// `kind (service code): message`, e.g. `not_found (ResourceNotFoundException): …`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.service_code {
+            Some(code) => write!(f, "{} ({code}): {}", self.kind, self.message),
+            None => write!(f, "{}: {}", self.kind, self.message),
+        }
+    }
 }
 
 /// Why `send` did not accept an event (the event is never sent).
@@ -79,7 +92,8 @@ impl Delivery {
     pub async fn outcome(self) -> Result<(), FailedEvent> {
         self.receiver.await.unwrap_or_else(|_| {
             Err(FailedEvent {
-                code: "producer_closed".into(),
+                kind: FailureKind::ProducerClosed,
+                service_code: None,
                 message: "the producer stopped before the event was resolved".into(),
                 event: Vec::new(),
             })
@@ -133,9 +147,10 @@ impl Outcomes {
     /// The event `event` failed with `failure`: its awaiting caller, else the failure callback,
     /// else the next report gets it back.
     pub(crate) fn failed(&mut self, reply: Reply, event: Vec<u8>, failure: &Failure) {
-        metrics::counter!(telemetry::EVENTS_FAILED, "code" => failure.code.clone()).increment(1);
+        metrics::counter!(telemetry::EVENTS_FAILED, "code" => failure.kind.code()).increment(1);
         let failed = FailedEvent {
-            code: failure.code.clone(),
+            kind: failure.kind,
+            service_code: failure.service_code.clone(),
             message: failure.message.clone(),
             event,
         };

@@ -27,7 +27,7 @@ use ocsf_firehose_contract::metrics;
 pub const EVENTS_ACCEPTED: &str = metrics::PRODUCER_EVENTS_ACCEPTED;
 /// Counter: events delivered.
 pub const EVENTS_DELIVERED: &str = metrics::PRODUCER_EVENTS_DELIVERED;
-/// Counter (label `code`): events failed.
+/// Counter (label `code`: the `FailureKind` code, `throttled`, `access_denied`…): events failed.
 pub const EVENTS_FAILED: &str = metrics::PRODUCER_EVENTS_FAILED;
 /// Counter: API calls.
 pub const API_CALLS: &str = metrics::PRODUCER_API_CALLS;

@@ -11,18 +11,15 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::sync::Arc;
 
-use ocsf_firehose_contract::framing;
 use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tracing::Instrument;
 
-use crate::aggregate::json_lines::JsonLinesAggregator;
-use crate::aggregate::kpl::KplAggregator;
-use crate::aggregate::{PartitionKeyFn, Record};
-use crate::batch::{Batcher, CallLimits};
+use crate::aggregate::{Aggregator, PartitionKeyFn, Record};
+use crate::batch::Batcher;
 use crate::command::Command;
-use crate::config::{ProducerConfig, Service};
+use crate::config::ProducerConfig;
 use crate::event::EncodedEvent;
 use crate::outcome::{FailureCallback, Outcomes, Reply, Report};
 use crate::retry::{
@@ -76,18 +73,12 @@ impl Ord for Waiting {
     }
 }
 
-enum Aggregator {
-    None,
-    JsonLines(JsonLinesAggregator<u64>),
-    Kpl(KplAggregator<u64>),
-}
-
 /// The task behind a `Producer`: aggregates, batches, dispatches and resolves.
 pub(crate) struct Worker<T> {
     transport: Arc<T>,
     config: ProducerConfig,
     partition_key: Option<PartitionKeyFn>,
-    aggregator: Aggregator,
+    aggregator: Aggregator<u64>,
     batcher: Batcher<u64>,
     ready: VecDeque<Vec<Record<u64>>>,
     /// Records waiting for their retry, earliest first.
@@ -103,7 +94,6 @@ pub(crate) struct Worker<T> {
     buffered_bytes: usize,
     flushes: Vec<oneshot::Sender<Report>>,
     outcomes: Outcomes,
-    rng: fastrand::Rng,
     /// The retry budget of every call of this producer.
     budget: Arc<RetryBudget>,
 }
@@ -116,16 +106,8 @@ impl<T: Transport> Worker<T> {
         on_failure: Option<FailureCallback>,
     ) -> Self {
         let service = transport.service();
-        let target = config.target_bytes(service);
-        let aggregator = match (config.aggregate, service) {
-            (false, _) => Aggregator::None,
-            (true, Service::Firehose) => Aggregator::JsonLines(JsonLinesAggregator::new(target)),
-            (true, Service::Kinesis) => Aggregator::Kpl(KplAggregator::new(target)),
-        };
-        let limits = match service {
-            Service::Firehose => CallLimits::FIREHOSE,
-            Service::Kinesis => CallLimits::KINESIS,
-        };
+        let aggregator = service.aggregator(config.aggregate, config.target_bytes(service));
+        let limits = service.call_limits();
         Worker {
             transport: Arc::new(transport),
             config,
@@ -143,7 +125,6 @@ impl<T: Transport> Worker<T> {
             buffered_bytes: 0,
             flushes: Vec::new(),
             outcomes: Outcomes::new(on_failure),
-            rng: fastrand::Rng::new(),
             budget: Arc::new(RetryBudget::default()),
         }
     }
@@ -159,7 +140,10 @@ impl<T: Transport> Worker<T> {
                     #[cfg(feature = "lake")]
                     Some(Command::Row { row, reply, .. }) => {
                         // Never sent to a stream worker: the lake writer takes rows.
-                        let failure = Failure::new("unsupported", "rows go to the lake writer");
+                        let failure = Failure::own(
+                            crate::failure::FailureKind::Rejected,
+                            "rows go to the lake writer",
+                        );
                         self.outcomes.failed(reply, row.bytes, &failure);
                     }
                     Some(Command::Flush(reply)) => {
@@ -208,28 +192,10 @@ impl<T: Transport> Worker<T> {
         metrics::counter!(telemetry::EVENTS_ACCEPTED).increment(1);
         self.buffered_bytes += encoded.bytes.len();
         metrics::gauge!(telemetry::BUFFERED_BYTES).set(self.buffered_bytes as f64);
-        let service = self.transport.service();
-        let records = match &mut self.aggregator {
-            Aggregator::JsonLines(agg) => agg.push(id, encoded),
-            Aggregator::Kpl(agg) => {
-                // An event's own key only when the application derives one: otherwise the
-                // aggregated record's random key (shard-safe, see `KplAggregator`).
-                let key = self.partition_key.as_ref().map(|key| key(&encoded.bytes));
-                agg.push(id, encoded.bytes, key)
-            }
-            Aggregator::None => {
-                let key = (service == Service::Kinesis).then(|| self.key_for(&encoded.bytes));
-                let data = match service {
-                    Service::Firehose => framing::into_line(encoded.bytes),
-                    Service::Kinesis => encoded.bytes,
-                };
-                vec![Record {
-                    data,
-                    partition_key: key,
-                    events: vec![id],
-                }]
-            }
-        };
+        let partition_key = self.partition_key.as_ref();
+        let records = self
+            .aggregator
+            .push(id, encoded, |event| partition_key.map(|key| key(event)));
         self.oldest_buffered.get_or_insert(now);
         for record in records {
             let full = self.batcher.push(record);
@@ -237,21 +203,9 @@ impl<T: Transport> Worker<T> {
         }
     }
 
-    fn key_for(&mut self, event: &[u8]) -> String {
-        match &self.partition_key {
-            Some(key) => key(event),
-            None => format!("{:032x}", self.rng.u128(..)),
-        }
-    }
-
     /// Closes open records and the partial batch (linger expired, flush or shutdown).
     fn flush_buffers(&mut self) {
-        let records = match &mut self.aggregator {
-            Aggregator::JsonLines(agg) => agg.flush(),
-            Aggregator::Kpl(agg) => agg.flush(),
-            Aggregator::None => Vec::new(),
-        };
-        for record in records {
+        for record in self.aggregator.flush() {
             let full = self.batcher.push(record);
             self.ready.extend(full);
         }

@@ -17,7 +17,7 @@ use aws_sdk_firehose::operation::put_record_batch::PutRecordBatchError;
 use aws_sdk_firehose::types::error::ServiceUnavailableException;
 use aws_sdk_firehose::types::PutRecordBatchResponseEntry;
 use aws_smithy_mocks::{mock, mock_client, MockResponse, RuleMode};
-use ocsf_firehose_producer::{ProducerBuilder, ProducerConfig};
+use ocsf_firehose_producer::{FailureKind, ProducerBuilder, ProducerConfig};
 use serde_json::{json, Value};
 
 /// Per-call and per-record fault rates, in per cent.
@@ -124,7 +124,7 @@ async fn every_event_arrives_once_through_throttling_timeouts_and_partial_failur
         tally.failed_entries,
         report.retried_records
     );
-    let first_code = report.failed.first().map(|f| f.code.as_str());
+    let first_code = report.failed.first().map(|f| f.kind);
     assert_eq!(report.failed_count, 0, "given up: {first_code:?}");
     assert_eq!((lost, duplicated), (0, 0), "every event exactly once");
     assert_eq!(report.delivered, events as u64);
@@ -170,7 +170,8 @@ async fn a_dead_endpoint_gets_a_trickle_of_retries_until_the_deadline() {
     assert!(report
         .failed
         .iter()
-        .all(|f| f.code == "ServiceUnavailableException"));
+        .all(|f| f.kind == FailureKind::ServiceError
+            && f.service_code.as_deref() == Some("ServiceUnavailableException")));
     assert!(
         elapsed >= timeout - Duration::from_secs(10),
         "held until the deadline"

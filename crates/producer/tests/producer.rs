@@ -15,7 +15,9 @@ use aws_sdk_kinesis::types::PutRecordsResultEntry;
 use aws_smithy_mocks::{mock, mock_client, MockResponse, RuleMode};
 use common::{event, flaky_firehose, messages, KinesisDelivered};
 use ocsf_firehose_producer::internals::kpl::decode;
-use ocsf_firehose_producer::{ProducerBuilder, ProducerConfig, SendError, TrySendError};
+use ocsf_firehose_producer::{
+    FailureKind, ProducerBuilder, ProducerConfig, SendError, TrySendError,
+};
 use serde_json::{json, Value};
 
 #[tokio::test(start_paused = true)]
@@ -127,8 +129,16 @@ async fn permanent_failures_return_the_event_with_the_reason() {
     let delivery = producer.send(&event(1)).await.unwrap();
     let failed = delivery.outcome().await.unwrap_err();
     assert_eq!(
-        (failed.code.as_str(), failed.message.as_str()),
-        ("AccessDeniedException", "denied")
+        (
+            failed.kind,
+            failed.service_code.as_deref(),
+            failed.message.as_str()
+        ),
+        (
+            FailureKind::AccessDenied,
+            Some("AccessDeniedException"),
+            "denied"
+        )
     );
     let returned: Value = serde_json::from_slice(&failed.event).unwrap();
     assert_eq!(returned["message"], json!("event 1"));

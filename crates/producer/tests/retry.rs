@@ -142,7 +142,7 @@ async fn throttled_and_failing_calls_are_retried_whole() {
         &mut policy(5, Duration::from_secs(60)),
     )
     .await;
-    let codes: Vec<&str> = report.failed.iter().map(|(_, f)| f.code.as_str()).collect();
+    let codes: Vec<&str> = report.failed.iter().map(|(_, f)| f.code()).collect();
     assert_eq!(ids(&report.delivered), [0, 1, 2], "failed: {codes:?}");
     let calls = calls.lock().unwrap().clone();
     assert_eq!(calls.len(), 3);
@@ -174,7 +174,7 @@ async fn permanent_errors_fail_fast_with_their_code() {
     assert!(report
         .failed
         .iter()
-        .all(|(_, f)| f.code == "AccessDeniedException" && f.message == "not allowed"));
+        .all(|(_, f)| f.code() == "AccessDeniedException" && f.message == "not allowed"));
     assert_eq!(calls.lock().unwrap().len(), 1, "no retry");
 }
 
@@ -191,10 +191,7 @@ async fn the_attempt_limit_returns_records_with_the_last_error() {
     assert_eq!(ids(&report.delivered), [1, 2]);
     assert_eq!(report.failed.len(), 1);
     assert_eq!(
-        (
-            report.failed[0].0.events.clone(),
-            report.failed[0].1.code.as_str()
-        ),
+        (report.failed[0].0.events.clone(), report.failed[0].1.code()),
         (vec![0], "InternalFailure")
     );
     let calls = calls.lock().unwrap().clone();
@@ -217,7 +214,7 @@ async fn the_deadline_stops_retries() {
     assert!(report
         .failed
         .iter()
-        .all(|(_, f)| f.code == "ServiceUnavailableException"));
+        .all(|(_, f)| f.code() == "ServiceUnavailableException"));
     assert!(calls.lock().unwrap().len() < 100);
 }
 
@@ -335,7 +332,10 @@ async fn a_stalled_call_times_out_and_never_outlives_the_deadline() {
     let report = deliver(&always, records(2), &mut short).await;
     let waited = started.elapsed();
     assert_eq!(report.failed.len(), 2);
-    assert!(report.failed.iter().all(|(_, f)| f.code == "TimeoutError"));
+    assert!(report
+        .failed
+        .iter()
+        .all(|(_, f)| f.code() == "TimeoutError"));
     assert!(
         waited <= Duration::from_secs(31),
         "given up at the deadline (an attempt in flight counts): {waited:?}"

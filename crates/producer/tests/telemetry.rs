@@ -113,7 +113,7 @@ fn metrics_and_spans_account_for_every_event_without_content() {
     assert_eq!(counter(telemetry::EVENTS_ACCEPTED), EVENTS as u64 + 1);
     assert_eq!(counter(telemetry::EVENTS_DELIVERED), EVENTS as u64);
     assert_eq!(
-        counters[&format!("{}[\"AccessDeniedException\"]", telemetry::EVENTS_FAILED)],
+        counters[&format!("{}[\"access_denied\"]", telemetry::EVENTS_FAILED)],
         1
     );
     assert_eq!(

@@ -270,10 +270,11 @@ async fn run_async(args: Args) -> anyhow::Result<Outcome> {
                 Err(failed) => {
                     *summary
                         .not_delivered
-                        .entry(failed.code.clone())
+                        .entry(failed.kind.code().to_owned())
                         .or_default() += 1;
                     objects[object].kept = true;
-                    let line = json!({"object": objects[object].key, "codes": [failed.code]});
+                    let line =
+                        json!({"object": objects[object].key, "codes": [failed.kind.code()]});
                     writeln!(report, "{line}")?;
                 }
             }

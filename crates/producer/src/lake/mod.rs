@@ -39,9 +39,10 @@ use tokio::time::Instant;
 
 use crate::command::Command;
 use crate::config::ProducerConfig;
+use crate::failure::{Failure, FailureKind};
 use crate::outcome::{FailureCallback, Outcomes, Reply, Report};
-use crate::retry::{Failure, Reachability, RetryBudget};
-use store::{ObjectStore, RetrySettings, StoreError};
+use crate::retry::{Reachability, RetryBudget};
+use store::{ObjectStore, RetrySettings};
 
 pub use crate::command::LakeRow;
 
@@ -225,7 +226,7 @@ impl<S: ObjectStore> LakeWorker<S> {
                     Some(Command::Row { row, permit, reply }) => self.accept(row, permit, reply),
                     Some(Command::Event { encoded, reply, .. }) => {
                         // Never sent to a lake writer: events become rows at `send`.
-                        let failure = Failure::new("unsupported", "the lake writer takes rows");
+                        let failure = Failure::own(FailureKind::Rejected, "the lake writer takes rows");
                         self.outcomes.failed(reply, encoded.bytes, &failure);
                     }
                     Some(Command::Flush(reply)) => {
@@ -260,8 +261,8 @@ impl<S: ObjectStore> LakeWorker<S> {
     fn accept(&mut self, row: LakeRow, permit: OwnedSemaphorePermit, reply: Reply) {
         metrics::counter!(crate::telemetry::EVENTS_ACCEPTED).increment(1);
         if self.sources.location(row.class_uid).is_none() {
-            let failure = Failure::new(
-                "class_not_allowed",
+            let failure = Failure::own(
+                FailureKind::NoDestination,
                 format!("class_uid {} has no source location", row.class_uid),
             );
             self.outcomes.failed(reply, row.bytes, &failure);
@@ -346,7 +347,10 @@ impl<S: ObjectStore> LakeWorker<S> {
             self.sources.location(class_uid).map(str::to_owned),
             self.writer(class_uid),
         ) else {
-            let failure = Failure::new("class_not_allowed", "no table or location for the class");
+            let failure = Failure::own(
+                FailureKind::NoDestination,
+                "no table or location for the class",
+            );
             self.uploading_bytes -= buffer.bytes;
             for (row, waiting) in buffer.rows {
                 self.outcomes.failed(waiting.reply, row, &failure);
@@ -392,7 +396,7 @@ impl<S: ObjectStore> LakeWorker<S> {
             .unwrap_or_else(|_| (Vec::new(), Err("the encoder panicked".to_owned())));
             drop(encoding);
             let result = match encoded {
-                Err(reason) => Err(Failure::new("format_conversion_failed", reason)),
+                Err(reason) => Err(Failure::own(FailureKind::NotWritable, reason)),
                 Ok(encoded) if encoded.rows == 0 => Ok(encoded),
                 Ok(mut encoded) => {
                     let body = std::mem::take(&mut encoded.bytes);
@@ -404,9 +408,10 @@ impl<S: ObjectStore> LakeWorker<S> {
                                 .record(size as f64);
                             Ok(encoded)
                         }
-                        Err(StoreError { code, message }) => {
-                            tracing::warn!(%code, rows = encoded.rows, "object not stored");
-                            Err(Failure::new(code, message))
+                        Err(failure) => {
+                            let code = failure.code();
+                            tracing::warn!(code, rows = encoded.rows, "object not stored");
+                            Err(failure)
                         }
                     }
                 }
@@ -448,7 +453,7 @@ impl<S: ObjectStore> LakeWorker<S> {
                     match rejected.remove(&index) {
                         None => self.outcomes.delivered(waiting.reply, waiting.accepted),
                         Some(reason) => {
-                            let failure = Failure::new("format_conversion_failed", reason);
+                            let failure = Failure::own(FailureKind::NotWritable, reason);
                             self.outcomes.failed(waiting.reply, row, &failure);
                         }
                     }

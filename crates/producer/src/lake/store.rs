@@ -21,7 +21,8 @@ use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
 use ocsf_firehose_transform::lake::file::write_atomically;
 use tokio::time::Instant;
 
-use crate::retry::{classify, Backoff, Failure, Next, RetryAction, RetryPolicy};
+use crate::failure::{Failure, FailureKind};
+use crate::retry::{Backoff, Next, RetryPolicy};
 pub use crate::retry::{Reachability, RetryBudget};
 
 /// The smallest part S3 accepts in a multipart upload, the last one excepted (5 MiB):
@@ -32,15 +33,6 @@ pub const S3_MAX_PUT_BYTES: usize = 5 * 1024 * 1024 * 1024;
 /// The most parts of one multipart upload (10,000), same page.
 pub const S3_MAX_PARTS: usize = 10_000;
 
-/// Why an object was not stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoreError {
-    /// The S3 error code (`SlowDown`, `AccessDenied`, `TimeoutError`…) or `io_error`.
-    pub code: String,
-    /// Explanation (never object contents).
-    pub message: String,
-}
-
 /// Where objects are put.
 pub trait ObjectStore: Send + Sync + 'static {
     /// Stores `body` under `key`, replacing any object there, retrying transient failures under
@@ -50,7 +42,7 @@ pub trait ObjectStore: Send + Sync + 'static {
         key: &str,
         body: Vec<u8>,
         retry: RetrySettings,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    ) -> impl Future<Output = Result<(), Failure>> + Send;
 
     /// The region of the bucket, if known: the last fallback for an event's `region`.
     fn region(&self) -> Option<String> {
@@ -119,19 +111,17 @@ where
             Err(failure) => failure,
         };
         if let Some(reachability) = reachability {
-            match UNANSWERED.contains(&failure.code.as_str()) {
+            match failure.kind == FailureKind::Unreachable {
                 true => reachability.unanswered(&failure),
                 false => reachability.answered(),
             }
         }
-        let retryable = classify(&failure.code) == RetryAction::Retry
-            || S3_TRANSIENT.contains(&failure.code.as_str());
-        if !retryable {
+        if !failure.kind.is_retryable() {
             return Err(failure);
         }
         match policy.after_failure(attempts, true) {
             Next::Retry { after, paid } => {
-                tracing::debug!(code = %failure.code, attempts, "S3 request retried");
+                tracing::debug!(code = failure.code(), attempts, "S3 request retried");
                 tokio::time::sleep(after).await;
                 if !paid && policy.pay_for_retry().await.is_err() {
                     return Err(failure);
@@ -141,19 +131,6 @@ where
         }
     }
 }
-
-/// Codes of a request that got no answer at all: the endpoint may be unreachable.
-const UNANSWERED: [&str; 3] = ["DispatchFailure", "TimeoutError", "ResponseError"];
-
-/// S3's transient error codes beyond those of [`classify`]
-/// (<https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html>).
-const S3_TRANSIENT: [&str; 5] = [
-    "SlowDown",
-    "InternalError",
-    "ServiceUnavailable",
-    "RequestTimeout",
-    "OperationAborted",
-];
 
 /// The error of a failed S3 request: its code (5xx without one counts as `InternalError`) and
 /// the service's message, or for a request without an answer the SDK's whole cause (the
@@ -179,7 +156,7 @@ where
         Some(message) if !message.is_empty() => message.to_owned(),
         _ => aws_sdk_s3::error::DisplayErrorContext(error).to_string(),
     };
-    Failure::new(code, message)
+    Failure::service(code, message)
 }
 
 /// The custom source's bucket, through the user's S3 client.
@@ -291,7 +268,10 @@ impl S3Store {
         })
         .await?;
         let Some(upload_id) = upload.upload_id().map(str::to_owned) else {
-            return Err(Failure::new("InternalError", "no upload id in the answer"));
+            return Err(Failure::own(
+                FailureKind::ServiceError,
+                "no upload id in the answer",
+            ));
         };
         let mut parts = Vec::new();
         let mut result = Ok(());
@@ -364,7 +344,7 @@ impl S3Store {
 }
 
 impl ObjectStore for S3Store {
-    async fn put(&self, key: &str, body: Vec<u8>, retry: RetrySettings) -> Result<(), StoreError> {
+    async fn put(&self, key: &str, body: Vec<u8>, retry: RetrySettings) -> Result<(), Failure> {
         let mut policy = retry.policy(self.attempt_timeout);
         let reachability = retry.reachability.as_deref();
         let result = if body.len() > self.multipart_threshold {
@@ -381,9 +361,9 @@ impl ObjectStore for S3Store {
                     region.as_deref().unwrap_or("the default region")
                 )
             });
-            StoreError {
-                code: failure.code,
+            Failure {
                 message: format!("{endpoint} (bucket {}): {}", self.bucket, failure.message),
+                ..failure
             }
         })
     }
@@ -419,7 +399,7 @@ impl DirStore {
 }
 
 impl ObjectStore for DirStore {
-    async fn put(&self, key: &str, body: Vec<u8>, _retry: RetrySettings) -> Result<(), StoreError> {
+    async fn put(&self, key: &str, body: Vec<u8>, _retry: RetrySettings) -> Result<(), Failure> {
         let path = self.root.join(key);
         let target = path.clone();
         // Complete or absent, even on a full disk (no `.partial` left behind).
@@ -429,10 +409,10 @@ impl ObjectStore for DirStore {
             Ok(Err(error)) => error.to_string(),
             Err(_) => "the writing task failed".to_owned(),
         };
-        Err(StoreError {
-            code: "io_error".to_owned(),
-            message: format!("{}: {error}", path.display()),
-        })
+        Err(Failure::own(
+            FailureKind::NotWritable,
+            format!("{}: {error}", path.display()),
+        ))
     }
 
     fn region(&self) -> Option<String> {

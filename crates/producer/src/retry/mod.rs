@@ -59,7 +59,7 @@ pub async fn attempt<T: Transport, Id: Sync>(
     tracing::debug!(records = records.len(), "put");
     let answered = match tokio::time::timeout(limit, transport.put(&records)).await {
         Ok(answered) => answered,
-        Err(_) => Err(Failure::new(
+        Err(_) => Err(Failure::service(
             "TimeoutError",
             format!(
                 "no answer within {} ms (attempt timeout)",
@@ -76,14 +76,14 @@ pub async fn attempt<T: Transport, Id: Sync>(
             if let Some((_, failure)) = split.failed.first() {
                 tracing::warn!(
                     failed = split.failed.len(),
-                    code = failure.code.as_str(),
+                    code = failure.code(),
                     "records failed permanently"
                 );
             }
             if let Some((_, failure)) = split.retry.first() {
                 tracing::warn!(
                     failed = split.retry.len(),
-                    code = failure.code.as_str(),
+                    code = failure.code(),
                     "partial failure: resending only the failed records"
                 );
             }
@@ -95,10 +95,10 @@ pub async fn attempt<T: Transport, Id: Sync>(
             }
         }
         Err(failure) => {
-            let fatal = classify(&failure.code) == RetryAction::Fail;
+            let fatal = !failure.kind.is_retryable();
             tracing::warn!(
                 records = records.len(),
-                code = failure.code.as_str(),
+                code = failure.code(),
                 retryable = !fatal,
                 "call failed"
             );
@@ -171,7 +171,7 @@ pub async fn deliver<T: Transport, Id: Sync>(
 pub(crate) fn give_up<Id>(records: &[Record<Id>], last: &Failure, why: &str) {
     tracing::warn!(
         records = records.len(),
-        code = last.code.as_str(),
+        code = last.code(),
         why,
         "giving up"
     );

@@ -21,29 +21,13 @@ pub enum RetryAction {
     Fail,
 }
 
-/// Classifies an AWS error code (of a whole call, or of one entry of a partial failure).
+/// Classifies an AWS error code (of a whole call, or of one entry of a partial failure) by its
+/// kind ([`FailureKind::of_service_code`](crate::failure::FailureKind::of_service_code)).
 pub fn classify(code: &str) -> RetryAction {
-    match code {
-        "ServiceUnavailableException"
-        | "ServiceUnavailable"
-        | "InternalFailure"
-        | "InternalServerError"
-        | "InternalFailureException"
-        | "ProvisionedThroughputExceededException"
-        | "ThrottlingException"
-        | "Throttling"
-        | "ThrottledException"
-        | "RequestLimitExceeded"
-        | "LimitExceededException"
-        | "KMSThrottlingException"
-        | "RequestTimeout"
-        | "RequestTimeoutException"
-        | "TimeoutError"
-        | "DispatchFailure"
-        | "ResponseError"
-        | "ServerError"
-        | "TooManyRequests" => RetryAction::Retry,
-        _ => RetryAction::Fail,
+    if crate::failure::FailureKind::of_service_code(code).is_retryable() {
+        RetryAction::Retry
+    } else {
+        RetryAction::Fail
     }
 }
 
@@ -238,13 +222,13 @@ pub fn split<T>(entries: Vec<T>, outcomes: Vec<EntryOutcome>) -> Split<T> {
     for entry in entries {
         match outcomes.next() {
             Some(EntryOutcome::Delivered) => result.delivered.push(entry),
-            Some(EntryOutcome::Failed(failure)) => match classify(&failure.code) {
+            Some(EntryOutcome::Failed(failure)) => match classify(failure.code()) {
                 RetryAction::Retry => result.retry.push((entry, failure)),
                 RetryAction::Fail => result.failed.push((entry, failure)),
             },
             None => result.retry.push((
                 entry,
-                Failure::new(
+                Failure::service(
                     "MissingEntryResult",
                     "the response had no entry for this record",
                 ),
@@ -332,13 +316,16 @@ mod tests {
     fn partial_failures_resend_only_the_failed_entries() {
         let outcomes = vec![
             EntryOutcome::Delivered,
-            EntryOutcome::Failed(Failure::new("ServiceUnavailableException", "slow down")),
+            EntryOutcome::Failed(Failure::service("ServiceUnavailableException", "slow down")),
             EntryOutcome::Delivered,
-            EntryOutcome::Failed(Failure::new("AccessDeniedException", "no")),
+            EntryOutcome::Failed(Failure::service("AccessDeniedException", "no")),
         ];
         let split = split(vec!["a", "b", "c", "d", "e"], outcomes);
         let codes = |entries: &[(&'static str, Failure)]| -> Vec<(&'static str, String)> {
-            entries.iter().map(|(e, f)| (*e, f.code.clone())).collect()
+            entries
+                .iter()
+                .map(|(e, f)| (*e, f.code().to_owned()))
+                .collect()
         };
         assert_eq!(split.delivered, ["a", "c"]);
         assert_eq!(

@@ -13,13 +13,11 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::Failure;
+use crate::failure::FailureKind;
 
 /// While the circuit is open, one request is let through this often to see whether the
 /// endpoint is back.
 pub const PROBE_INTERVAL: Duration = Duration::from_secs(5);
-
-/// The code of a request refused because the endpoint is unreachable.
-pub const UNREACHABLE: &str = "EndpointUnreachable";
 
 /// The shared state of one endpoint.
 #[derive(Debug)]
@@ -84,12 +82,12 @@ impl Reachability {
                 return None;
             }
             let last = state.last.as_ref();
-            Some(Failure::new(
-                UNREACHABLE,
+            Some(Failure::own(
+                FailureKind::Unreachable,
                 format!(
                     "no answer for {} s; last cause: {}: {}",
                     now.duration_since(since).as_secs(),
-                    last.map_or("", |f| f.code.as_str()),
+                    last.map_or("", Failure::code),
                     last.map_or("", |f| f.message.as_str())
                 ),
             ))
@@ -104,7 +102,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn an_endpoint_that_answers_nothing_is_refused_with_its_cause_then_probed() {
         let reachability = Reachability::new(Duration::from_secs(60));
-        let refused = Failure::new("DispatchFailure", "connection refused");
+        let refused = Failure::service("DispatchFailure", "connection refused");
         assert_eq!(reachability.refuse(), None);
         reachability.unanswered(&refused);
         tokio::time::advance(Duration::from_secs(30)).await;
@@ -112,7 +110,10 @@ mod tests {
         tokio::time::advance(Duration::from_secs(31)).await;
         assert_eq!(reachability.refuse(), None, "the first probe goes through");
         let failure = reachability.refuse().unwrap();
-        assert_eq!(failure.code, UNREACHABLE);
+        assert_eq!(
+            (failure.kind, failure.service_code),
+            (FailureKind::Unreachable, None)
+        );
         assert!(
             failure.message.contains("no answer for 61 s")
                 && failure

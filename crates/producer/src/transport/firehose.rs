@@ -6,12 +6,12 @@ use aws_sdk_firehose::operation::put_record_batch::PutRecordBatchError;
 use aws_sdk_firehose::primitives::Blob;
 use aws_sdk_firehose::types::PutRecordBatchResponseEntry;
 
+use super::Service;
 use super::{
     call_failure, entry_outcomes, no_sdk_retries, request_entries, EntryOutcome, Failure,
     ResponseEntry, Transport,
 };
 use crate::aggregate::Record;
-use crate::config::Service;
 
 /// A Firehose delivery stream, through the user's SDK client.
 #[derive(Debug, Clone)]

@@ -6,12 +6,12 @@ use aws_sdk_kinesis::operation::put_records::PutRecordsError;
 use aws_sdk_kinesis::primitives::Blob;
 use aws_sdk_kinesis::types::{PutRecordsRequestEntry, PutRecordsResultEntry};
 
+use super::Service;
 use super::{
     call_failure, entry_outcomes, no_sdk_retries, request_entries, EntryOutcome, Failure,
     ResponseEntry, Transport,
 };
 use crate::aggregate::Record;
-use crate::config::Service;
 
 /// A Kinesis data stream (feeding Firehose), through the user's SDK client.
 #[derive(Debug, Clone)]

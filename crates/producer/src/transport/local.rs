@@ -7,9 +7,9 @@ use std::sync::{Arc, Mutex};
 
 use ocsf_firehose_transform::local::LocalFirehose;
 
+use super::Service;
 use super::{EntryOutcome, Failure, Transport};
 use crate::aggregate::Record;
-use crate::config::Service;
 
 /// One local delivery stream, or each record to the stream of its class.
 #[derive(Debug, Clone)]
@@ -42,7 +42,7 @@ impl Transport for LocalTransport {
         let data: Vec<Vec<u8>> = records.iter().map(|r| r.data.clone()).collect();
         tokio::task::spawn_blocking(move || {
             let mut local = pipeline.lock().map_err(|_| {
-                Failure::new(
+                Failure::service(
                     "LocalPipelinePoisoned",
                     "a previous call panicked inside the local pipeline",
                 )
@@ -51,10 +51,10 @@ impl Transport for LocalTransport {
                 Some(stream) => local.put_record_batch(stream, data),
                 None => local.put_routed(data),
             }
-            .map_err(|e| Failure::new(e.code(), e.to_string()))
+            .map_err(|e| Failure::service(e.code(), e.to_string()))
         })
         .await
-        .map_err(|e| Failure::new("LocalPipelinePanicked", e.to_string()))??;
+        .map_err(|e| Failure::service("LocalPipelinePanicked", e.to_string()))??;
         Ok(vec![EntryOutcome::Delivered; records.len()])
     }
 }

@@ -8,6 +8,9 @@ pub mod firehose;
 pub mod kinesis;
 #[cfg(feature = "local")]
 pub mod local;
+mod service;
+
+pub use service::{Service, DEFAULT_KPL_TARGET_BYTES};
 
 use std::future::Future;
 
@@ -15,26 +18,8 @@ use aws_sdk_firehose::config::http::HttpResponse;
 use aws_sdk_firehose::error::{ProvideErrorMetadata, SdkError};
 
 use crate::aggregate::Record;
-use crate::config::Service;
 
-/// Why records were not delivered.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Failure {
-    /// The AWS error code (or `TimeoutError`, `DispatchFailure`, …).
-    pub code: String,
-    /// The service's message.
-    pub message: String,
-}
-
-impl Failure {
-    /// A failure with this code and message.
-    pub fn new(code: impl Into<String>, message: impl Into<String>) -> Failure {
-        Failure {
-            code: code.into(),
-            message: message.into(),
-        }
-    }
-}
+pub use crate::failure::Failure;
 
 /// What the service answered for one entry of a call.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,7 +67,7 @@ pub(crate) fn call_failure<E: ProvideErrorMetadata>(
         SdkError::ConstructionFailure(_) => "ConstructionFailure",
         _ => "UnknownError",
     };
-    Failure::new(
+    Failure::service(
         error.code().unwrap_or(fallback),
         error.message().unwrap_or_default(),
     )
@@ -98,7 +83,7 @@ pub(crate) fn request_entries<Id, T, E: std::fmt::Display>(
         .iter()
         .map(|r| entry(r.data.clone(), r.partition_key.clone()))
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| Failure::new("ConstructionFailure", e.to_string()))
+        .map_err(|e| Failure::service("ConstructionFailure", e.to_string()))
 }
 
 /// The SDK's own retries, off for a call: the retry policy decides alone (one `RetryConfig`
@@ -120,7 +105,7 @@ pub(crate) fn entry_outcomes<E: ResponseEntry>(entries: &[E]) -> Vec<EntryOutcom
     entries
         .iter()
         .map(|entry| match entry.error_code() {
-            Some(code) => EntryOutcome::Failed(Failure::new(
+            Some(code) => EntryOutcome::Failed(Failure::service(
                 code,
                 entry.error_message().unwrap_or_default(),
             )),
