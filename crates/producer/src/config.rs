@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use thiserror::Error;
 
+pub use crate::retry::SharedRetryBudget;
 pub use crate::transport::{Service, DEFAULT_KPL_TARGET_BYTES};
 
 /// Default [`ProducerConfig::attempt_timeout`]: 20 s, well above a healthy `PutRecordBatch` of
@@ -47,6 +48,11 @@ pub struct ProducerConfig {
     pub aggregation_target_bytes: Option<usize>,
     /// Stamp a UUID into `metadata.uid` of events that lack one. Default on.
     pub stamp_uid: bool,
+    /// The retry budget every retry of a failed call or S3 request pays from (500 tokens, 5
+    /// per retry, 1 back per answered call, refilled at one retry a second). Producers built
+    /// from clones of one configuration share it, stream and direct paths alike; give a new
+    /// [`SharedRetryBudget`] to keep a producer's retries apart.
+    pub retry_budget: SharedRetryBudget,
 }
 
 impl Default for ProducerConfig {
@@ -63,6 +69,7 @@ impl Default for ProducerConfig {
             aggregate: true,
             aggregation_target_bytes: None,
             stamp_uid: true,
+            retry_budget: SharedRetryBudget::default(),
         }
     }
 }

@@ -64,7 +64,7 @@ mod transport;
 mod worker;
 
 pub use builder::ProducerBuilder;
-pub use config::{ConfigError, ProducerConfig};
+pub use config::{ConfigError, ProducerConfig, SharedRetryBudget};
 pub use event::EncodeError;
 pub use failure::{Failure, FailureKind};
 pub use outcome::{Delivery, FailedEvent, FailureCallback, Report, SendError, TrySendError};

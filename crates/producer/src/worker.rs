@@ -108,6 +108,7 @@ impl<T: Transport> Worker<T> {
         let service = transport.service();
         let aggregator = service.aggregator(config.aggregate, config.target_bytes(service));
         let limits = service.call_limits();
+        let budget = Arc::clone(config.retry_budget.budget());
         Worker {
             transport: Arc::new(transport),
             config,
@@ -125,7 +126,7 @@ impl<T: Transport> Worker<T> {
             buffered_bytes: 0,
             flushes: Vec::new(),
             outcomes: Outcomes::new(on_failure),
-            budget: Arc::new(RetryBudget::default()),
+            budget,
         }
     }
 

@@ -189,6 +189,7 @@ impl<S: ObjectStore> LakeWorker<S> {
         on_object: Option<ObjectCallback>,
     ) -> Self {
         let run = uuid::Uuid::new_v4().simple().to_string();
+        let budget = Arc::clone(producer.retry_budget.budget());
         LakeWorker {
             store: Arc::new(store),
             sources,
@@ -208,7 +209,7 @@ impl<S: ObjectStore> LakeWorker<S> {
             flushes: Vec::new(),
             outcomes: Outcomes::new(on_failure),
             on_object,
-            budget: Arc::new(RetryBudget::default()),
+            budget,
             reachability: config
                 .give_up_unreachable_after
                 .map(|after| Arc::new(Reachability::new(after))),

@@ -7,7 +7,8 @@
 //! An empty budget never gives an event up: the retry waits until the budget can pay for it
 //! (the event's deadline still applies).
 
-use std::sync::Mutex;
+use std::fmt;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::time::Instant;
@@ -94,6 +95,48 @@ impl RetryBudget {
     /// Tokens available now (for metrics and tests).
     pub fn available(&self) -> u32 {
         self.with_state(|state, _| state.tokens as u32)
+    }
+}
+
+/// One [`RetryBudget`] shared by every producer built from one configuration
+/// ([`ProducerConfig::retry_budget`](crate::ProducerConfig::retry_budget)): their stream calls and
+/// their S3 requests all pay from it, as an AWS SDK client's operations share its retry quota.
+/// Cloning shares it; a new one (`default`, [`SharedRetryBudget::new`]) is full. Two are equal
+/// when they are the same budget.
+#[derive(Clone, Default)]
+pub struct SharedRetryBudget(Arc<RetryBudget>);
+
+impl SharedRetryBudget {
+    /// A new full budget of `capacity` tokens.
+    pub fn new(capacity: u32) -> Self {
+        SharedRetryBudget(Arc::new(RetryBudget::new(capacity)))
+    }
+
+    /// The budget.
+    pub fn budget(&self) -> &Arc<RetryBudget> {
+        &self.0
+    }
+
+    /// Tokens available now.
+    pub fn available(&self) -> u32 {
+        self.0.available()
+    }
+}
+
+impl PartialEq for SharedRetryBudget {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for SharedRetryBudget {}
+
+impl fmt::Debug for SharedRetryBudget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SharedRetryBudget")
+            .field("capacity", &self.0.capacity)
+            .field("available", &self.available())
+            .finish()
     }
 }
 

@@ -7,7 +7,7 @@ mod budget;
 mod policy;
 mod reachability;
 
-pub use budget::RetryBudget;
+pub use budget::{RetryBudget, SharedRetryBudget};
 pub(crate) use policy::GIVE_UP_BUDGET;
 pub use policy::{
     attempt_limit, classify, split, Backoff, EntryOutcome, Failure, Next, Payment, RetryAction,
