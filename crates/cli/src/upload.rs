@@ -131,15 +131,14 @@ async fn run_async(args: Args) -> anyhow::Result<Outcome> {
     let folder = |root: &PathBuf| DirStore::new(root).in_region(&args.lambda.region);
     let builder = match (&args.bucket, &args.out, &scratch) {
         // A folder stands in for the bucket, in the bucket's region (`--region`).
-        (_, _, Some(scratch)) => ProducerBuilder::dir_store(folder(scratch), sources),
+        (_, _, Some(scratch)) => ProducerBuilder::dir_store(folder(scratch), sources, engine),
         (Some(bucket), _, None) => {
-            ProducerBuilder::s3_sources(s3_store(&args, bucket).await, sources)
+            ProducerBuilder::s3_sources(s3_store(&args, bucket).await, sources, engine)
         }
-        (None, Some(out), None) => ProducerBuilder::dir_store(folder(out), sources),
+        (None, Some(out), None) => ProducerBuilder::dir_store(folder(out), sources, engine),
         (None, None, None) => anyhow::bail!("--bucket or --out is required"),
     };
     let producer = builder
-        .ocsf(engine)
         .config(config)
         .lake_config(lake)
         .on_object(move |object| {

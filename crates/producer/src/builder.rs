@@ -19,9 +19,17 @@ enum Destination {
     #[cfg(feature = "local")]
     Local(LocalTransport),
     #[cfg(feature = "lake")]
-    S3(crate::lake::store::S3Store, Locations),
+    S3(crate::lake::store::S3Store, Lake),
     #[cfg(feature = "lake")]
-    Dir(crate::lake::store::DirStore, Locations),
+    Dir(crate::lake::store::DirStore, Lake),
+}
+
+/// What a lake destination is built with: its source locations and the engine whose verdict
+/// makes the rows (required: a lake producer without one cannot be written down).
+#[cfg(feature = "lake")]
+struct Lake {
+    locations: Locations,
+    engine: ocsf_firehose_transform::Engine,
 }
 
 /// The source locations of a lake destination: one for the engine's single allowed class, or
@@ -104,8 +112,8 @@ impl ProducerBuilder {
     }
 
     /// Writes Security Lake objects straight into a custom source's location in `bucket`
-    /// (feature `lake`; no Firehose): every event gets the Lambda's verdict from the engine given
-    /// to [`ProducerBuilder::ocsf`] (required, allowing exactly the source's class), and accepted
+    /// (feature `lake`; no Firehose): every event gets the Lambda's verdict from `engine`
+    /// (configured as the Lambda is, allowing exactly the source's class), and accepted
     /// rows are buffered per partition and written as zstd Parquet under
     /// `<source_location>region=…/accountId=…/eventDay=…/` (see [`crate::lake`]).
     /// `source_location` is the key part of the `provider.location` registration returned
@@ -115,32 +123,46 @@ impl ProducerBuilder {
         client: aws_sdk_s3::Client,
         bucket: impl Into<String>,
         source_location: impl Into<String>,
+        engine: ocsf_firehose_transform::Engine,
     ) -> Self {
         let store = crate::lake::store::S3Store::new(client, bucket);
-        Self::new(Destination::S3(
-            store,
-            Locations::Single(source_location.into()),
-        ))
+        let locations = Locations::Single(source_location.into());
+        Self::new(Destination::S3(store, Lake { locations, engine }))
     }
 
     /// Writes Security Lake objects of several classes, each into its own source location, with
-    /// a configured S3 store (multipart sizes, attempt timeout) (feature `lake`).
+    /// a configured S3 store (multipart sizes, attempt timeout), judged by `engine` (feature
+    /// `lake`).
     #[cfg(feature = "lake")]
-    pub fn s3_sources(store: crate::lake::store::S3Store, sources: crate::lake::Sources) -> Self {
-        Self::new(Destination::S3(store, Locations::PerClass(sources)))
+    pub fn s3_sources(
+        store: crate::lake::store::S3Store,
+        sources: crate::lake::Sources,
+        engine: ocsf_firehose_transform::Engine,
+    ) -> Self {
+        let locations = Locations::PerClass(sources);
+        Self::new(Destination::S3(store, Lake { locations, engine }))
     }
 
     /// Writes Security Lake objects into a local folder standing in for the bucket (feature
     /// `lake`): the same objects and keys as [`ProducerBuilder::s3_sources`].
     #[cfg(feature = "lake")]
-    pub fn dir(root: impl Into<std::path::PathBuf>, sources: crate::lake::Sources) -> Self {
-        Self::dir_store(crate::lake::store::DirStore::new(root), sources)
+    pub fn dir(
+        root: impl Into<std::path::PathBuf>,
+        sources: crate::lake::Sources,
+        engine: ocsf_firehose_transform::Engine,
+    ) -> Self {
+        Self::dir_store(crate::lake::store::DirStore::new(root), sources, engine)
     }
 
     /// [`ProducerBuilder::dir`] with a configured folder store (its region, say).
     #[cfg(feature = "lake")]
-    pub fn dir_store(store: crate::lake::store::DirStore, sources: crate::lake::Sources) -> Self {
-        Self::new(Destination::Dir(store, Locations::PerClass(sources)))
+    pub fn dir_store(
+        store: crate::lake::store::DirStore,
+        sources: crate::lake::Sources,
+        engine: ocsf_firehose_transform::Engine,
+    ) -> Self {
+        let locations = Locations::PerClass(sources);
+        Self::new(Destination::Dir(store, Lake { locations, engine }))
     }
 
     /// When the lake writer writes objects (feature `lake`; default [`LakeConfig::default`]).
@@ -205,30 +227,37 @@ impl ProducerBuilder {
 
     /// Validates the tuning and starts the worker on the current Tokio runtime.
     pub fn build(self) -> Result<Producer, ConfigError> {
-        match self.destination {
-            Destination::Firehose(transport) => Producer::start(transport, self.config, self.hooks),
-            Destination::Kinesis(transport) => Producer::start(transport, self.config, self.hooks),
+        let ProducerBuilder {
+            destination,
+            config,
+            hooks,
+            #[cfg(feature = "lake")]
+                lake: lake_config,
+        } = self;
+        match destination {
+            Destination::Firehose(transport) => Producer::start(transport, config, hooks),
+            Destination::Kinesis(transport) => Producer::start(transport, config, hooks),
             #[cfg(feature = "local")]
-            Destination::Local(transport) => Producer::start(transport, self.config, self.hooks),
+            Destination::Local(transport) => Producer::start(transport, config, hooks),
             #[cfg(feature = "lake")]
-            Destination::S3(store, locations) => {
-                let sources = lake_sources(self.hooks.engine.as_ref(), locations)?;
-                Producer::start_lake(store, sources, self.lake, self.config, self.hooks)
-            }
+            Destination::S3(store, lake) => start_lake(store, lake, lake_config, config, hooks),
             #[cfg(feature = "lake")]
-            Destination::Dir(store, locations) => {
-                let sources = lake_sources(self.hooks.engine.as_ref(), locations)?;
-                Producer::start_lake(store, sources, self.lake, self.config, self.hooks)
-            }
+            Destination::Dir(store, lake) => start_lake(store, lake, lake_config, config, hooks),
         }
     }
 }
 
-/// The source locations of a lake destination, given its engine.
+/// Starts a lake destination's writer with its engine (or the one [`ProducerBuilder::ocsf`]
+/// gave instead).
 #[cfg(feature = "lake")]
-fn lake_sources(
-    engine: Option<&ocsf_firehose_transform::Engine>,
-    locations: Locations,
-) -> Result<crate::lake::Sources, ConfigError> {
-    locations.resolve(engine.ok_or(crate::config::NO_ENGINE)?)
+fn start_lake<S: crate::lake::store::ObjectStore>(
+    store: S,
+    lake: Lake,
+    lake_config: crate::lake::LakeConfig,
+    config: ProducerConfig,
+    mut hooks: Hooks,
+) -> Result<Producer, ConfigError> {
+    let engine = hooks.engine.take().unwrap_or(lake.engine);
+    let sources = lake.locations.resolve(&engine)?;
+    Producer::start_lake(store, sources, lake_config, config, engine, hooks)
 }

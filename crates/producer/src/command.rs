@@ -1,28 +1,46 @@
-//! What `Producer` hands the task behind it, the stream worker (`worker.rs`) or the lake
-//! writer (`lake/`): one message type below both, so that neither imports the other.
+//! The front of every producer, generic over what it carries (tower's `buffer`: a handle that
+//! sends a request and its reply to one worker): [`Handle<T>`] holds the byte budget and the
+//! channel to the task behind it, the stream worker (`T` = an encoded event, `worker.rs`) or the
+//! lake writer (`T` = the Lambda's row, `lake/`). Each worker receives only its own items, so
+//! neither has an arm for the other's.
+
+use std::sync::Arc;
 
 #[cfg(feature = "lake")]
 use ocsf_firehose_contract::partition::PartitionKeys;
-use tokio::sync::{oneshot, OwnedSemaphorePermit};
+use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
 
 use crate::event::EncodedEvent;
-use crate::outcome::{Reply, Report};
+use crate::outcome::{Delivery, Reply, Report, SendError, TrySendError};
 
-/// What `Producer` asks of its worker.
-pub(crate) enum Command {
-    Event {
-        encoded: EncodedEvent,
+/// What a producer asks of its worker.
+pub(crate) enum Command<T> {
+    /// One accepted item, holding its share of the byte budget until it is resolved.
+    Item {
+        item: T,
         permit: OwnedSemaphorePermit,
         reply: Reply,
     },
-    /// A row for the lake writer (the direct path): the Lambda's row of an accepted event.
-    #[cfg(feature = "lake")]
-    Row {
-        row: LakeRow,
-        permit: OwnedSemaphorePermit,
-        reply: Reply,
-    },
+    /// Resolve everything accepted so far, then report.
     Flush(oneshot::Sender<Report>),
+}
+
+/// What a worker takes: its bytes count against the byte budget.
+pub(crate) trait Item: Send + 'static {
+    /// The item's bytes.
+    fn bytes(&self) -> &[u8];
+    /// The bytes, handed back when the buffer is full.
+    fn into_bytes(self) -> Vec<u8>;
+}
+
+impl Item for EncodedEvent {
+    fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    fn into_bytes(self) -> Vec<u8> {
+        self.bytes
+    }
 }
 
 /// The row of one accepted event, as the Lambda emits it.
@@ -35,4 +53,90 @@ pub struct LakeRow {
     pub class_uid: i64,
     /// The event's Security Lake partition.
     pub keys: PartitionKeys,
+}
+
+#[cfg(feature = "lake")]
+impl Item for LakeRow {
+    fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    fn into_bytes(self) -> Vec<u8> {
+        self.bytes
+    }
+}
+
+/// The sending side of a worker: the byte budget and the command channel.
+pub(crate) struct Handle<T> {
+    tx: Option<mpsc::UnboundedSender<Command<T>>>,
+    buffer: Arc<Semaphore>,
+}
+
+impl<T: Item> Handle<T> {
+    /// A handle with a budget of `max_buffered_bytes`, and the receiver its worker reads.
+    pub(crate) fn new(max_buffered_bytes: usize) -> (Self, mpsc::UnboundedReceiver<Command<T>>) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let handle = Handle {
+            tx: Some(tx),
+            buffer: Arc::new(Semaphore::new(max_buffered_bytes)),
+        };
+        (handle, rx)
+    }
+
+    /// Hands `item` over, waiting while the buffer is full.
+    pub(crate) async fn enqueue(&self, item: T) -> Result<Delivery, SendError> {
+        let permit = Arc::clone(&self.buffer)
+            .acquire_many_owned(permits(item.bytes()))
+            .await
+            .map_err(|_| SendError::Closed)?;
+        self.submit(item, permit)
+    }
+
+    /// Hands `item` over if the buffer has room now.
+    pub(crate) fn try_enqueue(&self, item: T) -> Result<Delivery, TrySendError> {
+        let permit = match Arc::clone(&self.buffer).try_acquire_many_owned(permits(item.bytes())) {
+            Ok(permit) => permit,
+            Err(tokio::sync::TryAcquireError::NoPermits) => {
+                return Err(TrySendError::Full(item.into_bytes()))
+            }
+            Err(tokio::sync::TryAcquireError::Closed) => return Err(SendError::Closed.into()),
+        };
+        self.submit(item, permit).map_err(TrySendError::from)
+    }
+
+    fn submit(&self, item: T, permit: OwnedSemaphorePermit) -> Result<Delivery, SendError> {
+        let (reply, receiver) = oneshot::channel();
+        let tx = self.tx.as_ref().ok_or(SendError::Closed)?;
+        tx.send(Command::Item {
+            item,
+            permit,
+            reply,
+        })
+        .map_err(|_| SendError::Closed)?;
+        Ok(Delivery::new(receiver))
+    }
+
+    /// Asks the worker to resolve everything accepted so far; its report.
+    pub(crate) async fn flush(&self) -> Report {
+        let (reply, receiver) = oneshot::channel();
+        let sent = self
+            .tx
+            .as_ref()
+            .is_some_and(|tx| tx.send(Command::Flush(reply)).is_ok());
+        if !sent {
+            return Report::default();
+        }
+        receiver.await.unwrap_or_default()
+    }
+
+    /// Closes the channel and the budget: the worker delivers what it holds, then stops.
+    pub(crate) fn close(&mut self) {
+        self.tx = None;
+        self.buffer.close();
+    }
+}
+
+/// Buffer permits an item holds: its size (at least 1).
+fn permits(bytes: &[u8]) -> u32 {
+    u32::try_from(bytes.len().max(1)).unwrap_or(u32::MAX)
 }

@@ -93,14 +93,6 @@ pub enum ConfigError {
     Location(#[from] ocsf_firehose_contract::prefix::NameError),
 }
 
-/// The engine a lake destination requires (its verdict makes the rows).
-#[cfg(feature = "lake")]
-pub(crate) const NO_ENGINE: ConfigError = ConfigError::Invalid {
-    field: "ocsf",
-    value: String::new(),
-    reason: "the direct path writes the Lambda's rows: give the builder an engine (`ocsf`)",
-};
-
 impl ProducerConfig {
     /// The aggregation target for `service`.
     pub fn target_bytes(&self, service: Service) -> usize {

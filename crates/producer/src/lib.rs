@@ -27,22 +27,27 @@
 //! ([`SendError`], [`TrySendError`], [`EncodeError`], [`ConfigError`]), the tuning
 //! ([`ProducerConfig`]) and the metric names ([`telemetry`]).
 //!
-//! Inside, one module per stage: event encoding with `metadata.uid` stamping, size checks and
-//! the Security Lake partition group (`event`); aggregation into Firehose JSON-lines records
-//! (same partition only) or KPL aggregated Kinesis records (`aggregate`); packing records into
-//! calls (`batch`); one small transport per service, each making one call and answering per
-//! entry (`transport`: Firehose, Kinesis, the local pipeline); the one retry policy that drives
-//! any of them: error classification, partial-failure splitting, backoff with full jitter, the
-//! attempt limit and the deadline (`retry`); and the worker task behind the producer:
-//! backpressure, linger, in-flight limit, per-event outcomes (`worker`). The AWS limits are the
-//! contract crate's (`ocsf_firehose_contract::limits`, also at `ocsf_firehose_transform::contract::limits`).
+//! Inside, one module per stage: the producer's two fronts over one generic handle, the byte
+//! budget and the channel to the task behind it (`producer`, `command`); event encoding with
+//! `metadata.uid` stamping, size checks and the Security Lake partition group (`event`);
+//! aggregation into Firehose JSON-lines records (same partition only) or KPL aggregated Kinesis
+//! records (`aggregate`); packing records into calls (`batch`); one small transport per service,
+//! each making one call and answering per entry, with what the service is (its limits, its
+//! aggregator: `transport`, `transport/service.rs`); why events fail, typed (`failure`:
+//! [`FailureKind`]); the one retry policy: partial-failure splitting, backoff with full jitter,
+//! the attempt limit, the deadline and the retry budget every producer of a configuration shares
+//! (`retry`); the stream worker: linger, in-flight limit, retry queue, per-event outcomes
+//! (`worker`); and the lake writer (`lake`). The AWS limits are the contract crate's
+//! (`ocsf_firehose_contract::limits`, also at `ocsf_firehose_transform::contract::limits`).
 //!
 //! Cargo features: `ocsf` (off by default): `ProducerBuilder::ocsf(engine)` gives every event
 //! the transformation Lambda's verdict before accepting it, so that events the Lambda would
 //! reject fail at `send` ([`SendError::Invalid`]); `local`: `ProducerBuilder::local` and
 //! `::local_by_class` send into the local pipeline of `ocsf-firehose-transform`; `lake` (implies
-//! `ocsf`): `ProducerBuilder::s3`, `::s3_sources` and `::dir` write zstd Parquet objects per
-//! Security Lake partition into S3 or a folder ([`lake`]).
+//! `ocsf`): `ProducerBuilder::s3`, `::s3_sources` and `::dir`, each given the engine whose
+//! verdict makes the rows, write zstd Parquet objects per Security Lake partition into S3 or a
+//! folder ([`lake`]). Without `ocsf`, `local` and `lake`, the producer depends on
+//! `ocsf-firehose-contract` alone: no OCSF schema is built into the application.
 //!
 //! Example program: `examples/send.rs` (JSON lines from a file or stdin to a stream).
 

@@ -1,78 +1,132 @@
-//! The asynchronous producer: `send` / `try_send` with byte-bounded backpressure in front of a
-//! worker task ([`crate::worker`]) that aggregates, batches and dispatches calls (at most
-//! `max_in_flight` at once) through one transport, and resolves every accepted event with its
-//! outcome: delivered, or failed with the reason and the event back.
-
-use std::sync::Arc;
+//! The asynchronous producer: `send` / `try_send` with byte-bounded backpressure in front of the
+//! task behind it. Two fronts over one generic [`Handle`]: the stream front hands encoded events
+//! to the worker ([`crate::worker`]) that aggregates, batches and dispatches calls through one
+//! transport; the lake front (feature `lake`) hands the Lambda's rows to the lake writer. Either
+//! resolves every accepted event with its outcome: delivered, or failed with the reason and the
+//! event back.
 
 use serde::Serialize;
-use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
+use serde_json::Value;
 
 use crate::aggregate::PartitionKeyFn;
-use crate::command::Command;
+use crate::command::Handle;
 use crate::config::{ConfigError, ProducerConfig};
-#[cfg(feature = "ocsf")]
-use crate::event::EncodeError;
-use crate::event::{EncodedEvent, Encoder};
+use crate::event::{EncodeError, EncodedEvent, Encoder};
 use crate::outcome::{Delivery, FailureCallback, Report, SendError, TrySendError};
 use crate::transport::Transport;
 use crate::worker::Worker;
 
-/// What a builder hands the producer besides the transport and the tuning.
+/// What a builder hands the producer besides the destination and the tuning.
 #[derive(Default)]
 pub(crate) struct Hooks {
     pub partition_key: Option<PartitionKeyFn>,
     pub on_failure: Option<FailureCallback>,
+    /// The client-side verdict of a stream producer; on the direct path, the engine that
+    /// replaces the destination's.
     #[cfg(feature = "ocsf")]
     pub engine: Option<ocsf_firehose_transform::Engine>,
     #[cfg(feature = "lake")]
     pub on_object: Option<crate::lake::ObjectCallback>,
 }
 
-/// Streams events to Firehose or Kinesis. Cheap to share behind an `Arc`; dropping it without
-/// [`Producer::shutdown`] lets the worker deliver what was accepted in the background.
+/// Streams events to Firehose or Kinesis, or writes them into the lake. Cheap to share behind
+/// an `Arc`; dropping it without [`Producer::shutdown`] lets the task behind it deliver what was
+/// accepted in the background.
 pub struct Producer {
-    tx: Option<mpsc::UnboundedSender<Command>>,
-    buffer: Arc<Semaphore>,
+    front: Front,
     encoder: Encoder,
-    handle: Option<tokio::task::JoinHandle<Report>>,
+    task: Option<tokio::task::JoinHandle<Report>>,
+}
+
+/// What the producer hands its task.
+enum Front {
+    /// Encoded events, judged first when the builder has an engine (feature `ocsf`).
+    Stream {
+        handle: Handle<EncodedEvent>,
+        #[cfg(feature = "ocsf")]
+        judge: Option<Judge>,
+    },
+    /// The Lambda's rows: every event is judged.
+    #[cfg(feature = "lake")]
+    Lake {
+        handle: Handle<crate::command::LakeRow>,
+        judge: Judge,
+    },
+}
+
+/// An event as `send`, `send_json` and `send_value` take it.
+enum Input<'a, T: ?Sized> {
+    Typed(&'a T),
+    Raw(&'a [u8]),
+    Value(Value),
+}
+
+impl<T: Serialize + ?Sized> Input<'_, T> {
+    /// The event as JSON, for the verdict.
     #[cfg(feature = "ocsf")]
-    ocsf: Option<OcsfCheck>,
-}
-
-/// The client-side verdict (feature `ocsf`): the engine, configured as the Lambda is, and the
-/// region of the stream (the Lambda's last fallback for `region`). With `rows` (the direct
-/// path), accepted events are sent as the Lambda's rows.
-#[cfg(feature = "ocsf")]
-struct OcsfCheck {
-    engine: ocsf_firehose_transform::Engine,
-    fallback_region: Option<String>,
-    #[cfg(feature = "lake")]
-    rows: bool,
-}
-
-/// What `send` hands the worker: an encoded event (streams) or a row (the lake writer).
-enum Accepted {
-    Event(EncodedEvent),
-    #[cfg(feature = "lake")]
-    Row(crate::command::LakeRow),
-}
-
-impl Accepted {
-    fn bytes(&self) -> &[u8] {
+    fn into_value(self) -> Result<Value, SendError> {
         match self {
-            Accepted::Event(encoded) => &encoded.bytes,
-            #[cfg(feature = "lake")]
-            Accepted::Row(row) => &row.bytes,
+            Input::Typed(event) => serde_json::to_value(event)
+                .map_err(|e| SendError::Encode(EncodeError::Serialize(e.to_string()))),
+            Input::Raw(raw) => serde_json::from_slice(raw)
+                .map_err(|e| SendError::Encode(EncodeError::of_raw(raw, e))),
+            Input::Value(value) => Ok(value),
         }
     }
 
-    fn into_bytes(self) -> Vec<u8> {
+    /// The event encoded for a stream, unjudged.
+    fn encode(self, encoder: &Encoder) -> Result<EncodedEvent, EncodeError> {
         match self {
-            Accepted::Event(encoded) => encoded.bytes,
-            #[cfg(feature = "lake")]
-            Accepted::Row(row) => row.bytes,
+            Input::Typed(event) => encoder.encode(event),
+            Input::Raw(raw) => encoder.encode_json(raw),
+            Input::Value(value) => encoder.encode(&value),
         }
+    }
+}
+
+/// The client-side verdict (feature `ocsf`): the engine, configured as the Lambda is, and the
+/// region of the destination (the Lambda's last fallback for `region`).
+#[cfg(feature = "ocsf")]
+struct Judge {
+    engine: ocsf_firehose_transform::Engine,
+    fallback_region: Option<String>,
+}
+
+#[cfg(feature = "ocsf")]
+impl Judge {
+    /// The Lambda's verdict: its error findings, or the accepted (normalized) event.
+    fn accept(&self, event: Value) -> Result<ocsf_firehose_transform::Verdict<'_>, SendError> {
+        let verdict = self.engine.judge(event, self.fallback_region.as_deref());
+        if !verdict.is_accepted() {
+            return Err(SendError::Invalid(verdict.errors().cloned().collect()));
+        }
+        Ok(verdict)
+    }
+
+    /// An accepted event encoded for a stream (the Lambda judges it identically again).
+    fn event(&self, encoder: &Encoder, event: Value) -> Result<EncodedEvent, SendError> {
+        Ok(encoder.encode(&self.accept(event)?.event)?)
+    }
+
+    /// An accepted event's row for the lake writer.
+    #[cfg(feature = "lake")]
+    fn row(&self, encoder: &Encoder, event: Value) -> Result<crate::command::LakeRow, SendError> {
+        let mut verdict = self.accept(event)?;
+        if encoder.stamp_uid {
+            // As the stream paths stamp the encoded event (a uid never changes a verdict).
+            crate::event::stamp_uid_into(&mut verdict.event);
+        }
+        let class_uid = verdict.event.get("class_uid").and_then(Value::as_i64);
+        let (Some(row), Some(class_uid)) = (verdict.into_row(), class_uid) else {
+            return Err(SendError::Invalid(Vec::new()));
+        };
+        let bytes = serde_json::to_vec(&row.event)
+            .map_err(|e| SendError::Encode(EncodeError::Serialize(e.to_string())))?;
+        Ok(crate::command::LakeRow {
+            bytes,
+            class_uid,
+            keys: row.partition,
+        })
     }
 }
 
@@ -87,50 +141,22 @@ impl Producer {
         let service = transport.service();
         config.validate(service)?;
         #[cfg(feature = "ocsf")]
-        let fallback_region = transport.region();
-        let max_record_bytes = service.max_record_bytes();
-        #[cfg(feature = "ocsf")]
-        let ocsf = hooks.engine.map(|engine| OcsfCheck {
+        let judge = hooks.engine.map(|engine| Judge {
             engine,
-            fallback_region,
-            #[cfg(feature = "lake")]
-            rows: false,
+            fallback_region: transport.region(),
         });
-        let worker = Worker::new(
-            transport,
-            config.clone(),
-            hooks.partition_key,
-            hooks.on_failure,
-        );
-        Ok(Self::launch(
-            &config,
-            max_record_bytes,
-            |rx| worker.run(rx),
-            #[cfg(feature = "ocsf")]
-            ocsf,
-        ))
-    }
-
-    /// What every producer is: the byte budget, the encoder, the command channel and the
-    /// worker task (spawned on the current Tokio runtime).
-    fn launch<F: std::future::Future<Output = Report> + Send + 'static>(
-        config: &ProducerConfig,
-        max_record_bytes: usize,
-        run: impl FnOnce(mpsc::UnboundedReceiver<Command>) -> F,
-        #[cfg(feature = "ocsf")] ocsf: Option<OcsfCheck>,
-    ) -> Producer {
-        let (tx, rx) = mpsc::unbounded_channel();
-        Producer {
-            tx: Some(tx),
-            buffer: Arc::new(Semaphore::new(config.max_buffered_bytes)),
-            encoder: Encoder {
-                stamp_uid: config.stamp_uid,
-                max_bytes: max_record_bytes - 1,
+        let (handle, rx) = Handle::new(config.max_buffered_bytes);
+        let encoder = encoder(&config, service.max_record_bytes());
+        let worker = Worker::new(transport, config, hooks.partition_key, hooks.on_failure);
+        Ok(Producer {
+            front: Front::Stream {
+                handle,
+                #[cfg(feature = "ocsf")]
+                judge,
             },
-            handle: Some(tokio::spawn(run(rx))),
-            #[cfg(feature = "ocsf")]
-            ocsf,
-        }
+            encoder,
+            task: Some(tokio::spawn(worker.run(rx))),
+        })
     }
 
     /// Starts the lake writer (the direct path) on the current Tokio runtime: every event is
@@ -141,9 +167,9 @@ impl Producer {
         sources: crate::lake::Sources,
         lake: crate::lake::LakeConfig,
         config: ProducerConfig,
+        engine: ocsf_firehose_transform::Engine,
         hooks: Hooks,
     ) -> Result<Producer, ConfigError> {
-        let engine = hooks.engine.ok_or(crate::config::NO_ENGINE)?;
         // Every key stays inside the bucket (or the folder standing in for it).
         for class_uid in sources.classes() {
             if let Some(location) = sources.location(class_uid) {
@@ -158,177 +184,121 @@ impl Producer {
                 reason: "must be at least 1",
             });
         }
-        let fallback_region = store.region();
+        let judge = Judge {
+            fallback_region: store.region(),
+            engine,
+        };
+        let (handle, rx) = Handle::new(config.max_buffered_bytes);
+        let encoder = encoder(
+            &config,
+            ocsf_firehose_contract::limits::FIREHOSE_MAX_RECORD_BYTES,
+        );
         let worker = crate::lake::LakeWorker::new(
             store,
             sources,
-            engine.tables().clone(),
+            judge.engine.tables().clone(),
             lake,
-            config.clone(),
+            config,
             hooks.on_failure,
             hooks.on_object,
         );
-        let ocsf = OcsfCheck {
-            engine,
-            fallback_region,
-            rows: true,
-        };
-        Ok(Self::launch(
-            &config,
-            ocsf_firehose_contract::limits::FIREHOSE_MAX_RECORD_BYTES,
-            |rx| worker.run(rx),
-            Some(ocsf),
-        ))
+        Ok(Producer {
+            front: Front::Lake { handle, judge },
+            encoder,
+            task: Some(tokio::spawn(worker.run(rx))),
+        })
     }
 
     /// Accepts an event, waiting while the buffer is full.
     pub async fn send<T: Serialize + ?Sized>(&self, event: &T) -> Result<Delivery, SendError> {
-        let accepted = self.encode(event)?;
-        self.enqueue(accepted).await
+        self.accept(Input::Typed(event)).await
     }
 
     /// Accepts raw JSON (one object), waiting while the buffer is full.
     pub async fn send_json(&self, event: &[u8]) -> Result<Delivery, SendError> {
-        #[cfg(feature = "ocsf")]
-        if self.ocsf.is_some() {
-            let value = serde_json::from_slice(event)
-                .map_err(|e| SendError::Encode(EncodeError::of_raw(event, e)))?;
-            return self.send_value(value).await;
-        }
-        let encoded = self.encoder.encode_json(event)?;
-        self.enqueue(Accepted::Event(encoded)).await
+        self.accept(Input::<()>::Raw(event)).await
     }
 
     /// Accepts an event already parsed (the caller read it to check it), waiting while the
     /// buffer is full; with an engine (feature `ocsf`) it is judged as it is, never parsed
     /// again.
-    pub async fn send_value(&self, event: serde_json::Value) -> Result<Delivery, SendError> {
-        #[cfg(feature = "ocsf")]
-        if let Some(check) = &self.ocsf {
-            let accepted = self.judged(check, event)?;
-            return self.enqueue(accepted).await;
-        }
-        let encoded = self.encoder.encode(&event)?;
-        self.enqueue(Accepted::Event(encoded)).await
-    }
-
-    /// Encodes an event; with an engine (feature `ocsf`), only when the Lambda's verdict
-    /// accepts it.
-    fn encode<T: Serialize + ?Sized>(&self, event: &T) -> Result<Accepted, SendError> {
-        #[cfg(feature = "ocsf")]
-        if let Some(check) = &self.ocsf {
-            let value = serde_json::to_value(event)
-                .map_err(|e| SendError::Encode(EncodeError::Serialize(e.to_string())))?;
-            return self.judged(check, value);
-        }
-        Ok(Accepted::Event(self.encoder.encode(event)?))
-    }
-
-    /// The Lambda's verdict on `event` (feature `ocsf`): its error findings, or the normalized
-    /// event encoded (the Lambda judges it identically), or on the direct path its row.
-    #[cfg(feature = "ocsf")]
-    fn judged(&self, check: &OcsfCheck, event: serde_json::Value) -> Result<Accepted, SendError> {
-        let verdict = check.engine.judge(event, check.fallback_region.as_deref());
-        if !verdict.is_accepted() {
-            return Err(SendError::Invalid(verdict.errors().cloned().collect()));
-        }
-        #[cfg(feature = "lake")]
-        if check.rows {
-            let mut verdict = verdict;
-            if self.encoder.stamp_uid {
-                // As the stream paths stamp the encoded event (a uid never changes a verdict).
-                crate::event::stamp_uid_into(&mut verdict.event);
-            }
-            let class_uid = verdict
-                .event
-                .get("class_uid")
-                .and_then(serde_json::Value::as_i64);
-            let (Some(row), Some(class_uid)) = (verdict.into_row(), class_uid) else {
-                return Err(SendError::Invalid(Vec::new()));
-            };
-            let bytes = serde_json::to_vec(&row.event)
-                .map_err(|e| SendError::Encode(EncodeError::Serialize(e.to_string())))?;
-            return Ok(Accepted::Row(crate::command::LakeRow {
-                bytes,
-                class_uid,
-                keys: row.partition,
-            }));
-        }
-        Ok(Accepted::Event(self.encoder.encode(&verdict.event)?))
+    pub async fn send_value(&self, event: Value) -> Result<Delivery, SendError> {
+        self.accept(Input::<()>::Value(event)).await
     }
 
     /// Accepts an event if the buffer has room now.
     pub fn try_send<T: Serialize + ?Sized>(&self, event: &T) -> Result<Delivery, TrySendError> {
-        let accepted = self.encode(event)?;
-        let permit = match self
-            .buffer
-            .clone()
-            .try_acquire_many_owned(permits(accepted.bytes()))
-        {
-            Ok(permit) => permit,
-            Err(tokio::sync::TryAcquireError::NoPermits) => {
-                return Err(TrySendError::Full(accepted.into_bytes()))
+        match &self.front {
+            Front::Stream { handle, .. } => {
+                handle.try_enqueue(self.stream_item(Input::Typed(event))?)
             }
-            Err(tokio::sync::TryAcquireError::Closed) => return Err(SendError::Closed.into()),
-        };
-        self.submit(accepted, permit).map_err(TrySendError::from)
-    }
-
-    async fn enqueue(&self, accepted: Accepted) -> Result<Delivery, SendError> {
-        let permit = self
-            .buffer
-            .clone()
-            .acquire_many_owned(permits(accepted.bytes()))
-            .await
-            .map_err(|_| SendError::Closed)?;
-        self.submit(accepted, permit)
-    }
-
-    fn submit(
-        &self,
-        accepted: Accepted,
-        permit: OwnedSemaphorePermit,
-    ) -> Result<Delivery, SendError> {
-        let (reply, receiver) = oneshot::channel();
-        let tx = self.tx.as_ref().ok_or(SendError::Closed)?;
-        let command = match accepted {
-            Accepted::Event(encoded) => Command::Event {
-                encoded,
-                permit,
-                reply,
-            },
             #[cfg(feature = "lake")]
-            Accepted::Row(row) => Command::Row { row, permit, reply },
-        };
-        tx.send(command).map_err(|_| SendError::Closed)?;
-        Ok(Delivery::new(receiver))
+            Front::Lake { handle, judge } => {
+                handle.try_enqueue(judge.row(&self.encoder, Input::Typed(event).into_value()?)?)
+            }
+        }
+    }
+
+    async fn accept<T: Serialize + ?Sized>(
+        &self,
+        input: Input<'_, T>,
+    ) -> Result<Delivery, SendError> {
+        match &self.front {
+            Front::Stream { handle, .. } => handle.enqueue(self.stream_item(input)?).await,
+            #[cfg(feature = "lake")]
+            Front::Lake { handle, judge } => {
+                handle
+                    .enqueue(judge.row(&self.encoder, input.into_value()?)?)
+                    .await
+            }
+        }
+    }
+
+    /// An event for the stream front: encoded, and with an engine (feature `ocsf`) only when
+    /// the Lambda's verdict accepts it.
+    fn stream_item<T: Serialize + ?Sized>(
+        &self,
+        input: Input<'_, T>,
+    ) -> Result<EncodedEvent, SendError> {
+        #[cfg(feature = "ocsf")]
+        if let Front::Stream {
+            judge: Some(judge), ..
+        } = &self.front
+        {
+            return judge.event(&self.encoder, input.into_value()?);
+        }
+        Ok(input.encode(&self.encoder)?)
     }
 
     /// Sends everything accepted so far and waits until each event is resolved.
     pub async fn flush(&self) -> Report {
-        let (reply, receiver) = oneshot::channel();
-        let sent = self
-            .tx
-            .as_ref()
-            .is_some_and(|tx| tx.send(Command::Flush(reply)).is_ok());
-        if !sent {
-            return Report::default();
+        match &self.front {
+            Front::Stream { handle, .. } => handle.flush().await,
+            #[cfg(feature = "lake")]
+            Front::Lake { handle, .. } => handle.flush().await,
         }
-        receiver.await.unwrap_or_default()
     }
 
-    /// Delivers everything accepted, stops the worker, and reports what was not delivered.
+    /// Delivers everything accepted, stops the task behind the producer, and reports what was
+    /// not delivered.
     pub async fn shutdown(mut self) -> Report {
-        self.tx = None;
-        self.buffer.close();
-        match self.handle.take() {
-            Some(handle) => handle.await.unwrap_or_default(),
+        match &mut self.front {
+            Front::Stream { handle, .. } => handle.close(),
+            #[cfg(feature = "lake")]
+            Front::Lake { handle, .. } => handle.close(),
+        }
+        match self.task.take() {
+            Some(task) => task.await.unwrap_or_default(),
             None => Report::default(),
         }
     }
 }
 
-/// Buffer permits an event holds: its size (at least 1).
-fn permits(bytes: &[u8]) -> u32 {
-    u32::try_from(bytes.len().max(1)).unwrap_or(u32::MAX)
+/// The encoder of a producer: `metadata.uid` stamping as configured, events up to one byte
+/// under the record limit (a JSON-lines record adds its newline).
+fn encoder(config: &ProducerConfig, max_record_bytes: usize) -> Encoder {
+    Encoder {
+        stamp_uid: config.stamp_uid,
+        max_bytes: max_record_bytes - 1,
+    }
 }

@@ -130,23 +130,17 @@ impl<T: Transport> Worker<T> {
         }
     }
 
-    pub(crate) async fn run(mut self, mut rx: mpsc::UnboundedReceiver<Command>) -> Report {
+    pub(crate) async fn run(
+        mut self,
+        mut rx: mpsc::UnboundedReceiver<Command<EncodedEvent>>,
+    ) -> Report {
         let mut open = true;
         loop {
             let linger_at = self.oldest_buffered.map(|t| t + self.config.linger);
             let retry_at = self.retries.peek().map(|Reverse(waiting)| waiting.at);
             tokio::select! {
                 command = rx.recv(), if open => match command {
-                    Some(Command::Event { encoded, permit, reply }) => self.accept(encoded, permit, reply),
-                    #[cfg(feature = "lake")]
-                    Some(Command::Row { row, reply, .. }) => {
-                        // Never sent to a stream worker: the lake writer takes rows.
-                        let failure = Failure::own(
-                            crate::failure::FailureKind::Rejected,
-                            "rows go to the lake writer",
-                        );
-                        self.outcomes.failed(reply, row.bytes, &failure);
-                    }
+                    Some(Command::Item { item, permit, reply }) => self.accept(item, permit, reply),
                     Some(Command::Flush(reply)) => {
                         self.flush_buffers();
                         self.flushes.push(reply);

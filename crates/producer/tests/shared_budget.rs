@@ -56,15 +56,13 @@ fn dead_bucket(config: ProducerConfig) -> Producer {
         )
     });
     let client = mock_client!(aws_sdk_s3, RuleMode::MatchAny, [&rule]);
-    ProducerBuilder::s3(client, "lake", "ext/authentication/")
+    let engine = Engine::new(EngineConfig {
+        allowed_classes: Some([3002].into()),
+        ..EngineConfig::default()
+    })
+    .unwrap();
+    ProducerBuilder::s3(client, "lake", "ext/authentication/", engine)
         .config(config)
-        .ocsf(
-            Engine::new(EngineConfig {
-                allowed_classes: Some([3002].into()),
-                ..EngineConfig::default()
-            })
-            .unwrap(),
-        )
         .build()
         .unwrap()
 }

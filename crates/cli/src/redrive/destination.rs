@@ -96,13 +96,13 @@ impl Destinations {
                     ProducerBuilder::local_by_class(pipeline)
                 }
                 Target::Lake(lake) => {
-                    let builder = match &lake.store {
+                    let (sources, engine) = (lake.sources.clone(), lake.engine.clone());
+                    match &lake.store {
                         LakeStore::S3(store) => {
-                            ProducerBuilder::s3_sources(store.clone(), lake.sources.clone())
+                            ProducerBuilder::s3_sources(store.clone(), sources, engine)
                         }
-                        LakeStore::Dir(root) => ProducerBuilder::dir(root, lake.sources.clone()),
-                    };
-                    builder.ocsf(lake.engine.clone())
+                        LakeStore::Dir(root) => ProducerBuilder::dir(root, sources, engine),
+                    }
                 }
             };
             let producer = builder.config(self.config.clone()).build()?;

@@ -1,7 +1,7 @@
 //! The direct path (feature `lake`): events written straight into a Security Lake custom
 //! source's location, without Firehose. Every event gets the transformation Lambda's verdict
 //! (the producer's engine); the row of an accepted event is buffered per Security Lake
-//! partition ([`Buffers`](ocsf_firehose_transform::lake::Buffers), the local pipeline's), and a
+//! partition ([`Buffers`], the local pipeline's), and a
 //! partition's rows become one Parquet object ([`ObjectWriter`], the local pipeline's, with
 //! [`DIRECT_PARQUET`]: zstd) under `<source location>region=…/accountId=…/eventDay=…/`, put into
 //! an [`ObjectStore`] (S3, or a local folder).
@@ -217,19 +217,14 @@ impl<S: ObjectStore> LakeWorker<S> {
         }
     }
 
-    pub(crate) async fn run(mut self, mut rx: mpsc::UnboundedReceiver<Command>) -> Report {
+    pub(crate) async fn run(mut self, mut rx: mpsc::UnboundedReceiver<Command<LakeRow>>) -> Report {
         let mut open = true;
         let mut tick = tokio::time::interval(Duration::from_millis(250));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
                 command = rx.recv(), if open => match command {
-                    Some(Command::Row { row, permit, reply }) => self.accept(row, permit, reply),
-                    Some(Command::Event { encoded, reply, .. }) => {
-                        // Never sent to a lake writer: events become rows at `send`.
-                        let failure = Failure::own(FailureKind::Rejected, "the lake writer takes rows");
-                        self.outcomes.failed(reply, encoded.bytes, &failure);
-                    }
+                    Some(Command::Item { item, permit, reply }) => self.accept(item, permit, reply),
                     Some(Command::Flush(reply)) => {
                         self.write_all();
                         self.flushes.push(reply);
