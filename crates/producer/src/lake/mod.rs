@@ -31,7 +31,9 @@ use std::time::Duration;
 
 use ocsf_firehose_contract::parquet::DIRECT_PARQUET;
 use ocsf_firehose_contract::partition::PartitionKeys;
-use ocsf_firehose_transform::lake::{partition_path, Buffer, Buffers, Encoded, ObjectWriter};
+use ocsf_firehose_transform::lake::{
+    partition_path, Buffer, Buffers, Encoded, LakeError, ObjectWriter,
+};
 use ocsf_firehose_transform::table::Tables;
 use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit};
 use tokio::task::JoinSet;
@@ -386,13 +388,16 @@ impl<S: ObjectStore> LakeWorker<S> {
             let (rows, encoded) = tokio::task::spawn_blocking(move || {
                 let slices: Vec<&[u8]> = rows.iter().map(|(row, _)| row.as_slice()).collect();
                 let encoded = writer.encode(&slices);
-                (rows, encoded)
+                (rows, encoded.map_err(|e| not_writable(&e)))
             })
             .await
-            .unwrap_or_else(|_| (Vec::new(), Err("the encoder panicked".to_owned())));
+            .unwrap_or_else(|_| {
+                let failure = Failure::own(FailureKind::NotWritable, "the encoder panicked");
+                (Vec::new(), Err(failure))
+            });
             drop(encoding);
             let result = match encoded {
-                Err(reason) => Err(Failure::own(FailureKind::NotWritable, reason)),
+                Err(failure) => Err(failure),
                 Ok(encoded) if encoded.rows == 0 => Ok(encoded),
                 Ok(mut encoded) => {
                     let body = std::mem::take(&mut encoded.bytes);
@@ -444,13 +449,14 @@ impl<S: ObjectStore> LakeWorker<S> {
                         bytes: uploaded.size,
                     });
                 }
-                let mut rejected: BTreeMap<usize, String> = encoded.rejected.into_iter().collect();
+                let mut rejected: BTreeMap<usize, LakeError> =
+                    encoded.rejected.into_iter().collect();
                 for (index, (row, waiting)) in uploaded.rows.into_iter().enumerate() {
                     match rejected.remove(&index) {
                         None => self.outcomes.delivered(waiting.reply, waiting.accepted),
-                        Some(reason) => {
-                            let failure = Failure::own(FailureKind::NotWritable, reason);
-                            self.outcomes.failed(waiting.reply, row, &failure);
+                        Some(error) => {
+                            self.outcomes
+                                .failed(waiting.reply, row, &not_writable(&error));
                         }
                     }
                 }
@@ -462,4 +468,12 @@ impl<S: ObjectStore> LakeWorker<S> {
             }
         }
     }
+}
+
+/// The failure of rows the lake writer could not write: its code and message.
+fn not_writable(error: &LakeError) -> Failure {
+    Failure::own(
+        FailureKind::NotWritable,
+        format!("{}: {error}", error.code()),
+    )
 }

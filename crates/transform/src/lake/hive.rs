@@ -34,6 +34,8 @@ use parquet::file::properties::WriterProperties;
 use parquet::file::writer::SerializedFileWriter;
 use parquet::schema::types::{Type, TypePtr};
 
+use super::LakeError;
+
 /// The names of the groups Hive writes around a list's element and a map's entries.
 pub(super) const LIST_GROUP: &str = "bag";
 /// The name of a list's element in Hive's layout.
@@ -47,7 +49,7 @@ const MILLIS_PER_DAY: i64 = 86_400_000;
 const NANOS_PER_MILLI: i64 = 1_000_000;
 
 /// The Parquet schema of `batch` in Hive's layout.
-fn schema(batch: &RecordBatch) -> Result<TypePtr, String> {
+fn schema(batch: &RecordBatch) -> Result<TypePtr, LakeError> {
     let fields = batch
         .schema()
         .fields()
@@ -58,10 +60,10 @@ fn schema(batch: &RecordBatch) -> Result<TypePtr, String> {
         .with_fields(fields)
         .build()
         .map(Arc::new)
-        .map_err(|e| e.to_string())
+        .map_err(LakeError::from)
 }
 
-fn node(name: &str, ty: &DataType, repetition: Repetition) -> Result<TypePtr, String> {
+fn node(name: &str, ty: &DataType, repetition: Repetition) -> Result<TypePtr, LakeError> {
     let primitive = |physical, converted| {
         Type::primitive_type_builder(name, physical)
             .with_repetition(repetition)
@@ -89,8 +91,7 @@ fn node(name: &str, ty: &DataType, repetition: Repetition) -> Result<TypePtr, St
             let bag = Type::group_type_builder(LIST_GROUP)
                 .with_repetition(Repetition::REPEATED)
                 .with_fields(vec![element])
-                .build()
-                .map_err(|e| e.to_string())?;
+                .build()?;
             Type::group_type_builder(name)
                 .with_repetition(repetition)
                 .with_converted_type(ConvertedType::LIST)
@@ -104,17 +105,21 @@ fn node(name: &str, ty: &DataType, repetition: Repetition) -> Result<TypePtr, St
                 .with_repetition(Repetition::REPEATED)
                 .with_converted_type(ConvertedType::MAP_KEY_VALUE)
                 .with_fields(vec![key, value])
-                .build()
-                .map_err(|e| e.to_string())?;
+                .build()?;
             Type::group_type_builder(name)
                 .with_repetition(repetition)
                 .with_converted_type(ConvertedType::MAP)
                 .with_fields(vec![Arc::new(entries)])
                 .build()
         }
-        other => return Err(format!("no Hive Parquet type for `{name}` ({other})")),
+        other => {
+            return Err(LakeError::Unsupported {
+                column: name.to_owned(),
+                ty: other.to_string(),
+            })
+        }
     };
-    built.map(Arc::new).map_err(|e| e.to_string())
+    Ok(Arc::new(built?))
 }
 
 /// Leaf (Parquet) columns of an Arrow type (in either layout).
@@ -337,12 +342,13 @@ fn write<T: parquet::data_type::DataType>(
 }
 
 /// Encodes `batch` as one Parquet object in Hive's layout with `properties`.
-pub(super) fn encode(batch: &RecordBatch, properties: WriterProperties) -> Result<Vec<u8>, String> {
-    let err = |e: parquet::errors::ParquetError| e.to_string();
+pub(super) fn encode(
+    batch: &RecordBatch,
+    properties: WriterProperties,
+) -> Result<Vec<u8>, LakeError> {
     let mut out = Vec::new();
-    let mut writer =
-        SerializedFileWriter::new(&mut out, schema(batch)?, Arc::new(properties)).map_err(err)?;
-    let mut row_group = writer.next_row_group().map_err(err)?;
+    let mut writer = SerializedFileWriter::new(&mut out, schema(batch)?, Arc::new(properties))?;
+    let mut row_group = writer.next_row_group()?;
     for column in batch.columns() {
         let mut leaves = Vec::new();
         leaves_of(column.data_type(), &mut leaves);
@@ -350,8 +356,10 @@ pub(super) fn encode(batch: &RecordBatch, properties: WriterProperties) -> Resul
             stripe(column.as_ref(), row, 0, 0, 0, &mut leaves);
         }
         for leaf in leaves {
-            let Some(mut writer) = row_group.next_column().map_err(err)? else {
-                return Err("the Parquet schema has fewer columns than the batch".to_owned());
+            let Some(mut writer) = row_group.next_column()? else {
+                return Err(LakeError::Encode(parquet::errors::ParquetError::General(
+                    "the Parquet schema has fewer columns than the batch".to_owned(),
+                )));
             };
             let levels = (&leaf.definition[..], &leaf.repetition[..]);
             let written = match &leaf.values {
@@ -362,12 +370,12 @@ pub(super) fn encode(batch: &RecordBatch, properties: WriterProperties) -> Resul
                 Values::Bytes(v) => write::<ByteArrayType>(&mut writer, v, levels),
                 Values::Int96(v) => write::<Int96Type>(&mut writer, v, levels),
             };
-            written.map_err(err)?;
-            writer.close().map_err(err)?;
+            written?;
+            writer.close()?;
         }
     }
-    row_group.close().map_err(err)?;
-    writer.close().map_err(err)?;
+    row_group.close()?;
+    writer.close()?;
     Ok(out)
 }
 

@@ -16,9 +16,12 @@
 //! Where the object goes (a file, an S3 key) is the caller's: the local pipeline names and writes
 //! files as Firehose names objects, the producer puts them into its store.
 
+mod error;
 pub mod file;
 mod hive;
 pub mod parquet;
+
+pub use error::LakeError;
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -149,8 +152,8 @@ pub struct Encoded {
     pub bytes: Vec<u8>,
     /// Rows in the object.
     pub rows: usize,
-    /// Rows the table cannot hold: `(index in the input, reason)`.
-    pub rejected: Vec<(usize, String)>,
+    /// Rows the table cannot hold: `(index in the input, why)`.
+    pub rejected: Vec<(usize, LakeError)>,
 }
 
 /// Writes the objects of one table with one path's settings.
@@ -173,7 +176,7 @@ impl ObjectWriter {
 
     /// The rows (the Lambda's JSON, one object each) as one Parquet object sorted by `time`; a
     /// row the table cannot hold is rejected alone. `Err` only when encoding fails as a whole.
-    pub fn encode(&self, rows: &[&[u8]]) -> Result<Encoded, String> {
+    pub fn encode(&self, rows: &[&[u8]]) -> Result<Encoded, LakeError> {
         let converted = parquet::convert(&self.schema, rows)?;
         let Some(batch) = converted.batch.filter(|b| b.num_rows() > 0) else {
             return Ok(Encoded {

@@ -20,7 +20,7 @@ use parquet::file::metadata::SortingColumn;
 use parquet::file::properties::{EnabledStatistics, WriterProperties, WriterVersion};
 use parquet::schema::types::ColumnPath;
 
-use super::hive;
+use super::{hive, LakeError};
 use crate::contract::parquet::{
     ParquetCompression, ParquetLayout, ParquetSettings, ParquetWriterVersion,
     SECURITY_LAKE_MAX_DATA_PAGE_BYTES, STATISTICS_COLUMNS,
@@ -72,38 +72,38 @@ fn data_type(ty: &ColumnType) -> DataType {
     }
 }
 
-/// Decodes JSON rows (one object each) into one batch; `Err` with the decoder's message.
-fn decode(schema: &SchemaRef, rows: &[&[u8]]) -> Result<Option<RecordBatch>, String> {
+/// Decodes JSON rows (one object each) into one batch; `Err` with the decoder's error.
+fn decode(schema: &SchemaRef, rows: &[&[u8]]) -> Result<Option<RecordBatch>, LakeError> {
     let mut decoder = ReaderBuilder::new(schema.clone())
         .with_strict_mode(true)
         .with_batch_size(rows.len().max(1))
         .build_decoder()
-        .map_err(|e| e.to_string())?;
+        .map_err(LakeError::RowUnfit)?;
     for row in rows {
         let mut rest: &[u8] = row;
         while !rest.is_empty() {
-            let read = decoder.decode(rest).map_err(|e| e.to_string())?;
+            let read = decoder.decode(rest).map_err(LakeError::RowUnfit)?;
             if read == 0 {
                 break;
             }
             rest = rest.get(read..).unwrap_or_default();
         }
         // A newline between rows: the decoder reads a stream of JSON values.
-        decoder.decode(b"\n").map_err(|e| e.to_string())?;
+        decoder.decode(b"\n").map_err(LakeError::RowUnfit)?;
     }
-    decoder.flush().map_err(|e| e.to_string())
+    decoder.flush().map_err(LakeError::RowUnfit)
 }
 
 /// Rows decoded into one batch sorted by `time`, and the rows the table cannot hold.
 pub struct Converted {
     /// The rows that fit, sorted by `time`.
     pub batch: Option<RecordBatch>,
-    /// Rows that do not fit their columns: `(index in the input, reason)`.
-    pub rejected: Vec<(usize, String)>,
+    /// Rows that do not fit their columns: `(index in the input, why)`.
+    pub rejected: Vec<(usize, LakeError)>,
 }
 
 /// Converts rows; a row that does not decode is rejected alone.
-pub fn convert(schema: &SchemaRef, rows: &[&[u8]]) -> Result<Converted, String> {
+pub fn convert(schema: &SchemaRef, rows: &[&[u8]]) -> Result<Converted, LakeError> {
     let (batch, rejected) = match decode(schema, rows) {
         Ok(batch) => (batch, Vec::new()),
         Err(_) => {
@@ -125,12 +125,12 @@ pub fn convert(schema: &SchemaRef, rows: &[&[u8]]) -> Result<Converted, String> 
     Ok(Converted { batch, rejected })
 }
 
-fn sort_by_time(batch: &RecordBatch) -> Result<RecordBatch, String> {
+fn sort_by_time(batch: &RecordBatch) -> Result<RecordBatch, LakeError> {
     let Some(time) = batch.column_by_name("time") else {
         return Ok(batch.clone());
     };
-    let indices = sort_to_indices(time, None, None).map_err(|e| e.to_string())?;
-    take_record_batch(batch, &indices).map_err(|e| e.to_string())
+    let indices = sort_to_indices(time, None, None).map_err(LakeError::Sort)?;
+    take_record_batch(batch, &indices).map_err(LakeError::Sort)
 }
 
 /// The `parquet` crate's writer properties for `settings` (the crate is built with SNAPPY and
@@ -338,7 +338,7 @@ pub fn encode(
     batch: &RecordBatch,
     properties: &WriterProperties,
     layout: ParquetLayout,
-) -> Result<Vec<u8>, String> {
+) -> Result<Vec<u8>, LakeError> {
     let (page_bytes, per_check) = page_limits(batch, properties.data_page_size_limit());
     let mut builder = properties.clone().into_builder();
     for leaf in leaf_paths(batch, layout) {
@@ -363,10 +363,9 @@ pub fn encode(
         .with_properties(properties)
         .with_skip_arrow_metadata(true);
     let mut out = Vec::new();
-    let mut writer = ArrowWriter::try_new_with_options(&mut out, batch.schema(), options)
-        .map_err(|e| e.to_string())?;
-    writer.write(batch).map_err(|e| e.to_string())?;
-    writer.close().map_err(|e| e.to_string())?;
+    let mut writer = ArrowWriter::try_new_with_options(&mut out, batch.schema(), options)?;
+    writer.write(batch)?;
+    writer.close()?;
     Ok(out)
 }
 

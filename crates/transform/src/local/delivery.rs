@@ -16,7 +16,7 @@ use crate::contract::parquet::FIREHOSE_PARQUET;
 use crate::contract::partition::PartitionKeys;
 use crate::contract::prefix::{self, ERROR_PREFIX_TEMPLATE, PREFIX_TEMPLATE};
 use crate::lake::file::write_atomically;
-use crate::lake::{Buffer, Buffers, Encoded, ObjectWriter};
+use crate::lake::{Buffer, Buffers, Encoded, LakeError, ObjectWriter};
 use crate::table::TableModel;
 
 /// The arrival time (epoch ms) kept with each buffered row.
@@ -141,9 +141,8 @@ impl Delivery {
                 .into_iter()
                 .flat_map(|worker| {
                     worker.join().unwrap_or_else(|_| {
-                        vec![Err(LocalError::Parquet {
+                        vec![Err(LocalError::WriterPanicked {
                             path: target.out.clone(),
-                            reason: "a writer thread panicked".to_owned(),
                         })]
                     })
                 })
@@ -222,16 +221,16 @@ impl Target<'_> {
             Some(writer) => {
                 writer
                     .encode(&buffer.row_slices())
-                    .map_err(|reason| LocalError::Parquet {
+                    .map_err(|source| LocalError::Parquet {
                         path: self.out.clone(),
-                        reason,
+                        source,
                     })?
             }
             None => Encoded {
                 bytes: Vec::new(),
                 rows: 0,
                 rejected: (0..buffer.rows.len())
-                    .map(|i| (i, "no table for the class".to_owned()))
+                    .map(|i| (i, LakeError::NoTable))
                     .collect(),
             },
         };
@@ -243,7 +242,7 @@ impl Target<'_> {
                 Some(errors::format_conversion_failed(
                     row,
                     *arrival,
-                    reason,
+                    &reason.to_string(),
                     &self.table_name,
                     now_ms(),
                 ))

@@ -113,12 +113,18 @@ pub enum LocalError {
         source: std::io::Error,
     },
     /// Building a Parquet file failed.
-    #[error("cannot write Parquet {path}: {reason}")]
+    #[error("cannot write Parquet {path}: {source}")]
     Parquet {
         /// The file.
         path: PathBuf,
         /// The cause.
-        reason: String,
+        source: crate::lake::LakeError,
+    },
+    /// A Parquet writer thread panicked (a bug).
+    #[error("a Parquet writer thread for {path} panicked")]
+    WriterPanicked {
+        /// The output folder.
+        path: PathBuf,
     },
 }
 
@@ -132,6 +138,7 @@ impl LocalError {
             LocalError::Handler(_) => "handler_failed",
             LocalError::Io { .. } => "io_error",
             LocalError::Parquet { .. } => "parquet_error",
+            LocalError::WriterPanicked { .. } => "writer_panicked",
         }
     }
 }
