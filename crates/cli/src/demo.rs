@@ -6,7 +6,7 @@ use std::io::{BufWriter, Write};
 use anyhow::Context;
 use ocsf_firehose_transform::local::demo;
 
-use crate::Outcome;
+use crate::summary::Outcome;
 
 /// Arguments of `demo`.
 #[derive(Debug, clap::Args)]

@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use crate::input::{for_each_document, MAX_DOCUMENT_BYTES};
 use crate::lambda_args::parse_version;
-use crate::Outcome;
+use crate::summary::Outcome;
 
 /// Output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -9,7 +9,7 @@ use ocsf_firehose_transform::{Code, Engine, Finding, Severity};
 use serde_json::Value;
 
 use crate::lambda_args::LambdaArgs;
-use crate::Outcome;
+use crate::summary::Outcome;
 
 /// The events a command judges and the Lambda that judges them.
 #[derive(Debug, clap::Args)]

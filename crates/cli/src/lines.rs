@@ -138,19 +138,3 @@ pub(crate) fn pipeline_config(
     config.sources.extend(sources);
     config
 }
-
-/// Counts by code under their titles, the empty ones left out (`local` and `redrive`).
-pub(crate) fn write_counts(
-    out: &mut impl std::io::Write,
-    sections: &[(&str, &BTreeMap<String, u64>)],
-) -> std::io::Result<()> {
-    for (title, counts) in sections {
-        if !counts.is_empty() {
-            writeln!(out, "{title}")?;
-            for (code, count) in counts.iter() {
-                writeln!(out, "  {code:<32} {count}")?;
-            }
-        }
-    }
-    Ok(())
-}

@@ -26,10 +26,8 @@ use serde::Serialize;
 
 use crate::input::{empty_input, framed, MAX_DOCUMENT_BYTES};
 use crate::lambda_args::LambdaArgs;
-use crate::lines::{
-    inputs, open, parse_sources, pipeline_config, progress_bar, runtime, write_counts,
-};
-use crate::Outcome;
+use crate::lines::{inputs, open, parse_sources, pipeline_config, progress_bar, runtime};
+use crate::summary::{count, count_failed, write_counts, Outcome};
 
 /// Where the events the producer refuses at `send` are kept, below the output root.
 const REFUSED_FILE: &str = "errors/producer-refused.jsonl";
@@ -319,7 +317,7 @@ impl Refused {
         message: &str,
         bytes: &[u8],
     ) -> anyhow::Result<()> {
-        *self.counts.entry(code.to_owned()).or_default() += 1;
+        count(&mut self.counts, code);
         let document = serde_json::json!({
             "input": origin.input,
             "line": origin.line,
@@ -345,12 +343,7 @@ impl Refused {
 fn account(summary: &mut RunSummary, report: &Report) {
     summary.sent = report.delivered;
     summary.api_calls = report.api_calls;
-    for failed in &report.failed {
-        *summary
-            .not_delivered
-            .entry(failed.kind.code().to_owned())
-            .or_default() += 1;
-    }
+    count_failed(&mut summary.not_delivered, &report.failed);
 }
 
 fn print_summary(

@@ -15,6 +15,7 @@ mod local;
 mod normalize;
 mod output;
 mod redrive;
+mod summary;
 mod transform;
 mod upload;
 mod validate;
@@ -63,27 +64,6 @@ enum Command {
     /// Print the demo events of `local --demo N` as JSON lines (about 1 % deliberately
     /// invalid; the truncated ones are not JSON).
     Demo(demo::Args),
-}
-
-/// The outcome of a command, mapped onto the exit code.
-#[derive(Debug, Default, Clone, Copy)]
-pub(crate) struct Outcome {
-    /// Some event was invalid.
-    pub invalid: bool,
-    /// Some input could not be read.
-    pub io_error: bool,
-}
-
-impl Outcome {
-    fn exit_code(self) -> ExitCode {
-        if self.io_error {
-            ExitCode::from(2)
-        } else if self.invalid {
-            ExitCode::from(1)
-        } else {
-            ExitCode::SUCCESS
-        }
-    }
 }
 
 fn main() -> ExitCode {

@@ -4,7 +4,7 @@
 
 use crate::input::EventInputs;
 use crate::output::{Check, EventReport, Format};
-use crate::Outcome;
+use crate::summary::Outcome;
 
 /// Arguments of `normalize`.
 #[derive(Debug, clap::Args)]

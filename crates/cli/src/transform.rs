@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use crate::input::MAX_DOCUMENT_BYTES;
 use crate::lambda_args::LambdaArgs;
-use crate::Outcome;
+use crate::summary::Outcome;
 
 /// Arguments of `transform`.
 #[derive(Debug, clap::Args)]

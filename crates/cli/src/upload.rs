@@ -23,7 +23,7 @@ use serde::Serialize;
 use crate::input::{empty_input, framed, MAX_DOCUMENT_BYTES};
 use crate::lambda_args::LambdaArgs;
 use crate::lines::{aws_config, inputs, lake_sources, open, progress_bar, runtime, s3_client};
-use crate::Outcome;
+use crate::summary::{count, count_failed, Outcome};
 
 /// Events between two updates of the progress bar's rate and object count.
 const PROGRESS_EVERY: u64 = 1_000;
@@ -200,12 +200,7 @@ async fn run_async(args: Args) -> anyhow::Result<Outcome> {
         let _ = std::fs::remove_dir_all(scratch);
     }
     summary.delivered = report.delivered;
-    for failed in &report.failed {
-        *summary
-            .not_delivered
-            .entry(failed.kind.code().to_owned())
-            .or_default() += 1;
-    }
+    count_failed(&mut summary.not_delivered, &report.failed);
     for object in objects.lock().map(|o| o.clone()).unwrap_or_default() {
         summary.objects += 1;
         summary.bytes += object.bytes;
@@ -237,7 +232,7 @@ fn reject(
 ) -> anyhow::Result<()> {
     summary.rejected_events += 1;
     for code in &codes {
-        *summary.rejected.entry(code.clone()).or_default() += 1;
+        count(&mut summary.rejected, code);
     }
     let line = serde_json::json!({"input": input, "line": index + 1, "codes": codes});
     // Unlocked between lines: the libraries' warnings go to stderr from the runtime's threads.

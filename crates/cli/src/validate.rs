@@ -6,7 +6,7 @@ use ocsf_firehose_transform::Validation;
 
 use crate::input::EventInputs;
 use crate::output::{Check, EventReport, Format};
-use crate::Outcome;
+use crate::summary::Outcome;
 
 /// Arguments of `validate`.
 #[derive(Debug, clap::Args)]

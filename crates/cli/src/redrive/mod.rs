@@ -41,9 +41,8 @@ use serde_json::json;
 use crate::lambda_args::LambdaArgs;
 use crate::lines::{
     aws_config, lake_sources, parse_sources, pipeline_config, progress_bar, runtime, s3_client,
-    write_counts,
 };
-use crate::Outcome;
+use crate::summary::{count, count_failed, write_counts, Outcome};
 use destination::{Destinations, Lake, LakeStore, Target};
 use ledger::{identity, Entry, Ledger};
 use store::Store;
@@ -268,10 +267,7 @@ async fn run_async(args: Args) -> anyhow::Result<Outcome> {
                     });
                 }
                 Err(failed) => {
-                    *summary
-                        .not_delivered
-                        .entry(failed.kind.code().to_owned())
-                        .or_default() += 1;
+                    count_failed(&mut summary.not_delivered, [&failed]);
                     objects[object].kept = true;
                     let line =
                         json!({"object": objects[object].key, "codes": [failed.kind.code()]});
@@ -439,7 +435,7 @@ impl Run<'_> {
                 codes.dedup();
                 self.summary.still_failing += 1;
                 for code in &codes {
-                    *self.summary.failing.entry((*code).to_owned()).or_default() += 1;
+                    count(&mut self.summary.failing, code);
                 }
                 self.objects[index].kept = true;
                 let report = json!({
@@ -504,7 +500,7 @@ impl Run<'_> {
 
     /// Reports an event that could not be sent; its object is kept.
     fn refuse(&mut self, index: usize, code: &str, cause: Option<&str>) -> anyhow::Result<()> {
-        *self.summary.refused.entry(code.to_owned()).or_default() += 1;
+        count(&mut self.summary.refused, code);
         self.objects[index].kept = true;
         let line = json!({"object": self.objects[index].key, "codes": [code], "cause": cause});
         writeln!(self.report, "{line}").context("cannot write the report")
@@ -519,7 +515,7 @@ impl Run<'_> {
         code: &str,
         cause: Option<&str>,
     ) -> anyhow::Result<()> {
-        *self.summary.unreadable.entry(code.to_owned()).or_default() += 1;
+        count(&mut self.summary.unreadable, code);
         self.objects[index].kept = true;
         let report = json!({"object": self.objects[index].key, "line": line, "codes": [code], "cause": cause});
         writeln!(self.report, "{report}").context("cannot write the report")
