@@ -84,8 +84,8 @@ pub mod internals {
     pub use crate::config::Service;
     pub use crate::event::{EncodedEvent, Encoder, GroupKey};
     pub use crate::retry::{
-        attempt, classify, deliver, split, Attempt, Backoff, CallReport, EntryOutcome, Failure,
-        Next, Payment, Reachability, RetryAction, RetryBudget, RetryPolicy, Split,
+        attempt, classify, split, Attempt, Backoff, EntryOutcome, Failure, Next, Payment,
+        Reachability, RetryAction, RetryBudget, RetryPolicy, Split,
     };
     pub use crate::transport::firehose::FirehoseTransport;
     pub use crate::transport::kinesis::KinesisTransport;
@@ -93,4 +93,12 @@ pub mod internals {
     pub use crate::transport::local::LocalTransport;
     pub use crate::transport::Transport;
     pub use ocsf_firehose_contract::limits;
+
+    /// A producer over any transport (the tests' mock endpoints), with the production worker.
+    pub fn producer<T: Transport>(
+        transport: T,
+        config: crate::ProducerConfig,
+    ) -> Result<crate::Producer, crate::ConfigError> {
+        crate::Producer::start(transport, config, crate::producer::Hooks::default())
+    }
 }

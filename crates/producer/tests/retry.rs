@@ -1,8 +1,9 @@
-//! The retry policy driving the Firehose and Kinesis transports, with faults injected at the SDK
-//! level (aws-smithy-mocks): partial failures resend only the failed entries, throttling and
-//! 5xx are retried, permanent errors fail fast, and the attempt limit and the deadline hand
-//! records back with the last error code. Time is paused: backoff costs nothing and the tests
-//! are deterministic.
+//! The retry policy as the producer's worker drives it (the production driver), through the
+//! Firehose and Kinesis transports with faults injected at the SDK level (aws-smithy-mocks), or
+//! a transport of the test's own: partial failures resend only the failed entries, throttling
+//! and 5xx are retried, permanent errors fail fast, and the attempt limit and the deadline hand
+//! events back with the last error. Time is paused: backoff costs nothing and the tests are
+//! deterministic.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -17,11 +18,11 @@ use aws_sdk_firehose::types::PutRecordBatchResponseEntry;
 use aws_sdk_kinesis::operation::put_records::{PutRecordsError, PutRecordsOutput};
 use aws_sdk_kinesis::types::PutRecordsResultEntry;
 use aws_smithy_mocks::{mock, mock_client, MockResponse, RuleMode};
-use ocsf_firehose_producer::internals::Backoff;
-use ocsf_firehose_producer::internals::Record;
 use ocsf_firehose_producer::internals::{
-    deliver, EntryOutcome, Failure, FirehoseTransport, KinesisTransport, RetryPolicy, Transport,
+    producer, EntryOutcome, Failure, FirehoseTransport, KinesisTransport, Record, Transport,
 };
+use ocsf_firehose_producer::{FailedEvent, FailureKind, ProducerConfig};
+use serde_json::{json, Value};
 use tokio::time::Instant;
 
 type Calls = Arc<Mutex<Vec<Vec<String>>>>;
@@ -29,24 +30,65 @@ type Calls = Arc<Mutex<Vec<Vec<String>>>>;
 type KinesisCalls = Arc<Mutex<Vec<Vec<(String, String)>>>>;
 type FirehoseReply = MockResponse<PutRecordBatchOutput, PutRecordBatchError>;
 
-fn records(n: u32) -> Vec<Record<u32>> {
-    (0..n)
-        .map(|i| Record {
-            data: format!("event-{i}").into_bytes(),
-            partition_key: Some(format!("pk-{i}")),
-            events: vec![i],
-        })
-        .collect()
+/// The worker's tuning for these tests: one event per record, `max_attempts` attempts, events
+/// given up after `deadline`, backoff from 100 ms, calls sent at `flush` (no linger).
+fn config(max_attempts: u32, deadline: Duration) -> ProducerConfig {
+    ProducerConfig {
+        max_attempts: Some(max_attempts),
+        event_timeout: deadline,
+        backoff_base: Duration::from_millis(100),
+        backoff_max: Duration::from_secs(5),
+        aggregate: false,
+        linger: Duration::from_secs(3600),
+        stamp_uid: false,
+        ..ProducerConfig::default()
+    }
 }
 
-fn policy(max_attempts: u32, deadline: Duration) -> RetryPolicy {
-    RetryPolicy {
-        max_attempts: Some(max_attempts),
-        deadline: Instant::now() + deadline,
-        backoff: Backoff::with_seed(Duration::from_millis(100), Duration::from_secs(5), 1),
-        budget: None,
-        attempt_timeout: Duration::from_secs(20),
+/// What became of events `event-0` … `event-{n-1}` sent through `transport`.
+struct Run {
+    delivered: Vec<u32>,
+    failed: Vec<(u32, FailedEvent)>,
+    api_calls: u64,
+    retried_records: u64,
+}
+
+/// Sends `n` events through `transport` with `config`, flushes,
+/// and collects each event's outcome.
+async fn run<T: Transport>(transport: T, n: u32, config: ProducerConfig) -> Run {
+    let producer = producer(transport, config).unwrap();
+    let mut deliveries = Vec::new();
+    for i in 0..n {
+        deliveries.push((
+            i,
+            producer
+                .send(&json!({"message": format!("event-{i}")}))
+                .await
+                .unwrap(),
+        ));
     }
+    let report = producer.flush().await;
+    let mut run = Run {
+        delivered: Vec::new(),
+        failed: Vec::new(),
+        api_calls: report.api_calls,
+        retried_records: report.retried_records,
+    };
+    for (i, delivery) in deliveries {
+        match delivery.outcome().await {
+            Ok(()) => run.delivered.push(i),
+            Err(failed) => run.failed.push((i, failed)),
+        }
+    }
+    producer.shutdown().await;
+    run
+}
+
+/// The message of a record's event (`event-3`), its data being the event's JSON (a JSON line
+/// for Firehose).
+fn message(data: &[u8]) -> String {
+    let event: Value = serde_json::from_slice(data).unwrap();
+    event["message"].as_str().unwrap().to_owned()
 }
 
 /// A Firehose client whose every call is answered by `reply(call index, record data)`.
@@ -60,7 +102,7 @@ fn firehose(
             let data: Vec<String> = input
                 .records()
                 .iter()
-                .map(|r| String::from_utf8_lossy(r.data().as_ref()).into_owned())
+                .map(|r| message(r.data().as_ref()))
                 .collect();
             let mut calls = seen.lock().unwrap();
             calls.push(data.clone());
@@ -87,12 +129,6 @@ fn batch_answer(data: &[String], fail: impl Fn(&str) -> Option<&'static str>) ->
     common::batch_output(entries)
 }
 
-fn ids(records: &[Record<u32>]) -> Vec<u32> {
-    let mut ids: Vec<u32> = records.iter().flat_map(|r| r.events.clone()).collect();
-    ids.sort_unstable();
-    ids
-}
-
 #[tokio::test(start_paused = true)]
 async fn a_partial_failure_resends_only_the_failed_entries() {
     let (destination, calls) = firehose(|call, data| {
@@ -101,13 +137,8 @@ async fn a_partial_failure_resends_only_the_failed_entries() {
                 .then_some("ServiceUnavailableException")
         })
     });
-    let report = deliver(
-        &destination,
-        records(5),
-        &mut policy(5, Duration::from_secs(60)),
-    )
-    .await;
-    assert_eq!(ids(&report.delivered), [0, 1, 2, 3, 4]);
+    let report = run(destination, 5, config(5, Duration::from_secs(60))).await;
+    assert_eq!(report.delivered, [0, 1, 2, 3, 4]);
     assert!(report.failed.is_empty());
     let calls = calls.lock().unwrap().clone();
     assert_eq!(calls.len(), 2);
@@ -136,14 +167,9 @@ async fn throttled_and_failing_calls_are_retried_whole() {
         _ => batch_answer(data, |_| None),
     });
     let started = Instant::now();
-    let report = deliver(
-        &destination,
-        records(3),
-        &mut policy(5, Duration::from_secs(60)),
-    )
-    .await;
-    let codes: Vec<&str> = report.failed.iter().map(|(_, f)| f.code()).collect();
-    assert_eq!(ids(&report.delivered), [0, 1, 2], "failed: {codes:?}");
+    let report = run(destination, 3, config(5, Duration::from_secs(60))).await;
+    let kinds: Vec<FailureKind> = report.failed.iter().map(|(_, f)| f.kind).collect();
+    assert_eq!(report.delivered, [0, 1, 2], "failed: {kinds:?}");
     let calls = calls.lock().unwrap().clone();
     assert_eq!(calls.len(), 3);
     assert!(calls.iter().all(|c| c.len() == 3));
@@ -163,18 +189,15 @@ async fn permanent_errors_fail_fast_with_their_code() {
                 .build(),
         ))
     });
-    let report = deliver(
-        &destination,
-        records(4),
-        &mut policy(5, Duration::from_secs(60)),
-    )
-    .await;
+    let report = run(destination, 4, config(5, Duration::from_secs(60))).await;
     assert!(report.delivered.is_empty());
     assert_eq!(report.failed.len(), 4);
     assert!(report
         .failed
         .iter()
-        .all(|(_, f)| f.code() == "AccessDeniedException" && f.message == "not allowed"));
+        .all(|(_, f)| f.kind == FailureKind::AccessDenied
+            && f.service_code.as_deref() == Some("AccessDeniedException")
+            && f.message == "not allowed"));
     assert_eq!(calls.lock().unwrap().len(), 1, "no retry");
 }
 
@@ -182,17 +205,16 @@ async fn permanent_errors_fail_fast_with_their_code() {
 async fn the_attempt_limit_returns_records_with_the_last_error() {
     let (destination, calls) =
         firehose(|_, data| batch_answer(data, |d| d.ends_with('0').then_some("InternalFailure")));
-    let report = deliver(
-        &destination,
-        records(3),
-        &mut policy(3, Duration::from_secs(60)),
-    )
-    .await;
-    assert_eq!(ids(&report.delivered), [1, 2]);
+    let report = run(destination, 3, config(3, Duration::from_secs(60))).await;
+    assert_eq!(report.delivered, [1, 2]);
     assert_eq!(report.failed.len(), 1);
     assert_eq!(
-        (report.failed[0].0.events.clone(), report.failed[0].1.code()),
-        (vec![0], "InternalFailure")
+        (
+            report.failed[0].0,
+            report.failed[0].1.kind,
+            report.failed[0].1.service_code.as_deref()
+        ),
+        (0, FailureKind::ServiceError, Some("InternalFailure"))
     );
     let calls = calls.lock().unwrap().clone();
     assert_eq!(calls.len(), 3, "three attempts");
@@ -207,14 +229,16 @@ async fn the_attempt_limit_returns_records_with_the_last_error() {
 async fn the_deadline_stops_retries() {
     let (destination, calls) =
         firehose(|_, data| batch_answer(data, |_| Some("ServiceUnavailableException")));
-    let mut policy = policy(100, Duration::from_millis(150));
-    policy.backoff = Backoff::with_seed(Duration::from_secs(1), Duration::from_secs(5), 3);
-    let report = deliver(&destination, records(2), &mut policy).await;
+    let slow_backoff = ProducerConfig {
+        backoff_base: Duration::from_secs(1),
+        ..config(100, Duration::from_millis(150))
+    };
+    let report = run(destination, 2, slow_backoff).await;
     assert_eq!(report.failed.len(), 2);
     assert!(report
         .failed
         .iter()
-        .all(|(_, f)| f.code() == "ServiceUnavailableException"));
+        .all(|(_, f)| f.service_code.as_deref() == Some("ServiceUnavailableException")));
     assert!(calls.lock().unwrap().len() < 100);
 }
 
@@ -228,7 +252,7 @@ async fn kinesis_partial_failures_keep_partition_keys() {
             .iter()
             .map(|r| {
                 (
-                    String::from_utf8_lossy(r.data().as_ref()).into_owned(),
+                    message(r.data().as_ref()),
                     r.partition_key().unwrap_or_default().to_owned(),
                 )
             })
@@ -263,15 +287,20 @@ async fn kinesis_partial_failures_keep_partition_keys() {
     });
     let client = mock_client!(aws_sdk_kinesis, RuleMode::MatchAny, [&rule]);
     let destination = KinesisTransport::new(client, "k");
-    let report = deliver(
-        &destination,
-        records(4),
-        &mut policy(5, Duration::from_secs(60)),
-    )
-    .await;
-    assert_eq!(ids(&report.delivered), [0, 1, 2, 3]);
+    let report = run(destination, 4, config(5, Duration::from_secs(60))).await;
+    assert_eq!(report.delivered, [0, 1, 2, 3]);
     let calls = calls.lock().unwrap().clone();
-    assert_eq!(calls[1], [("event-2".to_owned(), "pk-2".to_owned())]);
+    let key_of_2 = calls[0]
+        .iter()
+        .find(|(m, _)| m == "event-2")
+        .unwrap()
+        .1
+        .clone();
+    assert_eq!(
+        calls[1],
+        [("event-2".to_owned(), key_of_2)],
+        "resent with its own key"
+    );
 }
 
 /// A stream endpoint whose first `stalls` calls never answer (a connection held open), then
@@ -312,10 +341,12 @@ async fn a_stalled_call_times_out_and_never_outlives_the_deadline() {
         stalls: 2,
         calls: Mutex::default(),
     };
-    let mut patient = policy(10, Duration::from_secs(300));
-    patient.attempt_timeout = Duration::from_secs(5);
+    let patient = ProducerConfig {
+        attempt_timeout: Duration::from_secs(5),
+        ..config(10, Duration::from_secs(300))
+    };
     let started = Instant::now();
-    let report = deliver(&twice, records(3), &mut patient).await;
+    let report = run(twice, 3, patient).await;
     assert_eq!((report.delivered.len(), report.api_calls), (3, 3));
     assert!(
         started.elapsed() < Duration::from_secs(12),
@@ -327,15 +358,16 @@ async fn a_stalled_call_times_out_and_never_outlives_the_deadline() {
         stalls: usize::MAX,
         calls: Mutex::default(),
     };
-    let mut short = policy(1_000, Duration::from_secs(30));
+    let short = config(1_000, Duration::from_secs(30));
     let started = Instant::now();
-    let report = deliver(&always, records(2), &mut short).await;
+    let report = run(always, 2, short).await;
     let waited = started.elapsed();
     assert_eq!(report.failed.len(), 2);
     assert!(report
         .failed
         .iter()
-        .all(|(_, f)| f.code() == "TimeoutError"));
+        .all(|(_, f)| f.kind == FailureKind::Unreachable
+            && f.service_code.as_deref() == Some("TimeoutError")));
     assert!(
         waited <= Duration::from_secs(31),
         "given up at the deadline (an attempt in flight counts): {waited:?}"

@@ -1,7 +1,9 @@
-//! Delivering one call's records through any [`Transport`] under the one [`RetryPolicy`]:
-//! whole-call transient errors are retried with backoff; a partial failure (HTTP 200 with failed
-//! entries, which the SDK does not retry) resends **only** the failed entries; permanent errors
-//! fail fast; when the policy gives up, the remaining records fail with the last error code.
+//! One attempt at a call through any [`Transport`] ([`attempt`]), and the one [`RetryPolicy`]
+//! that decides what follows, which the worker's retry queue (`worker.rs`) and the lake writer's
+//! S3 store drive: whole-call transient errors are retried with backoff and paid from the retry
+//! budget; a partial failure (HTTP 200 with failed entries, which the SDK does not retry) resends
+//! **only** the failed entries; permanent errors fail fast; when the policy gives up, the
+//! remaining records fail with the last error.
 
 mod budget;
 mod policy;
@@ -19,19 +21,6 @@ use std::time::Duration;
 
 use crate::aggregate::Record;
 use crate::transport::Transport;
-
-/// The outcome of delivering one call's records.
-#[derive(Debug)]
-pub struct CallReport<Id> {
-    /// Accepted records.
-    pub delivered: Vec<Record<Id>>,
-    /// Records given up on, with why.
-    pub failed: Vec<(Record<Id>, Failure)>,
-    /// API calls made.
-    pub api_calls: u32,
-    /// Records sent again after a failure.
-    pub retried_records: usize,
-}
 
 /// One attempt at a call: what was delivered, what failed for good, and what to send again.
 #[derive(Debug)]
@@ -116,55 +105,6 @@ pub async fn attempt<T: Transport, Id: Sync>(
             }
         }
     }
-}
-
-/// Delivers `records` (one call's worth) through `transport`, retrying as `policy` allows, in
-/// this task (the producer's worker schedules retries itself instead, see `worker.rs`).
-pub async fn deliver<T: Transport, Id: Sync>(
-    transport: &T,
-    mut records: Vec<Record<Id>>,
-    policy: &mut RetryPolicy,
-) -> CallReport<Id> {
-    let mut report = CallReport {
-        delivered: Vec::new(),
-        failed: Vec::new(),
-        api_calls: 0,
-        retried_records: 0,
-    };
-    let mut attempts: u32 = 0;
-    while !records.is_empty() {
-        report.api_calls += 1;
-        attempts += 1;
-        let limit = policy.attempt_limit();
-        let tried = attempt(transport, records, policy.budget.as_deref(), limit).await;
-        report.delivered.extend(tried.delivered);
-        report.failed.extend(tried.failed);
-        let Some(last) = tried.retry.first().map(|(_, failure)| failure.clone()) else {
-            break;
-        };
-        records = tried.retry.into_iter().map(|(record, _)| record).collect();
-        let delay = match policy.after_failure(attempts, tried.whole_call_failed) {
-            Next::Retry { after, paid: true } => Ok(after),
-            Next::Retry { after, paid: false } => {
-                tokio::time::sleep(after).await;
-                policy.pay_for_retry().await.map(|()| Duration::ZERO)
-            }
-            Next::GiveUp(why) => Err(why),
-        };
-        match delay {
-            Ok(delay) => {
-                report.retried_records += records.len();
-                tokio::time::sleep(delay).await;
-            }
-            Err(why) => {
-                give_up(&records, &last, why);
-                report
-                    .failed
-                    .extend(records.drain(..).map(|r| (r, last.clone())));
-            }
-        }
-    }
-    report
 }
 
 /// Logs records given up (their count, the last code, why).
