@@ -6,6 +6,7 @@ use std::time::Duration;
 use thiserror::Error;
 
 pub use crate::retry::SharedRetryBudget;
+use crate::retry::{Backoff, RetryPolicy};
 pub use crate::transport::{Service, DEFAULT_KPL_TARGET_BYTES};
 
 /// Default [`ProducerConfig::attempt_timeout`]: 20 s, well above a healthy `PutRecordBatch` of
@@ -94,6 +95,18 @@ pub enum ConfigError {
 }
 
 impl ProducerConfig {
+    /// The retry policy of records (or an object) whose retries end at `deadline`: this
+    /// configuration's attempts, backoff, attempt timeout and retry budget.
+    pub fn retry_policy(&self, deadline: tokio::time::Instant) -> RetryPolicy {
+        RetryPolicy {
+            max_attempts: self.max_attempts.map(|n| n.max(1)),
+            deadline,
+            backoff: Backoff::new(self.backoff_base, self.backoff_max),
+            budget: Some(std::sync::Arc::clone(self.retry_budget.budget())),
+            attempt_timeout: self.attempt_timeout,
+        }
+    }
+
     /// The aggregation target for `service`.
     pub fn target_bytes(&self, service: Service) -> usize {
         self.aggregation_target_bytes

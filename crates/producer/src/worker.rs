@@ -23,8 +23,8 @@ use crate::config::ProducerConfig;
 use crate::event::EncodedEvent;
 use crate::outcome::{FailureCallback, Outcomes, Reply, Report};
 use crate::retry::{
-    attempt, attempt_limit, give_up, Attempt, Backoff, Failure, Next, Payment, RetryBudget,
-    RetryPolicy, GIVE_UP_BUDGET,
+    attempt, attempt_limit, give_up, Attempt, Failure, Next, Payment, RetryBudget, RetryPolicy,
+    GIVE_UP_BUDGET,
 };
 use crate::telemetry;
 use crate::transport::Transport;
@@ -281,13 +281,7 @@ impl<T: Transport> Worker<T> {
 
     /// The policy of records that must be retried by `deadline` (their oldest event's).
     fn policy(&self, deadline: Instant) -> RetryPolicy {
-        RetryPolicy {
-            max_attempts: self.config.max_attempts,
-            deadline,
-            backoff: Backoff::new(self.config.backoff_base, self.config.backoff_max),
-            budget: Some(Arc::clone(&self.budget)),
-            attempt_timeout: self.config.attempt_timeout,
-        }
+        self.config.retry_policy(deadline)
     }
 
     /// Records that failed an attempt: into the retry queue after their backoff, or given up.

@@ -43,7 +43,7 @@ use crate::command::Command;
 use crate::config::ProducerConfig;
 use crate::failure::{Failure, FailureKind};
 use crate::outcome::{FailureCallback, Outcomes, Reply, Report};
-use crate::retry::{Reachability, RetryBudget};
+use crate::retry::Reachability;
 use store::{ObjectStore, RetrySettings};
 
 pub use crate::command::LakeRow;
@@ -174,8 +174,6 @@ pub(crate) struct LakeWorker<S> {
     flushes: Vec<oneshot::Sender<Report>>,
     outcomes: Outcomes,
     on_object: Option<ObjectCallback>,
-    /// The retry budget of every object's requests.
-    budget: Arc<RetryBudget>,
     /// Whether the store's endpoint answers, for every object.
     reachability: Option<Arc<Reachability>>,
 }
@@ -191,7 +189,6 @@ impl<S: ObjectStore> LakeWorker<S> {
         on_object: Option<ObjectCallback>,
     ) -> Self {
         let run = uuid::Uuid::new_v4().simple().to_string();
-        let budget = Arc::clone(producer.retry_budget.budget());
         LakeWorker {
             store: Arc::new(store),
             sources,
@@ -211,7 +208,6 @@ impl<S: ObjectStore> LakeWorker<S> {
             flushes: Vec::new(),
             outcomes: Outcomes::new(on_failure),
             on_object,
-            budget,
             reachability: config
                 .give_up_unreachable_after
                 .map(|after| Arc::new(Reachability::new(after))),
@@ -370,11 +366,9 @@ impl<S: ObjectStore> LakeWorker<S> {
             .map(|(_, waiting)| waiting.accepted)
             .min();
         let retry = RetrySettings {
-            max_attempts: self.producer.max_attempts,
-            deadline: oldest.unwrap_or_else(Instant::now) + self.producer.event_timeout,
-            backoff_base: self.producer.backoff_base,
-            backoff_max: self.producer.backoff_max,
-            budget: Some(Arc::clone(&self.budget)),
+            policy: self
+                .producer
+                .retry_policy(oldest.unwrap_or_else(Instant::now) + self.producer.event_timeout),
             reachability: self.reachability.clone(),
         };
         let bytes = buffer.bytes;

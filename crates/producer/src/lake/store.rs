@@ -19,11 +19,10 @@ use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
 
 use ocsf_firehose_transform::lake::file::write_atomically;
-use tokio::time::Instant;
 
 use crate::failure::{Failure, FailureKind};
-use crate::retry::{Backoff, Next, RetryPolicy};
-pub use crate::retry::{Reachability, RetryBudget};
+use crate::retry::Next;
+pub use crate::retry::{Reachability, RetryBudget, RetryPolicy};
 
 /// The smallest part S3 accepts in a multipart upload, the last one excepted (5 MiB):
 /// <https://docs.aws.amazon.com/AmazonS3/latest/userguide/qfacts.html>.
@@ -53,31 +52,14 @@ pub trait ObjectStore: Send + Sync + 'static {
 /// How one object's requests are retried.
 #[derive(Debug, Clone)]
 pub struct RetrySettings {
-    /// Attempts per request, the first included (`None`: until the deadline).
-    pub max_attempts: Option<u32>,
-    /// No retry starts after this instant: the deadline of the object's oldest event.
-    pub deadline: Instant,
-    /// First backoff ceiling.
-    pub backoff_base: Duration,
-    /// Largest backoff.
-    pub backoff_max: Duration,
-    /// The retry budget every object of the writer shares (`None`: retries not rationed).
-    pub budget: Option<Arc<RetryBudget>>,
+    /// The producer's retry policy for this object's requests
+    /// ([`ProducerConfig::retry_policy`](crate::ProducerConfig::retry_policy)): its deadline is
+    /// the object's oldest event's, its budget the configuration's; a store sets its own
+    /// attempt timeout.
+    pub policy: RetryPolicy,
     /// Whether the endpoint answers, shared by every object of the writer (`None`: not
     /// tracked, requests are retried until the deadline).
     pub reachability: Option<Arc<Reachability>>,
-}
-
-impl RetrySettings {
-    fn policy(&self, attempt_timeout: Duration) -> RetryPolicy {
-        RetryPolicy {
-            max_attempts: self.max_attempts.map(|n| n.max(1)),
-            deadline: self.deadline,
-            backoff: Backoff::new(self.backoff_base, self.backoff_max),
-            budget: self.budget.clone(),
-            attempt_timeout,
-        }
-    }
 }
 
 /// Runs `request` until it succeeds, fails permanently, or the policy gives up: a retry is
@@ -345,7 +327,8 @@ impl S3Store {
 
 impl ObjectStore for S3Store {
     async fn put(&self, key: &str, body: Vec<u8>, retry: RetrySettings) -> Result<(), Failure> {
-        let mut policy = retry.policy(self.attempt_timeout);
+        let mut policy = retry.policy;
+        policy.attempt_timeout = self.attempt_timeout;
         let reachability = retry.reachability.as_deref();
         let result = if body.len() > self.multipart_threshold {
             self.put_parts(key, body, &mut policy, reachability).await

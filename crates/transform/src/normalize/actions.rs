@@ -23,7 +23,8 @@ pub enum ActionKind {
     /// An RFC 3339 string in a `timestamp_t` attribute converted to epoch milliseconds.
     TimestampConverted,
     /// A missing `*_dt` attribute filled from its epoch-milliseconds sibling (`time_dt` from
-    /// `time`); the `datetime` profile is listed first when the event does not list it.
+    /// `time`); the `datetime` profile is listed first when the event does not list it. One that
+    /// was not text is replaced, and kept under `unmapped` by its path.
     DatetimeFilled,
     /// An unknown attribute moved under `unmapped`.
     MovedToUnmapped,

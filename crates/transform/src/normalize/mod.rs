@@ -389,7 +389,8 @@ impl Walk<'_, '_> {
 
     /// Fills each absent `X_dt` the active profiles admit (the `datetime` profile's, which
     /// [`Normalizer::list_datetime`] lists) from the epoch milliseconds of its sibling `X`:
-    /// derivable, so normalization may.
+    /// derivable, so normalization may. An `X_dt` that is not text (a number, `[null]`) is
+    /// replaced the same way, the value that came kept under `unmapped` by its path.
     fn fill_datetimes(&mut self, map: &mut Map<String, Value>, item: &Item) {
         let (Some(timestamp), Some(datetime)) = (self.timestamp_type, self.datetime_profile) else {
             return;
@@ -413,7 +414,10 @@ impl Walk<'_, '_> {
             let admitted = item
                 .attribute(&dt)
                 .is_some_and(|a| a.profile == Some(datetime));
-            if admitted && is_absent(map.get(&dt)) {
+            // Absent, or not text at all (`[null]`, a number): derivable from `X`, so filled; a
+            // value that was there is kept under `unmapped`.
+            let present = map.get(&dt).filter(|v| !v.is_null());
+            if admitted && !present.is_some_and(Value::is_string) {
                 if let Some(text) = time::epoch_ms_to_datetime(ms) {
                     filled.push((dt, text));
                 }
@@ -422,7 +426,17 @@ impl Walk<'_, '_> {
         // Sorted: the order must not depend on serde_json's map implementation.
         filled.sort();
         for (dt, text) in filled {
-            self.act(ActionKind::DatetimeFilled, self.path.render_with(&dt));
+            let path = self.path.render_with(&dt);
+            if let Some(before) = map.get(&dt).filter(|v| !v.is_null()) {
+                let Some(unmapped) = self.unmapped.as_mut() else {
+                    continue;
+                };
+                if unmapped.contains_key(&path) {
+                    continue;
+                }
+                unmapped.insert(path.clone(), before.clone());
+            }
+            self.act(ActionKind::DatetimeFilled, path);
             map.insert(dt, Value::String(text));
         }
     }

@@ -541,3 +541,29 @@ fn wrong_captions_are_rewritten_from_their_ids() {
     normalize(&mut other);
     assert_eq!(other["logon_type"], json!("Vendor Special"));
 }
+
+/// Found by the idempotency property: a `time_dt` that is not text (`[null]`) in an event
+/// without the `datetime` profile was kept while the profile was listed, turning an unknown
+/// attribute into a wrong-typed one. It is derivable from `time`: filled, the value that came kept
+/// under `unmapped`, and the event valid.
+#[test]
+fn a_datetime_that_is_not_text_is_filled_from_its_epoch_field_and_kept_under_unmapped() {
+    for bad in [
+        json!([null]),
+        json!(1_682_683_200_123_i64),
+        json!({"at": 1}),
+    ] {
+        let mut event = fixture("authentication");
+        event["metadata"]["profiles"] = json!([]);
+        event["time"] = json!(1_682_683_200_123_i64);
+        event["time_dt"] = bad.clone();
+        let actions = normalize(&mut event);
+        assert_eq!(event["time_dt"], json!("2023-04-28T12:00:00.123Z"), "{bad}");
+        assert_eq!(event["unmapped"]["time_dt"], bad);
+        assert!(actions.contains(&(ActionKind::DatetimeFilled, "time_dt".to_owned())));
+        assert!(is_valid(&event), "{bad}");
+        let once = event.clone();
+        assert!(normalize(&mut event).is_empty(), "idempotent");
+        assert_eq!(event, once);
+    }
+}
