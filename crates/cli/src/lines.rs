@@ -1,10 +1,9 @@
 //! What `local`, `upload` and `redrive` share: their async runtime, the AWS configuration
-//! (`--region`, `--endpoint-url`), JSON-lines inputs (files or stdin), `--source` names, and the
-//! progress bar.
+//! (`--region`, `--endpoint-url`), `--source` names, and the progress bar (their inputs are
+//! `input::Source`s, as every command's).
 
 use std::collections::BTreeMap;
-use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -13,25 +12,6 @@ use ocsf_firehose_transform::contract::prefix::{check_key_prefix, check_source_n
 use ocsf_firehose_transform::firehose::TransformConfig;
 use ocsf_firehose_transform::local::{default_source_name, LocalConfig};
 use ocsf_firehose_transform::Engine;
-
-/// The inputs to read: the paths given, or stdin (`-`).
-pub(crate) fn inputs(paths: &[PathBuf]) -> Vec<PathBuf> {
-    if paths.is_empty() {
-        vec![PathBuf::from("-")]
-    } else {
-        paths.to_vec()
-    }
-}
-
-/// Opens an input (`-`: stdin).
-pub(crate) fn open(input: &Path) -> anyhow::Result<Box<dyn Read>> {
-    if input.as_os_str() == "-" {
-        return Ok(Box::new(std::io::stdin()));
-    }
-    let file =
-        std::fs::File::open(input).with_context(|| format!("cannot open {}", input.display()))?;
-    Ok(Box::new(file))
-}
 
 /// `--source CLASS_UID=NAME` values: class → source name.
 pub(crate) fn parse_sources(values: &[String]) -> anyhow::Result<BTreeMap<i64, String>> {

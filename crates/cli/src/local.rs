@@ -24,9 +24,10 @@ use ocsf_firehose_transform::local::{demo, LocalConfig, LocalFirehose, Summary};
 use ocsf_firehose_transform::Finding;
 use serde::Serialize;
 
+use crate::input::Source;
 use crate::input::{empty_input, framed, MAX_DOCUMENT_BYTES};
 use crate::lambda_args::LambdaArgs;
-use crate::lines::{inputs, open, parse_sources, pipeline_config, progress_bar, runtime};
+use crate::lines::{parse_sources, pipeline_config, progress_bar, runtime};
 use crate::summary::{count, count_failed, write_counts, Outcome};
 
 /// Where the events the producer refuses at `send` are kept, below the output root.
@@ -120,9 +121,11 @@ async fn run_async(args: Args) -> anyhow::Result<Outcome> {
                 .await?;
         }
         None => {
-            for input in inputs(&args.inputs) {
-                let name = input.display().to_string();
-                let reader = open(&input)?;
+            for input in Source::all(&args.inputs) {
+                let name = input.name();
+                let reader = input
+                    .open()
+                    .with_context(|| format!("cannot open {name}"))?;
                 sender.send_all(&name, reader, max_record_bytes).await?;
             }
         }

@@ -20,9 +20,10 @@ use ocsf_firehose_transform::documents::DocumentReader;
 use ocsf_firehose_transform::Engine;
 use serde::Serialize;
 
+use crate::input::Source;
 use crate::input::{empty_input, framed, MAX_DOCUMENT_BYTES};
 use crate::lambda_args::LambdaArgs;
-use crate::lines::{aws_config, inputs, lake_sources, open, progress_bar, runtime, s3_client};
+use crate::lines::{aws_config, lake_sources, progress_bar, runtime, s3_client};
 use crate::summary::{count, count_failed, Outcome};
 
 /// Events between two updates of the progress bar's rate and object count.
@@ -152,9 +153,11 @@ async fn run_async(args: Args) -> anyhow::Result<Outcome> {
         ..UploadSummary::default()
     };
     let max_record_bytes = args.lambda.transform_config()?.max_record_bytes;
-    for input in inputs(&args.inputs) {
-        let name = input.display().to_string();
-        let reader = open(&input)?;
+    for input in Source::all(&args.inputs) {
+        let name = input.name();
+        let reader = input
+            .open()
+            .with_context(|| format!("cannot open {name}"))?;
         let mut documents = 0;
         for document in DocumentReader::new(reader, MAX_DOCUMENT_BYTES) {
             let document = document.with_context(|| format!("cannot read {name}"))?;
