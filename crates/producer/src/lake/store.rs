@@ -14,6 +14,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
@@ -23,6 +24,7 @@ use ocsf_firehose_transform::lake::file::write_atomically;
 use crate::failure::{Failure, FailureKind};
 use crate::retry::Next;
 pub use crate::retry::{Reachability, RetryBudget, RetryPolicy};
+use crate::transport::call_failure;
 
 /// The smallest part S3 accepts in a multipart upload, the last one excepted (5 MiB):
 /// <https://docs.aws.amazon.com/AmazonS3/latest/userguide/qfacts.html>.
@@ -114,31 +116,19 @@ where
     }
 }
 
-/// The error of a failed S3 request: its code (5xx without one counts as `InternalError`) and
-/// the service's message, or for a request without an answer the SDK's whole cause (the
+/// The error of a failed S3 request: the one mapping of every SDK call's error
+/// (`transport::call_failure`: the code, or for an answer without one its HTTP status, or the
+/// kind of failure without an answer), and for an empty message the SDK's whole cause (the
 /// connection refused, the DNS name not found, …).
-fn s3_failure<E, R>(error: &SdkError<E, R>) -> Failure
+fn s3_failure<E>(error: &SdkError<E, HttpResponse>) -> Failure
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
 {
-    let code = match error {
-        SdkError::ServiceError(service) => service
-            .err()
-            .code()
-            .map(str::to_owned)
-            .unwrap_or_else(|| "InternalError".to_owned()),
-        SdkError::TimeoutError(_) => "TimeoutError".to_owned(),
-        SdkError::DispatchFailure(_) => "DispatchFailure".to_owned(),
-        SdkError::ResponseError(_) => "ResponseError".to_owned(),
-        SdkError::ConstructionFailure(_) => "ConstructionFailure".to_owned(),
-        _ => "UnknownError".to_owned(),
-    };
-    let message = match error.message() {
-        Some(message) if !message.is_empty() => message.to_owned(),
-        _ => aws_sdk_s3::error::DisplayErrorContext(error).to_string(),
-    };
-    Failure::service(code, message)
+    let mut failure = call_failure(error, |_| None);
+    if failure.message.is_empty() {
+        failure.message = aws_sdk_s3::error::DisplayErrorContext(error).to_string();
+    }
+    failure
 }
 
 /// The custom source's bucket, through the user's S3 client.
