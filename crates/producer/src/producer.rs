@@ -41,17 +41,35 @@ pub struct Producer {
 /// What the producer hands its task.
 enum Front {
     /// Encoded events, judged first when the builder has an engine (feature `ocsf`).
-    Stream {
-        handle: Handle<EncodedEvent>,
-        #[cfg(feature = "ocsf")]
-        judge: Option<Judge>,
-    },
+    Stream(StreamFront),
     /// The Lambda's rows: every event is judged.
     #[cfg(feature = "lake")]
     Lake {
         handle: Handle<crate::command::LakeRow>,
         judge: Judge,
     },
+}
+
+/// The stream front: its handle and, with an engine (feature `ocsf`), its verdict.
+struct StreamFront {
+    handle: Handle<EncodedEvent>,
+    #[cfg(feature = "ocsf")]
+    judge: Option<Judge>,
+}
+
+impl StreamFront {
+    /// An event encoded, and with an engine only when the Lambda's verdict accepts it.
+    fn item<T: Serialize + ?Sized>(
+        &self,
+        encoder: &Encoder,
+        input: Input<'_, T>,
+    ) -> Result<EncodedEvent, SendError> {
+        #[cfg(feature = "ocsf")]
+        if let Some(judge) = &self.judge {
+            return judge.event(encoder, input.into_value()?);
+        }
+        Ok(input.encode(encoder)?)
+    }
 }
 
 /// An event as `send`, `send_json` and `send_value` take it.
@@ -149,11 +167,11 @@ impl Producer {
         let encoder = encoder(&config, service.max_record_bytes());
         let worker = Worker::new(transport, config, hooks.partition_key, hooks.on_failure);
         Ok(Producer {
-            front: Front::Stream {
+            front: Front::Stream(StreamFront {
                 handle,
                 #[cfg(feature = "ocsf")]
                 judge,
-            },
+            }),
             encoder,
             task: Some(tokio::spawn(worker.run(rx))),
         })
@@ -229,9 +247,9 @@ impl Producer {
     /// Accepts an event if the buffer has room now.
     pub fn try_send<T: Serialize + ?Sized>(&self, event: &T) -> Result<Delivery, TrySendError> {
         match &self.front {
-            Front::Stream { handle, .. } => {
-                handle.try_enqueue(self.stream_item(Input::Typed(event))?)
-            }
+            Front::Stream(front) => front
+                .handle
+                .try_enqueue(front.item(&self.encoder, Input::Typed(event))?),
             #[cfg(feature = "lake")]
             Front::Lake { handle, judge } => {
                 handle.try_enqueue(judge.row(&self.encoder, Input::Typed(event).into_value()?)?)
@@ -244,7 +262,10 @@ impl Producer {
         input: Input<'_, T>,
     ) -> Result<Delivery, SendError> {
         match &self.front {
-            Front::Stream { handle, .. } => handle.enqueue(self.stream_item(input)?).await,
+            Front::Stream(front) => {
+                let item = front.item(&self.encoder, input)?;
+                front.handle.enqueue(item).await
+            }
             #[cfg(feature = "lake")]
             Front::Lake { handle, judge } => {
                 handle
@@ -254,26 +275,10 @@ impl Producer {
         }
     }
 
-    /// An event for the stream front: encoded, and with an engine (feature `ocsf`) only when
-    /// the Lambda's verdict accepts it.
-    fn stream_item<T: Serialize + ?Sized>(
-        &self,
-        input: Input<'_, T>,
-    ) -> Result<EncodedEvent, SendError> {
-        #[cfg(feature = "ocsf")]
-        if let Front::Stream {
-            judge: Some(judge), ..
-        } = &self.front
-        {
-            return judge.event(&self.encoder, input.into_value()?);
-        }
-        Ok(input.encode(&self.encoder)?)
-    }
-
     /// Sends everything accepted so far and waits until each event is resolved.
     pub async fn flush(&self) -> Report {
         match &self.front {
-            Front::Stream { handle, .. } => handle.flush().await,
+            Front::Stream(front) => front.handle.flush().await,
             #[cfg(feature = "lake")]
             Front::Lake { handle, .. } => handle.flush().await,
         }
@@ -283,7 +288,7 @@ impl Producer {
     /// not delivered.
     pub async fn shutdown(mut self) -> Report {
         match &mut self.front {
-            Front::Stream { handle, .. } => handle.close(),
+            Front::Stream(front) => front.handle.close(),
             #[cfg(feature = "lake")]
             Front::Lake { handle, .. } => handle.close(),
         }
