@@ -95,16 +95,16 @@ pub enum ConfigError {
 }
 
 impl ProducerConfig {
-    /// The retry policy of records (or an object) whose retries end at `deadline`: this
-    /// configuration's attempts, backoff, attempt timeout and retry budget.
-    pub fn retry_policy(&self, deadline: tokio::time::Instant) -> RetryPolicy {
-        RetryPolicy {
-            max_attempts: self.max_attempts.map(|n| n.max(1)),
-            deadline,
-            backoff: Backoff::new(self.backoff_base, self.backoff_max),
-            budget: Some(std::sync::Arc::clone(self.retry_budget.budget())),
-            attempt_timeout: self.attempt_timeout,
-        }
+    /// The retry policy of this configuration (its attempts, event timeout, attempt timeout,
+    /// backoff and retry budget), which the stream worker and the lake writer's stores follow.
+    pub fn retry_policy(&self) -> RetryPolicy {
+        RetryPolicy::new(
+            self.max_attempts,
+            self.event_timeout,
+            self.attempt_timeout,
+            Backoff::new(self.backoff_base, self.backoff_max),
+            std::sync::Arc::clone(self.retry_budget.budget()),
+        )
     }
 
     /// The aggregation target for `service`.

@@ -84,8 +84,8 @@ pub mod internals {
     pub use crate::config::Service;
     pub use crate::event::{EncodedEvent, Encoder, GroupKey};
     pub use crate::retry::{
-        attempt, classify, split, Attempt, Backoff, EntryOutcome, Failure, Next, Payment,
-        Reachability, RetryAction, RetryBudget, RetryPolicy, Split,
+        attempt, classify, split, Attempt, Backoff, EntryOutcome, Failure, GiveUp, Next, Payment,
+        Reachability, RetryAction, RetryBudget, RetryPolicy, RetryState, Split,
     };
     pub use crate::transport::firehose::FirehoseTransport;
     pub use crate::transport::kinesis::KinesisTransport;

@@ -23,8 +23,7 @@ use crate::config::ProducerConfig;
 use crate::event::EncodedEvent;
 use crate::outcome::{FailureCallback, Outcomes, Reply, Report};
 use crate::retry::{
-    attempt, attempt_limit, give_up, Attempt, Failure, Next, Payment, RetryBudget, RetryPolicy,
-    GIVE_UP_BUDGET,
+    attempt, give_up, Attempt, Failure, GiveUp, Next, Payment, RetryPolicy, RetryState,
 };
 use crate::telemetry;
 use crate::transport::Transport;
@@ -94,8 +93,10 @@ pub(crate) struct Worker<T> {
     buffered_bytes: usize,
     flushes: Vec<oneshot::Sender<Report>>,
     outcomes: Outcomes,
-    /// The retry budget of every call of this producer.
-    budget: Arc<RetryBudget>,
+    /// The configuration's retry policy, with the budget every call of this producer pays.
+    policy: Arc<RetryPolicy>,
+    /// The backoff's random draws.
+    jitter: fastrand::Rng,
 }
 
 impl<T: Transport> Worker<T> {
@@ -108,7 +109,7 @@ impl<T: Transport> Worker<T> {
         let service = transport.service();
         let aggregator = service.aggregator(config.aggregate, config.target_bytes(service));
         let limits = service.call_limits();
-        let budget = Arc::clone(config.retry_budget.budget());
+        let policy = Arc::new(config.retry_policy());
         Worker {
             transport: Arc::new(transport),
             config,
@@ -126,7 +127,8 @@ impl<T: Transport> Worker<T> {
             buffered_bytes: 0,
             flushes: Vec::new(),
             outcomes: Outcomes::new(on_failure),
-            budget,
+            policy,
+            jitter: fastrand::Rng::new(),
         }
     }
 
@@ -240,14 +242,11 @@ impl<T: Transport> Worker<T> {
                 records = records.len(),
                 bytes
             );
-            let limit = attempt_limit(
-                self.config.attempt_timeout,
-                oldest + self.config.event_timeout,
-            );
+            let limit = self.policy.attempt_limit(self.policy.deadline(oldest), now);
             let transport = Arc::clone(&self.transport);
-            let budget = Arc::clone(&self.budget);
+            let policy = Arc::clone(&self.policy);
             self.in_flight.spawn(
-                async move { attempt(transport.as_ref(), records, Some(&budget), limit).await }
+                async move { attempt(transport.as_ref(), records, &policy, limit).await }
                     .instrument(span),
             );
         }
@@ -279,11 +278,6 @@ impl<T: Transport> Worker<T> {
         metrics::gauge!(telemetry::BUFFERED_BYTES).set(self.buffered_bytes as f64);
     }
 
-    /// The policy of records that must be retried by `deadline` (their oldest event's).
-    fn policy(&self, deadline: Instant) -> RetryPolicy {
-        self.config.retry_policy(deadline)
-    }
-
     /// Records that failed an attempt: into the retry queue after their backoff, or given up.
     fn schedule_retry(&mut self, records: Vec<Record<u64>>, failure: Failure, whole_call: bool) {
         let now = Instant::now();
@@ -295,15 +289,19 @@ impl<T: Transport> Worker<T> {
                 accepted = accepted.min(pending.accepted);
             }
         }
-        let mut policy = self.policy(accepted + self.config.event_timeout);
-        match policy.after_failure(attempts, whole_call) {
-            Next::Retry { after, paid } => self.wait(Waiting {
+        let state = RetryState {
+            attempts,
+            deadline: self.policy.deadline(accepted),
+            whole_call_failed: whole_call,
+        };
+        match self.policy.next(state, now, self.jitter.f64()) {
+            Next::Retry { after, pay } => self.wait(Waiting {
                 at: now + after,
                 seq: 0,
                 records,
-                unpaid: !paid,
+                unpaid: pay,
                 failure,
-                deadline: policy.deadline,
+                deadline: state.deadline,
             }),
             Next::GiveUp(why) => self.give_up(records, &failure, why),
         }
@@ -324,7 +322,7 @@ impl<T: Transport> Worker<T> {
                 break;
             };
             if waiting.unpaid {
-                match self.policy(waiting.deadline).try_pay() {
+                match self.policy.pay(waiting.deadline, now) {
                     Payment::Paid => {}
                     Payment::Wait(wait) => {
                         waiting.at = now + wait;
@@ -332,7 +330,7 @@ impl<T: Transport> Worker<T> {
                         continue;
                     }
                     Payment::Never => {
-                        self.give_up(waiting.records, &waiting.failure, GIVE_UP_BUDGET);
+                        self.give_up(waiting.records, &waiting.failure, GiveUp::Budget);
                         continue;
                     }
                 }
@@ -349,7 +347,7 @@ impl<T: Transport> Worker<T> {
         }
     }
 
-    fn give_up(&mut self, records: Vec<Record<u64>>, failure: &Failure, why: &str) {
+    fn give_up(&mut self, records: Vec<Record<u64>>, failure: &Failure, why: GiveUp) {
         give_up(&records, failure, why);
         for id in records.into_iter().flat_map(|r| r.events) {
             self.fail(id, failure);

@@ -44,7 +44,7 @@ use crate::config::ProducerConfig;
 use crate::failure::{Failure, FailureKind};
 use crate::outcome::{FailureCallback, Outcomes, Reply, Report};
 use crate::retry::Reachability;
-use store::{ObjectStore, RetrySettings};
+use store::{ObjectStore, RetryPolicy, RetrySettings};
 
 pub use crate::command::LakeRow;
 
@@ -176,6 +176,8 @@ pub(crate) struct LakeWorker<S> {
     on_object: Option<ObjectCallback>,
     /// Whether the store's endpoint answers, for every object.
     reachability: Option<Arc<Reachability>>,
+    /// The configuration's retry policy, with the budget stream calls pay too.
+    policy: Arc<RetryPolicy>,
 }
 
 impl<S: ObjectStore> LakeWorker<S> {
@@ -190,6 +192,7 @@ impl<S: ObjectStore> LakeWorker<S> {
     ) -> Self {
         let run = uuid::Uuid::new_v4().simple().to_string();
         LakeWorker {
+            policy: Arc::new(producer.retry_policy()),
             store: Arc::new(store),
             sources,
             tables,
@@ -366,9 +369,8 @@ impl<S: ObjectStore> LakeWorker<S> {
             .map(|(_, waiting)| waiting.accepted)
             .min();
         let retry = RetrySettings {
-            policy: self
-                .producer
-                .retry_policy(oldest.unwrap_or_else(Instant::now) + self.producer.event_timeout),
+            policy: Arc::clone(&self.policy),
+            deadline: self.policy.deadline(oldest.unwrap_or_else(Instant::now)),
             reachability: self.reachability.clone(),
         };
         let bytes = buffer.bytes;

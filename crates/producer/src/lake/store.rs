@@ -22,7 +22,7 @@ use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
 use ocsf_firehose_transform::lake::file::write_atomically;
 
 use crate::failure::{Failure, FailureKind};
-use crate::retry::Next;
+use crate::retry::{Next, RetryState};
 pub use crate::retry::{Reachability, RetryBudget, RetryPolicy};
 use crate::transport::call_failure;
 
@@ -54,11 +54,13 @@ pub trait ObjectStore: Send + Sync + 'static {
 /// How one object's requests are retried.
 #[derive(Debug, Clone)]
 pub struct RetrySettings {
-    /// The producer's retry policy for this object's requests
-    /// ([`ProducerConfig::retry_policy`](crate::ProducerConfig::retry_policy)): its deadline is
-    /// the object's oldest event's, its budget the configuration's; a store sets its own
-    /// attempt timeout.
-    pub policy: RetryPolicy,
+    /// The producer's retry policy
+    /// ([`ProducerConfig::retry_policy`](crate::ProducerConfig::retry_policy)), with the budget
+    /// stream calls pay too; a store times each attempt with its own timeout.
+    pub policy: Arc<RetryPolicy>,
+    /// No retry starts after this: the deadline of the object's oldest event
+    /// ([`RetryPolicy::deadline`]).
+    pub deadline: tokio::time::Instant,
     /// Whether the endpoint answers, shared by every object of the writer (`None`: not
     /// tracked, requests are retried until the deadline).
     pub reachability: Option<Arc<Reachability>>,
@@ -67,15 +69,12 @@ pub struct RetrySettings {
 /// Runs `request` until it succeeds, fails permanently, or the policy gives up: a retry is
 /// paid from the shared budget, and an endpoint that has answered nothing for a while is given
 /// up at once ([`Reachability`]), with the last cause.
-async fn with_retries<T, F, Fut>(
-    policy: &mut RetryPolicy,
-    reachability: Option<&Reachability>,
-    mut request: F,
-) -> Result<T, Failure>
+async fn with_retries<T, F, Fut>(retry: &RetrySettings, mut request: F) -> Result<T, Failure>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, Failure>>,
 {
+    let reachability = retry.reachability.as_deref();
     let mut attempts = 0;
     loop {
         if let Some(failure) = reachability.and_then(Reachability::refuse) {
@@ -87,9 +86,7 @@ where
                 if let Some(reachability) = reachability {
                     reachability.answered();
                 }
-                if let Some(budget) = &policy.budget {
-                    budget.deposit();
-                }
+                retry.policy.answered();
                 return Ok(value);
             }
             Err(failure) => failure,
@@ -103,11 +100,17 @@ where
         if !failure.kind.is_retryable() {
             return Err(failure);
         }
-        match policy.after_failure(attempts, true) {
-            Next::Retry { after, paid } => {
+        let state = RetryState {
+            attempts,
+            deadline: retry.deadline,
+            whole_call_failed: true,
+        };
+        let now = tokio::time::Instant::now();
+        match retry.policy.next(state, now, fastrand::f64()) {
+            Next::Retry { after, pay } => {
                 tracing::debug!(code = failure.code(), attempts, "S3 request retried");
                 tokio::time::sleep(after).await;
-                if !paid && policy.pay_for_retry().await.is_err() {
+                if pay && retry.policy.paid(retry.deadline).await.is_err() {
                     return Err(failure);
                 }
             }
@@ -198,10 +201,9 @@ impl S3Store {
         &self,
         key: &str,
         body: Vec<u8>,
-        policy: &mut RetryPolicy,
-        reachability: Option<&Reachability>,
+        retry: &RetrySettings,
     ) -> Result<(), Failure> {
-        with_retries(policy, reachability, || async {
+        with_retries(retry, || async {
             self.client
                 .put_object()
                 .bucket(&self.bucket)
@@ -222,11 +224,10 @@ impl S3Store {
         &self,
         key: &str,
         body: Vec<u8>,
-        policy: &mut RetryPolicy,
-        reachability: Option<&Reachability>,
+        retry: &RetrySettings,
     ) -> Result<(), Failure> {
         let part_bytes = self.part_bytes.max(body.len().div_ceil(S3_MAX_PARTS));
-        let upload = with_retries(policy, reachability, || async {
+        let upload = with_retries(retry, || async {
             self.client
                 .create_multipart_upload()
                 .bucket(&self.bucket)
@@ -249,7 +250,7 @@ impl S3Store {
         let mut result = Ok(());
         for (index, chunk) in body.chunks(part_bytes).enumerate() {
             let number = i32::try_from(index + 1).unwrap_or(i32::MAX);
-            let uploaded = with_retries(policy, reachability, || async {
+            let uploaded = with_retries(retry, || async {
                 self.client
                     .upload_part()
                     .bucket(&self.bucket)
@@ -281,7 +282,7 @@ impl S3Store {
             let completed = CompletedMultipartUpload::builder()
                 .set_parts(Some(parts))
                 .build();
-            result = with_retries(policy, reachability, || async {
+            result = with_retries(retry, || async {
                 self.client
                     .complete_multipart_upload()
                     .bucket(&self.bucket)
@@ -317,13 +318,10 @@ impl S3Store {
 
 impl ObjectStore for S3Store {
     async fn put(&self, key: &str, body: Vec<u8>, retry: RetrySettings) -> Result<(), Failure> {
-        let mut policy = retry.policy;
-        policy.attempt_timeout = self.attempt_timeout;
-        let reachability = retry.reachability.as_deref();
         let result = if body.len() > self.multipart_threshold {
-            self.put_parts(key, body, &mut policy, reachability).await
+            self.put_parts(key, body, &retry).await
         } else {
-            self.put_whole(key, body, &mut policy, reachability).await
+            self.put_whole(key, body, &retry).await
         };
         result.map_err(|failure| {
             // Where it was going, so that an operator sees which endpoint did not answer.

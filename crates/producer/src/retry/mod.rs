@@ -1,6 +1,6 @@
 //! One attempt at a call through any [`Transport`] ([`attempt`]), and the one [`RetryPolicy`]
-//! that decides what follows, which the worker's retry queue (`worker.rs`) and the lake writer's
-//! S3 store drive: whole-call transient errors are retried with backoff and paid from the retry
+//! that decides what follows ([`RetryPolicy::next`]), which the worker's retry queue
+//! (`worker.rs`) and the lake writer's S3 store (`lake/store.rs`) drive: whole-call transient errors are retried with backoff and paid from the retry
 //! budget; a partial failure (HTTP 200 with failed entries, which the SDK does not retry) resends
 //! **only** the failed entries; permanent errors fail fast; when the policy gives up, the
 //! remaining records fail with the last error.
@@ -10,10 +10,9 @@ mod policy;
 mod reachability;
 
 pub use budget::{RetryBudget, SharedRetryBudget};
-pub(crate) use policy::GIVE_UP_BUDGET;
 pub use policy::{
-    attempt_limit, classify, split, Backoff, EntryOutcome, Failure, Next, Payment, RetryAction,
-    RetryPolicy, Split,
+    classify, split, Backoff, EntryOutcome, Failure, GiveUp, Next, Payment, RetryAction,
+    RetryPolicy, RetryState, Split,
 };
 pub use reachability::Reachability;
 
@@ -37,12 +36,12 @@ pub struct Attempt<Id> {
 
 /// Sends `records` (one call's worth) once through `transport`, abandoning the call when it is
 /// not answered within `limit` (`TimeoutError`, retried like any timeout): an answer deposits
-/// into the `budget`, a partial failure sorts the entries ([`split`]), a failed call keeps every
+/// into the `policy`'s budget, a partial failure sorts the entries ([`split`]), a failed call keeps every
 /// record for a retry unless its error is permanent.
 pub async fn attempt<T: Transport, Id: Sync>(
     transport: &T,
     records: Vec<Record<Id>>,
-    budget: Option<&RetryBudget>,
+    policy: &RetryPolicy,
     limit: Duration,
 ) -> Attempt<Id> {
     tracing::debug!(records = records.len(), "put");
@@ -58,9 +57,7 @@ pub async fn attempt<T: Transport, Id: Sync>(
     };
     match answered {
         Ok(outcomes) => {
-            if let Some(budget) = budget {
-                budget.deposit();
-            }
+            policy.answered();
             let split = split(records, outcomes);
             if let Some((_, failure)) = split.failed.first() {
                 tracing::warn!(
@@ -108,11 +105,11 @@ pub async fn attempt<T: Transport, Id: Sync>(
 }
 
 /// Logs records given up (their count, the last code, why).
-pub(crate) fn give_up<Id>(records: &[Record<Id>], last: &Failure, why: &str) {
+pub(crate) fn give_up<Id>(records: &[Record<Id>], last: &Failure, why: GiveUp) {
     tracing::warn!(
         records = records.len(),
         code = last.code(),
-        why,
+        why = why.as_str(),
         "giving up"
     );
 }

@@ -1,7 +1,13 @@
-//! The retry policy, separate from the transports it drives (as tower's `retry::Policy` is from
-//! the service): which errors are worth retrying ([`classify`]), the split of a partially failed
-//! call so that only the failed entries are sent again, never the delivered ones ([`split`]),
-//! exponential backoff with full jitter ([`Backoff`]), and when to stop ([`RetryPolicy`]).
+//! The retry policy, separate from the drivers that follow it (as tower's `retry::Policy` is
+//! from the service): which errors are worth retrying ([`classify`]), the split of a partially
+//! failed call so that only the failed entries are sent again, never the delivered ones
+//! ([`split`]), exponential backoff with full jitter ([`Backoff`]), and what follows a failed
+//! attempt ([`RetryPolicy::next`], a pure decision over a [`RetryState`]).
+//!
+//! The policy holds settings only and is built once from the configuration
+//! ([`ProducerConfig::retry_policy`](crate::ProducerConfig::retry_policy)); what changes
+//! (attempts made, the deadline) is the driver's [`RetryState`], and the one shared thing, the
+//! retry budget, is paid through [`RetryPolicy::pay`] when a retry is due.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -31,69 +37,91 @@ pub fn classify(code: &str) -> RetryAction {
     }
 }
 
-/// Exponential backoff with full jitter: attempt `n` waits a uniformly random time in
+/// Exponential backoff with full jitter: retry `n` (0-based) waits a uniformly random time in
 /// `[0, min(max, base × 2ⁿ)]`
-/// (<https://aws.amazon.com/blogs/architecture/exponential-backoff-and-jitter/>).
-#[derive(Debug, Clone)]
+/// (<https://aws.amazon.com/blogs/architecture/exponential-backoff-and-jitter/>). The random
+/// draw is the caller's, so that the wait is a pure function of its inputs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Backoff {
     base: Duration,
     max: Duration,
-    rng: fastrand::Rng,
 }
 
 impl Backoff {
     /// A backoff starting at `base`, capped at `max`.
     pub fn new(base: Duration, max: Duration) -> Self {
-        Backoff {
-            base,
-            max,
-            rng: fastrand::Rng::new(),
-        }
+        Backoff { base, max }
     }
 
-    /// The same with a seeded random source (deterministic tests).
-    pub fn with_seed(base: Duration, max: Duration, seed: u64) -> Self {
-        Backoff {
-            base,
-            max,
-            rng: fastrand::Rng::with_seed(seed),
-        }
-    }
-
-    /// The ceiling of attempt `attempt` (0-based): `min(max, base × 2^attempt)`.
-    pub fn ceiling(&self, attempt: u32) -> Duration {
-        let factor = 1u32.checked_shl(attempt.min(31)).unwrap_or(u32::MAX);
+    /// The ceiling of retry `retry` (0-based): `min(max, base × 2^retry)`.
+    pub fn ceiling(&self, retry: u32) -> Duration {
+        let factor = 1u32.checked_shl(retry.min(31)).unwrap_or(u32::MAX);
         self.base.saturating_mul(factor).min(self.max)
     }
 
-    /// The delay before retry number `attempt` (0-based).
-    pub fn delay(&mut self, attempt: u32) -> Duration {
-        let ceiling = u64::try_from(self.ceiling(attempt).as_micros()).unwrap_or(u64::MAX);
-        Duration::from_micros(self.rng.u64(0..=ceiling))
+    /// The wait before retry `retry` (0-based) for a uniform draw `jitter` in `[0, 1]` (clamped
+    /// there): `ceiling(retry) × jitter`.
+    pub fn delay(&self, retry: u32, jitter: f64) -> Duration {
+        let jitter = if jitter.is_nan() {
+            0.0
+        } else {
+            jitter.clamp(0.0, 1.0)
+        };
+        self.ceiling(retry).mul_f64(jitter)
     }
 }
 
-/// Why records are given up: out of attempts or time.
-const GIVE_UP_LIMIT: &str = "attempt limit or deadline reached";
-/// Why records are given up: no retry could be paid for in time.
-pub(crate) const GIVE_UP_BUDGET: &str = "the retry budget stayed empty until the deadline";
+/// Why records are given up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GiveUp {
+    /// They have had the configured number of attempts.
+    AttemptLimit,
+    /// The next retry would start after their deadline.
+    Deadline,
+    /// No retry could be paid for before the deadline: the budget stayed empty.
+    Budget,
+}
 
-/// What happens to records after a failed attempt.
+impl GiveUp {
+    /// The reason, as logged.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GiveUp::AttemptLimit => "attempt limit reached",
+            GiveUp::Deadline => "the next retry would start after the deadline",
+            GiveUp::Budget => "the retry budget stayed empty until the deadline",
+        }
+    }
+}
+
+/// Where one unit of retries stands after a failed attempt: a call's records in the worker's
+/// queue, or one S3 request of the lake writer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryState {
+    /// Attempts made so far, the failed one included (at least 1).
+    pub attempts: u32,
+    /// No retry starts after this ([`RetryPolicy::deadline`] of the oldest event).
+    pub deadline: Instant,
+    /// The whole call failed without an answer: its retry is paid from the budget. Entries
+    /// failed inside an answer are resent unrationed: the endpoint answered, and asked for them.
+    pub whole_call_failed: bool,
+}
+
+/// What follows a failed attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Next {
-    /// Send them again `after` this wait; `paid: false` when the retry still has to be paid
-    /// from the budget then ([`RetryPolicy::try_pay`]).
+    /// Send again `after` this wait; when `pay` is set, the retry is paid from the budget when
+    /// it is due ([`RetryPolicy::pay`]), and waits while the budget is empty.
     Retry {
         /// The wait.
         after: Duration,
-        /// Whether the budget has paid for it.
-        paid: bool,
+        /// Whether the retry must be paid from the budget.
+        pay: bool,
     },
-    /// Fail them, for this reason.
-    GiveUp(&'static str),
+    /// Fail the records, for this reason.
+    GiveUp(GiveUp),
 }
 
-/// The budget's answer to a retry.
+/// The budget's answer to a due retry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Payment {
     /// Paid: retry.
@@ -104,98 +132,97 @@ pub enum Payment {
     Never,
 }
 
-/// How long and how often a call's records are retried.
-#[derive(Debug, Clone)]
-pub struct RetryPolicy {
-    /// Attempts per record, the first included; `None`: no limit, retryable failures are
-    /// retried until the deadline.
-    pub max_attempts: Option<u32>,
-    /// No retry starts after this deadline.
-    pub deadline: Instant,
-    /// Backoff between attempts.
-    pub backoff: Backoff,
-    /// The retry budget shared with the other calls (`None`: retries are not rationed).
-    pub budget: Option<Arc<RetryBudget>>,
-    /// How long one attempt may go unanswered ([`RetryPolicy::attempt_limit`]).
-    pub attempt_timeout: Duration,
-}
-
 /// The least time an attempt is given, even at or past the deadline: a call is tried once.
 pub const MIN_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(1);
 
-/// How long an attempt starting now may take: `attempt_timeout`, cut to what is left before
-/// `deadline` (an attempt in flight counts against it), never under [`MIN_ATTEMPT_TIMEOUT`].
-pub fn attempt_limit(attempt_timeout: Duration, deadline: Instant) -> Duration {
-    let left = deadline.saturating_duration_since(Instant::now());
-    attempt_timeout.min(left).max(MIN_ATTEMPT_TIMEOUT)
+/// How long and how often records are retried: settings only, built once from the
+/// configuration ([`ProducerConfig::retry_policy`](crate::ProducerConfig::retry_policy)) and
+/// shared by every driver (the worker's retry queue, the S3 store) with its retry budget.
+#[derive(Debug, Clone)]
+pub struct RetryPolicy {
+    max_attempts: Option<u32>,
+    event_timeout: Duration,
+    attempt_timeout: Duration,
+    backoff: Backoff,
+    budget: Arc<RetryBudget>,
 }
 
 impl RetryPolicy {
-    /// How long the next attempt may take ([`attempt_limit`] of this policy's timeout and
-    /// deadline).
-    pub fn attempt_limit(&self) -> Duration {
-        attempt_limit(self.attempt_timeout, self.deadline)
-    }
-
-    /// The wait before the next attempt after `attempts` attempts (`attempts` ≥ 1), or `None`
-    /// when the policy gives up: the attempt limit is reached, or the retry would start past
-    /// the deadline.
-    pub fn next_delay(&mut self, attempts: u32) -> Option<Duration> {
-        let delay = self.backoff.delay(attempts.saturating_sub(1));
-        let attempts_left = self.max_attempts.is_none_or(|max| attempts < max);
-        (attempts_left && Instant::now() + delay <= self.deadline).then_some(delay)
-    }
-
-    /// What happens to records that failed their `attempts`-th attempt: the retry after a
-    /// backoff, or giving up (the attempt limit, the deadline). Retrying a failed call
-    /// (`whole_call`) is paid from the shared budget, or waits until it can be; entries failed
-    /// inside an answer are resent unrationed: the endpoint answered, and asked for them again.
-    pub fn after_failure(&mut self, attempts: u32, whole_call: bool) -> Next {
-        let Some(delay) = self.next_delay(attempts) else {
-            return Next::GiveUp(GIVE_UP_LIMIT);
-        };
-        if !whole_call {
-            return Next::Retry {
-                after: delay,
-                paid: true,
-            };
-        }
-        match self.try_pay() {
-            Payment::Paid => Next::Retry {
-                after: delay,
-                paid: true,
-            },
-            Payment::Wait(wait) => Next::Retry {
-                after: delay.max(wait),
-                paid: false,
-            },
-            Payment::Never => Next::GiveUp(GIVE_UP_BUDGET),
+    /// A policy: `max_attempts` per record, the first included (`None`: retried until the
+    /// deadline), `event_timeout` from an event's acceptance to its deadline, `attempt_timeout`
+    /// for one attempt, the `backoff` between attempts, and the `budget` retries of failed calls
+    /// are paid from.
+    pub(crate) fn new(
+        max_attempts: Option<u32>,
+        event_timeout: Duration,
+        attempt_timeout: Duration,
+        backoff: Backoff,
+        budget: Arc<RetryBudget>,
+    ) -> Self {
+        RetryPolicy {
+            max_attempts: max_attempts.map(|n| n.max(1)),
+            event_timeout,
+            attempt_timeout,
+            backoff,
+            budget,
         }
     }
 
-    /// Pays for a retry from the shared budget, now or after a wait, or never before the
-    /// deadline.
-    pub fn try_pay(&self) -> Payment {
-        let Some(budget) = &self.budget else {
-            return Payment::Paid;
-        };
-        match budget.withdraw() {
+    /// The deadline of records whose oldest event was accepted at `accepted`.
+    pub fn deadline(&self, accepted: Instant) -> Instant {
+        accepted + self.event_timeout
+    }
+
+    /// How long an attempt starting at `now` may take: the attempt timeout, cut to what is left
+    /// before `deadline` (an attempt in flight counts against it), never under
+    /// [`MIN_ATTEMPT_TIMEOUT`].
+    pub fn attempt_limit(&self, deadline: Instant, now: Instant) -> Duration {
+        let left = deadline.saturating_duration_since(now);
+        self.attempt_timeout.min(left).max(MIN_ATTEMPT_TIMEOUT)
+    }
+
+    /// What follows the failed attempt of `state`, at `now`, for a uniform draw `jitter` in
+    /// `[0, 1]`: a retry after a backoff, or giving up (the attempt limit, the deadline). A pure
+    /// decision: the same inputs give the same answer, and nothing is paid or changed.
+    pub fn next(&self, state: RetryState, now: Instant, jitter: f64) -> Next {
+        if self.max_attempts.is_some_and(|max| state.attempts >= max) {
+            return Next::GiveUp(GiveUp::AttemptLimit);
+        }
+        let after = self.backoff.delay(state.attempts.saturating_sub(1), jitter);
+        if now + after > state.deadline {
+            return Next::GiveUp(GiveUp::Deadline);
+        }
+        Next::Retry {
+            after,
+            pay: state.whole_call_failed,
+        }
+    }
+
+    /// Pays for a due retry of records with `deadline` from the shared budget: now, after a
+    /// wait, or never before the deadline.
+    pub fn pay(&self, deadline: Instant, now: Instant) -> Payment {
+        match self.budget.withdraw() {
             Ok(()) => Payment::Paid,
-            Err(wait) if Instant::now() + wait > self.deadline => Payment::Never,
+            Err(wait) if now + wait > deadline => Payment::Never,
             Err(wait) => Payment::Wait(wait),
         }
     }
 
-    /// Pays for a retry, waiting while the budget is empty; `Err` with why when it could not be
-    /// paid before the deadline.
-    pub async fn pay_for_retry(&self) -> Result<(), &'static str> {
+    /// Pays for a due retry, waiting while the budget is empty; [`GiveUp::Budget`] when it
+    /// could not be paid before `deadline`.
+    pub async fn paid(&self, deadline: Instant) -> Result<(), GiveUp> {
         loop {
-            match self.try_pay() {
+            match self.pay(deadline, Instant::now()) {
                 Payment::Paid => return Ok(()),
                 Payment::Wait(wait) => tokio::time::sleep(wait).await,
-                Payment::Never => return Err(GIVE_UP_BUDGET),
+                Payment::Never => return Err(GiveUp::Budget),
             }
         }
+    }
+
+    /// An attempt was answered: the budget regains a deposit.
+    pub fn answered(&self) {
+        self.budget.deposit();
     }
 }
 
@@ -242,36 +269,128 @@ pub fn split<T>(entries: Vec<T>, outcomes: Vec<EntryOutcome>) -> Split<T> {
 mod tests {
     use super::*;
 
-    #[tokio::test(start_paused = true)]
-    async fn the_policy_gives_up_at_the_attempt_limit_or_the_deadline() {
-        let backoff = Backoff::with_seed(Duration::from_millis(100), Duration::from_secs(5), 3);
-        let mut limited = RetryPolicy {
-            max_attempts: Some(3),
-            deadline: Instant::now() + Duration::from_secs(3600),
-            backoff: backoff.clone(),
-            budget: None,
-            attempt_timeout: Duration::from_secs(20),
-        };
-        assert!(limited.next_delay(1).is_some());
-        assert!(limited.next_delay(2).is_some());
-        assert_eq!(limited.next_delay(3), None, "three attempts made");
-        let mut late = RetryPolicy {
-            max_attempts: None,
-            deadline: Instant::now() + Duration::from_millis(150),
-            backoff,
-            budget: None,
-            attempt_timeout: Duration::from_secs(20),
-        };
+    fn policy(max_attempts: Option<u32>, event_timeout: Duration) -> RetryPolicy {
+        RetryPolicy::new(
+            max_attempts,
+            event_timeout,
+            Duration::from_secs(20),
+            Backoff::new(Duration::from_millis(100), Duration::from_secs(5)),
+            Arc::new(RetryBudget::new(10)),
+        )
+    }
+
+    fn failed(attempts: u32, deadline: Instant, whole_call_failed: bool) -> RetryState {
+        RetryState {
+            attempts,
+            deadline,
+            whole_call_failed,
+        }
+    }
+
+    #[test]
+    fn the_policy_gives_up_at_the_attempt_limit_or_the_deadline() {
+        let now = Instant::now();
+        let limited = policy(Some(3), Duration::from_secs(3600));
+        let deadline = limited.deadline(now);
+        assert_eq!(deadline, now + Duration::from_secs(3600));
+        for attempts in [1, 2] {
+            assert!(matches!(
+                limited.next(failed(attempts, deadline, false), now, 0.5),
+                Next::Retry { pay: false, .. }
+            ));
+        }
         assert_eq!(
-            late.attempt_limit(),
+            limited.next(failed(3, deadline, false), now, 0.5),
+            Next::GiveUp(GiveUp::AttemptLimit),
+            "three attempts made"
+        );
+        let late = policy(None, Duration::from_millis(150));
+        let deadline = late.deadline(now);
+        assert_eq!(
+            late.next(failed(1, deadline, true), now, 1.0),
+            Next::Retry {
+                after: Duration::from_millis(100),
+                pay: true
+            },
+            "a failed call's retry is paid from the budget"
+        );
+        assert_eq!(
+            late.next(failed(2, deadline, false), now, 1.0),
+            Next::GiveUp(GiveUp::Deadline),
+            "a 200 ms wait would end past the deadline"
+        );
+        assert_eq!(
+            late.next(
+                failed(2, deadline, false),
+                now + Duration::from_millis(200),
+                0.0
+            ),
+            Next::GiveUp(GiveUp::Deadline),
+            "past the deadline"
+        );
+        assert_eq!(
+            policy(Some(0), Duration::from_secs(1)).next(failed(1, deadline, false), now, 0.0),
+            Next::GiveUp(GiveUp::AttemptLimit),
+            "an attempt limit of 0 is one attempt"
+        );
+    }
+
+    #[test]
+    fn the_decision_is_pure_and_pays_nothing() {
+        let policy = RetryPolicy::new(
+            None,
+            Duration::from_secs(60),
+            Duration::from_secs(20),
+            Backoff::new(Duration::from_millis(100), Duration::from_secs(5)),
+            Arc::new(RetryBudget::new(5)),
+        );
+        let now = Instant::now();
+        let state = failed(4, policy.deadline(now), true);
+        let first = policy.next(state, now, 0.25);
+        for _ in 0..100 {
+            assert_eq!(policy.next(state, now, 0.25), first);
+        }
+        assert_eq!(
+            first,
+            Next::Retry {
+                after: Duration::from_millis(200),
+                pay: true
+            },
+            "retry 3's ceiling is 800 ms"
+        );
+        assert_eq!(policy.pay(state.deadline, now), Payment::Paid, "unspent");
+        assert!(
+            matches!(policy.pay(state.deadline, now), Payment::Wait(_)),
+            "one retry's worth, spent"
+        );
+        assert_eq!(
+            policy.pay(now + Duration::from_millis(10), now),
+            Payment::Never,
+            "the budget refills too slowly for this deadline"
+        );
+    }
+
+    #[test]
+    fn an_attempt_gets_its_timeout_cut_to_the_deadline_never_under_a_second() {
+        let policy = policy(None, Duration::from_secs(300));
+        let now = Instant::now();
+        assert_eq!(
+            policy.attempt_limit(policy.deadline(now), now),
+            Duration::from_secs(20)
+        );
+        assert_eq!(
+            policy.attempt_limit(now + Duration::from_secs(5), now),
+            Duration::from_secs(5)
+        );
+        assert_eq!(
+            policy.attempt_limit(now + Duration::from_millis(150), now),
             MIN_ATTEMPT_TIMEOUT,
             "an attempt in flight counts against the deadline (at least a second)"
         );
-        assert_eq!(limited.attempt_limit(), Duration::from_secs(20));
-        let first = late.next_delay(1).unwrap();
-        assert!(first <= Duration::from_millis(100));
-        tokio::time::advance(Duration::from_millis(200)).await;
-        assert_eq!(late.next_delay(2), None, "past the deadline");
+        assert_eq!(
+            policy.attempt_limit(now, now + Duration::from_secs(9)),
+            MIN_ATTEMPT_TIMEOUT
+        );
     }
 
     #[test]
@@ -299,17 +418,26 @@ mod tests {
 
     #[test]
     fn full_jitter_stays_under_an_exponential_ceiling() {
-        let mut backoff = Backoff::with_seed(Duration::from_millis(100), Duration::from_secs(5), 7);
+        let backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(5));
         assert_eq!(backoff.ceiling(0), Duration::from_millis(100));
         assert_eq!(backoff.ceiling(3), Duration::from_millis(800));
         assert_eq!(backoff.ceiling(10), Duration::from_secs(5));
         assert_eq!(backoff.ceiling(u32::MAX), Duration::from_secs(5));
-        let delays: Vec<Duration> = (0..200).map(|_| backoff.delay(4)).collect();
+        assert_eq!(backoff.delay(4, 0.0), Duration::ZERO);
+        assert_eq!(backoff.delay(4, 1.0), Duration::from_millis(1_600));
+        assert_eq!(backoff.delay(4, 0.5), Duration::from_millis(800));
+        assert_eq!(
+            backoff.delay(4, 7.0),
+            Duration::from_millis(1_600),
+            "clamped"
+        );
+        assert_eq!(backoff.delay(4, -1.0), Duration::ZERO, "clamped");
+        assert_eq!(backoff.delay(4, f64::NAN), Duration::ZERO);
+        let mut rng = fastrand::Rng::with_seed(7);
+        let delays: Vec<Duration> = (0..200).map(|_| backoff.delay(4, rng.f64())).collect();
         assert!(delays.iter().all(|d| *d <= Duration::from_millis(1_600)));
         let distinct: std::collections::BTreeSet<_> = delays.iter().collect();
         assert!(distinct.len() > 150, "jittered, not fixed");
-        let mut again = Backoff::with_seed(Duration::from_millis(100), Duration::from_secs(5), 7);
-        assert_eq!(again.delay(4), delays[0], "deterministic with a seed");
     }
 
     #[test]
