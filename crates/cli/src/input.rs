@@ -1,8 +1,12 @@
-//! Inputs: files or stdin (`-`), each split into JSON documents, and the documents judged by
-//! the configured Lambda.
+//! Inputs: files or stdin (`-`), read by one reader ([`Documents`]) with one framing (the
+//! contract's `DocumentReader`: JSON lines, concatenated or pretty-printed JSON, BOM, CRLF) and
+//! one set of checks (the Lambda's record checks and codes), for every command; the documents
+//! judged by the configured Lambda ([`EventInputs::judge_each`]).
 
+use std::collections::VecDeque;
 use std::io::{BufWriter, Read, Write};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use ocsf_firehose_transform::documents::{check_document, DocumentReader, RawDocument};
 use ocsf_firehose_transform::{Code, Engine, Finding, Severity};
@@ -27,6 +31,8 @@ pub(crate) struct Judge<'a> {
     pub engine: &'a Engine,
     /// The stream's region, the last fallback for `region`.
     pub region: Option<&'a str>,
+    /// The Lambda's record size limit, which a document is checked against.
+    pub max_record_bytes: usize,
 }
 
 impl EventInputs {
@@ -34,19 +40,17 @@ impl EventInputs {
     /// stdout; `each` says whether the document passed.
     pub(crate) fn judge_each(
         &self,
-        mut each: impl FnMut(&Judge<'_>, Document<'_>, &mut dyn Write) -> std::io::Result<bool>,
+        mut each: impl FnMut(&Judge<'_>, &Document, &mut dyn Write) -> std::io::Result<bool>,
     ) -> anyhow::Result<Outcome> {
         let transformer = self.lambda.transformer()?;
         let judge = Judge {
             engine: transformer.engine(),
             region: Some(&self.lambda.region),
+            max_record_bytes: transformer.config().max_record_bytes,
         };
-        let max_record_bytes = transformer.config().max_record_bytes;
-        Ok(judge_documents(
-            &self.paths,
-            max_record_bytes,
-            |document, out| each(&judge, document, out),
-        )?)
+        Ok(judge_documents(&self.paths, |document, out| {
+            each(&judge, document, out)
+        })?)
     }
 }
 
@@ -98,48 +102,44 @@ impl Source {
 /// unread (the Lambda refuses any record over its limit of about 1 MB anyway).
 pub(crate) const MAX_DOCUMENT_BYTES: usize = 64 * 1024 * 1024;
 
-/// An input document's verdict before the engine: its bytes, or the finding of the code every
-/// command and the Lambda give it (`json_invalid`, `record_too_large`, `data_not_utf8`).
-pub(crate) fn framed(
-    document: RawDocument,
-    max_record_bytes: usize,
-) -> Result<(Vec<u8>, Value), Finding> {
-    let error = |code: Code, message: String| Finding {
-        code,
-        severity: Severity::Error,
-        path: String::new(),
-        message,
-    };
-    let bytes = match document.bytes {
-        Ok(bytes) => bytes,
-        Err(_) if document.too_large => {
-            return Err(error(
-                Code::RecordTooLarge,
-                format!("The document is larger than {MAX_DOCUMENT_BYTES} bytes."),
-            ))
+/// One document of an input, as read: its bytes, and whether the framing found JSON there.
+#[derive(Debug)]
+pub(crate) struct Document {
+    /// The source's name, as printed.
+    pub source: Arc<str>,
+    /// The document's 0-based index in its source.
+    pub index: usize,
+    /// The document's bytes; for one that is not parseable JSON, its bytes as far as they were
+    /// held (what error files keep); empty for an input without any document.
+    pub bytes: Vec<u8>,
+    /// Why the framing found no JSON document here, as the finding every command and the Lambda
+    /// give (`json_invalid`, `data_not_utf8`, `record_too_large`, `record_empty`).
+    framing: Option<Finding>,
+}
+
+impl Document {
+    /// The event: the document checked as the Lambda checks a record against
+    /// `max_record_bytes` (size, UTF-8) and parsed as it parses one (a number out of range, a
+    /// lone surrogate or nesting past the parser's limit is `json_invalid` there too; JSON that
+    /// is not an object is `event_not_object`), or the finding of why it is not one.
+    pub(crate) fn event(&self, max_record_bytes: usize) -> Result<Value, Finding> {
+        if let Some(finding) = &self.framing {
+            return Err(finding.clone());
         }
-        // Bytes that are not UTF-8 at all: the Lambda's record check says so before any JSON.
-        Err(_) if document.skipped_not_utf8() => {
-            return Err(error(
-                Code::DataNotUtf8,
-                "The document is not UTF-8.".to_owned(),
-            ))
+        match check_document(&self.bytes, max_record_bytes) {
+            Ok(()) => {}
+            Err(Code::RecordTooLarge) => {
+                return Err(error(
+                    Code::RecordTooLarge,
+                    format!(
+                        "The document is {} bytes, more than a Firehose record holds ({max_record_bytes}).",
+                        self.bytes.len()
+                    ),
+                ))
+            }
+            Err(code) => return Err(error(code, "The document is not UTF-8.".to_owned())),
         }
-        Err(json) => {
-            return Err(error(
-                Code::JsonInvalid,
-                format!(
-                    "Not parseable JSON at byte {}: {}.",
-                    json.offset, json.reason
-                ),
-            ))
-        }
-    };
-    match check_document(&bytes, max_record_bytes) {
-        // Parsed as the Lambda parses it (a number out of range, a lone surrogate or nesting
-        // past the parser's limit is `json_invalid` there too); JSON but not an object is its
-        // `event_not_object`, whatever judges it next.
-        Ok(()) => match serde_json::from_slice::<Value>(&bytes) {
+        match serde_json::from_slice::<Value>(&self.bytes) {
             Err(e) => Err(error(
                 Code::JsonInvalid,
                 format!("Not parseable JSON: {e}."),
@@ -148,103 +148,285 @@ pub(crate) fn framed(
                 Code::EventNotObject,
                 "The document is JSON but not an object.".to_owned(),
             )),
-            Ok(event) => Ok((bytes, event)),
-        },
-        Err(Code::RecordTooLarge) => Err(error(
-            Code::RecordTooLarge,
-            format!(
-                "The document is {} bytes, more than a Firehose record holds ({max_record_bytes}).",
-                bytes.len()
+            Ok(event) => Ok(event),
+        }
+    }
+
+    /// The document was larger than [`MAX_DOCUMENT_BYTES`] and skipped unread.
+    pub(crate) fn unread(&self) -> bool {
+        self.framing
+            .as_ref()
+            .is_some_and(|f| f.code == Code::RecordTooLarge)
+    }
+
+    fn read(source: &Arc<str>, document: RawDocument) -> Self {
+        let (bytes, framing) = match document.bytes {
+            Ok(bytes) => (bytes, None),
+            Err(_) if document.too_large => (
+                Vec::new(),
+                Some(error(
+                    Code::RecordTooLarge,
+                    format!("The document is larger than {MAX_DOCUMENT_BYTES} bytes."),
+                )),
             ),
-        )),
-        Err(code) => Err(error(code, "The document is not UTF-8.".to_owned())),
+            // Bytes that are not UTF-8 at all: the Lambda's record check says so before any JSON.
+            Err(_) if document.skipped_not_utf8() => (
+                document.skipped,
+                Some(error(
+                    Code::DataNotUtf8,
+                    "The document is not UTF-8.".to_owned(),
+                )),
+            ),
+            Err(json) => (
+                document.skipped,
+                Some(error(
+                    Code::JsonInvalid,
+                    format!(
+                        "Not parseable JSON at byte {}: {}.",
+                        json.offset, json.reason
+                    ),
+                )),
+            ),
+        };
+        Document {
+            source: Arc::clone(source),
+            index: document.index,
+            bytes,
+            framing,
+        }
+    }
+
+    fn empty_input(source: &Arc<str>) -> Self {
+        Document {
+            source: Arc::clone(source),
+            index: 0,
+            bytes: Vec::new(),
+            framing: Some(error(
+                Code::RecordEmpty,
+                "The input holds no JSON document.".to_owned(),
+            )),
+        }
     }
 }
 
-/// The finding of an input without any document (the Lambda's `record_empty`).
-pub(crate) fn empty_input() -> Finding {
+fn error(code: Code, message: String) -> Finding {
     Finding {
-        code: Code::RecordEmpty,
+        code,
         severity: Severity::Error,
         path: String::new(),
-        message: "The input holds no JSON document.".to_owned(),
+        message,
     }
 }
 
-/// One document of an input: an event, or the `json_invalid` finding of what is not JSON.
-pub(crate) struct Document<'a> {
+/// A source that could not be opened or read to its end.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot read {source_name}: {error}")]
+pub(crate) struct ReadError {
     /// The source's name, as printed.
-    pub source: &'a str,
-    /// The document's index in its source.
-    pub index: usize,
-    /// The event, or why it is not one.
-    pub event: Result<Value, Finding>,
+    pub source_name: Arc<str>,
+    /// Why.
+    pub error: std::io::Error,
 }
 
-/// Runs `each` on every document of every source, read as a stream (memory bounded by the
-/// largest document): framed and checked as the Lambda frames and checks a record, an input
-/// without any document reported as `record_empty`. Unreadable sources are reported on stderr
-/// and counted. Returns whether any source failed to read.
-pub(crate) fn for_each_document(
-    paths: &[PathBuf],
-    max_record_bytes: usize,
-    mut each: impl FnMut(Document<'_>) -> std::io::Result<()>,
-) -> std::io::Result<bool> {
-    let mut failed = false;
-    for source in Source::all(paths) {
-        let name = source.name();
-        let reader = match source.open() {
-            Ok(reader) => reader,
-            Err(error) => {
-                eprintln!("ocsf-firehose: cannot read {name}: {error}");
-                failed = true;
-                continue;
+/// An input not yet read.
+enum Input {
+    Source(Source),
+    Stream(Arc<str>, Box<dyn Read>),
+}
+
+/// The one input reader of every command: the documents of each source in turn, read as a
+/// stream (memory bounded by the largest document), framed as the Lambda frames a record, an
+/// input without any document given as one `record_empty` document. A source that cannot be
+/// opened or read is an `Err` item, and reading goes on with the next source: the command
+/// decides whether that ends it.
+pub(crate) struct Documents {
+    inputs: VecDeque<Input>,
+    current: Option<Current>,
+    /// Whether an input without any document yields a `record_empty` document.
+    mark_empty: bool,
+}
+
+struct Current {
+    name: Arc<str>,
+    reader: DocumentReader<Box<dyn Read>>,
+    documents: usize,
+}
+
+impl Documents {
+    /// The documents of `sources`, in order.
+    pub(crate) fn new(sources: Vec<Source>) -> Self {
+        Documents {
+            inputs: sources.into_iter().map(Input::Source).collect(),
+            current: None,
+            mark_empty: true,
+        }
+    }
+
+    /// The documents of the command line's paths (none, or `-`: stdin).
+    pub(crate) fn of_paths(paths: &[PathBuf]) -> Self {
+        Documents::new(Source::all(paths))
+    }
+
+    /// The documents of one stream named `name` (generated events, for one).
+    pub(crate) fn of_stream(name: &str, reader: impl Read + 'static) -> Self {
+        Documents {
+            inputs: VecDeque::from([Input::Stream(name.into(), Box::new(reader))]),
+            current: None,
+            mark_empty: true,
+        }
+    }
+
+    /// Records rather than events: an input without any document yields nothing (a Firehose
+    /// stream receives no record from it).
+    pub(crate) fn records_only(mut self) -> Self {
+        self.mark_empty = false;
+        self
+    }
+}
+
+impl Iterator for Documents {
+    type Item = Result<Document, ReadError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if let Some(current) = &mut self.current {
+                match current.reader.next() {
+                    Some(Ok(document)) => {
+                        current.documents += 1;
+                        return Some(Ok(Document::read(&current.name, document)));
+                    }
+                    Some(Err(error)) => {
+                        let source_name = Arc::clone(&current.name);
+                        self.current = None;
+                        return Some(Err(ReadError { source_name, error }));
+                    }
+                    None => {
+                        let done = self.current.take();
+                        if let Some(done) = done.filter(|d| d.documents == 0 && self.mark_empty) {
+                            return Some(Ok(Document::empty_input(&done.name)));
+                        }
+                    }
+                }
             }
-        };
-        let mut documents = 0;
-        for document in DocumentReader::new(reader, MAX_DOCUMENT_BYTES) {
-            let document = match document {
-                Ok(document) => document,
-                Err(error) => {
-                    eprintln!("ocsf-firehose: cannot read {name}: {error}");
-                    failed = true;
-                    break;
+            let (name, reader): (Arc<str>, Box<dyn Read>) = match self.inputs.pop_front()? {
+                Input::Stream(name, reader) => (name, reader),
+                Input::Source(source) => {
+                    let name: Arc<str> = source.name().into();
+                    match source.open() {
+                        Ok(reader) => (name, reader),
+                        Err(error) => {
+                            return Some(Err(ReadError {
+                                source_name: name,
+                                error,
+                            }))
+                        }
+                    }
                 }
             };
-            documents += 1;
-            let index = document.index;
-            let event = framed(document, max_record_bytes).map(|(_, event)| event);
-            each(Document {
-                source: &name,
-                index,
-                event,
-            })?;
-        }
-        if documents == 0 && !failed {
-            each(Document {
-                source: &name,
-                index: 0,
-                event: Err(empty_input()),
-            })?;
+            self.current = Some(Current {
+                name,
+                reader: DocumentReader::new(reader, MAX_DOCUMENT_BYTES),
+                documents: 0,
+            });
         }
     }
-    Ok(failed)
 }
 
 /// Runs `each` on every document of `paths` with a buffered stdout; `each` says whether the
-/// document passed. The outcome: some document did not, some source could not be read.
+/// document passed. Unreadable sources are reported on stderr and counted. The outcome: some
+/// document did not pass, some source could not be read.
 fn judge_documents(
     paths: &[PathBuf],
-    max_record_bytes: usize,
-    mut each: impl FnMut(Document<'_>, &mut dyn Write) -> std::io::Result<bool>,
+    mut each: impl FnMut(&Document, &mut dyn Write) -> std::io::Result<bool>,
 ) -> std::io::Result<Outcome> {
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     let mut outcome = Outcome::default();
-    outcome.io_error = for_each_document(paths, max_record_bytes, |document| {
-        outcome.invalid |= !each(document, &mut out)?;
-        Ok(())
-    })?;
+    for document in Documents::of_paths(paths) {
+        match document {
+            Ok(document) => outcome.invalid |= !each(&document, &mut out)?,
+            Err(error) => {
+                eprintln!("ocsf-firehose: {error}");
+                outcome.io_error = true;
+            }
+        }
+    }
     out.flush()?;
     Ok(outcome)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn codes(documents: Documents) -> Vec<String> {
+        documents
+            .map(|document| match document {
+                Ok(document) => match document.event(1_000) {
+                    Ok(_) => format!("{}#{}:event", document.source, document.index),
+                    Err(finding) => {
+                        format!("{}#{}:{}", document.source, document.index, finding.code)
+                    }
+                },
+                Err(error) => format!("{}:unreadable", error.source_name),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_source_in_turn_with_the_lambdas_codes_and_an_unreadable_one_skipped() {
+        let dir = std::env::temp_dir().join(format!("ocsf-input-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let events = dir.join("events.jsonl");
+        let big = format!("{{\"a\":\"{}\"}}", "x".repeat(2_000));
+        std::fs::write(
+            &events,
+            format!("{{\"a\":1}}\n[1]\n{{\"s\":\"\\ud800\"}}\n{{nope\n{big}\n"),
+        )
+        .unwrap();
+        let empty = dir.join("empty.jsonl");
+        std::fs::write(&empty, " \n\n").unwrap();
+        let missing = dir.join("missing.jsonl");
+        let got = codes(Documents::of_paths(&[
+            events.clone(),
+            missing.clone(),
+            empty.clone(),
+        ]));
+        let (e, m, y) = (events.display(), missing.display(), empty.display());
+        assert_eq!(
+            got,
+            [
+                format!("{e}#0:event"),
+                format!("{e}#1:event_not_object"),
+                format!("{e}#2:json_invalid"),
+                format!("{e}#3:json_invalid"),
+                format!("{e}#4:record_too_large"),
+                format!("{m}:unreadable"),
+                format!("{y}#0:record_empty"),
+            ]
+        );
+        let records: Vec<Document> = Documents::of_paths(&[empty.clone(), events.clone()])
+            .records_only()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(records.len(), 5, "an empty input is no record");
+        assert_eq!(
+            records[3].bytes, b"{nope\n",
+            "what is not JSON keeps its bytes"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_stream_is_read_as_a_file_is() {
+        let got = codes(Documents::of_stream(
+            "demo",
+            &b"{\"a\":1}\r\n\xff\xfe\n"[..],
+        ));
+        assert_eq!(got, ["demo#0:event", "demo#1:data_not_utf8"]);
+        assert_eq!(
+            codes(Documents::of_stream("demo", &b""[..])),
+            ["demo#0:record_empty"]
+        );
+    }
 }

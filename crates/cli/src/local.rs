@@ -18,14 +18,11 @@ use base64::Engine as _;
 use clap::Args as ClapArgs;
 use indicatif::ProgressBar;
 use ocsf_firehose_producer::{Producer, ProducerBuilder, ProducerConfig, Report, SendError};
-use ocsf_firehose_transform::documents::DocumentReader;
 use ocsf_firehose_transform::lake::file::write_atomically;
 use ocsf_firehose_transform::local::{demo, LocalConfig, LocalFirehose, Summary};
-use ocsf_firehose_transform::Finding;
 use serde::Serialize;
 
-use crate::input::Source;
-use crate::input::{empty_input, framed, MAX_DOCUMENT_BYTES};
+use crate::input::{Document, Documents};
 use crate::lambda_args::LambdaArgs;
 use crate::lines::{parse_sources, pipeline_config, progress_bar, runtime};
 use crate::summary::{count, count_failed, write_counts, Outcome};
@@ -113,22 +110,15 @@ async fn run_async(args: Args) -> anyhow::Result<Outcome> {
     };
     // Every input, the demo's events included, is framed as the Lambda frames a record.
     let max_record_bytes = args.lambda.transform_config()?.max_record_bytes;
-    match args.demo {
+    let documents = match args.demo {
         Some(n) => {
             let events = demo::events(n, args.seed).map(|event| event.bytes);
-            sender
-                .send_all("demo", JsonLines::new(events), max_record_bytes)
-                .await?;
+            Documents::of_stream("demo", JsonLines::new(events))
         }
-        None => {
-            for input in Source::all(&args.inputs) {
-                let name = input.name();
-                let reader = input
-                    .open()
-                    .with_context(|| format!("cannot open {name}"))?;
-                sender.send_all(&name, reader, max_record_bytes).await?;
-            }
-        }
+        None => Documents::of_paths(&args.inputs),
+    };
+    for document in documents {
+        sender.send(document?, max_record_bytes).await?;
     }
     let Sender {
         mut summary,
@@ -239,58 +229,31 @@ struct Sender<'p> {
 }
 
 impl Sender<'_> {
-    async fn send(&mut self, origin: Origin<'_>, bytes: Vec<u8>) -> anyhow::Result<()> {
+    /// Sends one input document, or refuses what is not an event with the code every command
+    /// and the Lambda give it (not JSON, too large, not UTF-8, an input without any document),
+    /// or what the producer refuses at `send`.
+    async fn send(&mut self, document: Document, max_record_bytes: usize) -> anyhow::Result<()> {
         self.summary.events += 1;
-        self.summary.input_bytes += bytes.len() as u64;
+        self.summary.input_bytes += document.bytes.len() as u64;
         self.progress.inc(1);
-        match self.producer.send_json(&bytes).await {
+        let origin = Origin::new(&document.source, document.index);
+        if let Err(finding) = document.event(max_record_bytes) {
+            return self.refused.keep(
+                &origin,
+                finding.code.as_str(),
+                &finding.message,
+                &document.bytes,
+            );
+        }
+        match self.producer.send_json(&document.bytes).await {
             // The outcome comes back in the shutdown report; nothing waits for each event.
             Ok(_delivery) => Ok(()),
             Err(SendError::Closed) => anyhow::bail!("the producer stopped"),
-            Err(error) => self
-                .refused
-                .keep(&origin, error.code(), &error.to_string(), &bytes),
-        }
-    }
-
-    /// Sends every document of one input, refusing what is not an event with its code (an
-    /// input without any document is `record_empty`).
-    async fn send_all(
-        &mut self,
-        name: &str,
-        reader: impl Read,
-        max_record_bytes: usize,
-    ) -> anyhow::Result<()> {
-        let mut documents = 0;
-        for document in DocumentReader::new(reader, MAX_DOCUMENT_BYTES) {
-            let document = document.with_context(|| format!("cannot read {name}"))?;
-            documents += 1;
-            let origin = Origin::new(name, document.index);
-            let skipped = document.skipped.clone();
-            match framed(document, max_record_bytes) {
-                Ok((bytes, _)) => self.send(origin, bytes).await?,
-                Err(finding) => self.refuse(origin, &finding, &skipped)?,
+            Err(error) => {
+                self.refused
+                    .keep(&origin, error.code(), &error.to_string(), &document.bytes)
             }
         }
-        if documents == 0 {
-            self.refuse(Origin::new(name, 0), &empty_input(), &[])?;
-        }
-        Ok(())
-    }
-
-    /// An input document that is not an event to send (not JSON, too large, not UTF-8): kept
-    /// with the code every command and the Lambda give it.
-    fn refuse(
-        &mut self,
-        origin: Origin<'_>,
-        finding: &Finding,
-        bytes: &[u8],
-    ) -> anyhow::Result<()> {
-        self.summary.events += 1;
-        self.summary.input_bytes += bytes.len() as u64;
-        self.progress.inc(1);
-        self.refused
-            .keep(&origin, finding.code.as_str(), &finding.message, bytes)
     }
 }
 

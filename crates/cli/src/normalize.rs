@@ -22,7 +22,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
     let stderr = std::io::stderr();
     let mut err = stderr.lock();
     args.inputs.judge_each(|judge, document, out| {
-        let (source, index) = (document.source, document.index);
+        let (source, index) = (&*document.source, document.index);
         let mut reject = |class_uid, findings: &[_]| {
             let report = EventReport {
                 source,
@@ -35,7 +35,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
             };
             report.write(&mut err, Format::Json).map(|()| false)
         };
-        let verdict = match document.event {
+        let verdict = match document.event(judge.max_record_bytes) {
             Ok(event) => judge.engine.judge(event, judge.region),
             Err(finding) => return reject(None, &[finding]),
         };

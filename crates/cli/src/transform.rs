@@ -7,11 +7,10 @@ use anyhow::Context;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use ocsf_firehose_transform::contract::limits::DEFAULT_PROCESSOR_BUFFER_BYTES;
-use ocsf_firehose_transform::documents::DocumentReader;
 use ocsf_firehose_transform::firehose::FirehoseEvent;
 use serde_json::Value;
 
-use crate::input::MAX_DOCUMENT_BYTES;
+use crate::input::{Documents, Source, MAX_DOCUMENT_BYTES};
 use crate::lambda_args::LambdaArgs;
 use crate::summary::Outcome;
 
@@ -52,25 +51,21 @@ fn for_each_invocation(
     region: &str,
     mut answer: impl FnMut(FirehoseEvent) -> anyhow::Result<()>,
 ) -> anyhow::Result<u64> {
-    let file =
-        std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
     let mut unread = 0;
     let mut payloads: Vec<Vec<u8>> = Vec::new();
     let mut buffered = 0;
-    for document in DocumentReader::new(std::io::BufReader::new(file), MAX_DOCUMENT_BYTES) {
-        let document = document.with_context(|| format!("cannot read {}", path.display()))?;
-        let payload = match document.bytes {
-            Ok(bytes) => bytes,
-            Err(_) if document.too_large => {
-                unread += 1;
-                eprintln!(
-                    "ocsf-firehose: document {} (byte {}) is larger than {MAX_DOCUMENT_BYTES} bytes: record_too_large, not read",
-                    document.index, document.offset
-                );
-                continue;
-            }
-            Err(_) => document.skipped,
-        };
+    for document in Documents::new(vec![Source::File(path.to_owned())]).records_only() {
+        let document = document?;
+        if document.unread() {
+            unread += 1;
+            eprintln!(
+                "ocsf-firehose: document {} is larger than {MAX_DOCUMENT_BYTES} bytes: record_too_large, not read",
+                document.index
+            );
+            continue;
+        }
+        // A document that is not parseable JSON is a record of its bytes: the handler says why.
+        let payload = document.bytes;
         if buffered + payload.len() > DEFAULT_PROCESSOR_BUFFER_BYTES && !payloads.is_empty() {
             answer(FirehoseEvent::from_payloads(
                 payloads.drain(..),

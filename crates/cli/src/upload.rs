@@ -16,12 +16,10 @@ use clap::Args as ClapArgs;
 use ocsf_firehose_producer::lake::store::{DirStore, S3Store};
 use ocsf_firehose_producer::lake::{LakeConfig, StoredObject};
 use ocsf_firehose_producer::{ProducerBuilder, ProducerConfig, SendError};
-use ocsf_firehose_transform::documents::DocumentReader;
 use ocsf_firehose_transform::Engine;
 use serde::Serialize;
 
-use crate::input::Source;
-use crate::input::{empty_input, framed, MAX_DOCUMENT_BYTES};
+use crate::input::Documents;
 use crate::lambda_args::LambdaArgs;
 use crate::lines::{aws_config, lake_sources, progress_bar, runtime, s3_client};
 use crate::summary::{count, count_failed, Outcome};
@@ -153,49 +151,27 @@ async fn run_async(args: Args) -> anyhow::Result<Outcome> {
         ..UploadSummary::default()
     };
     let max_record_bytes = args.lambda.transform_config()?.max_record_bytes;
-    for input in Source::all(&args.inputs) {
-        let name = input.name();
-        let reader = input
-            .open()
-            .with_context(|| format!("cannot open {name}"))?;
-        let mut documents = 0;
-        for document in DocumentReader::new(reader, MAX_DOCUMENT_BYTES) {
-            let document = document.with_context(|| format!("cannot read {name}"))?;
-            documents += 1;
-            let index = document.index;
-            let size = document
-                .bytes
-                .as_ref()
-                .map_or(document.skipped.len(), Vec::len);
-            summary.events += 1;
-            summary.input_bytes += size as u64;
-            progress.inc(1);
-            if summary.events.is_multiple_of(PROGRESS_EVERY) {
-                let stored = objects.lock().map_or(0, |o| o.len());
-                let seconds = started.elapsed().as_secs_f64().max(1e-9);
-                let rate = summary.input_bytes as f64 / 1e6 / seconds;
-                progress.set_message(format!("{rate:.1} MB/s, {stored} objects"));
-            }
-            let codes = match framed(document, max_record_bytes) {
-                Err(finding) => vec![finding.code.as_str().to_owned()],
-                // Parsed once, by the check: the producer judges the value as it is.
-                Ok((_, event)) => match producer.send_value(event).await {
-                    Ok(_delivery) => continue,
-                    Err(SendError::Closed) => anyhow::bail!("the producer stopped"),
-                    Err(error) => rejection_codes(&error),
-                },
-            };
-            reject(&mut summary, &name, index, codes)?;
+    for document in Documents::of_paths(&args.inputs) {
+        let document = document?;
+        summary.events += 1;
+        summary.input_bytes += document.bytes.len() as u64;
+        progress.inc(1);
+        if summary.events.is_multiple_of(PROGRESS_EVERY) {
+            let stored = objects.lock().map_or(0, |o| o.len());
+            let seconds = started.elapsed().as_secs_f64().max(1e-9);
+            let rate = summary.input_bytes as f64 / 1e6 / seconds;
+            progress.set_message(format!("{rate:.1} MB/s, {stored} objects"));
         }
-        if documents == 0 {
-            summary.events += 1;
-            reject(
-                &mut summary,
-                &name,
-                0,
-                vec![empty_input().code.as_str().to_owned()],
-            )?;
-        }
+        let codes = match document.event(max_record_bytes) {
+            Err(finding) => vec![finding.code.as_str().to_owned()],
+            // Parsed once, by the check: the producer judges the value as it is.
+            Ok(event) => match producer.send_value(event).await {
+                Ok(_delivery) => continue,
+                Err(SendError::Closed) => anyhow::bail!("the producer stopped"),
+                Err(error) => rejection_codes(&error),
+            },
+        };
+        reject(&mut summary, &document.source, document.index, codes)?;
     }
     let report = producer.shutdown().await;
     progress.finish_and_clear();

@@ -32,7 +32,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
         Check::Lambda
     };
     args.inputs.judge_each(|judge, document, out| {
-        let (source, index) = (document.source, document.index);
+        let (source, index) = (&*document.source, document.index);
         let report = |valid, class_uid, partition, findings| EventReport {
             source,
             index,
@@ -42,7 +42,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
             partition,
             findings,
         };
-        match document.event {
+        match document.event(judge.max_record_bytes) {
             Err(finding) => {
                 report(false, None, None, &[finding]).write(out, args.format)?;
                 Ok(false)
