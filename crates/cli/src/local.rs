@@ -25,7 +25,7 @@ use serde::Serialize;
 use crate::input::{Document, Documents};
 use crate::lambda_args::LambdaArgs;
 use crate::lines::{parse_sources, pipeline_config, progress_bar, runtime};
-use crate::summary::{count, count_failed, write_counts, Outcome};
+use crate::summary::{count, count_failed, write_counts, Outcome, SummaryFormat};
 
 /// Where the events the producer refuses at `send` are kept, below the output root.
 const REFUSED_FILE: &str = "errors/producer-refused.jsonl";
@@ -62,9 +62,8 @@ pub(crate) struct Args {
     /// S3 buffer interval per partition in seconds.
     #[arg(long, default_value_t = 300)]
     buffer_seconds: u64,
-    /// Print the summary as JSON.
-    #[arg(long)]
-    json: bool,
+    #[command(flatten)]
+    summary: SummaryFormat,
 }
 
 /// What a run did: the input, the producer and the pipeline. Every event is accounted for:
@@ -136,13 +135,9 @@ async fn run_async(args: Args) -> anyhow::Result<Outcome> {
     summary.refused = refused.finish()?;
     account(&mut summary, &report);
     let elapsed = started.elapsed();
-    let mut out = std::io::stdout().lock();
-    if args.json {
-        serde_json::to_writer(&mut out, &summary)?;
-        writeln!(out)?;
-    } else {
-        print_summary(&mut out, &summary, elapsed, &args.out)?;
-    }
+    args.summary.print(&summary, |out, summary| {
+        print_summary(out, summary, elapsed, &args.out)
+    })?;
     if let Some(failed) = report.failed.first() {
         anyhow::bail!(
             "{} events were not delivered into the local pipeline: {failed}",
@@ -313,7 +308,7 @@ fn account(summary: &mut RunSummary, report: &Report) {
 }
 
 fn print_summary(
-    out: &mut impl Write,
+    out: &mut dyn Write,
     summary: &RunSummary,
     elapsed: Duration,
     root: &Path,

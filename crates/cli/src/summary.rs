@@ -3,9 +3,38 @@
 //! (refused at `send`, not delivered), with its text rendering.
 
 use std::collections::BTreeMap;
+use std::io::Write;
 use std::process::ExitCode;
 
+use serde::Serialize;
+
 use ocsf_firehose_producer::FailedEvent;
+
+/// How `local`, `upload` and `redrive` print their summary.
+#[derive(Debug, clap::Args)]
+pub(crate) struct SummaryFormat {
+    /// Print the summary as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+impl SummaryFormat {
+    /// Prints `summary` on stdout: one JSON line with `--json`, else as `text` writes it.
+    pub(crate) fn print<S: Serialize>(
+        &self,
+        summary: &S,
+        text: impl FnOnce(&mut dyn Write, &S) -> std::io::Result<()>,
+    ) -> anyhow::Result<()> {
+        let mut out = std::io::stdout().lock();
+        if self.json {
+            serde_json::to_writer(&mut out, summary)?;
+            writeln!(out)?;
+        } else {
+            text(&mut out, summary)?;
+        }
+        Ok(())
+    }
+}
 
 /// The outcome of a command, mapped onto the exit code.
 #[derive(Debug, Default, Clone, Copy)]
@@ -49,7 +78,7 @@ pub(crate) fn count_failed<'a>(
 
 /// Counts by code under their titles, the empty ones left out.
 pub(crate) fn write_counts(
-    out: &mut impl std::io::Write,
+    out: &mut dyn Write,
     sections: &[(&str, &ByCode)],
 ) -> std::io::Result<()> {
     for (title, counts) in sections {

@@ -22,7 +22,7 @@ use serde::Serialize;
 use crate::input::Documents;
 use crate::lambda_args::LambdaArgs;
 use crate::lines::{aws_config, lake_sources, progress_bar, runtime, s3_client};
-use crate::summary::{count, count_failed, Outcome};
+use crate::summary::{count, count_failed, Outcome, SummaryFormat};
 
 /// Events between two updates of the progress bar's rate and object count.
 const PROGRESS_EVERY: u64 = 1_000;
@@ -67,9 +67,8 @@ pub(crate) struct Args {
     /// The Lambda's configuration; `--region`: the bucket's, the last fallback for `region`.
     #[command(flatten)]
     lambda: LambdaArgs,
-    /// Print the summary as JSON.
-    #[arg(long)]
-    json: bool,
+    #[command(flatten)]
+    summary: SummaryFormat,
 }
 
 /// What an upload did. Every event is accounted for: `events = rejectedEvents + delivered +
@@ -186,13 +185,9 @@ async fn run_async(args: Args) -> anyhow::Result<Outcome> {
         let partition = object.key.rsplit_once('/').map_or("", |(dir, _)| dir);
         *summary.rows.entry(partition.to_owned()).or_default() += object.rows;
     }
-    let mut out = std::io::stdout().lock();
-    if args.json {
-        serde_json::to_writer(&mut out, &summary)?;
-        writeln!(out)?;
-    } else {
-        print_summary(&mut out, &summary, started.elapsed())?;
-    }
+    args.summary.print(&summary, |out, summary| {
+        print_summary(out, summary, started.elapsed())
+    })?;
     if let Some(failed) = report.failed.first() {
         anyhow::bail!("{} events were not stored: {failed}", report.failed_count);
     }
@@ -232,7 +227,7 @@ fn rejection_codes(error: &SendError) -> Vec<String> {
 }
 
 fn print_summary(
-    out: &mut impl Write,
+    out: &mut dyn Write,
     summary: &UploadSummary,
     elapsed: Duration,
 ) -> std::io::Result<()> {

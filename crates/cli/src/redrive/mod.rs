@@ -42,7 +42,7 @@ use crate::lambda_args::LambdaArgs;
 use crate::lines::{
     aws_config, lake_sources, parse_sources, pipeline_config, progress_bar, runtime, s3_client,
 };
-use crate::summary::{count, count_failed, write_counts, Outcome};
+use crate::summary::{count, count_failed, write_counts, Outcome, SummaryFormat};
 use destination::{Destinations, Lake, LakeStore, Target};
 use ledger::{identity, Entry, Ledger};
 use store::Store;
@@ -110,9 +110,8 @@ pub(crate) struct Args {
     /// The Lambda's configuration, as it now is; `--region`: the bucket's and the streams'.
     #[command(flatten)]
     lambda: LambdaArgs,
-    /// Print the summary as JSON.
-    #[arg(long)]
-    json: bool,
+    #[command(flatten)]
+    summary: SummaryFormat,
 }
 
 /// What a run did. Every record is accounted for: `documents = unreadableDocuments +
@@ -286,13 +285,9 @@ async fn run_async(args: Args) -> anyhow::Result<Outcome> {
         store.delete(&deletable).await?;
         summary.deleted_objects = deletable.len() as u64;
     }
-    let mut out = std::io::stdout().lock();
-    if args.json {
-        serde_json::to_writer(&mut out, &summary)?;
-        writeln!(out)?;
-    } else {
-        print_summary(&mut out, &summary, &store, started.elapsed().as_secs_f64())?;
-    }
+    args.summary.print(&summary, |out, summary| {
+        print_summary(out, summary, &store, started.elapsed().as_secs_f64())
+    })?;
     if !summary.not_delivered.is_empty() {
         anyhow::bail!(
             "{} events were not delivered (they stay in the error prefix)",
@@ -523,7 +518,7 @@ impl Run<'_> {
 }
 
 fn print_summary(
-    out: &mut impl Write,
+    out: &mut dyn Write,
     summary: &RedriveSummary,
     store: &Store,
     seconds: f64,

@@ -119,6 +119,19 @@ where
     }
 }
 
+/// Sends an S3 request with the store's overrides (its attempt timeout, the SDK's retries
+/// off), its error mapped by [`s3_failure`].
+macro_rules! send {
+    ($store:expr, $request:expr) => {
+        $request
+            .customize()
+            .config_override($store.overrides())
+            .send()
+            .await
+            .map_err(|e| s3_failure(&e))
+    };
+}
+
 /// The error of a failed S3 request: the one mapping of every SDK call's error
 /// (`transport::call_failure`: the code, or for an answer without one its HTTP status, or the
 /// kind of failure without an answer), and for an empty message the SDK's whole cause (the
@@ -204,18 +217,16 @@ impl S3Store {
         retry: &RetrySettings,
     ) -> Result<(), Failure> {
         with_retries(retry, || async {
-            self.client
-                .put_object()
-                .bucket(&self.bucket)
-                .key(key)
-                .content_type("application/vnd.apache.parquet")
-                .body(ByteStream::from(body.clone()))
-                .customize()
-                .config_override(self.overrides())
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| s3_failure(&e))
+            send!(
+                self,
+                self.client
+                    .put_object()
+                    .bucket(&self.bucket)
+                    .key(key)
+                    .content_type("application/vnd.apache.parquet")
+                    .body(ByteStream::from(body.clone()))
+            )
+            .map(|_| ())
         })
         .await
     }
@@ -228,16 +239,14 @@ impl S3Store {
     ) -> Result<(), Failure> {
         let part_bytes = self.part_bytes.max(body.len().div_ceil(S3_MAX_PARTS));
         let upload = with_retries(retry, || async {
-            self.client
-                .create_multipart_upload()
-                .bucket(&self.bucket)
-                .key(key)
-                .content_type("application/vnd.apache.parquet")
-                .customize()
-                .config_override(self.overrides())
-                .send()
-                .await
-                .map_err(|e| s3_failure(&e))
+            send!(
+                self,
+                self.client
+                    .create_multipart_upload()
+                    .bucket(&self.bucket)
+                    .key(key)
+                    .content_type("application/vnd.apache.parquet")
+            )
         })
         .await?;
         let Some(upload_id) = upload.upload_id().map(str::to_owned) else {
@@ -251,18 +260,16 @@ impl S3Store {
         for (index, chunk) in body.chunks(part_bytes).enumerate() {
             let number = i32::try_from(index + 1).unwrap_or(i32::MAX);
             let uploaded = with_retries(retry, || async {
-                self.client
-                    .upload_part()
-                    .bucket(&self.bucket)
-                    .key(key)
-                    .upload_id(&upload_id)
-                    .part_number(number)
-                    .body(ByteStream::from(chunk.to_vec()))
-                    .customize()
-                    .config_override(self.overrides())
-                    .send()
-                    .await
-                    .map_err(|e| s3_failure(&e))
+                send!(
+                    self,
+                    self.client
+                        .upload_part()
+                        .bucket(&self.bucket)
+                        .key(key)
+                        .upload_id(&upload_id)
+                        .part_number(number)
+                        .body(ByteStream::from(chunk.to_vec()))
+                )
             })
             .await;
             match uploaded {
@@ -283,34 +290,30 @@ impl S3Store {
                 .set_parts(Some(parts))
                 .build();
             result = with_retries(retry, || async {
-                self.client
-                    .complete_multipart_upload()
-                    .bucket(&self.bucket)
-                    .key(key)
-                    .upload_id(&upload_id)
-                    .multipart_upload(completed.clone())
-                    .customize()
-                    .config_override(self.overrides())
-                    .send()
-                    .await
-                    .map(|_| ())
-                    .map_err(|e| s3_failure(&e))
+                send!(
+                    self,
+                    self.client
+                        .complete_multipart_upload()
+                        .bucket(&self.bucket)
+                        .key(key)
+                        .upload_id(&upload_id)
+                        .multipart_upload(completed.clone())
+                )
+                .map(|_| ())
             })
             .await;
         }
         if result.is_err() {
             // Best effort: an abandoned upload's parts would otherwise be billed until a
             // lifecycle rule removes them.
-            let _ = self
-                .client
-                .abort_multipart_upload()
-                .bucket(&self.bucket)
-                .key(key)
-                .upload_id(&upload_id)
-                .customize()
-                .config_override(self.overrides())
-                .send()
-                .await;
+            let _ = send!(
+                self,
+                self.client
+                    .abort_multipart_upload()
+                    .bucket(&self.bucket)
+                    .key(key)
+                    .upload_id(&upload_id)
+            );
         }
         result
     }
