@@ -5,7 +5,8 @@
 //!   is the floor to compare against when the machine's speed varies.
 //! * `producer_send_1KiB`: the whole `Producer` (channel, buffer accounting, worker, retries
 //!   bookkeeping, outcome per event) against an SDK client that discards every call after the
-//!   SDK has serialized it (base64 JSON body), so it includes the SDK's own cost.
+//!   SDK has serialized it (base64 JSON body), so it includes the SDK's own cost;
+//!   `aggregated_spooled` is the same with the durable spool (fsync every 500 entries).
 //!
 //! Before timing, it prints the deterministic figures of the same 10,000 events: billed bytes
 //! (records rounded up to 5 KB) over payload bytes, with and without aggregation, and the share
@@ -23,6 +24,7 @@ use ocsf_firehose_producer::internals::json_lines::{
 use ocsf_firehose_producer::internals::Encoder;
 use ocsf_firehose_producer::internals::Record;
 use ocsf_firehose_producer::internals::{Batcher, CallLimits};
+use ocsf_firehose_producer::spool::{Durability, SpoolConfig};
 use ocsf_firehose_producer::{ProducerBuilder, ProducerConfig};
 use serde_json::{json, Value};
 
@@ -185,6 +187,29 @@ fn bench_producer(c: &mut Criterion) {
             })
         });
     }
+    // The same with the durable spool (fsync every 500 entries), in the same run: its cost
+    // against `aggregated` above.
+    let dir = std::env::temp_dir().join(format!("ocsf-bench-spool-{}", std::process::id()));
+    group.bench_function("aggregated_spooled", |b| {
+        b.iter(|| {
+            runtime.block_on(async {
+                let producer =
+                    ProducerBuilder::firehose(common::accepting_firehose(|_| {}), "bench")
+                        .spool(SpoolConfig {
+                            durability: Durability::Batch(500),
+                            ..SpoolConfig::new(&dir)
+                        })
+                        .build()
+                        .unwrap();
+                for e in &events {
+                    producer.send(e).await.unwrap();
+                }
+                let report = producer.shutdown().await;
+                assert_eq!(report.delivered, EVENTS as u64);
+            })
+        })
+    });
+    let _ = std::fs::remove_dir_all(&dir);
     group.finish();
 }
 

@@ -5,6 +5,7 @@
 //! ```sh
 //! cargo run -p ocsf-firehose-producer --example send -- --stream my-stream events.jsonl
 //! cargo run -p ocsf-firehose-producer --example send -- --stream s --kinesis --endpoint-url http://127.0.0.1:5000 - < events.jsonl
+//! cargo run -p ocsf-firehose-producer --example send -- --stream my-stream --spool /var/spool/ocsf events.jsonl
 //! ```
 
 use std::collections::BTreeMap;
@@ -14,6 +15,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Parser;
+use ocsf_firehose_producer::spool::SpoolConfig;
 use ocsf_firehose_producer::{ProducerBuilder, ProducerConfig};
 
 /// Send OCSF events to Firehose or Kinesis.
@@ -32,6 +34,10 @@ struct Args {
     /// processor; Kinesis: KPL records).
     #[arg(long)]
     aggregate: bool,
+    /// Keep accepted events in a durable spool in this folder until they are delivered; what
+    /// an earlier run left there is sent first.
+    #[arg(long, value_name = "DIR")]
+    spool: Option<PathBuf>,
     /// JSON lines to send (`-` or nothing: stdin).
     input: Option<PathBuf>,
 }
@@ -53,7 +59,12 @@ async fn main() -> anyhow::Result<ExitCode> {
     } else {
         ProducerBuilder::firehose(aws_sdk_firehose::Client::new(&sdk), &args.stream)
     };
-    let producer = builder.config(config).build()?;
+    let mut builder = builder.config(config);
+    if let Some(dir) = &args.spool {
+        builder = builder.spool(SpoolConfig::new(dir));
+    }
+    let producer = builder.build()?;
+    let replayed = producer.recovered().entries;
     let reader: Box<dyn Read> = match args.input.as_deref() {
         None => Box::new(std::io::stdin()),
         Some(path) if path.as_os_str() == "-" => Box::new(std::io::stdin()),
@@ -79,7 +90,7 @@ async fn main() -> anyhow::Result<ExitCode> {
         *failed.entry(event.kind.code().to_owned()).or_default() += 1;
     }
     println!(
-        "sent {sent}, delivered {}, failed {}, api calls {}, retried records {}",
+        "sent {sent}, replayed from the spool {replayed}, delivered {}, failed {}, api calls {}, retried records {}",
         report.delivered,
         failed.values().sum::<u64>(),
         report.api_calls,
@@ -88,7 +99,7 @@ async fn main() -> anyhow::Result<ExitCode> {
     for (code, count) in &failed {
         println!("  {code}: {count}");
     }
-    Ok(if failed.is_empty() && report.delivered == sent {
+    Ok(if failed.is_empty() && report.delivered == sent + replayed {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE

@@ -206,6 +206,19 @@ impl ProducerBuilder {
         self
     }
 
+    /// Keeps every accepted event in a durable spool on local disk until it is resolved, and
+    /// sends again at start what an earlier run left there (its bytes unchanged, its
+    /// `metadata.uid` with them): a crash, an OOM kill or a redeploy loses nothing accepted.
+    /// Delivery is then at least once on the streams (Firehose and Kinesis do not deduplicate:
+    /// remove duplicates by `metadata.uid` downstream). What each [`Durability`] promises:
+    /// [`Durability`]. The direct path (`s3`, `dir`) does not take a spool yet.
+    ///
+    /// [`Durability`]: crate::spool::Durability
+    pub fn spool(mut self, spool: crate::spool::SpoolConfig) -> Self {
+        self.hooks.spool = Some(spool);
+        self
+    }
+
     /// Calls `callback` with every failed event.
     pub fn on_failure(mut self, callback: impl Fn(&FailedEvent) + Send + Sync + 'static) -> Self {
         self.hooks.on_failure = Some(Arc::new(callback) as FailureCallback);
@@ -257,6 +270,13 @@ fn start_lake<S: crate::lake::store::ObjectStore>(
     config: ProducerConfig,
     mut hooks: Hooks,
 ) -> Result<Producer, ConfigError> {
+    if hooks.spool.is_some() {
+        return Err(ConfigError::Invalid {
+            field: "spool",
+            value: "set".into(),
+            reason: "the direct path does not take a spool yet",
+        });
+    }
     let engine = hooks.engine.take().unwrap_or(lake.engine);
     let sources = lake.locations.resolve(&engine)?;
     Producer::start_lake(store, sources, lake_config, config, engine, hooks)

@@ -12,6 +12,7 @@ use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
 
 use crate::event::EncodedEvent;
 use crate::outcome::{Delivery, Reply, Report, SendError, TrySendError};
+use crate::spool::{Spool, Ticket};
 
 /// What a producer asks of its worker.
 pub(crate) enum Command<T> {
@@ -66,30 +67,66 @@ impl Item for LakeRow {
     }
 }
 
-/// The sending side of a worker: the byte budget and the command channel.
+/// The sending side of a worker: the byte budget, the spool (when the producer has one) and
+/// the command channel.
 pub(crate) struct Handle<T> {
     tx: Option<mpsc::UnboundedSender<Command<T>>>,
     buffer: Arc<Semaphore>,
+    spool: Option<Arc<Spool>>,
 }
 
 impl<T: Item> Handle<T> {
-    /// A handle with a budget of `max_buffered_bytes`, and the receiver its worker reads.
-    pub(crate) fn new(max_buffered_bytes: usize) -> (Self, mpsc::UnboundedReceiver<Command<T>>) {
+    /// A handle with a budget of `max_buffered_bytes` and an optional spool every item is
+    /// appended to before it is accepted, and the receiver its worker reads.
+    pub(crate) fn new(
+        max_buffered_bytes: usize,
+        spool: Option<Arc<Spool>>,
+    ) -> (Self, mpsc::UnboundedReceiver<Command<T>>) {
         let (tx, rx) = mpsc::unbounded_channel();
         let handle = Handle {
             tx: Some(tx),
             buffer: Arc::new(Semaphore::new(max_buffered_bytes)),
+            spool,
         };
         (handle, rx)
     }
 
-    /// Hands `item` over, waiting while the buffer is full.
+    /// A second handle onto the same worker, budget and spool (the spool's replay).
+    pub(crate) fn sender(&self) -> Self {
+        Handle {
+            tx: self.tx.clone(),
+            buffer: Arc::clone(&self.buffer),
+            spool: self.spool.clone(),
+        }
+    }
+
+    /// Hands `item` over, waiting while the buffer (or the spool) is full; with a spool, once
+    /// the item is in it.
     pub(crate) async fn enqueue(&self, item: T) -> Result<Delivery, SendError> {
-        let permit = Arc::clone(&self.buffer)
+        let permit = self.permit(&item).await?;
+        let ticket = match &self.spool {
+            Some(spool) => Some(spool.append(item.bytes()).await?),
+            None => None,
+        };
+        self.submit(item, permit, ticket)
+    }
+
+    /// Hands over `item`, already in the spool under `ticket`, waiting while the buffer is
+    /// full.
+    pub(crate) async fn enqueue_spooled(
+        &self,
+        item: T,
+        ticket: Ticket,
+    ) -> Result<Delivery, SendError> {
+        let permit = self.permit(&item).await?;
+        self.submit(item, permit, Some(ticket))
+    }
+
+    async fn permit(&self, item: &T) -> Result<OwnedSemaphorePermit, SendError> {
+        Arc::clone(&self.buffer)
             .acquire_many_owned(permits(item.bytes()))
             .await
-            .map_err(|_| SendError::Closed)?;
-        self.submit(item, permit)
+            .map_err(|_| SendError::Closed)
     }
 
     /// Hands `item` over if the buffer has room now.
@@ -101,16 +138,33 @@ impl<T: Item> Handle<T> {
             }
             Err(tokio::sync::TryAcquireError::Closed) => return Err(SendError::Closed.into()),
         };
-        self.submit(item, permit).map_err(TrySendError::from)
+        // With a spool: written, synced as the durability says without waiting for it.
+        let ticket = match &self.spool {
+            Some(spool) => match spool
+                .try_append_now(item.bytes())
+                .map_err(SendError::from)?
+            {
+                Some(ticket) => Some(ticket),
+                None => return Err(TrySendError::Full(item.into_bytes())),
+            },
+            None => None,
+        };
+        self.submit(item, permit, ticket)
+            .map_err(TrySendError::from)
     }
 
-    fn submit(&self, item: T, permit: OwnedSemaphorePermit) -> Result<Delivery, SendError> {
-        let (reply, receiver) = oneshot::channel();
+    fn submit(
+        &self,
+        item: T,
+        permit: OwnedSemaphorePermit,
+        ticket: Option<Ticket>,
+    ) -> Result<Delivery, SendError> {
+        let (sender, receiver) = oneshot::channel();
         let tx = self.tx.as_ref().ok_or(SendError::Closed)?;
         tx.send(Command::Item {
             item,
             permit,
-            reply,
+            reply: Reply::new(sender, ticket),
         })
         .map_err(|_| SendError::Closed)?;
         Ok(Delivery::new(receiver))

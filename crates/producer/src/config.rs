@@ -92,6 +92,9 @@ pub enum ConfigError {
     /// `..`, an empty segment).
     #[error("source location: {0}")]
     Location(#[from] ocsf_firehose_contract::prefix::NameError),
+    /// The spool could not be opened.
+    #[error(transparent)]
+    Spool(#[from] crate::spool::SpoolError),
 }
 
 impl ProducerConfig {

@@ -64,6 +64,7 @@ mod limits;
 mod outcome;
 mod producer;
 mod retry;
+pub mod spool;
 pub mod telemetry;
 mod transport;
 mod worker;
@@ -73,7 +74,7 @@ pub use config::{ConfigError, ProducerConfig, SharedRetryBudget};
 pub use event::EncodeError;
 pub use failure::{Failure, FailureKind};
 pub use outcome::{Delivery, FailedEvent, FailureCallback, Report, SendError, TrySendError};
-pub use producer::Producer;
+pub use producer::{Producer, Recovered};
 
 /// The producer's stages, for its own tests and benchmarks: not part of the public API and
 /// without any stability promise.

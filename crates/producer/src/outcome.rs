@@ -10,6 +10,7 @@ use tokio::time::Instant;
 
 use crate::event::EncodeError;
 use crate::failure::{Failure, FailureKind};
+use crate::spool::{SpoolError, Ticket};
 use crate::telemetry;
 
 /// Called with every event that fails, for fire-and-forget callers.
@@ -48,6 +49,9 @@ pub enum SendError {
     /// The producer is shut down.
     #[error("the producer is shut down")]
     Closed,
+    /// The event could not be written to the spool (so it is not accepted).
+    #[error(transparent)]
+    Spool(#[from] SpoolError),
     /// Client-side OCSF validation (feature `ocsf`) found errors: the event would be rejected by
     /// the transformation Lambda, so it is not sent.
     #[error("the event is not valid OCSF ({} error findings)", .0.len())]
@@ -60,6 +64,7 @@ impl SendError {
         match self {
             SendError::Encode(error) => error.code(),
             SendError::Closed => "producer_closed",
+            SendError::Spool(error) => error.code(),
             SendError::Invalid(_) => "ocsf_invalid",
         }
     }
@@ -116,8 +121,35 @@ pub struct Report {
     pub retried_records: u64,
 }
 
-/// The reply of one accepted event.
-pub(crate) type Reply = oneshot::Sender<Result<(), FailedEvent>>;
+/// The reply of one accepted event, and its spool entry (acknowledged when the reply is sent:
+/// the event is resolved).
+#[derive(Debug)]
+pub(crate) struct Reply {
+    sender: oneshot::Sender<Result<(), FailedEvent>>,
+    spooled: Option<Ticket>,
+}
+
+impl Reply {
+    /// A reply to `sender`, acknowledging `spooled` when sent.
+    pub(crate) fn new(
+        sender: oneshot::Sender<Result<(), FailedEvent>>,
+        spooled: Option<Ticket>,
+    ) -> Self {
+        Reply { sender, spooled }
+    }
+
+    /// Resolves the event: its spool entry leaves the spool, its outcome goes to whoever awaits
+    /// it (`Err` with the outcome back when nobody does).
+    pub(crate) fn send(
+        self,
+        outcome: Result<(), FailedEvent>,
+    ) -> Result<(), Result<(), FailedEvent>> {
+        if let Some(ticket) = self.spooled {
+            ticket.ack();
+        }
+        self.sender.send(outcome)
+    }
+}
 
 /// Resolves accepted events and keeps the totals of the next report: shared by the stream
 /// worker and the lake writer.

@@ -27,6 +27,8 @@ pub(crate) struct Hooks {
     pub engine: Option<ocsf_firehose_transform::Engine>,
     #[cfg(feature = "lake")]
     pub on_object: Option<crate::lake::ObjectCallback>,
+    /// The durable spool of a stream producer.
+    pub spool: Option<crate::spool::SpoolConfig>,
 }
 
 /// Streams events to Firehose or Kinesis, or writes them into the lake. Cheap to share behind
@@ -36,6 +38,19 @@ pub struct Producer {
     front: Front,
     encoder: Encoder,
     task: Option<tokio::task::JoinHandle<Report>>,
+    /// What the spool held at start, being sent again.
+    replay: Option<tokio::task::JoinHandle<()>>,
+    recovered: Recovered,
+}
+
+/// What a producer's spool held when the producer started ([`Producer::recovered`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Recovered {
+    /// Entries an earlier run accepted and did not resolve: sent again.
+    pub entries: u64,
+    /// Segments whose entries end before their file (a write torn by the crash, or damage):
+    /// the bytes after the last whole entry, not replayed.
+    pub damage: Vec<crate::spool::Damage>,
 }
 
 /// What the producer hands its task.
@@ -163,9 +178,28 @@ impl Producer {
             engine,
             fallback_region: transport.region(),
         });
-        let (handle, rx) = Handle::new(config.max_buffered_bytes);
+        let (spool, recovery) = match hooks.spool {
+            Some(spool) => {
+                let (spool, recovery) = crate::spool::Spool::open(spool)?;
+                (Some(spool), Some(recovery))
+            }
+            None => (None, None),
+        };
+        let (handle, rx) = Handle::new(config.max_buffered_bytes, spool);
         let encoder = encoder(&config, service.max_record_bytes());
         let worker = Worker::new(transport, config, hooks.partition_key, hooks.on_failure);
+        let task = tokio::spawn(worker.run(rx));
+        let (replay, recovered) = match recovery {
+            Some(recovery) => {
+                let recovered = Recovered {
+                    entries: recovery.entries.len() as u64,
+                    damage: recovery.damage.clone(),
+                };
+                let replay = replay(handle.sender(), encoder.clone(), recovery);
+                (Some(tokio::spawn(replay)), recovered)
+            }
+            None => (None, Recovered::default()),
+        };
         Ok(Producer {
             front: Front::Stream(StreamFront {
                 handle,
@@ -173,7 +207,9 @@ impl Producer {
                 judge,
             }),
             encoder,
-            task: Some(tokio::spawn(worker.run(rx))),
+            task: Some(task),
+            replay,
+            recovered,
         })
     }
 
@@ -206,7 +242,7 @@ impl Producer {
             fallback_region: store.region(),
             engine,
         };
-        let (handle, rx) = Handle::new(config.max_buffered_bytes);
+        let (handle, rx) = Handle::new(config.max_buffered_bytes, None);
         let encoder = encoder(
             &config,
             ocsf_firehose_contract::limits::FIREHOSE_MAX_RECORD_BYTES,
@@ -224,6 +260,8 @@ impl Producer {
             front: Front::Lake { handle, judge },
             encoder,
             task: Some(tokio::spawn(worker.run(rx))),
+            replay: None,
+            recovered: Recovered::default(),
         })
     }
 
@@ -284,9 +322,17 @@ impl Producer {
         }
     }
 
-    /// Delivers everything accepted, stops the task behind the producer, and reports what was
-    /// not delivered.
+    /// What the spool held when the producer started (nothing without a spool).
+    pub fn recovered(&self) -> &Recovered {
+        &self.recovered
+    }
+
+    /// Delivers everything accepted (what the spool held at start included), stops the task
+    /// behind the producer, and reports what was not delivered.
     pub async fn shutdown(mut self) -> Report {
+        if let Some(replay) = self.replay.take() {
+            let _ = replay.await;
+        }
         match &mut self.front {
             Front::Stream(front) => front.handle.close(),
             #[cfg(feature = "lake")]
@@ -295,6 +341,34 @@ impl Producer {
         match self.task.take() {
             Some(task) => task.await.unwrap_or_default(),
             None => Report::default(),
+        }
+    }
+}
+
+/// Sends again what the spool held at start: each entry is the encoded event as it was
+/// accepted (its `metadata.uid` stamped, its verdict given), framed again without a second
+/// stamp. An entry that is no event any more (the producer's limits changed) leaves the spool
+/// with a warning; one not handed over (the producer shut down first) stays for the next start.
+async fn replay(handle: Handle<EncodedEvent>, encoder: Encoder, recovery: crate::spool::Recovery) {
+    let encoder = Encoder {
+        stamp_uid: false,
+        ..encoder
+    };
+    for (ticket, bytes) in recovery.entries {
+        let item = match encoder.encode_json(&bytes) {
+            Ok(item) => item,
+            Err(error) => {
+                tracing::warn!(
+                    code = error.code(),
+                    bytes = bytes.len(),
+                    "spool entry dropped"
+                );
+                ticket.ack();
+                continue;
+            }
+        };
+        if handle.enqueue_spooled(item, ticket).await.is_err() {
+            return;
         }
     }
 }

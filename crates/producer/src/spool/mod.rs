@@ -1,0 +1,424 @@
+//! The durable spool: a segmented write-ahead log on local disk, so that a producer killed,
+//! OOM-killed or redeployed loses nothing it accepted. An event is appended before `send`
+//! resolves and acknowledged once it is resolved (delivered, or failed and handed back to the
+//! application); on start, the producer sends again every entry not acknowledged, bytes for
+//! bytes (its `metadata.uid` included).
+//!
+//! We keep a small module of our own rather than a WAL crate: the producer needs exactly
+//! append, out-of-order acknowledgement and replay, with a promise per durability mode that we
+//! can state and test; the crates that fit (`okaywal`, `yaque`) bring their own threads, formats
+//! and recovery rules for more than that.
+//!
+//! Layout and format: [`segment`]. Segments roll at [`SpoolConfig::segment_bytes`]; a sealed
+//! segment whose entries are all acknowledged is deleted. The spool's size on disk is bounded by
+//! [`SpoolConfig::max_bytes`]: `send` waits (as it waits for the memory budget) until
+//! deliveries free a segment.
+
+mod segment;
+mod sync;
+
+use std::collections::BTreeMap;
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use segment::{ack_path, encode_ack, encode_entry, read_acks, read_entries, wal_path, wal_seq};
+pub use segment::{Damage, DamageKind};
+
+/// When an appended entry reaches the disk, and so what a crash can take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Durability {
+    /// `send` resolves once its entry is on disk (`fdatasync`; concurrent sends share one):
+    /// neither a crash of the process nor of the machine loses an accepted event. The slowest:
+    /// one sync per `send` awaited in turn.
+    Event,
+    /// `send` resolves once its entry is written to the operating system, which syncs it to
+    /// disk every this many entries: a crash of the process loses nothing; a crash of the
+    /// machine (power, kernel) loses at most the last batch.
+    Batch(u32),
+    /// As `Batch`, synced every this long: a crash of the machine loses at most this long.
+    Interval(Duration),
+}
+
+/// Where the spool lives and how it syncs.
+#[derive(Debug, Clone)]
+pub struct SpoolConfig {
+    /// Its folder (created if missing), used by one producer at a time.
+    pub dir: PathBuf,
+    /// When entries reach the disk. Default: [`Durability::Batch`] of 500 entries.
+    pub durability: Durability,
+    /// A segment rolls over at this many bytes. Default 64 MiB.
+    pub segment_bytes: u64,
+    /// The most bytes on disk: `send` waits beyond it. Default 1 GiB.
+    pub max_bytes: u64,
+}
+
+impl SpoolConfig {
+    /// The defaults in `dir`.
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        SpoolConfig {
+            dir: dir.into(),
+            durability: Durability::Batch(500),
+            segment_bytes: 64 * 1024 * 1024,
+            max_bytes: 1024 * 1024 * 1024,
+        }
+    }
+}
+
+/// Why the spool could not be opened or written.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("spool {path}: {kind:?}: {message}")]
+pub struct SpoolError {
+    /// The file or folder.
+    pub path: String,
+    /// The I/O error's kind.
+    pub kind: std::io::ErrorKind,
+    /// The I/O error.
+    pub message: String,
+}
+
+impl SpoolError {
+    fn io(path: &Path, error: &std::io::Error) -> Self {
+        SpoolError {
+            path: path.display().to_string(),
+            kind: error.kind(),
+            message: error.to_string(),
+        }
+    }
+
+    /// A stable machine-readable kind.
+    pub fn code(&self) -> &'static str {
+        "spool_failed"
+    }
+}
+
+/// What opening a spool found: the entries to send again, and where segments were damaged.
+#[derive(Debug, Default)]
+pub struct Recovery {
+    /// Entries not acknowledged, oldest first, each with the ticket that acknowledges it.
+    pub(crate) entries: Vec<(Ticket, Vec<u8>)>,
+    /// Segments whose entries stop before the end of their file (a torn last write, or
+    /// damage): the bytes after the last whole entry are not replayed.
+    pub damage: Vec<Damage>,
+}
+
+/// One entry of the spool, acknowledged by [`Ticket::ack`]; dropped unacknowledged, its entry is
+/// sent again at the next start.
+#[derive(Debug)]
+pub(crate) struct Ticket {
+    spool: Arc<Spool>,
+    segment: u64,
+    index: u32,
+}
+
+impl Ticket {
+    /// The entry is resolved: it leaves the spool.
+    pub(crate) fn ack(self) {
+        self.spool.ack(self.segment, self.index);
+    }
+}
+
+/// The spool of one producer.
+#[derive(Debug)]
+pub struct Spool {
+    dir: PathBuf,
+    config: SpoolConfig,
+    state: Mutex<State>,
+    /// Woken when segments are deleted (room on disk).
+    room: tokio::sync::Notify,
+    sync: sync::Syncer,
+}
+
+#[derive(Debug)]
+struct State {
+    /// The segment appended to.
+    current: u64,
+    file: Arc<File>,
+    written: u64,
+    next_index: u32,
+    segments: BTreeMap<u64, Segment>,
+    /// Bytes of every segment's files on disk.
+    disk_bytes: u64,
+    /// Entries appended (the sync's watermark counts in them).
+    appended: u64,
+}
+
+#[derive(Debug, Default)]
+struct Segment {
+    /// Entries not acknowledged.
+    live: u64,
+    /// Bytes of its files.
+    bytes: u64,
+    /// Its ack file, opened at the first acknowledgement.
+    acks: Option<File>,
+}
+
+impl Spool {
+    /// Opens (or creates) the spool in `config.dir`: every entry not acknowledged is in the
+    /// [`Recovery`], every damaged segment reported (and logged).
+    pub fn open(config: SpoolConfig) -> Result<(Arc<Spool>, Recovery), SpoolError> {
+        let dir = config.dir.clone();
+        std::fs::create_dir_all(&dir).map_err(|e| SpoolError::io(&dir, &e))?;
+        let mut seqs: Vec<u64> = std::fs::read_dir(&dir)
+            .map_err(|e| SpoolError::io(&dir, &e))?
+            .filter_map(|entry| entry.ok()?.file_name().to_str().and_then(wal_seq))
+            .collect();
+        seqs.sort_unstable();
+        let mut segments = BTreeMap::new();
+        let mut found: Vec<(u64, u32, Vec<u8>)> = Vec::new();
+        let mut damage = Vec::new();
+        let mut disk_bytes = 0;
+        for &seq in &seqs {
+            let wal = wal_path(&dir, seq);
+            let data = std::fs::read(&wal).map_err(|e| SpoolError::io(&wal, &e))?;
+            let acks = match std::fs::read(ack_path(&dir, seq)) {
+                Ok(acks) => acks,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+                Err(e) => return Err(SpoolError::io(&ack_path(&dir, seq), &e)),
+            };
+            let acked: std::collections::HashSet<u32> = read_acks(&acks).into_iter().collect();
+            let read = read_entries(seq, &data);
+            if let Some(d) = read.damage {
+                tracing::warn!(
+                    segment = d.segment,
+                    offset = d.offset,
+                    bytes_dropped = d.bytes_dropped,
+                    kind = ?d.kind,
+                    "spool segment ends before its file: the rest is not replayed"
+                );
+                damage.push(d);
+            }
+            let before = found.len();
+            for (index, payload) in read.entries {
+                if !acked.contains(&index) {
+                    found.push((seq, index, payload.to_vec()));
+                }
+            }
+            let live = (found.len() - before) as u64;
+            let bytes = (data.len() + acks.len()) as u64;
+            if live == 0 {
+                remove_segment(&dir, seq);
+            } else {
+                disk_bytes += bytes;
+                segments.insert(
+                    seq,
+                    Segment {
+                        live,
+                        bytes,
+                        acks: None,
+                    },
+                );
+            }
+        }
+        let current = seqs.last().map_or(0, |last| last + 1);
+        let file = create_wal(&dir, current)?;
+        segments.insert(current, Segment::default());
+        let spool = Arc::new(Spool {
+            sync: sync::Syncer::start(config.durability),
+            dir,
+            config,
+            state: Mutex::new(State {
+                current,
+                file: Arc::new(file),
+                written: 0,
+                next_index: 0,
+                segments,
+                disk_bytes,
+                appended: 0,
+            }),
+            room: tokio::sync::Notify::new(),
+        });
+        if !found.is_empty() {
+            tracing::info!(entries = found.len(), "spool entries to send again");
+        }
+        let entries = found
+            .into_iter()
+            .map(|(segment, index, bytes)| {
+                let ticket = Ticket {
+                    spool: Arc::clone(&spool),
+                    segment,
+                    index,
+                };
+                (ticket, bytes)
+            })
+            .collect();
+        Ok((spool, Recovery { entries, damage }))
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &SpoolConfig {
+        &self.config
+    }
+
+    /// Bytes of the spool's files.
+    pub fn disk_bytes(&self) -> u64 {
+        self.state().disk_bytes
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        // A panic while holding the lock leaves the files consistent (entries are whole or
+        // torn, and a torn entry is detected): go on with what the state says.
+        match self.state.lock() {
+            Ok(state) => state,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
+    /// Appends `payload`, waiting while the spool is full; returns once the entry is as durable
+    /// as the configuration promises.
+    pub(crate) async fn append(self: &Arc<Self>, payload: &[u8]) -> Result<Ticket, SpoolError> {
+        loop {
+            let room = self.room.notified();
+            match self.try_append(payload)? {
+                Some((ticket, appended)) => {
+                    self.sync.appended(appended).await;
+                    return Ok(ticket);
+                }
+                None => room.await,
+            }
+        }
+    }
+
+    /// Appends `payload` without waiting for the disk or for room (`try_send`): `None` when the
+    /// spool is full.
+    pub(crate) fn try_append_now(
+        self: &Arc<Self>,
+        payload: &[u8],
+    ) -> Result<Option<Ticket>, SpoolError> {
+        Ok(self.try_append(payload)?.map(|(ticket, appended)| {
+            self.sync.request(appended);
+            ticket
+        }))
+    }
+
+    fn try_append(self: &Arc<Self>, payload: &[u8]) -> Result<Option<(Ticket, u64)>, SpoolError> {
+        let mut frame = Vec::with_capacity(payload.len() + segment::ENTRY_HEADER_BYTES);
+        encode_entry(payload, &mut frame);
+        let size = frame.len() as u64;
+        let mut state = self.state();
+        if state.written > 0 && state.written + size > self.config.segment_bytes {
+            self.roll(&mut state)?;
+        }
+        if state.disk_bytes + size > self.config.max_bytes && state.disk_bytes > 0 {
+            // Full: a current segment with nothing live is freed by rolling it over.
+            let current = state.current;
+            if state.written > 0 && state.segments.get(&current).is_some_and(|s| s.live == 0) {
+                self.roll(&mut state)?;
+            }
+            if state.disk_bytes + size > self.config.max_bytes && state.disk_bytes > 0 {
+                return Ok(None);
+            }
+        }
+        let path = wal_path(&self.dir, state.current);
+        (&*state.file)
+            .write_all(&frame)
+            .map_err(|e| SpoolError::io(&path, &e))?;
+        let (segment, index) = (state.current, state.next_index);
+        state.written += size;
+        state.disk_bytes += size;
+        state.next_index += 1;
+        state.appended += 1;
+        let appended = state.appended;
+        if let Some(current) = state.segments.get_mut(&segment) {
+            current.live += 1;
+            current.bytes += size;
+        }
+        self.sync.track(appended, Arc::clone(&state.file));
+        let ticket = Ticket {
+            spool: Arc::clone(self),
+            segment,
+            index,
+        };
+        Ok(Some((ticket, appended)))
+    }
+
+    /// Seals the current segment (synced, so that a later segment never outlives an earlier
+    /// one's entries) and starts the next.
+    fn roll(&self, state: &mut State) -> Result<(), SpoolError> {
+        let sealed = state.current;
+        state
+            .file
+            .sync_data()
+            .map_err(|e| SpoolError::io(&wal_path(&self.dir, sealed), &e))?;
+        let next = sealed + 1;
+        state.file = Arc::new(create_wal(&self.dir, next)?);
+        state.current = next;
+        state.written = 0;
+        state.next_index = 0;
+        state.segments.insert(next, Segment::default());
+        if state.segments.get(&sealed).is_some_and(|s| s.live == 0) {
+            self.delete(state, sealed);
+        }
+        Ok(())
+    }
+
+    fn ack(&self, segment: u64, index: u32) {
+        let mut state = self.state();
+        let current = state.current;
+        let Some(entry) = state.segments.get_mut(&segment) else {
+            return;
+        };
+        entry.live = entry.live.saturating_sub(1);
+        if entry.live == 0 && segment != current {
+            self.delete(&mut state, segment);
+            return;
+        }
+        if entry.acks.is_none() {
+            let path = ack_path(&self.dir, segment);
+            match OpenOptions::new().create(true).append(true).open(&path) {
+                Ok(file) => entry.acks = Some(file),
+                // Not recorded: the entry is sent again at the next start (at least once).
+                Err(error) => tracing::warn!(segment, %error, "spool ack file not opened"),
+            }
+        }
+        let record = encode_ack(index);
+        let written = entry.acks.as_mut().map(|file| file.write_all(&record));
+        if let Some(Err(error)) = written {
+            tracing::warn!(segment, %error, "spool ack not recorded");
+        } else if written.is_some() {
+            entry.bytes += record.len() as u64;
+            state.disk_bytes += record.len() as u64;
+        }
+        if segment == current && state.segments.get(&segment).is_some_and(|s| s.live == 0) {
+            // The writer waiting for room may roll this segment over.
+            self.room.notify_waiters();
+        }
+    }
+
+    fn delete(&self, state: &mut State, segment: u64) {
+        if let Some(removed) = state.segments.remove(&segment) {
+            state.disk_bytes = state.disk_bytes.saturating_sub(removed.bytes);
+        }
+        remove_segment(&self.dir, segment);
+        self.room.notify_waiters();
+    }
+}
+
+fn create_wal(dir: &Path, seq: u64) -> Result<File, SpoolError> {
+    let path = wal_path(dir, seq);
+    let file = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .map_err(|e| SpoolError::io(&path, &e))?;
+    // The new file's name reaches the disk with the folder.
+    if let Ok(folder) = File::open(dir) {
+        let _ = folder.sync_all();
+    }
+    Ok(file)
+}
+
+fn remove_segment(dir: &Path, seq: u64) {
+    for path in [ack_path(dir, seq), wal_path(dir, seq)] {
+        match std::fs::remove_file(&path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(error) => tracing::warn!(segment = seq, %error, "spool segment not removed"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

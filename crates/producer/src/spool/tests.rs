@@ -1,0 +1,195 @@
+use std::time::Duration;
+
+use super::*;
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "ocsf-spool-{name}-{}-{}",
+        std::process::id(),
+        fastrand::u64(..)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+fn files(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+fn payloads(recovery: &Recovery) -> Vec<Vec<u8>> {
+    recovery.entries.iter().map(|(_, b)| b.clone()).collect()
+}
+
+#[tokio::test]
+async fn what_is_not_acknowledged_comes_back_at_the_next_open_bytes_for_bytes() {
+    let dir = temp_dir("replay");
+    for durability in [
+        Durability::Event,
+        Durability::Batch(2),
+        Durability::Interval(Duration::from_millis(5)),
+    ] {
+        let config = SpoolConfig {
+            durability,
+            ..SpoolConfig::new(&dir)
+        };
+        let (spool, recovery) = Spool::open(config.clone()).unwrap();
+        assert!(recovery.entries.is_empty() && recovery.damage.is_empty());
+        let mut tickets = Vec::new();
+        for i in 0..10 {
+            tickets.push(
+                spool
+                    .append(format!("{{\"n\":{i}}}").as_bytes())
+                    .await
+                    .unwrap(),
+            );
+        }
+        for (i, ticket) in tickets.into_iter().enumerate() {
+            if i % 3 == 0 {
+                ticket.ack();
+            }
+        }
+        drop(spool);
+        let (spool, recovery) = Spool::open(config.clone()).unwrap();
+        let expected: Vec<Vec<u8>> = [1, 2, 4, 5, 7, 8]
+            .iter()
+            .map(|i| format!("{{\"n\":{i}}}").into_bytes())
+            .collect();
+        assert_eq!(payloads(&recovery), expected, "{durability:?}");
+        // Acknowledged now, they are gone for good, and so are their files.
+        for (ticket, _) in recovery.entries {
+            ticket.ack();
+        }
+        drop(spool);
+        let (_spool, recovery) = Spool::open(config).unwrap();
+        assert!(recovery.entries.is_empty(), "{durability:?}");
+        assert_eq!(files(&dir).len(), 1, "only the new current segment");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
+
+#[tokio::test]
+async fn segments_roll_over_and_leave_once_every_entry_is_acknowledged() {
+    let dir = temp_dir("roll");
+    let config = SpoolConfig {
+        segment_bytes: 100,
+        ..SpoolConfig::new(&dir)
+    };
+    let (spool, _) = Spool::open(config).unwrap();
+    let mut tickets = Vec::new();
+    for _ in 0..12 {
+        tickets.push(spool.append(&[b'x'; 42]).await.unwrap());
+    }
+    // 50 bytes an entry: two a segment.
+    assert_eq!(files(&dir).len(), 6);
+    let later = tickets.split_off(6);
+    for ticket in tickets {
+        ticket.ack();
+    }
+    assert_eq!(files(&dir).len(), 3, "three sealed segments deleted");
+    assert_eq!(spool.disk_bytes(), 6 * 50);
+    for ticket in later {
+        ticket.ack();
+    }
+    assert_eq!(
+        files(&dir).len(),
+        2,
+        "the current segment stays, with its ack file"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test]
+async fn a_full_spool_makes_send_wait_until_deliveries_free_a_segment() {
+    let dir = temp_dir("full");
+    let config = SpoolConfig {
+        segment_bytes: 100,
+        max_bytes: 200,
+        ..SpoolConfig::new(&dir)
+    };
+    let (spool, _) = Spool::open(config).unwrap();
+    let mut tickets = Vec::new();
+    for _ in 0..4 {
+        tickets.push(spool.append(&[b'x'; 42]).await.unwrap());
+    }
+    assert!(spool.try_append_now(&[b'x'; 42]).unwrap().is_none(), "full");
+    let waiting = tokio::spawn({
+        let spool = Arc::clone(&spool);
+        async move { spool.append(&[b'y'; 42]).await.map(|_| ()) }
+    });
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert!(!waiting.is_finished(), "waits while full");
+    let mut tickets = tickets.into_iter();
+    tickets.next().unwrap().ack();
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    assert!(!waiting.is_finished(), "half a segment frees nothing");
+    tickets.next().unwrap().ack();
+    tokio::time::timeout(Duration::from_secs(5), waiting)
+        .await
+        .expect("a freed segment lets it in")
+        .unwrap()
+        .unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test]
+async fn a_torn_tail_is_reported_and_every_whole_entry_before_it_comes_back() {
+    let dir = temp_dir("torn");
+    let config = SpoolConfig::new(&dir);
+    let mut rng = fastrand::Rng::with_seed(23);
+    for _ in 0..25 {
+        let _ = std::fs::remove_dir_all(&dir);
+        let (spool, _) = Spool::open(config.clone()).unwrap();
+        let mut sizes = Vec::new();
+        for i in 0..20usize {
+            let payload = vec![b'a' + (i % 26) as u8; rng.usize(0..300)];
+            sizes.push(payload.len());
+            let _ticket = spool.append(&payload).await.unwrap();
+        }
+        drop(spool);
+        let wal = wal_path(&dir, 0);
+        let length = std::fs::metadata(&wal).unwrap().len();
+        let cut = rng.u64(0..length);
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&wal)
+            .unwrap()
+            .set_len(cut)
+            .unwrap();
+        let (_spool, recovery) = Spool::open(config.clone()).unwrap();
+        let mut end = 0u64;
+        let whole = sizes
+            .iter()
+            .take_while(|size| {
+                end += (segment::ENTRY_HEADER_BYTES + **size) as u64;
+                end <= cut
+            })
+            .count();
+        assert_eq!(recovery.entries.len(), whole, "cut at {cut}");
+        for (i, (_, payload)) in recovery.entries.iter().enumerate() {
+            assert_eq!(payload, &vec![b'a' + (i % 26) as u8; sizes[i]]);
+        }
+        let consumed: u64 = sizes[..whole]
+            .iter()
+            .map(|s| (segment::ENTRY_HEADER_BYTES + s) as u64)
+            .sum();
+        if consumed == cut {
+            assert!(recovery.damage.is_empty());
+        } else {
+            assert_eq!(
+                recovery.damage,
+                [Damage {
+                    segment: 0,
+                    offset: consumed,
+                    bytes_dropped: cut - consumed,
+                    kind: DamageKind::Torn,
+                }]
+            );
+        }
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -1,0 +1,335 @@
+//! Crash safety of the spool, by killing: an application using the producer with a spool
+//! (`crash_child_application`, this test binary run again as a child process) sends events to a
+//! Firehose Direct PUT stream of the moto server at `MOTO_ENDPOINT`, logging each event `send`
+//! accepted; it is killed (`SIGKILL`) at seeded moments (after a seeded number of accepted
+//! events, or during the final flush), restarted with the same spool and nothing new to send,
+//! and the bucket is read back: every accepted event must be there at least once (the streams do
+//! not deduplicate); duplicates are counted and printed.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use ocsf_firehose_producer::spool::{Durability, SpoolConfig};
+use ocsf_firehose_producer::{ProducerBuilder, ProducerConfig};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use common::moto::{bucket_objects, client, endpoint, firehose_to_bucket, s3_client};
+
+/// What the child does: set in its environment as JSON.
+const CHILD: &str = "OCSF_CRASH_CHILD";
+const EVENTS: usize = 3_000;
+const KILL_POINTS: usize = 20;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Spec {
+    endpoint: String,
+    stream: String,
+    /// `None`: the control, without a spool.
+    spool: Option<PathBuf>,
+    round: usize,
+    events: usize,
+    log: PathBuf,
+}
+
+fn event(round: usize, i: usize) -> Value {
+    json!({
+        "class_uid": 3002, "category_uid": 3, "activity_id": 1, "type_uid": 300201, "severity_id": 1,
+        "time": 1_682_683_200_000_i64,
+        "cloud": {"provider": "AWS", "region": "us-east-1"},
+        "metadata": {"version": "1.1.0", "product": {"name": "crash", "vendor_name": "ocsf-firehose"}},
+        "message": format!("{round}-{i}"),
+    })
+}
+
+/// The application: sends its events through the spool, logs each index `send` accepted (one
+/// `write` each, so that a kill leaves whole lines), then `flush`, then shuts down and logs
+/// `done <delivered> <replayed>`. A test only in the child's environment.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn crash_child_application() {
+    let Ok(spec) = std::env::var(CHILD) else {
+        return;
+    };
+    let spec: Spec = serde_json::from_str(&spec).unwrap();
+    let firehose =
+        aws_sdk_firehose::Client::from_conf(client!(aws_sdk_firehose, &spec.endpoint).build());
+    let mut builder = ProducerBuilder::firehose(firehose, &spec.stream).config(ProducerConfig {
+        linger: Duration::from_millis(20),
+        ..ProducerConfig::default()
+    });
+    if let Some(spool) = &spec.spool {
+        builder = builder.spool(SpoolConfig {
+            durability: Durability::Batch(100),
+            ..SpoolConfig::new(spool)
+        });
+    }
+    let producer = builder.build().unwrap();
+    let replayed = producer.recovered().entries;
+    let mut log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&spec.log)
+        .unwrap();
+    for i in 0..spec.events {
+        let _delivery = producer.send(&event(spec.round, i)).await.unwrap();
+        log.write_all(format!("{i}\n").as_bytes()).unwrap();
+    }
+    log.write_all(b"flush\n").unwrap();
+    let report = producer.shutdown().await;
+    assert_eq!(report.failed_count, 0);
+    log.write_all(format!("done {} {replayed}\n", report.delivered).as_bytes())
+        .unwrap();
+}
+
+fn start_child(spec: &Spec) -> Child {
+    Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "crash_child_application",
+            "--nocapture",
+            "--test-threads",
+            "1",
+        ])
+        .env(CHILD, serde_json::to_string(spec).unwrap())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+fn log_lines(path: &Path) -> Vec<String> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Where a round's child is killed.
+#[derive(Debug, Clone, Copy)]
+enum KillPoint {
+    /// Once this many events are accepted.
+    Accepted(usize),
+    /// This long into the final flush.
+    Flushing(Duration),
+}
+
+/// Runs the child until `kill`, kills it; returns the indices it logged as accepted and
+/// whether the kill came before the child ended by itself.
+fn run_until(spec: &Spec, kill: KillPoint) -> (Vec<usize>, bool) {
+    let mut child = start_child(spec);
+    let started = Instant::now();
+    let mut flushing_since = None;
+    let killed = loop {
+        if child.try_wait().unwrap().is_some() {
+            break false;
+        }
+        let lines = log_lines(&spec.log);
+        let due = match kill {
+            KillPoint::Accepted(n) => lines.len() >= n,
+            KillPoint::Flushing(after) => {
+                if flushing_since.is_none() && lines.iter().any(|l| l == "flush") {
+                    flushing_since = Some(Instant::now());
+                }
+                flushing_since.is_some_and(|since| since.elapsed() >= after)
+            }
+        };
+        if due {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            break true;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "the child ran too long"
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    };
+    let accepted = log_lines(&spec.log)
+        .iter()
+        .filter_map(|l| l.parse().ok())
+        .collect();
+    (accepted, killed)
+}
+
+/// Restarts the child with nothing new to send: it replays the spool and ends.
+fn replay(spec: &Spec) -> (u64, u64) {
+    let log = spec.log.with_extension("replay");
+    let _ = std::fs::remove_file(&log);
+    let spec = Spec {
+        events: 0,
+        log: log.clone(),
+        ..spec.clone()
+    };
+    let status = start_child(&spec).wait().unwrap();
+    assert!(status.success(), "the restarted application failed");
+    let done = log_lines(&log)
+        .into_iter()
+        .find_map(|l| l.strip_prefix("done ").map(str::to_owned))
+        .unwrap();
+    let mut parts = done.split(' ').map(|n| n.parse::<u64>().unwrap());
+    (parts.next().unwrap(), parts.next().unwrap())
+}
+
+/// Lost events: those of `accepted` (of `round`) not in `counts`, and the duplicates of the
+/// others.
+fn lost_and_duplicated(
+    counts: &BTreeMap<String, usize>,
+    round: usize,
+    accepted: &[usize],
+) -> (Vec<String>, usize) {
+    let (mut lost, mut duplicates) = (Vec::new(), 0);
+    for i in accepted {
+        match counts.get(&format!("{round}-{i}")) {
+            None => lost.push(format!("{round}-{i}")),
+            Some(n) => duplicates += n - 1,
+        }
+    }
+    (lost, duplicates)
+}
+
+/// `message` → count over every event found in the bucket's objects (JSON lines).
+fn count_messages(objects: &[Vec<u8>]) -> BTreeMap<String, usize> {
+    let mut counts = BTreeMap::new();
+    for data in objects {
+        for line in data.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+            let event: Value = serde_json::from_slice(line).unwrap();
+            *counts
+                .entry(event["message"].as_str().unwrap().to_owned())
+                .or_default() += 1;
+        }
+    }
+    counts
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_application_loses_no_accepted_event_with_the_spool() {
+    if std::env::var_os(CHILD).is_some() {
+        return;
+    }
+    let Some(endpoint) = endpoint() else { return };
+    let s3 = s3_client(&endpoint);
+    let firehose =
+        aws_sdk_firehose::Client::from_conf(client!(aws_sdk_firehose, &endpoint).build());
+    let (bucket, stream) = firehose_to_bucket(&s3, &firehose).await;
+    let root = std::env::temp_dir().join(format!("ocsf-crash-{}", uuid::Uuid::new_v4().simple()));
+    let mut rng = fastrand::Rng::with_seed(2_326);
+    let mut accepted_by_round = Vec::new();
+    let (mut replayed, mut killed_in_flush, mut ended_first) = (0, 0, 0);
+    for round in 0..KILL_POINTS {
+        let dir = root.join(round.to_string());
+        std::fs::create_dir_all(&dir).unwrap();
+        let spec = Spec {
+            endpoint: endpoint.clone(),
+            stream: stream.clone(),
+            spool: Some(dir.join("spool")),
+            round,
+            events: EVENTS,
+            log: dir.join("accepted"),
+        };
+        let kill = if round % 4 == 3 {
+            KillPoint::Flushing(Duration::from_millis(rng.u64(0..8)))
+        } else {
+            KillPoint::Accepted(rng.usize(1..EVENTS))
+        };
+        let spec_now = spec.clone();
+        let (accepted, killed) = tokio::task::spawn_blocking(move || run_until(&spec_now, kill))
+            .await
+            .unwrap();
+        if !killed {
+            ended_first += 1;
+        } else if matches!(kill, KillPoint::Flushing(_)) {
+            killed_in_flush += 1;
+        }
+        let spec_now = spec.clone();
+        let (delivered, from_spool) = tokio::task::spawn_blocking(move || replay(&spec_now))
+            .await
+            .unwrap();
+        assert_eq!(
+            delivered, from_spool,
+            "round {round}: the restart delivers its replay"
+        );
+        replayed += from_spool;
+        // The replay emptied the spool: its files are the new, empty current segment only.
+        let left: u64 = std::fs::read_dir(spec.spool.as_ref().unwrap())
+            .unwrap()
+            .map(|e| e.unwrap().metadata().unwrap().len())
+            .sum();
+        assert_eq!(left, 0, "round {round}: nothing left in the spool");
+        accepted_by_round.push(accepted);
+    }
+    let counts = count_messages(&bucket_objects(&s3, &bucket).await);
+    let mut missing = Vec::new();
+    let (mut accepted_events, mut duplicates) = (0, 0);
+    for (round, accepted) in accepted_by_round.iter().enumerate() {
+        accepted_events += accepted.len();
+        let (lost, copies) = lost_and_duplicated(&counts, round, accepted);
+        missing.extend(lost);
+        duplicates += copies;
+    }
+    let landed: usize = counts.values().sum();
+    println!(
+        "crash: {KILL_POINTS} kills ({killed_in_flush} in the final flush, {ended_first} ended before the kill point), \
+         {accepted_events} events accepted, {replayed} replayed from the spool, {landed} landed, \
+         {} distinct, {duplicates} duplicates of accepted events, 0 missing expected",
+        counts.len()
+    );
+    assert!(
+        missing.is_empty(),
+        "lost: {:?}",
+        &missing[..missing.len().min(10)]
+    );
+    assert!(replayed > 0, "some kills left events in the spool");
+    assert!(
+        killed_in_flush > 0,
+        "some kills came during the final flush"
+    );
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+/// The control: the same application without a spool, killed halfway, loses the events it had
+/// accepted and not yet delivered (so the test above can fail).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_the_spool_the_same_kill_loses_accepted_events() {
+    if std::env::var_os(CHILD).is_some() {
+        return;
+    }
+    let Some(endpoint) = endpoint() else { return };
+    let s3 = s3_client(&endpoint);
+    let firehose =
+        aws_sdk_firehose::Client::from_conf(client!(aws_sdk_firehose, &endpoint).build());
+    let (bucket, stream) = firehose_to_bucket(&s3, &firehose).await;
+    let dir = std::env::temp_dir().join(format!("ocsf-crash-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let spec = Spec {
+        endpoint,
+        stream,
+        spool: None,
+        round: 0,
+        events: EVENTS,
+        log: dir.join("accepted"),
+    };
+    let (accepted, killed) =
+        tokio::task::spawn_blocking(move || run_until(&spec, KillPoint::Accepted(EVENTS / 2)))
+            .await
+            .unwrap();
+    assert!(killed);
+    let counts = count_messages(&bucket_objects(&s3, &bucket).await);
+    let (lost, _) = lost_and_duplicated(&counts, 0, &accepted);
+    println!(
+        "no spool: {} accepted, {} lost at the kill",
+        accepted.len(),
+        lost.len()
+    );
+    assert!(
+        !lost.is_empty(),
+        "a kill without a spool loses buffered events"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
