@@ -4,8 +4,9 @@
 //!   aggregation. Goal: ≤ 2 µs per event. `serialize_only` (`serde_json::to_vec` of each event)
 //!   is the floor to compare against when the machine's speed varies.
 //! * `producer_send_1KiB`: the whole `Producer` (channel, buffer accounting, worker, retries
-//!   bookkeeping, outcome per event) against an SDK client that discards every call after the
-//!   SDK has serialized it (base64 JSON body), so it includes the SDK's own cost;
+//!   bookkeeping, outcome per event), alive across iterations (10,000 sends and a flush each),
+//!   against an SDK client that discards every call after the SDK has serialized it (base64
+//!   JSON body), so it includes the SDK's own cost; on one thread and on two;
 //!   `aggregated_spooled` is the same with the durable spool (fsync every 500 entries).
 //!
 //! Before timing, it prints the deterministic figures of the same 10,000 events: billed bytes
@@ -25,7 +26,7 @@ use ocsf_firehose_producer::internals::Encoder;
 use ocsf_firehose_producer::internals::Record;
 use ocsf_firehose_producer::internals::{Batcher, CallLimits};
 use ocsf_firehose_producer::spool::{Durability, SpoolConfig};
-use ocsf_firehose_producer::{ProducerBuilder, ProducerConfig};
+use ocsf_firehose_producer::{Producer, ProducerBuilder, ProducerConfig};
 use serde_json::{json, Value};
 
 const EVENTS: usize = 10_000;
@@ -158,59 +159,73 @@ fn bench(c: &mut Criterion) {
     group.finish();
 }
 
+/// A producer over an SDK client discarding calls, with or without aggregation and a spool in
+/// `spool`.
+fn producer(aggregate: bool, spool: Option<&std::path::Path>) -> Producer {
+    let mut builder = ProducerBuilder::firehose(common::accepting_firehose(|_| {}), "bench")
+        .config(ProducerConfig {
+            aggregate,
+            ..ProducerConfig::default()
+        });
+    if let Some(dir) = spool {
+        builder = builder.spool(SpoolConfig {
+            durability: Durability::Batch(500),
+            ..SpoolConfig::new(dir)
+        });
+    }
+    builder.build().unwrap()
+}
+
+/// Sends `events` and waits until each is delivered: the producer's steady state (it lives
+/// across iterations, as in an application).
+async fn send_all(producer: &Producer, events: &[Value]) {
+    for e in events {
+        producer.send(e).await.unwrap();
+    }
+    let report = producer.flush().await;
+    assert_eq!(report.delivered, events.len() as u64);
+}
+
 fn bench_producer(c: &mut Criterion) {
     let events: Vec<Value> = (0..EVENTS).map(event).collect();
-    let runtime = tokio::runtime::Builder::new_current_thread()
+    let dir = std::env::temp_dir().join(format!("ocsf-bench-spool-{}", std::process::id()));
+    // One thread (the application's sends and the worker take turns) and two (they overlap,
+    // as in an application on Tokio's default runtime).
+    for threads in [1, 2] {
+        let runtime = match threads {
+            1 => tokio::runtime::Builder::new_current_thread(),
+            _ => {
+                let mut builder = tokio::runtime::Builder::new_multi_thread();
+                builder.worker_threads(threads);
+                builder
+            }
+        }
         .enable_all()
         .build()
         .unwrap();
-    let mut group = c.benchmark_group("producer_send_1KiB");
-    group.throughput(Throughput::Elements(EVENTS as u64));
-    for aggregate in [true, false] {
-        group.bench_function(variant(aggregate), |b| {
-            b.iter(|| {
-                runtime.block_on(async {
-                    let producer =
-                        ProducerBuilder::firehose(common::accepting_firehose(|_| {}), "bench")
-                            .config(ProducerConfig {
-                                aggregate,
-                                ..ProducerConfig::default()
-                            })
-                            .build()
-                            .unwrap();
-                    for e in &events {
-                        producer.send(e).await.unwrap();
-                    }
-                    let report = producer.shutdown().await;
-                    assert_eq!(report.delivered, EVENTS as u64);
-                })
-            })
-        });
+        let name = match threads {
+            1 => "producer_send_1KiB".to_owned(),
+            n => format!("producer_send_1KiB_{n}_threads"),
+        };
+        let mut group = c.benchmark_group(name);
+        group.throughput(Throughput::Elements(EVENTS as u64));
+        let variants = [
+            (variant(true), true, None),
+            (variant(false), false, None),
+            // The durable spool (fsync every 500 entries), in the same run: its cost against
+            // `aggregated`.
+            ("aggregated_spooled", true, Some(dir.as_path())),
+        ];
+        for (name, aggregate, spool) in variants {
+            let producer = runtime.block_on(async { producer(aggregate, spool) });
+            group.bench_function(name, |b| {
+                b.iter(|| runtime.block_on(send_all(&producer, &events)))
+            });
+            runtime.block_on(producer.shutdown());
+        }
+        group.finish();
     }
-    // The same with the durable spool (fsync every 500 entries), in the same run: its cost
-    // against `aggregated` above.
-    let dir = std::env::temp_dir().join(format!("ocsf-bench-spool-{}", std::process::id()));
-    group.bench_function("aggregated_spooled", |b| {
-        b.iter(|| {
-            runtime.block_on(async {
-                let producer =
-                    ProducerBuilder::firehose(common::accepting_firehose(|_| {}), "bench")
-                        .spool(SpoolConfig {
-                            durability: Durability::Batch(500),
-                            ..SpoolConfig::new(&dir)
-                        })
-                        .build()
-                        .unwrap();
-                for e in &events {
-                    producer.send(e).await.unwrap();
-                }
-                let report = producer.shutdown().await;
-                assert_eq!(report.delivered, EVENTS as u64);
-            })
-        })
-    });
     let _ = std::fs::remove_dir_all(&dir);
-    group.finish();
 }
 
 criterion_group!(benches, bench, bench_producer);

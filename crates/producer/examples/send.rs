@@ -99,9 +99,11 @@ async fn main() -> anyhow::Result<ExitCode> {
     for (code, count) in &failed {
         println!("  {code}: {count}");
     }
-    Ok(if failed.is_empty() && report.delivered == sent + replayed {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
+    Ok(
+        if failed.is_empty() && report.delivered == sent + replayed {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        },
+    )
 }

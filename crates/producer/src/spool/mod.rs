@@ -24,7 +24,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use segment::{ack_path, encode_ack, encode_entry, read_acks, read_entries, wal_path, wal_seq};
+use segment::{
+    ack_path, encode_ack, entry_header, read_acks, read_entries, wal_path, wal_seq, write_entry,
+};
 pub use segment::{Damage, DamageKind};
 
 /// When an appended entry reaches the disk, and so what a crash can take.
@@ -126,6 +128,8 @@ pub struct Spool {
     dir: PathBuf,
     config: SpoolConfig,
     state: Mutex<State>,
+    /// Acknowledgements not yet applied to the state: `(segment, index)`.
+    acked: Mutex<Vec<(u64, u32)>>,
     /// Woken when segments are deleted (room on disk).
     room: tokio::sync::Notify,
     sync: sync::Syncer,
@@ -153,7 +157,19 @@ struct Segment {
     bytes: u64,
     /// Its ack file, opened at the first acknowledgement.
     acks: Option<File>,
+    /// Ack records not yet written (at most [`ACK_BATCH_BYTES`]).
+    unwritten: Vec<u8>,
 }
+
+/// Acknowledgements are queued and applied this many at a time.
+const ACKS_APPLIED_AT: usize = 64;
+/// How often a `send` waiting for room in a full spool checks again.
+const ROOM_RECHECK: Duration = Duration::from_millis(10);
+
+/// Ack records are written this many bytes at a time (256 acknowledgements; and when the spool
+/// closes): one `write` per event would cost as much as the entry's own. A crash loses at most
+/// these, and their entries are sent again (at least once).
+const ACK_BATCH_BYTES: usize = 256 * segment::ACK_BYTES;
 
 impl Spool {
     /// Opens (or creates) the spool in `config.dir`: every entry not acknowledged is in the
@@ -207,7 +223,7 @@ impl Spool {
                     Segment {
                         live,
                         bytes,
-                        acks: None,
+                        ..Segment::default()
                     },
                 );
             }
@@ -228,6 +244,7 @@ impl Spool {
                 disk_bytes,
                 appended: 0,
             }),
+            acked: Mutex::new(Vec::new()),
             room: tokio::sync::Notify::new(),
         });
         if !found.is_empty() {
@@ -252,18 +269,17 @@ impl Spool {
         &self.config
     }
 
-    /// Bytes of the spool's files.
+    /// Bytes of the spool's files, once the acknowledgements queued so far are applied.
     pub fn disk_bytes(&self) -> u64 {
-        self.state().disk_bytes
+        let mut state = self.state();
+        self.apply_queued_acks(&mut state);
+        state.disk_bytes
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
         // A panic while holding the lock leaves the files consistent (entries are whole or
         // torn, and a torn entry is detected): go on with what the state says.
-        match self.state.lock() {
-            Ok(state) => state,
-            Err(poisoned) => poisoned.into_inner(),
-        }
+        lock(&self.state)
     }
 
     /// Appends `payload`, waiting while the spool is full; returns once the entry is as durable
@@ -276,7 +292,11 @@ impl Spool {
                     self.sync.appended(appended).await;
                     return Ok(ticket);
                 }
-                None => room.await,
+                // Woken when segments leave; and soon in any case, to apply the acknowledgements
+                // queued since (they free segments too).
+                None => {
+                    let _ = tokio::time::timeout(ROOM_RECHECK, room).await;
+                }
             }
         }
     }
@@ -294,15 +314,16 @@ impl Spool {
     }
 
     fn try_append(self: &Arc<Self>, payload: &[u8]) -> Result<Option<(Ticket, u64)>, SpoolError> {
-        let mut frame = Vec::with_capacity(payload.len() + segment::ENTRY_HEADER_BYTES);
-        encode_entry(payload, &mut frame);
-        let size = frame.len() as u64;
+        let header = entry_header(payload);
+        let size = (header.len() + payload.len()) as u64;
         let mut state = self.state();
         if state.written > 0 && state.written + size > self.config.segment_bytes {
             self.roll(&mut state)?;
         }
         if state.disk_bytes + size > self.config.max_bytes && state.disk_bytes > 0 {
-            // Full: a current segment with nothing live is freed by rolling it over.
+            // Full: the queued acknowledgements may free segments, and a current segment with
+            // nothing live is freed by rolling it over.
+            self.apply_queued_acks(&mut state);
             let current = state.current;
             if state.written > 0 && state.segments.get(&current).is_some_and(|s| s.live == 0) {
                 self.roll(&mut state)?;
@@ -312,9 +333,7 @@ impl Spool {
             }
         }
         let path = wal_path(&self.dir, state.current);
-        (&*state.file)
-            .write_all(&frame)
-            .map_err(|e| SpoolError::io(&path, &e))?;
+        write_entry(&state.file, &header, payload).map_err(|e| SpoolError::io(&path, &e))?;
         let (segment, index) = (state.current, state.next_index);
         state.written += size;
         state.disk_bytes += size;
@@ -354,36 +373,60 @@ impl Spool {
         Ok(())
     }
 
+    /// Acknowledges an entry: queued, and applied [`ACKS_APPLIED_AT`] at a time (or when the
+    /// spool is full, or closes), so that the worker resolving events never waits for a writer
+    /// holding the state in a `write`.
     fn ack(&self, segment: u64, index: u32) {
+        let batch = {
+            let mut acked = lock(&self.acked);
+            acked.push((segment, index));
+            if acked.len() < ACKS_APPLIED_AT {
+                return;
+            }
+            std::mem::take(&mut *acked)
+        };
         let mut state = self.state();
+        for (segment, index) in batch {
+            self.apply_ack(&mut state, segment, index);
+        }
+    }
+
+    /// Applies the acknowledgements queued so far.
+    fn apply_queued_acks(&self, state: &mut State) {
+        let batch = std::mem::take(&mut *lock(&self.acked));
+        for (segment, index) in batch {
+            self.apply_ack(state, segment, index);
+        }
+    }
+
+    fn apply_ack(&self, state: &mut State, segment: u64, index: u32) {
         let current = state.current;
         let Some(entry) = state.segments.get_mut(&segment) else {
             return;
         };
         entry.live = entry.live.saturating_sub(1);
         if entry.live == 0 && segment != current {
-            self.delete(&mut state, segment);
+            self.delete(state, segment);
             return;
         }
-        if entry.acks.is_none() {
-            let path = ack_path(&self.dir, segment);
-            match OpenOptions::new().create(true).append(true).open(&path) {
-                Ok(file) => entry.acks = Some(file),
-                // Not recorded: the entry is sent again at the next start (at least once).
-                Err(error) => tracing::warn!(segment, %error, "spool ack file not opened"),
-            }
-        }
-        let record = encode_ack(index);
-        let written = entry.acks.as_mut().map(|file| file.write_all(&record));
-        if let Some(Err(error)) = written {
-            tracing::warn!(segment, %error, "spool ack not recorded");
-        } else if written.is_some() {
-            entry.bytes += record.len() as u64;
-            state.disk_bytes += record.len() as u64;
+        entry.unwritten.extend_from_slice(&encode_ack(index));
+        if entry.unwritten.len() >= ACK_BATCH_BYTES {
+            let written = write_acks(&self.dir, segment, entry);
+            state.disk_bytes += written;
         }
         if segment == current && state.segments.get(&segment).is_some_and(|s| s.live == 0) {
             // The writer waiting for room may roll this segment over.
             self.room.notify_waiters();
+        }
+    }
+
+    /// Writes every ack record not yet written.
+    fn write_all_acks(&self) {
+        let mut state = self.state();
+        self.apply_queued_acks(&mut state);
+        let state = &mut *state;
+        for (&seq, segment) in &mut state.segments {
+            state.disk_bytes += write_acks(&self.dir, seq, segment);
         }
     }
 
@@ -393,6 +436,66 @@ impl Spool {
         }
         remove_segment(&self.dir, segment);
         self.room.notify_waiters();
+    }
+}
+
+impl Drop for Spool {
+    /// Closed (every ticket gone): a current segment with nothing live leaves with its acks;
+    /// the rest write their acknowledgements.
+    fn drop(&mut self) {
+        let current = {
+            let mut state = self.state();
+            self.apply_queued_acks(&mut state);
+            let current = state.current;
+            state
+                .segments
+                .get(&current)
+                .is_some_and(|s| s.live == 0)
+                .then_some(current)
+        };
+        if let Some(current) = current {
+            let mut state = self.state();
+            if let Some(removed) = state.segments.remove(&current) {
+                state.disk_bytes = state.disk_bytes.saturating_sub(removed.bytes);
+            }
+            remove_segment(&self.dir, current);
+        }
+        self.write_all_acks();
+    }
+}
+
+/// Writes `entry`'s unwritten ack records into segment `seq`'s ack file; the bytes written. A
+/// record not written is an entry sent again at the next start (at least once).
+fn write_acks(dir: &Path, seq: u64, entry: &mut Segment) -> u64 {
+    if entry.unwritten.is_empty() {
+        return 0;
+    }
+    if entry.acks.is_none() {
+        let path = ack_path(dir, seq);
+        match OpenOptions::new().create(true).append(true).open(&path) {
+            Ok(file) => entry.acks = Some(file),
+            Err(error) => tracing::warn!(segment = seq, %error, "spool ack file not opened"),
+        }
+    }
+    let records = std::mem::take(&mut entry.unwritten);
+    match entry.acks.as_mut().map(|file| file.write_all(&records)) {
+        Some(Ok(())) => {
+            entry.bytes += records.len() as u64;
+            records.len() as u64
+        }
+        Some(Err(error)) => {
+            tracing::warn!(segment = seq, %error, "spool acks not recorded");
+            0
+        }
+        None => 0,
+    }
+}
+
+/// Locks `mutex`; a panic while it was held leaves plain data, still usable.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    match mutex.lock() {
+        Ok(guard) => guard,
+        Err(poisoned) => poisoned.into_inner(),
     }
 }
 

@@ -8,6 +8,8 @@
 //! appending) or whose checksum or length is wrong (damage): what follows is reported, never
 //! replayed. An ack record cut short is ignored (its entry is replayed: at least once).
 
+use std::fs::File;
+use std::io::{IoSlice, Write};
 use std::path::{Path, PathBuf};
 
 /// Bytes of an entry's header (length and checksum).
@@ -36,12 +38,43 @@ pub(crate) fn wal_seq(name: &str) -> Option<u64> {
         .flatten()
 }
 
-/// Appends the frame of `payload` to `out`.
-pub(crate) fn encode_entry(payload: &[u8], out: &mut Vec<u8>) {
+/// The header of `payload`'s entry: its length and checksum.
+pub(crate) fn entry_header(payload: &[u8]) -> [u8; ENTRY_HEADER_BYTES] {
     // Payloads are bounded by the producer's limits, far under 4 GiB.
-    let length = u32::try_from(payload.len()).unwrap_or(u32::MAX);
-    out.extend_from_slice(&length.to_le_bytes());
-    out.extend_from_slice(&crc32fast::hash(payload).to_le_bytes());
+    let length = u32::try_from(payload.len())
+        .unwrap_or(u32::MAX)
+        .to_le_bytes();
+    let crc = crc32fast::hash(payload).to_le_bytes();
+    [
+        length[0], length[1], length[2], length[3], crc[0], crc[1], crc[2], crc[3],
+    ]
+}
+
+/// Appends the entry of `header` and `payload` to `file` in one `write` where the system
+/// takes both parts at once (no copy of the payload), else in as many as it needs.
+pub(crate) fn write_entry(
+    mut file: &File,
+    header: &[u8; ENTRY_HEADER_BYTES],
+    payload: &[u8],
+) -> std::io::Result<()> {
+    let mut header: &[u8] = header;
+    let mut payload = payload;
+    while !header.is_empty() || !payload.is_empty() {
+        let written = file.write_vectored(&[IoSlice::new(header), IoSlice::new(payload)])?;
+        if written == 0 {
+            return Err(std::io::ErrorKind::WriteZero.into());
+        }
+        let from_header = written.min(header.len());
+        header = &header[from_header..];
+        payload = &payload[written - from_header..];
+    }
+    Ok(())
+}
+
+/// Appends the frame of `payload` to `out`.
+#[cfg(test)]
+pub(crate) fn encode_entry(payload: &[u8], out: &mut Vec<u8>) {
+    out.extend_from_slice(&entry_header(payload));
     out.extend_from_slice(payload);
 }
 

@@ -65,9 +65,11 @@ async fn what_is_not_acknowledged_comes_back_at_the_next_open_bytes_for_bytes() 
             ticket.ack();
         }
         drop(spool);
-        let (_spool, recovery) = Spool::open(config).unwrap();
+        let (spool, recovery) = Spool::open(config).unwrap();
         assert!(recovery.entries.is_empty(), "{durability:?}");
         assert_eq!(files(&dir).len(), 1, "only the new current segment");
+        drop(spool);
+        assert!(files(&dir).is_empty(), "closed with nothing live");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
@@ -90,15 +92,17 @@ async fn segments_roll_over_and_leave_once_every_entry_is_acknowledged() {
     for ticket in tickets {
         ticket.ack();
     }
-    assert_eq!(files(&dir).len(), 3, "three sealed segments deleted");
     assert_eq!(spool.disk_bytes(), 6 * 50);
+    assert_eq!(files(&dir).len(), 3, "three sealed segments deleted");
     for ticket in later {
         ticket.ack();
     }
-    assert_eq!(
-        files(&dir).len(),
-        2,
-        "the current segment stays, with its ack file"
+    assert_eq!(spool.disk_bytes(), 100, "the current segment, two entries");
+    assert_eq!(files(&dir).len(), 1, "the current segment stays while open");
+    drop(spool);
+    assert!(
+        files(&dir).is_empty(),
+        "closed with nothing live: no file left"
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
