@@ -4,7 +4,8 @@
 //! accepted; it is killed (`SIGKILL`) at seeded moments (after a seeded number of accepted
 //! events, or during the final flush), restarted with the same spool and nothing new to send,
 //! and the bucket is read back: every accepted event must be there at least once (the streams do
-//! not deduplicate); duplicates are counted and printed.
+//! not deduplicate); duplicates are counted and printed. The same into a Kinesis data stream,
+//! read back as a KCL consumer reads it.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -20,7 +21,8 @@ use ocsf_firehose_producer::{ProducerBuilder, ProducerConfig};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use common::moto::{bucket_objects, client, endpoint, firehose_to_bucket, s3_client};
+use common::moto::{bucket_objects, client, endpoint, firehose_to_bucket, kcl_read, s3_client};
+use common::proxy::{fault_proxy, Faults};
 
 /// What the child does: set in its environment as JSON.
 const CHILD: &str = "OCSF_CRASH_CHILD";
@@ -31,6 +33,8 @@ const KILL_POINTS: usize = 20;
 struct Spec {
     endpoint: String,
     stream: String,
+    /// A Kinesis data stream (else a Firehose delivery stream).
+    kinesis: bool,
     /// `None`: the control, without a spool.
     spool: Option<PathBuf>,
     round: usize,
@@ -57,9 +61,16 @@ async fn crash_child_application() {
         return;
     };
     let spec: Spec = serde_json::from_str(&spec).unwrap();
-    let firehose =
-        aws_sdk_firehose::Client::from_conf(client!(aws_sdk_firehose, &spec.endpoint).build());
-    let mut builder = ProducerBuilder::firehose(firehose, &spec.stream).config(ProducerConfig {
+    let builder = if spec.kinesis {
+        let kinesis =
+            aws_sdk_kinesis::Client::from_conf(client!(aws_sdk_kinesis, &spec.endpoint).build());
+        ProducerBuilder::kinesis(kinesis, &spec.stream)
+    } else {
+        let firehose =
+            aws_sdk_firehose::Client::from_conf(client!(aws_sdk_firehose, &spec.endpoint).build());
+        ProducerBuilder::firehose(firehose, &spec.stream)
+    };
+    let mut builder = builder.config(ProducerConfig {
         linger: Duration::from_millis(20),
         ..ProducerConfig::default()
     });
@@ -194,7 +205,7 @@ fn lost_and_duplicated(
     (lost, duplicates)
 }
 
-/// `message` → count over every event found in the bucket's objects (JSON lines).
+/// `message` → count over every event found in `objects` (JSON lines, or single events).
 fn count_messages(objects: &[Vec<u8>]) -> BTreeMap<String, usize> {
     let mut counts = BTreeMap::new();
     for data in objects {
@@ -208,26 +219,28 @@ fn count_messages(objects: &[Vec<u8>]) -> BTreeMap<String, usize> {
     counts
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_killed_application_loses_no_accepted_event_with_the_spool() {
-    if std::env::var_os(CHILD).is_some() {
-        return;
-    }
-    let Some(endpoint) = endpoint() else { return };
-    let s3 = s3_client(&endpoint);
-    let firehose =
-        aws_sdk_firehose::Client::from_conf(client!(aws_sdk_firehose, &endpoint).build());
-    let (bucket, stream) = firehose_to_bucket(&s3, &firehose).await;
+/// What the kill rounds did.
+#[derive(Default)]
+struct Rounds {
+    accepted_by_round: Vec<Vec<usize>>,
+    replayed: u64,
+    killed_in_flush: usize,
+    ended_first: usize,
+}
+
+/// Runs [`KILL_POINTS`] rounds of the application into `stream` at `endpoint` (a Kinesis data
+/// stream with `kinesis`): each killed at a seeded moment, then restarted to replay its spool.
+async fn kill_rounds(endpoint: &str, stream: &str, kinesis: bool, seed: u64) -> Rounds {
     let root = std::env::temp_dir().join(format!("ocsf-crash-{}", uuid::Uuid::new_v4().simple()));
-    let mut rng = fastrand::Rng::with_seed(2_326);
-    let mut accepted_by_round = Vec::new();
-    let (mut replayed, mut killed_in_flush, mut ended_first) = (0, 0, 0);
+    let mut rng = fastrand::Rng::with_seed(seed);
+    let mut rounds = Rounds::default();
     for round in 0..KILL_POINTS {
         let dir = root.join(round.to_string());
         std::fs::create_dir_all(&dir).unwrap();
         let spec = Spec {
-            endpoint: endpoint.clone(),
-            stream: stream.clone(),
+            endpoint: endpoint.to_owned(),
+            stream: stream.to_owned(),
+            kinesis,
             spool: Some(dir.join("spool")),
             round,
             events: EVENTS,
@@ -243,9 +256,9 @@ async fn a_killed_application_loses_no_accepted_event_with_the_spool() {
             .await
             .unwrap();
         if !killed {
-            ended_first += 1;
+            rounds.ended_first += 1;
         } else if matches!(kill, KillPoint::Flushing(_)) {
-            killed_in_flush += 1;
+            rounds.killed_in_flush += 1;
         }
         let spec_now = spec.clone();
         let (delivered, from_spool) = tokio::task::spawn_blocking(move || replay(&spec_now))
@@ -255,42 +268,99 @@ async fn a_killed_application_loses_no_accepted_event_with_the_spool() {
             delivered, from_spool,
             "round {round}: the restart delivers its replay"
         );
-        replayed += from_spool;
-        // The replay emptied the spool: its files are the new, empty current segment only.
-        let left: u64 = std::fs::read_dir(spec.spool.as_ref().unwrap())
+        rounds.replayed += from_spool;
+        let left = std::fs::read_dir(spec.spool.as_ref().unwrap())
             .unwrap()
-            .map(|e| e.unwrap().metadata().unwrap().len())
-            .sum();
-        assert_eq!(left, 0, "round {round}: nothing left in the spool");
-        accepted_by_round.push(accepted);
+            .count();
+        assert_eq!(left, 0, "round {round}: the replay emptied the spool");
+        rounds.accepted_by_round.push(accepted);
     }
-    let counts = count_messages(&bucket_objects(&s3, &bucket).await);
+    let _ = std::fs::remove_dir_all(&root);
+    rounds
+}
+
+/// Every accepted event of every round is in `counts` (at least once); prints the figures.
+fn assert_every_accepted_event_landed(
+    what: &str,
+    rounds: &Rounds,
+    counts: &BTreeMap<String, usize>,
+) {
     let mut missing = Vec::new();
     let (mut accepted_events, mut duplicates) = (0, 0);
-    for (round, accepted) in accepted_by_round.iter().enumerate() {
+    for (round, accepted) in rounds.accepted_by_round.iter().enumerate() {
         accepted_events += accepted.len();
-        let (lost, copies) = lost_and_duplicated(&counts, round, accepted);
+        let (lost, copies) = lost_and_duplicated(counts, round, accepted);
         missing.extend(lost);
         duplicates += copies;
     }
     let landed: usize = counts.values().sum();
     println!(
-        "crash: {KILL_POINTS} kills ({killed_in_flush} in the final flush, {ended_first} ended before the kill point), \
-         {accepted_events} events accepted, {replayed} replayed from the spool, {landed} landed, \
-         {} distinct, {duplicates} duplicates of accepted events, 0 missing expected",
-        counts.len()
+        "crash ({what}): {KILL_POINTS} kills ({} in the final flush, {} ended before the kill point), \
+         {accepted_events} events accepted, {} replayed from the spool, {landed} landed, \
+         {} distinct, {duplicates} duplicates of accepted events, {} missing",
+        rounds.killed_in_flush,
+        rounds.ended_first,
+        rounds.replayed,
+        counts.len(),
+        missing.len()
     );
     assert!(
         missing.is_empty(),
         "lost: {:?}",
         &missing[..missing.len().min(10)]
     );
-    assert!(replayed > 0, "some kills left events in the spool");
+    assert!(rounds.replayed > 0, "some kills left events in the spool");
     assert!(
-        killed_in_flush > 0,
+        rounds.killed_in_flush > 0,
         "some kills came during the final flush"
     );
-    let _ = std::fs::remove_dir_all(&root);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_application_loses_no_accepted_event_with_the_spool() {
+    if std::env::var_os(CHILD).is_some() {
+        return;
+    }
+    let Some(endpoint) = endpoint() else { return };
+    let s3 = s3_client(&endpoint);
+    let firehose =
+        aws_sdk_firehose::Client::from_conf(client!(aws_sdk_firehose, &endpoint).build());
+    let (bucket, stream) = firehose_to_bucket(&s3, &firehose).await;
+    let rounds = kill_rounds(&endpoint, &stream, false, 2_326).await;
+    let counts = count_messages(&bucket_objects(&s3, &bucket).await);
+    assert_every_accepted_event_landed("Firehose", &rounds, &counts);
+}
+
+/// The same into a Kinesis data stream of 2 shards, read back as a KCL consumer reads it
+/// (aggregated records split, no sub-record dropped). moto's Kinesis is reached through the
+/// serialising proxy of the moto tests (its `PutRecords` is not safe under concurrent calls).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_kinesis_application_loses_no_accepted_event_with_the_spool() {
+    if std::env::var_os(CHILD).is_some() {
+        return;
+    }
+    let Some(endpoint) = endpoint() else { return };
+    let kinesis = aws_sdk_kinesis::Client::from_conf(client!(aws_sdk_kinesis, &endpoint).build());
+    let stream = format!("ocsf-{}", uuid::Uuid::new_v4().simple());
+    kinesis
+        .create_stream()
+        .stream_name(&stream)
+        .shard_count(2)
+        .send()
+        .await
+        .unwrap();
+    let proxy = fault_proxy(
+        &endpoint,
+        Faults {
+            serialise: true,
+            ..Faults::default()
+        },
+    )
+    .await;
+    let rounds = kill_rounds(&proxy.endpoint, &stream, true, 7_919).await;
+    let read = kcl_read(&kinesis, &stream).await;
+    assert_eq!(read.dropped, 0, "sub-records a KCL consumer drops");
+    assert_every_accepted_event_landed("Kinesis", &rounds, &count_messages(&read.kept));
 }
 
 /// The control: the same application without a spool, killed halfway, loses the events it had
@@ -310,6 +380,7 @@ async fn without_the_spool_the_same_kill_loses_accepted_events() {
     let spec = Spec {
         endpoint,
         stream,
+        kinesis: false,
         spool: None,
         round: 0,
         events: EVENTS,

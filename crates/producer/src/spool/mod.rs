@@ -157,19 +157,16 @@ struct Segment {
     bytes: u64,
     /// Its ack file, opened at the first acknowledgement.
     acks: Option<File>,
-    /// Ack records not yet written (at most [`ACK_BATCH_BYTES`]).
+    /// Ack records applied, not yet written.
     unwritten: Vec<u8>,
 }
 
-/// Acknowledgements are queued and applied this many at a time.
+/// Acknowledgements are queued, then applied and written this many at a time (and when the
+/// spool is full, or closes): one `write` per event would cost as much as the entry's own. A
+/// crash loses at most these, and their entries are sent again (at least once).
 const ACKS_APPLIED_AT: usize = 64;
 /// How often a `send` waiting for room in a full spool checks again.
 const ROOM_RECHECK: Duration = Duration::from_millis(10);
-
-/// Ack records are written this many bytes at a time (256 acknowledgements; and when the spool
-/// closes): one `write` per event would cost as much as the entry's own. A crash loses at most
-/// these, and their entries are sent again (at least once).
-const ACK_BATCH_BYTES: usize = 256 * segment::ACK_BYTES;
 
 impl Spool {
     /// Opens (or creates) the spool in `config.dir`: every entry not acknowledged is in the
@@ -389,6 +386,10 @@ impl Spool {
         for (segment, index) in batch {
             self.apply_ack(&mut state, segment, index);
         }
+        let state = &mut *state;
+        for (&seq, segment) in &mut state.segments {
+            state.disk_bytes += write_acks(&self.dir, seq, segment);
+        }
     }
 
     /// Applies the acknowledgements queued so far.
@@ -410,10 +411,6 @@ impl Spool {
             return;
         }
         entry.unwritten.extend_from_slice(&encode_ack(index));
-        if entry.unwritten.len() >= ACK_BATCH_BYTES {
-            let written = write_acks(&self.dir, segment, entry);
-            state.disk_bytes += written;
-        }
         if segment == current && state.segments.get(&segment).is_some_and(|s| s.live == 0) {
             // The writer waiting for room may roll this segment over.
             self.room.notify_waiters();
