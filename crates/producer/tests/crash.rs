@@ -316,16 +316,25 @@ fn assert_every_accepted_event_landed(
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_killed_application_loses_no_accepted_event_with_the_spool() {
+/// In the parent test only (not in the child), with moto: its endpoint, an S3 client, and a
+/// bucket with a Direct PUT stream into it.
+async fn firehose_stream() -> Option<(String, aws_sdk_s3::Client, String, String)> {
     if std::env::var_os(CHILD).is_some() {
-        return;
+        return None;
     }
-    let Some(endpoint) = endpoint() else { return };
+    let endpoint = endpoint()?;
     let s3 = s3_client(&endpoint);
     let firehose =
         aws_sdk_firehose::Client::from_conf(client!(aws_sdk_firehose, &endpoint).build());
     let (bucket, stream) = firehose_to_bucket(&s3, &firehose).await;
+    Some((endpoint, s3, bucket, stream))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_application_loses_no_accepted_event_with_the_spool() {
+    let Some((endpoint, s3, bucket, stream)) = firehose_stream().await else {
+        return;
+    };
     let rounds = kill_rounds(&endpoint, &stream, false, 2_326).await;
     let counts = count_messages(&bucket_objects(&s3, &bucket).await);
     assert_every_accepted_event_landed("Firehose", &rounds, &counts);
@@ -367,14 +376,9 @@ async fn a_killed_kinesis_application_loses_no_accepted_event_with_the_spool() {
 /// accepted and not yet delivered (so the test above can fail).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_the_spool_the_same_kill_loses_accepted_events() {
-    if std::env::var_os(CHILD).is_some() {
+    let Some((endpoint, s3, bucket, stream)) = firehose_stream().await else {
         return;
-    }
-    let Some(endpoint) = endpoint() else { return };
-    let s3 = s3_client(&endpoint);
-    let firehose =
-        aws_sdk_firehose::Client::from_conf(client!(aws_sdk_firehose, &endpoint).build());
-    let (bucket, stream) = firehose_to_bucket(&s3, &firehose).await;
+    };
     let dir = std::env::temp_dir().join(format!("ocsf-crash-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).unwrap();
     let spec = Spec {
