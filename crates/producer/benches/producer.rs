@@ -18,6 +18,8 @@
 #[path = "../tests/common/mod.rs"]
 mod common;
 
+use std::sync::Arc;
+
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use ocsf_firehose_producer::internals::json_lines::{
     billed_bytes, JsonLinesAggregator, DEFAULT_TARGET_BYTES,
@@ -186,6 +188,25 @@ async fn send_all(producer: &Producer, events: &[Value]) {
     assert_eq!(report.delivered, events.len() as u64);
 }
 
+/// Sends `events` from `senders` tasks at once (each its share, in turn), then waits until each
+/// is delivered: an application sending from many tasks (the HTTP agent's clients).
+async fn send_concurrently(producer: &Arc<Producer>, events: &Arc<Vec<Value>>, senders: usize) {
+    let mut tasks = tokio::task::JoinSet::new();
+    for first in 0..senders {
+        let (producer, events) = (Arc::clone(producer), Arc::clone(events));
+        tasks.spawn(async move {
+            for e in events.iter().skip(first).step_by(senders) {
+                producer.send(e).await.unwrap();
+            }
+        });
+    }
+    while let Some(done) = tasks.join_next().await {
+        done.unwrap();
+    }
+    let report = producer.flush().await;
+    assert_eq!(report.delivered, events.len() as u64);
+}
+
 fn bench_producer(c: &mut Criterion) {
     let events: Vec<Value> = (0..EVENTS).map(event).collect();
     let dir = std::env::temp_dir().join(format!("ocsf-bench-spool-{}", std::process::id()));
@@ -222,6 +243,20 @@ fn bench_producer(c: &mut Criterion) {
                 b.iter(|| runtime.block_on(send_all(&producer, &events)))
             });
             runtime.block_on(producer.shutdown());
+        }
+        // 16 tasks sending at once: concurrent sends share the spool's writes.
+        let shared = Arc::new(events.clone());
+        for (name, spool) in [
+            ("aggregated_16_senders", None),
+            ("aggregated_spooled_16_senders", Some(dir.as_path())),
+        ] {
+            let producer = Arc::new(runtime.block_on(async { producer(true, spool) }));
+            group.bench_function(name, |b| {
+                b.iter(|| runtime.block_on(send_concurrently(&producer, &shared, 16)))
+            });
+            if let Ok(producer) = Arc::try_unwrap(producer) {
+                runtime.block_on(producer.shutdown());
+            }
         }
         group.finish();
     }

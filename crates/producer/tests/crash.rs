@@ -35,6 +35,8 @@ struct Spec {
     stream: String,
     /// A Kinesis data stream (else a Firehose delivery stream).
     kinesis: bool,
+    /// Tasks sending at once.
+    senders: usize,
     /// `None`: the control, without a spool.
     spool: Option<PathBuf>,
     round: usize,
@@ -80,18 +82,33 @@ async fn crash_child_application() {
             ..SpoolConfig::new(spool)
         });
     }
-    let producer = builder.build().unwrap();
+    let producer = std::sync::Arc::new(builder.build().unwrap());
     let replayed = producer.recovered().entries;
     let mut log = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(&spec.log)
         .unwrap();
-    for i in 0..spec.events {
-        let _delivery = producer.send(&event(spec.round, i)).await.unwrap();
-        log.write_all(format!("{i}\n").as_bytes()).unwrap();
+    // `senders` tasks at once, each its share in turn (their entries share the spool's writes);
+    // a short line in an append-only file is written whole.
+    let mut tasks = tokio::task::JoinSet::new();
+    for first in 0..spec.senders {
+        let (producer, mut log) = (std::sync::Arc::clone(&producer), log.try_clone().unwrap());
+        let (round, events, senders) = (spec.round, spec.events, spec.senders);
+        tasks.spawn(async move {
+            for i in (first..events).step_by(senders) {
+                let _delivery = producer.send(&event(round, i)).await.unwrap();
+                log.write_all(format!("{i}\n").as_bytes()).unwrap();
+            }
+        });
+    }
+    while let Some(done) = tasks.join_next().await {
+        done.unwrap();
     }
     log.write_all(b"flush\n").unwrap();
+    let Ok(producer) = std::sync::Arc::try_unwrap(producer) else {
+        panic!("every sender is done");
+    };
     let report = producer.shutdown().await;
     assert_eq!(report.failed_count, 0);
     log.write_all(format!("done {} {replayed}\n", report.delivered).as_bytes())
@@ -230,7 +247,13 @@ struct Rounds {
 
 /// Runs [`KILL_POINTS`] rounds of the application into `stream` at `endpoint` (a Kinesis data
 /// stream with `kinesis`): each killed at a seeded moment, then restarted to replay its spool.
-async fn kill_rounds(endpoint: &str, stream: &str, kinesis: bool, seed: u64) -> Rounds {
+async fn kill_rounds(
+    endpoint: &str,
+    stream: &str,
+    kinesis: bool,
+    senders: usize,
+    seed: u64,
+) -> Rounds {
     let root = std::env::temp_dir().join(format!("ocsf-crash-{}", uuid::Uuid::new_v4().simple()));
     let mut rng = fastrand::Rng::with_seed(seed);
     let mut rounds = Rounds::default();
@@ -241,6 +264,7 @@ async fn kill_rounds(endpoint: &str, stream: &str, kinesis: bool, seed: u64) -> 
             endpoint: endpoint.to_owned(),
             stream: stream.to_owned(),
             kinesis,
+            senders,
             spool: Some(dir.join("spool")),
             round,
             events: EVENTS,
@@ -330,17 +354,18 @@ async fn firehose_stream() -> Option<(String, aws_sdk_s3::Client, String, String
     Some((endpoint, s3, bucket, stream))
 }
 
+/// Firehose, 8 tasks sending at once (their entries written together).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_application_loses_no_accepted_event_with_the_spool() {
     let Some((endpoint, s3, bucket, stream)) = firehose_stream().await else {
         return;
     };
-    let rounds = kill_rounds(&endpoint, &stream, false, 2_326).await;
+    let rounds = kill_rounds(&endpoint, &stream, false, 8, 2_326).await;
     let counts = count_messages(&bucket_objects(&s3, &bucket).await);
     assert_every_accepted_event_landed("Firehose", &rounds, &counts);
 }
 
-/// The same into a Kinesis data stream of 2 shards, read back as a KCL consumer reads it
+/// The same into a Kinesis data stream of 2 shards, one task sending, read back as a KCL consumer reads it
 /// (aggregated records split, no sub-record dropped). moto's Kinesis is reached through the
 /// serialising proxy of the moto tests (its `PutRecords` is not safe under concurrent calls).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -366,7 +391,7 @@ async fn a_killed_kinesis_application_loses_no_accepted_event_with_the_spool() {
         },
     )
     .await;
-    let rounds = kill_rounds(&proxy.endpoint, &stream, true, 7_919).await;
+    let rounds = kill_rounds(&proxy.endpoint, &stream, true, 1, 7_919).await;
     let read = kcl_read(&kinesis, &stream).await;
     assert_eq!(read.dropped, 0, "sub-records a KCL consumer drops");
     assert_every_accepted_event_landed("Kinesis", &rounds, &count_messages(&read.kept));
@@ -385,6 +410,7 @@ async fn without_the_spool_the_same_kill_loses_accepted_events() {
         endpoint,
         stream,
         kinesis: false,
+        senders: 1,
         spool: None,
         round: 0,
         events: EVENTS,

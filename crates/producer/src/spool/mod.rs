@@ -6,14 +6,16 @@
 //!
 //! We keep a small module of our own rather than a WAL crate: the producer needs exactly
 //! append, out-of-order acknowledgement and replay, with a promise per durability mode that we
-//! can state and test; the crates that fit (`okaywal`, `yaque`) bring their own threads, formats
-//! and recovery rules for more than that.
+//! can state and test; the crates that come near (`okaywal`, `yaque`) bring their own formats,
+//! checkpointing and recovery rules for more than that.
 //!
-//! Layout and format: [`segment`]. Segments roll at [`SpoolConfig::segment_bytes`]; a sealed
-//! segment whose entries are all acknowledged is deleted. The spool's size on disk is bounded by
+//! Concurrent `send`s share one `write` (`group.rs`); the format is in `segment.rs`, the syncs
+//! in `sync.rs`. Segments roll at [`SpoolConfig::segment_bytes`]; a sealed segment whose entries
+//! are all acknowledged is deleted. The spool's size on disk is bounded by
 //! [`SpoolConfig::max_bytes`]: `send` waits (as it waits for the memory budget) until
 //! deliveries free a segment.
 
+mod group;
 mod segment;
 mod sync;
 
@@ -122,6 +124,17 @@ impl Ticket {
     }
 }
 
+/// Where a run of entries went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Placed {
+    segment: u64,
+    first_index: u32,
+    /// The number of the run's last entry among every entry appended.
+    appended_end: u64,
+    /// Entries in the run.
+    entries_in_batch: u32,
+}
+
 /// The spool of one producer.
 #[derive(Debug)]
 pub struct Spool {
@@ -133,6 +146,10 @@ pub struct Spool {
     /// Woken when segments are deleted (room on disk).
     room: tokio::sync::Notify,
     sync: sync::Syncer,
+    /// Entries of concurrent `send`s waiting to be written together.
+    queue: Mutex<group::Queue>,
+    /// `write`s of entries made so far.
+    writes: std::sync::atomic::AtomicU64,
 }
 
 #[derive(Debug)]
@@ -243,6 +260,8 @@ impl Spool {
             }),
             acked: Mutex::new(Vec::new()),
             room: tokio::sync::Notify::new(),
+            queue: Mutex::new(group::Queue::default()),
+            writes: std::sync::atomic::AtomicU64::new(0),
         });
         if !found.is_empty() {
             tracing::info!(entries = found.len(), "spool entries to send again");
@@ -279,25 +298,6 @@ impl Spool {
         lock(&self.state)
     }
 
-    /// Appends `payload`, waiting while the spool is full; returns once the entry is as durable
-    /// as the configuration promises.
-    pub(crate) async fn append(self: &Arc<Self>, payload: &[u8]) -> Result<Ticket, SpoolError> {
-        loop {
-            let room = self.room.notified();
-            match self.try_append(payload)? {
-                Some((ticket, appended)) => {
-                    self.sync.appended(appended).await;
-                    return Ok(ticket);
-                }
-                // Woken when segments leave; and soon in any case, to apply the acknowledgements
-                // queued since (they free segments too).
-                None => {
-                    let _ = tokio::time::timeout(ROOM_RECHECK, room).await;
-                }
-            }
-        }
-    }
-
     /// Appends `payload` without waiting for the disk or for room (`try_send`): `None` when the
     /// spool is full.
     pub(crate) fn try_append_now(
@@ -314,40 +314,67 @@ impl Spool {
         let header = entry_header(payload);
         let size = (header.len() + payload.len()) as u64;
         let mut state = self.state();
-        if state.written > 0 && state.written + size > self.config.segment_bytes {
-            self.roll(&mut state)?;
-        }
-        if state.disk_bytes + size > self.config.max_bytes && state.disk_bytes > 0 {
-            // Full: the queued acknowledgements may free segments, and a current segment with
-            // nothing live is freed by rolling it over.
-            self.apply_queued_acks(&mut state);
-            let current = state.current;
-            if state.written > 0 && state.segments.get(&current).is_some_and(|s| s.live == 0) {
-                self.roll(&mut state)?;
-            }
-            if state.disk_bytes + size > self.config.max_bytes && state.disk_bytes > 0 {
-                return Ok(None);
-            }
+        if !self.make_room(&mut state, size)? {
+            return Ok(None);
         }
         let path = wal_path(&self.dir, state.current);
         write_entry(&state.file, &header, payload).map_err(|e| SpoolError::io(&path, &e))?;
-        let (segment, index) = (state.current, state.next_index);
-        state.written += size;
-        state.disk_bytes += size;
-        state.next_index += 1;
-        state.appended += 1;
-        let appended = state.appended;
-        if let Some(current) = state.segments.get_mut(&segment) {
-            current.live += 1;
-            current.bytes += size;
-        }
-        self.sync.track(appended, Arc::clone(&state.file));
+        let placed = self.placed(&mut state, 1, size);
         let ticket = Ticket {
             spool: Arc::clone(self),
-            segment,
-            index,
+            segment: placed.segment,
+            index: placed.first_index,
         };
-        Ok(Some((ticket, appended)))
+        Ok(Some((ticket, placed.appended_end)))
+    }
+
+    /// Rolls the current segment over when `size` more bytes would not fit it, and makes room
+    /// for them on disk (the queued acknowledgements applied, a current segment with nothing
+    /// live rolled over); `false` when the spool stays full.
+    fn make_room(&self, state: &mut State, size: u64) -> Result<bool, SpoolError> {
+        if state.written > 0 && state.written + size > self.config.segment_bytes {
+            self.roll(state)?;
+        }
+        if !self.full(state, size) {
+            return Ok(true);
+        }
+        self.apply_queued_acks(state);
+        let current = state.current;
+        if state.written > 0 && state.segments.get(&current).is_some_and(|s| s.live == 0) {
+            self.roll(state)?;
+        }
+        Ok(!self.full(state, size))
+    }
+
+    fn full(&self, state: &State, size: u64) -> bool {
+        state.disk_bytes > 0 && state.disk_bytes + size > self.config.max_bytes
+    }
+
+    /// The `write`s of entries made so far (concurrent `send`s share one).
+    pub fn writes(&self) -> u64 {
+        self.writes.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Counts `entries` entries of `size` bytes just written to the current segment.
+    fn placed(&self, state: &mut State, entries: u32, size: u64) -> Placed {
+        self.writes
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let placed = Placed {
+            segment: state.current,
+            first_index: state.next_index,
+            appended_end: state.appended + u64::from(entries),
+            entries_in_batch: entries,
+        };
+        state.written += size;
+        state.disk_bytes += size;
+        state.next_index += entries;
+        state.appended += u64::from(entries);
+        if let Some(current) = state.segments.get_mut(&placed.segment) {
+            current.live += u64::from(entries);
+            current.bytes += size;
+        }
+        self.sync.track(state.appended, Arc::clone(&state.file));
+        placed
     }
 
     /// Seals the current segment (synced, so that a later segment never outlives an earlier

@@ -1,0 +1,225 @@
+//! Group writes: the entries of `send`s made at the same time go to the disk in one `write`.
+//! The first `send` to find no write in progress leads: it yields once (so that the sends ready
+//! to run queue theirs), then writes what is queued, again until the queue is empty; the others
+//! queue their entry and wait for the batch that took it. Every
+//! `send` still resolves only once its own entry is written (and synced as the durability says),
+//! so the promise is the same as one `write` each; only the number of system calls falls. A
+//! single sender leads every time: one `write` per entry, as before.
+//!
+//! A `send` dropped while waiting (cancelled) does not leave its entry live for the rest of the
+//! run: its [`Waiter`] acknowledges the entry once the batch is written, since nobody will.
+
+use std::sync::{Arc, Mutex};
+
+use super::segment::entry_header;
+use super::{lock, wal_path, Placed, Spool, SpoolError, Ticket, ROOM_RECHECK};
+
+/// The entries queued for the next write.
+#[derive(Debug, Default)]
+pub(super) struct Queue {
+    /// Their frames, end to end.
+    frames: Vec<u8>,
+    entries: u32,
+    /// Where the next write tells its waiters how it went.
+    batch: Arc<Batch>,
+    /// A `send` is writing.
+    leading: bool,
+}
+
+/// One write's outcome, for the entries it took.
+#[derive(Debug, Default)]
+struct Batch {
+    state: Mutex<BatchState>,
+    written: tokio::sync::Notify,
+}
+
+#[derive(Debug, Default)]
+struct BatchState {
+    outcome: Option<Result<Placed, SpoolError>>,
+    /// Entries whose `send` was dropped before the write: acknowledged once it is done.
+    orphans: Vec<u32>,
+}
+
+/// A queued entry waiting for its batch; dropped before it got its ticket, it acknowledges the
+/// entry (now, or when the batch is written).
+struct Waiter<'a> {
+    spool: &'a Arc<Spool>,
+    batch: Arc<Batch>,
+    offset: u32,
+    done: bool,
+}
+
+impl Drop for Waiter<'_> {
+    fn drop(&mut self) {
+        if self.done {
+            return;
+        }
+        let placed = {
+            let mut state = lock(&self.batch.state);
+            match &state.outcome {
+                Some(Ok(placed)) => Some(*placed),
+                Some(Err(_)) => None,
+                None => {
+                    state.orphans.push(self.offset);
+                    None
+                }
+            }
+        };
+        if let Some(placed) = placed {
+            self.spool
+                .ack(placed.segment, placed.first_index + self.offset);
+        }
+    }
+}
+
+/// The leading `send`: writes the queue when dropped (done writing its wait, or cancelled).
+struct Leader<'a>(&'a Arc<Spool>);
+
+impl Drop for Leader<'_> {
+    fn drop(&mut self) {
+        self.0.write_queued();
+    }
+}
+
+impl Spool {
+    /// Appends `payload`, waiting while the spool is full; returns once the entry is written
+    /// (with the entries of the `send`s made meanwhile) and as durable as the configuration
+    /// promises.
+    pub(crate) async fn append(self: &Arc<Self>, payload: &[u8]) -> Result<Ticket, SpoolError> {
+        let size = (super::segment::ENTRY_HEADER_BYTES + payload.len()) as u64;
+        self.wait_for_room(size).await?;
+        let (mut waiter, lead) = {
+            let mut queue = lock(&self.queue);
+            queue.frames.extend_from_slice(&entry_header(payload));
+            queue.frames.extend_from_slice(payload);
+            let offset = queue.entries;
+            queue.entries += 1;
+            let lead = !queue.leading;
+            queue.leading = true;
+            let waiter = Waiter {
+                spool: self,
+                batch: Arc::clone(&queue.batch),
+                offset,
+                done: false,
+            };
+            (waiter, lead)
+        };
+        if lead {
+            // Let the sends ready to run queue their entries first (on one thread, nothing
+            // else runs while this one writes); the write happens even if this send is dropped.
+            let leader = Leader(self);
+            tokio::task::yield_now().await;
+            drop(leader);
+        }
+        let placed = loop {
+            let written = waiter.batch.written.notified();
+            if let Some(outcome) = &lock(&waiter.batch.state).outcome {
+                break outcome.clone();
+            }
+            written.await;
+        };
+        waiter.done = true;
+        let placed = placed?;
+        let ticket = Ticket {
+            spool: Arc::clone(self),
+            segment: placed.segment,
+            index: placed.first_index + waiter.offset,
+        };
+        let entries_before = placed.appended_end - u64::from(placed.entries_in_batch);
+        self.sync
+            .appended(entries_before + u64::from(waiter.offset) + 1)
+            .await;
+        Ok(ticket)
+    }
+
+    /// Waits until `size` more bytes fit (woken when segments leave, and soon in any case, to
+    /// apply the acknowledgements queued since). Concurrent `send`s may each pass: the spool
+    /// then exceeds its bound by at most their entries.
+    async fn wait_for_room(&self, size: u64) -> Result<(), SpoolError> {
+        loop {
+            let room = self.room.notified();
+            {
+                let mut state = self.state();
+                if self.make_room(&mut state, size)? {
+                    return Ok(());
+                }
+            }
+            let _ = tokio::time::timeout(ROOM_RECHECK, room).await;
+        }
+    }
+
+    /// Writes the queued entries, again until none is queued, and tells each batch's waiters.
+    fn write_queued(self: &Arc<Self>) {
+        loop {
+            let (frames, entries, batch) = {
+                let mut queue = lock(&self.queue);
+                if queue.entries == 0 {
+                    queue.leading = false;
+                    return;
+                }
+                let frames = std::mem::take(&mut queue.frames);
+                let entries = std::mem::take(&mut queue.entries);
+                (frames, entries, std::mem::take(&mut queue.batch))
+            };
+            let outcome = self.write_batch(&frames, entries);
+            let orphans = {
+                let mut state = lock(&batch.state);
+                state.outcome = Some(outcome.clone());
+                std::mem::take(&mut state.orphans)
+            };
+            batch.written.notify_waiters();
+            if let Ok(placed) = outcome {
+                for offset in orphans {
+                    self.ack(placed.segment, placed.first_index + offset);
+                }
+            }
+        }
+    }
+
+    /// Writes `entries` framed entries into the current segment in one `write`.
+    fn write_batch(&self, frames: &[u8], entries: u32) -> Result<Placed, SpoolError> {
+        let size = frames.len() as u64;
+        let mut state = self.state();
+        if state.written > 0 && state.written + size > self.config.segment_bytes {
+            self.roll(&mut state)?;
+        }
+        let path = wal_path(&self.dir, state.current);
+        std::io::Write::write_all(&mut &*state.file, frames)
+            .map_err(|e| SpoolError::io(&path, &e))?;
+        Ok(self.placed(&mut state, entries, size))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::SpoolConfig;
+    use super::*;
+
+    #[tokio::test]
+    async fn a_send_dropped_before_its_write_leaves_nothing_to_replay() {
+        let dir = std::env::temp_dir().join(format!(
+            "ocsf-spool-orphan-{}-{}",
+            std::process::id(),
+            fastrand::u64(..)
+        ));
+        let (spool, _) = Spool::open(SpoolConfig::new(&dir)).unwrap();
+        // Another send is writing: this one queues its entry and waits for the batch.
+        lock(&spool.queue).leading = true;
+        let mut waiting = Box::pin(spool.append(b"{\"dropped\":true}"));
+        tokio::select! {
+            biased;
+            _ = &mut waiting => panic!("written without a leader"),
+            () = std::future::ready(()) => {}
+        }
+        assert_eq!(lock(&spool.queue).entries, 1, "queued");
+        drop(waiting);
+        // The leader writes the batch: the entry is on disk, and acknowledged for the dropped
+        // send that will never resolve it.
+        spool.write_queued();
+        assert_eq!(spool.writes(), 1);
+        drop(spool);
+        let (_spool, recovery) = Spool::open(SpoolConfig::new(&dir)).unwrap();
+        assert!(recovery.entries.is_empty(), "not live");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
