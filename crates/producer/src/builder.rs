@@ -210,8 +210,10 @@ impl ProducerBuilder {
     /// sends again at start what an earlier run left there (its bytes unchanged, its
     /// `metadata.uid` with them): a crash, an OOM kill or a redeploy loses nothing accepted.
     /// Delivery is then at least once on the streams (Firehose and Kinesis do not deduplicate:
-    /// remove duplicates by `metadata.uid` downstream). What each [`Durability`] promises:
-    /// [`Durability`]. The direct path (`s3`, `dir`) does not take a spool yet.
+    /// remove duplicates by `metadata.uid` downstream); on the direct path (`s3`, `dir`) a row
+    /// leaves the spool once its object is stored, and one stored just before a crash is
+    /// written again in a later object (at least once, as on the streams). What each
+    /// [`Durability`] promises: [`Durability`].
     ///
     /// [`Durability`]: crate::spool::Durability
     pub fn spool(mut self, spool: crate::spool::SpoolConfig) -> Self {
@@ -270,13 +272,6 @@ fn start_lake<S: crate::lake::store::ObjectStore>(
     config: ProducerConfig,
     mut hooks: Hooks,
 ) -> Result<Producer, ConfigError> {
-    if hooks.spool.is_some() {
-        return Err(ConfigError::Invalid {
-            field: "spool",
-            value: "set".into(),
-            reason: "the direct path does not take a spool yet",
-        });
-    }
     let engine = hooks.engine.take().unwrap_or(lake.engine);
     let sources = lake.locations.resolve(&engine)?;
     Producer::start_lake(store, sources, lake_config, config, engine, hooks)

@@ -4,6 +4,7 @@
 //! lake writer (`T` = the Lambda's row, `lake/`). Each worker receives only its own items, so
 //! neither has an arm for the other's.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 #[cfg(feature = "lake")]
@@ -27,11 +28,15 @@ pub(crate) enum Command<T> {
 }
 
 /// What a worker takes: its bytes count against the byte budget.
-pub(crate) trait Item: Send + 'static {
+pub(crate) trait Item: Send + Sized + 'static {
     /// The item's bytes.
     fn bytes(&self) -> &[u8];
     /// The bytes, handed back when the buffer is full.
     fn into_bytes(self) -> Vec<u8>;
+    /// The item as the spool keeps it (default: its bytes).
+    fn spooled(&self) -> Cow<'_, [u8]> {
+        Cow::Borrowed(self.bytes())
+    }
 }
 
 impl Item for EncodedEvent {
@@ -64,6 +69,53 @@ impl Item for LakeRow {
 
     fn into_bytes(self) -> Vec<u8> {
         self.bytes
+    }
+
+    /// `[class_uid: i64 LE]` and the three partition values, each `[length: u8][UTF-8]`, then
+    /// the row.
+    fn spooled(&self) -> Cow<'_, [u8]> {
+        let keys = [
+            &self.keys.region,
+            &self.keys.account_id,
+            &self.keys.event_day,
+        ];
+        let mut out = Vec::with_capacity(
+            8 + 3 + keys.iter().map(|k| k.len()).sum::<usize>() + self.bytes.len(),
+        );
+        out.extend_from_slice(&self.class_uid.to_le_bytes());
+        for key in keys {
+            // Partition values are short (a region, 12 digits, 8 digits); longer is no row.
+            let length = u8::try_from(key.len()).unwrap_or(u8::MAX);
+            out.push(length);
+            out.extend_from_slice(&key.as_bytes()[..usize::from(length)]);
+        }
+        out.extend_from_slice(&self.bytes);
+        Cow::Owned(out)
+    }
+}
+
+#[cfg(feature = "lake")]
+impl LakeRow {
+    /// A row as [`Item::spooled`] kept it; `None` for bytes that are not one.
+    pub(crate) fn from_spooled(spooled: &[u8]) -> Option<LakeRow> {
+        let class_uid = i64::from_le_bytes(spooled.get(..8)?.try_into().ok()?);
+        let mut at = 8;
+        let mut keys: [String; 3] = Default::default();
+        for key in &mut keys {
+            let length = usize::from(*spooled.get(at)?);
+            *key = String::from_utf8(spooled.get(at + 1..at + 1 + length)?.to_vec()).ok()?;
+            at += 1 + length;
+        }
+        let [region, account_id, event_day] = keys;
+        Some(LakeRow {
+            bytes: spooled.get(at..)?.to_vec(),
+            class_uid,
+            keys: PartitionKeys {
+                region,
+                account_id,
+                event_day,
+            },
+        })
     }
 }
 
@@ -103,9 +155,9 @@ impl<T: Item> Handle<T> {
     /// Hands `item` over, waiting while the buffer (or the spool) is full; with a spool, once
     /// the item is in it.
     pub(crate) async fn enqueue(&self, item: T) -> Result<Delivery, SendError> {
-        let permit = self.permit(&item).await?;
+        let permit = self.permit(permits(item.bytes())).await?;
         let ticket = match &self.spool {
-            Some(spool) => Some(spool.append(item.bytes()).await?),
+            Some(spool) => Some(spool.append(&item.spooled()).await?),
             None => None,
         };
         self.submit(item, permit, ticket)
@@ -118,13 +170,13 @@ impl<T: Item> Handle<T> {
         item: T,
         ticket: Ticket,
     ) -> Result<Delivery, SendError> {
-        let permit = self.permit(&item).await?;
+        let permit = self.permit(permits(item.bytes())).await?;
         self.submit(item, permit, Some(ticket))
     }
 
-    async fn permit(&self, item: &T) -> Result<OwnedSemaphorePermit, SendError> {
+    async fn permit(&self, permits: u32) -> Result<OwnedSemaphorePermit, SendError> {
         Arc::clone(&self.buffer)
-            .acquire_many_owned(permits(item.bytes()))
+            .acquire_many_owned(permits)
             .await
             .map_err(|_| SendError::Closed)
     }
@@ -141,7 +193,7 @@ impl<T: Item> Handle<T> {
         // With a spool: written, synced as the durability says without waiting for it.
         let ticket = match &self.spool {
             Some(spool) => match spool
-                .try_append_now(item.bytes())
+                .try_append_now(&item.spooled())
                 .map_err(SendError::from)?
             {
                 Some(ticket) => Some(ticket),

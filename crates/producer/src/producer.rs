@@ -9,10 +9,13 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::aggregate::PartitionKeyFn;
-use crate::command::Handle;
+use std::sync::Arc;
+
+use crate::command::{Handle, Item};
 use crate::config::{ConfigError, ProducerConfig};
 use crate::event::{EncodeError, EncodedEvent, Encoder};
 use crate::outcome::{Delivery, FailureCallback, Report, SendError, TrySendError};
+use crate::spool::{Recovery, Spool};
 use crate::transport::Transport;
 use crate::worker::Worker;
 
@@ -178,28 +181,20 @@ impl Producer {
             engine,
             fallback_region: transport.region(),
         });
-        let (spool, recovery) = match hooks.spool {
-            Some(spool) => {
-                let (spool, recovery) = crate::spool::Spool::open(spool)?;
-                (Some(spool), Some(recovery))
-            }
-            None => (None, None),
-        };
+        let (spool, recovery) = open_spool(hooks.spool)?;
         let (handle, rx) = Handle::new(config.max_buffered_bytes, spool);
         let encoder = encoder(&config, service.max_record_bytes());
         let worker = Worker::new(transport, config, hooks.partition_key, hooks.on_failure);
         let task = tokio::spawn(worker.run(rx));
-        let (replay, recovered) = match recovery {
-            Some(recovery) => {
-                let recovered = Recovered {
-                    entries: recovery.entries.len() as u64,
-                    damage: recovery.damage.clone(),
-                };
-                let replay = replay(handle.sender(), encoder.clone(), recovery);
-                (Some(tokio::spawn(replay)), recovered)
-            }
-            None => (None, Recovered::default()),
+        // An entry is the encoded event as it was accepted (its `metadata.uid` stamped, its
+        // verdict given): framed again without a second stamp.
+        let reencoder = Encoder {
+            stamp_uid: false,
+            ..encoder.clone()
         };
+        let (replay, recovered) = start_replay(&handle, recovery, move |bytes| {
+            reencoder.encode_json(bytes).map_err(|e| e.code())
+        });
         Ok(Producer {
             front: Front::Stream(StreamFront {
                 handle,
@@ -242,7 +237,11 @@ impl Producer {
             fallback_region: store.region(),
             engine,
         };
-        let (handle, rx) = Handle::new(config.max_buffered_bytes, None);
+        let (spool, recovery) = open_spool(hooks.spool)?;
+        let (handle, rx) = Handle::new(config.max_buffered_bytes, spool);
+        let (replay, recovered) = start_replay(&handle, recovery, |bytes| {
+            crate::command::LakeRow::from_spooled(bytes).ok_or("spool_entry_invalid")
+        });
         let encoder = encoder(
             &config,
             ocsf_firehose_contract::limits::FIREHOSE_MAX_RECORD_BYTES,
@@ -260,8 +259,8 @@ impl Producer {
             front: Front::Lake { handle, judge },
             encoder,
             task: Some(tokio::spawn(worker.run(rx))),
-            replay: None,
-            recovered: Recovered::default(),
+            replay,
+            recovered,
         })
     }
 
@@ -345,24 +344,49 @@ impl Producer {
     }
 }
 
-/// Sends again what the spool held at start: each entry is the encoded event as it was
-/// accepted (its `metadata.uid` stamped, its verdict given), framed again without a second
-/// stamp. An entry that is no event any more (the producer's limits changed) leaves the spool
-/// with a warning; one not handed over (the producer shut down first) stays for the next start.
-async fn replay(handle: Handle<EncodedEvent>, encoder: Encoder, recovery: crate::spool::Recovery) {
-    let encoder = Encoder {
-        stamp_uid: false,
-        ..encoder
+/// Opens the spool of `config`, if any: the spool and what it held.
+fn open_spool(
+    config: Option<crate::spool::SpoolConfig>,
+) -> Result<(Option<Arc<Spool>>, Option<Recovery>), ConfigError> {
+    Ok(match config {
+        Some(config) => {
+            let (spool, recovery) = Spool::open(config)?;
+            (Some(spool), Some(recovery))
+        }
+        None => (None, None),
+    })
+}
+
+/// Starts sending again what the spool held at start, each entry made an item by `decode`.
+fn start_replay<T: Item>(
+    handle: &Handle<T>,
+    recovery: Option<Recovery>,
+    decode: impl Fn(&[u8]) -> Result<T, &'static str> + Send + 'static,
+) -> (Option<tokio::task::JoinHandle<()>>, Recovered) {
+    let Some(recovery) = recovery else {
+        return (None, Recovered::default());
     };
+    let recovered = Recovered {
+        entries: recovery.entries.len() as u64,
+        damage: recovery.damage.clone(),
+    };
+    let task = tokio::spawn(replay(handle.sender(), recovery, decode));
+    (Some(task), recovered)
+}
+
+/// Hands over the spool's entries: an entry that is no item any more (the producer's limits
+/// changed) leaves the spool with a warning; one not handed over (the producer shut down
+/// first) stays for the next start.
+async fn replay<T: Item>(
+    handle: Handle<T>,
+    recovery: Recovery,
+    decode: impl Fn(&[u8]) -> Result<T, &'static str>,
+) {
     for (ticket, bytes) in recovery.entries {
-        let item = match encoder.encode_json(&bytes) {
+        let item = match decode(&bytes) {
             Ok(item) => item,
-            Err(error) => {
-                tracing::warn!(
-                    code = error.code(),
-                    bytes = bytes.len(),
-                    "spool entry dropped"
-                );
+            Err(code) => {
+                tracing::warn!(code, bytes = bytes.len(), "spool entry dropped");
                 ticket.ack();
                 continue;
             }

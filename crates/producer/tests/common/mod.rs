@@ -2,6 +2,8 @@
 //! (flaky, and accepting everything).
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[cfg(feature = "lake")]
+pub mod lake;
 pub mod moto;
 pub mod proxy;
 
