@@ -210,10 +210,10 @@ impl ProducerBuilder {
     /// sends again at start what an earlier run left there (its bytes unchanged, its
     /// `metadata.uid` with them): a crash, an OOM kill or a redeploy loses nothing accepted.
     /// Delivery is then at least once on the streams (Firehose and Kinesis do not deduplicate:
-    /// remove duplicates by `metadata.uid` downstream); on the direct path (`s3`, `dir`) a row
-    /// leaves the spool once its object is stored, and one stored just before a crash is
-    /// written again in a later object (at least once, as on the streams). What each
-    /// [`Durability`] promises: [`Durability`].
+    /// remove duplicates by `metadata.uid` downstream). On the direct path (`s3`, `dir`) it is
+    /// exactly once: each object's key and rows are recorded in the spool before it is
+    /// stored, and an object a crash may have cut is stored again whole under the same key.
+    /// What each [`Durability`] promises: [`Durability`].
     ///
     /// [`Durability`]: crate::spool::Durability
     pub fn spool(mut self, spool: crate::spool::SpoolConfig) -> Self {

@@ -59,6 +59,16 @@ pub struct LakeRow {
     pub class_uid: i64,
     /// The event's Security Lake partition.
     pub keys: PartitionKeys,
+    /// Set on a row of an object the spool's replay stores again whole under its key.
+    pub(crate) object: Option<ObjectOfRow>,
+}
+
+/// The object a replayed row belongs to: its key and how many rows it holds.
+#[cfg(feature = "lake")]
+#[derive(Debug, Clone)]
+pub(crate) struct ObjectOfRow {
+    pub key: Arc<str>,
+    pub rows: usize,
 }
 
 #[cfg(feature = "lake")]
@@ -115,6 +125,7 @@ impl LakeRow {
                 account_id,
                 event_day,
             },
+            object: None,
         })
     }
 }

@@ -162,6 +162,7 @@ impl Judge {
             bytes,
             class_uid,
             keys: row.partition,
+            object: None,
         })
     }
 }
@@ -192,7 +193,7 @@ impl Producer {
             stamp_uid: false,
             ..encoder.clone()
         };
-        let (replay, recovered) = start_replay(&handle, recovery, move |bytes| {
+        let (replay, recovered) = start_replay(&handle, recovery, move |bytes, _| {
             reencoder.encode_json(bytes).map_err(|e| e.code())
         });
         Ok(Producer {
@@ -238,9 +239,12 @@ impl Producer {
             engine,
         };
         let (spool, recovery) = open_spool(hooks.spool)?;
-        let (handle, rx) = Handle::new(config.max_buffered_bytes, spool);
-        let (replay, recovered) = start_replay(&handle, recovery, |bytes| {
-            crate::command::LakeRow::from_spooled(bytes).ok_or("spool_entry_invalid")
+        let (handle, rx) = Handle::new(config.max_buffered_bytes, spool.clone());
+        let (replay, recovered) = start_replay(&handle, recovery, |bytes, object| {
+            let mut row =
+                crate::command::LakeRow::from_spooled(bytes).ok_or("spool_entry_invalid")?;
+            row.object = object.map(|(key, rows)| crate::command::ObjectOfRow { key, rows });
+            Ok(row)
         });
         let encoder = encoder(
             &config,
@@ -254,7 +258,8 @@ impl Producer {
             config,
             hooks.on_failure,
             hooks.on_object,
-        );
+        )
+        .with_spool(spool);
         Ok(Producer {
             front: Front::Lake { handle, judge },
             encoder,
@@ -357,33 +362,48 @@ fn open_spool(
     })
 }
 
-/// Starts sending again what the spool held at start, each entry made an item by `decode`.
+/// The object a replayed lake row is stored again in: its key and its rows.
+type ObjectAgain = Option<(Arc<str>, usize)>;
+
+/// Starts sending again what the spool held at start, each entry made an item by `decode` (with
+/// the object it must be stored again in, for the lake writer's rows).
 fn start_replay<T: Item>(
     handle: &Handle<T>,
     recovery: Option<Recovery>,
-    decode: impl Fn(&[u8]) -> Result<T, &'static str> + Send + 'static,
+    decode: impl Fn(&[u8], ObjectAgain) -> Result<T, &'static str> + Send + 'static,
 ) -> (Option<tokio::task::JoinHandle<()>>, Recovered) {
     let Some(recovery) = recovery else {
         return (None, Recovered::default());
     };
+    let in_objects: usize = recovery.objects.iter().map(|(_, rows)| rows.len()).sum();
     let recovered = Recovered {
-        entries: recovery.entries.len() as u64,
+        entries: (recovery.entries.len() + in_objects) as u64,
         damage: recovery.damage.clone(),
     };
     let task = tokio::spawn(replay(handle.sender(), recovery, decode));
     (Some(task), recovered)
 }
 
-/// Hands over the spool's entries: an entry that is no item any more (the producer's limits
-/// changed) leaves the spool with a warning; one not handed over (the producer shut down
-/// first) stays for the next start.
+/// Hands over the spool's entries, the rows of objects to store again first: an entry that is
+/// no item any more (the producer's limits changed) leaves the spool with a warning; one not
+/// handed over (the producer shut down first) stays for the next start.
 async fn replay<T: Item>(
     handle: Handle<T>,
     recovery: Recovery,
-    decode: impl Fn(&[u8]) -> Result<T, &'static str>,
+    decode: impl Fn(&[u8], ObjectAgain) -> Result<T, &'static str>,
 ) {
-    for (ticket, bytes) in recovery.entries {
-        let item = match decode(&bytes) {
+    let objects = recovery.objects.into_iter().flat_map(|(key, rows)| {
+        let object: Arc<str> = key.into();
+        let count = rows.len();
+        rows.into_iter()
+            .map(move |(ticket, bytes)| (ticket, bytes, Some((Arc::clone(&object), count))))
+    });
+    let entries = recovery
+        .entries
+        .into_iter()
+        .map(|(ticket, bytes)| (ticket, bytes, None));
+    for (ticket, bytes, object) in objects.chain(entries) {
+        let item = match decode(&bytes, object) {
             Ok(item) => item,
             Err(code) => {
                 tracing::warn!(code, bytes = bytes.len(), "spool entry dropped");

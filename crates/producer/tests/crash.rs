@@ -339,12 +339,13 @@ async fn kill_rounds(
     rounds
 }
 
-/// Every accepted event of every round is in `counts` (at least once); prints the figures.
+/// Every accepted event of every round is in `counts` (at least once); prints the figures and
+/// returns the duplicates of accepted events.
 fn assert_every_accepted_event_landed(
     what: &str,
     rounds: &Rounds,
     counts: &BTreeMap<String, usize>,
-) {
+) -> usize {
     let mut missing = Vec::new();
     let (mut accepted_events, mut duplicates) = (0, 0);
     for (round, accepted) in rounds.accepted_by_round.iter().enumerate() {
@@ -374,6 +375,7 @@ fn assert_every_accepted_event_landed(
         rounds.killed_in_flush > 0,
         "some kills came during the final flush"
     );
+    duplicates
 }
 
 /// In the parent test only (not in the child), with moto: its endpoint, an S3 client, and a
@@ -473,9 +475,10 @@ async fn without_the_spool_the_same_kill_loses_accepted_events() {
 }
 
 /// The direct path into a folder (feature `lake`), 8 tasks sending at once: every accepted
-/// event is in an object after the restart (at least once: a row stored just before the kill
-/// is written again), and every object visible is whole (it parses, in its partition, sorted,
-/// zstd): the folder store renames a finished file into place.
+/// event is in an object after the restart exactly once (an object whose store the kill may
+/// have cut is stored again whole, under its key), and every object visible is whole (it
+/// parses, in its partition, sorted, zstd): the folder store renames a finished file into
+/// place.
 #[cfg(feature = "lake")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_lake_writer_loses_no_accepted_event_and_leaves_no_partial_object() {
@@ -504,6 +507,10 @@ async fn a_killed_lake_writer_loses_no_accepted_event_and_leaves_no_partial_obje
         }
     }
     println!("lake folder: {partial} hidden partial files left by kills");
-    assert_every_accepted_event_landed("lake folder", &rounds, &counts);
+    let duplicates = assert_every_accepted_event_landed("lake folder", &rounds, &counts);
+    assert_eq!(
+        duplicates, 0,
+        "exactly once: an object cut by the kill is stored again whole"
+    );
     let _ = std::fs::remove_dir_all(&root);
 }

@@ -23,6 +23,7 @@
 //! `format_conversion_failed`, and an object the store refuses fails its events with the
 //! store's error code.
 
+mod again;
 pub mod store;
 
 use std::collections::{BTreeMap, VecDeque};
@@ -44,6 +45,7 @@ use crate::config::ProducerConfig;
 use crate::failure::{Failure, FailureKind};
 use crate::outcome::{FailureCallback, Outcomes, Reply, Report};
 use crate::retry::Reachability;
+use crate::spool::Spool;
 use store::{ObjectStore, RetryPolicy, RetrySettings};
 
 pub use crate::command::LakeRow;
@@ -162,7 +164,7 @@ pub(crate) struct LakeWorker<S> {
     last_object: BTreeMap<Key, Instant>,
     /// Buffers taken out, waiting for an upload slot (at most `max_in_flight` run at once: each
     /// holds a Parquet encoder per column).
-    ready: VecDeque<(Key, Buffer<Waiting>)>,
+    ready: VecDeque<(Key, Buffer<Waiting>, Option<Arc<str>>)>,
     uploading: JoinSet<Uploaded>,
     /// Encodes at once: one per core (an encoder holds a compressor per column, the memory that
     /// matters beyond the rows).
@@ -178,6 +180,10 @@ pub(crate) struct LakeWorker<S> {
     reachability: Option<Arc<Reachability>>,
     /// The configuration's retry policy, with the budget stream calls pay too.
     policy: Arc<RetryPolicy>,
+    /// The producer's spool: each object's intent is recorded there before it is stored.
+    spool: Option<Arc<Spool>>,
+    /// Objects the spool's replay stores again whole.
+    again: again::Again,
 }
 
 impl<S: ObjectStore> LakeWorker<S> {
@@ -192,6 +198,8 @@ impl<S: ObjectStore> LakeWorker<S> {
     ) -> Self {
         let run = uuid::Uuid::new_v4().simple().to_string();
         LakeWorker {
+            spool: None,
+            again: again::Again::default(),
             policy: Arc::new(producer.retry_policy()),
             store: Arc::new(store),
             sources,
@@ -218,6 +226,12 @@ impl<S: ObjectStore> LakeWorker<S> {
         }
     }
 
+    /// Records each object's intent in `spool` before storing it (exactly once after a crash).
+    pub(crate) fn with_spool(mut self, spool: Option<Arc<Spool>>) -> Self {
+        self.spool = spool;
+        self
+    }
+
     pub(crate) async fn run(mut self, mut rx: mpsc::UnboundedReceiver<Command<LakeRow>>) -> Report {
         let mut open = true;
         let mut tick = tokio::time::interval(Duration::from_millis(250));
@@ -233,6 +247,7 @@ impl<S: ObjectStore> LakeWorker<S> {
                     None => {
                         open = false;
                         self.write_all();
+                        self.again.abandon();
                     }
                 },
                 Some(done) = self.uploading.join_next(), if !self.uploading.is_empty() => {
@@ -270,8 +285,17 @@ impl<S: ObjectStore> LakeWorker<S> {
             accepted: Instant::now(),
             _permit: permit,
         };
-        self.buffers
-            .push((row.class_uid, row.keys), row.bytes, waiting);
+        let key = (row.class_uid, row.keys);
+        match row.object {
+            None => self.buffers.push(key, row.bytes, waiting),
+            Some(object) => {
+                if let Some((object, key, buffer)) = self.again.add(object, key, row.bytes, waiting)
+                {
+                    self.uploading_bytes += buffer.bytes;
+                    self.ready.push_back((key, buffer, Some(object)));
+                }
+            }
+        }
     }
 
     /// May the partition get a new object now (outside `flush`)?
@@ -324,21 +348,22 @@ impl<S: ObjectStore> LakeWorker<S> {
     fn queue(&mut self, key: Key, buffer: Buffer<Waiting>) {
         self.last_object.insert(key.clone(), Instant::now());
         self.uploading_bytes += buffer.bytes;
-        self.ready.push_back((key, buffer));
+        self.ready.push_back((key, buffer, None));
     }
 
     /// Starts queued uploads while fewer than `max_in_flight` run.
     fn start_uploads(&mut self) {
         while self.uploading.len() < self.producer.max_in_flight.max(1) {
-            let Some((key, buffer)) = self.ready.pop_front() else {
+            let Some((key, buffer, object_key)) = self.ready.pop_front() else {
                 break;
             };
-            self.upload(key, buffer);
+            self.upload(key, buffer, object_key);
         }
     }
 
-    /// Encodes a buffer's rows and puts the object, in the background.
-    fn upload(&mut self, key: Key, buffer: Buffer<Waiting>) {
+    /// Encodes a buffer's rows and puts the object, in the background, under `object_key` (an
+    /// object stored again) or a new key; with a spool, its intent recorded first.
+    fn upload(&mut self, key: Key, buffer: Buffer<Waiting>, object_key: Option<Arc<str>>) {
         let class_uid = key.0;
         let (Some(location), Some(writer)) = (
             self.sources.location(class_uid).map(str::to_owned),
@@ -354,13 +379,29 @@ impl<S: ObjectStore> LakeWorker<S> {
             }
             return;
         };
-        self.sequence += 1;
-        let object_key = format!(
-            "{location}{}{}-{:06}.zstd.parquet",
-            partition_path(&key.1),
-            self.run,
-            self.sequence
-        );
+        let object_key = match object_key {
+            Some(object_key) => object_key.to_string(),
+            None => {
+                self.sequence += 1;
+                format!(
+                    "{location}{}{}-{:06}.zstd.parquet",
+                    partition_path(&key.1),
+                    self.run,
+                    self.sequence
+                )
+            }
+        };
+        if let Some(spool) = &self.spool {
+            let entries = buffer
+                .rows
+                .iter()
+                .filter_map(|(_, waiting)| waiting.reply.spool_id())
+                .collect();
+            if let Err(error) = spool.record_intent(&object_key, entries) {
+                // Stored anyway: after a crash its rows may then land twice (at least once).
+                tracing::warn!(%error, "object intent not recorded in the spool");
+            }
+        }
         let store = self.store.clone();
         // The object's requests end with its oldest event's deadline, as a stream call's do.
         let oldest = buffer

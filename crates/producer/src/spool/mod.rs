@@ -16,10 +16,11 @@
 //! deliveries free a segment.
 
 mod group;
+mod intents;
 mod segment;
 mod sync;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -98,11 +99,17 @@ impl SpoolError {
     }
 }
 
+/// An entry found at start, and the ticket that acknowledges it.
+pub(crate) type Spooled = (Ticket, Vec<u8>);
+
 /// What opening a spool found: the entries to send again, and where segments were damaged.
 #[derive(Debug, Default)]
 pub struct Recovery {
     /// Entries not acknowledged, oldest first, each with the ticket that acknowledges it.
-    pub(crate) entries: Vec<(Ticket, Vec<u8>)>,
+    pub(crate) entries: Vec<Spooled>,
+    /// Objects of the lake writer that may or may not have been stored: their key and rows, to
+    /// store again whole under that key (`intents.rs`).
+    pub(crate) objects: Vec<(String, Vec<Spooled>)>,
     /// Segments whose entries stop before the end of their file (a torn last write, or
     /// damage): the bytes after the last whole entry are not replayed.
     pub damage: Vec<Damage>,
@@ -118,6 +125,16 @@ pub(crate) struct Ticket {
 }
 
 impl Ticket {
+    /// The entry's segment and index.
+    #[cfg(feature = "lake")]
+    pub(crate) fn id(&self) -> (u64, u32) {
+        (self.segment, self.index)
+    }
+
+    /// The entry stays in the spool, for the next start.
+    #[cfg(feature = "lake")]
+    pub(crate) fn keep(self) {}
+
     /// The entry is resolved: it leaves the spool.
     pub(crate) fn ack(self) {
         self.spool.ack(self.segment, self.index);
@@ -150,6 +167,9 @@ pub struct Spool {
     queue: Mutex<group::Queue>,
     /// `write`s of entries made so far.
     writes: std::sync::atomic::AtomicU64,
+    /// The lake writer's objects about to be stored.
+    #[cfg_attr(not(feature = "lake"), allow(dead_code))]
+    intents: Mutex<Option<intents::Log>>,
 }
 
 #[derive(Debug)]
@@ -242,6 +262,8 @@ impl Spool {
                 );
             }
         }
+        let live: HashSet<(u64, u32)> = found.iter().map(|(s, i, _)| (*s, *i)).collect();
+        let pending = intents::recover(&dir, &live)?;
         let current = seqs.last().map_or(0, |last| last + 1);
         let file = create_wal(&dir, current)?;
         segments.insert(current, Segment::default());
@@ -262,22 +284,73 @@ impl Spool {
             room: tokio::sync::Notify::new(),
             queue: Mutex::new(group::Queue::default()),
             writes: std::sync::atomic::AtomicU64::new(0),
+            intents: Mutex::new(None),
         });
         if !found.is_empty() {
             tracing::info!(entries = found.len(), "spool entries to send again");
         }
-        let entries = found
+        let mut tickets: HashMap<(u64, u32), (Ticket, Vec<u8>)> = HashMap::new();
+        let mut order = Vec::with_capacity(found.len());
+        for (segment, index, bytes) in found {
+            let ticket = Ticket {
+                spool: Arc::clone(&spool),
+                segment,
+                index,
+            };
+            order.push((segment, index));
+            tickets.insert((segment, index), (ticket, bytes));
+        }
+        for id in &pending.stored {
+            if let Some((ticket, _)) = tickets.remove(id) {
+                ticket.ack();
+            }
+        }
+        let objects = pending
+            .objects
             .into_iter()
-            .map(|(segment, index, bytes)| {
-                let ticket = Ticket {
-                    spool: Arc::clone(&spool),
-                    segment,
-                    index,
-                };
-                (ticket, bytes)
+            .map(|intent| {
+                let rows = intent
+                    .entries
+                    .iter()
+                    .filter_map(|id| tickets.remove(id))
+                    .collect();
+                (intent.key, rows)
             })
             .collect();
-        Ok((spool, Recovery { entries, damage }))
+        let entries = order
+            .into_iter()
+            .filter_map(|id| tickets.remove(&id))
+            .collect();
+        Ok((
+            spool,
+            Recovery {
+                entries,
+                objects,
+                damage,
+            },
+        ))
+    }
+
+    /// Records that the object `key` is about to be stored with the rows of `entries` (the lake
+    /// writer, before it stores the object).
+    #[cfg(feature = "lake")]
+    pub(crate) fn record_intent(
+        &self,
+        key: &str,
+        entries: Vec<(u64, u32)>,
+    ) -> Result<(), SpoolError> {
+        let intent = intents::Intent {
+            key: key.to_owned(),
+            entries,
+        };
+        let mut log = lock(&self.intents);
+        if log.is_none() {
+            *log = Some(intents::Log::open(&self.dir)?);
+        }
+        match &*log {
+            Some(log) => log.record(&intent),
+            None => Ok(()),
+        }
     }
 
     /// The configuration.
@@ -483,6 +556,10 @@ impl Drop for Spool {
                 state.disk_bytes = state.disk_bytes.saturating_sub(removed.bytes);
             }
             remove_segment(&self.dir, current);
+            if state.segments.is_empty() {
+                // Nothing live: no object can be pending either.
+                intents::remove(&self.dir);
+            }
         }
         self.write_all_acks();
     }
