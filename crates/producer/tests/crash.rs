@@ -35,8 +35,8 @@ struct Spec {
     stream: String,
     /// A Kinesis data stream (else a Firehose delivery stream).
     kinesis: bool,
-    /// The lake writer into this folder instead (feature `lake`).
-    lake: Option<PathBuf>,
+    /// The lake writer instead (feature `lake`).
+    lake: Option<Lake>,
     /// Tasks sending at once.
     senders: usize,
     /// `None`: the control, without a spool.
@@ -46,28 +46,75 @@ struct Spec {
     log: PathBuf,
 }
 
-/// The lake writer into folder `root` (feature `lake`), judging with the default engine.
+/// Where a lake writer writes.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+enum Lake {
+    /// A folder.
+    Dir(PathBuf),
+    /// A bucket of the moto server.
+    S3(String),
+}
+
+impl Lake {
+    /// Round `round`'s own folder or bucket.
+    fn of_round(&self, round: usize) -> Lake {
+        match self {
+            Lake::Dir(root) => Lake::Dir(root.join(round.to_string())),
+            Lake::S3(bucket) => Lake::S3(format!("{bucket}-{round}")),
+        }
+    }
+}
+
+/// The lake writer into `lake` (feature `lake`), judging with the default engine: small
+/// objects, so that kills fall between objects stored during the run too; in S3, each object a
+/// multipart upload, so that kills fall inside them.
 #[cfg(feature = "lake")]
-fn lake_builder(root: &Path) -> ProducerBuilder {
-    // Small objects, so that kills fall between objects stored during the run too.
-    let lake = ocsf_firehose_producer::lake::LakeConfig {
-        object_bytes: 256 * 1024,
+fn lake_builder(lake: &Lake, endpoint: &str) -> ProducerBuilder {
+    let object_bytes = match lake {
+        Lake::Dir(_) => 256 * 1024,
+        // Over 5 MiB of Parquet: two parts.
+        Lake::S3(_) => 8 * 1024 * 1024,
+    };
+    let config = ocsf_firehose_producer::lake::LakeConfig {
+        object_bytes,
         ..ocsf_firehose_producer::lake::LakeConfig::default()
     };
-    ProducerBuilder::dir(root, common::lake::sources(), common::lake::engine()).lake_config(lake)
+    let (sources, engine) = (common::lake::sources(), common::lake::engine());
+    let builder = match lake {
+        Lake::Dir(root) => ProducerBuilder::dir(root, sources, engine),
+        Lake::S3(bucket) => {
+            let store =
+                ocsf_firehose_producer::lake::store::S3Store::new(s3_client(endpoint), bucket)
+                    .multipart(16 * 1024, 5 * 1024 * 1024);
+            ProducerBuilder::s3_sources(store, sources, engine)
+        }
+    };
+    builder.lake_config(config)
 }
 
 #[cfg(not(feature = "lake"))]
-fn lake_builder(_root: &Path) -> ProducerBuilder {
+fn lake_builder(_lake: &Lake, _endpoint: &str) -> ProducerBuilder {
     panic!("the lake destination needs the feature `lake`")
 }
 
-/// Event `i` of `round`: for the lake, the lake tests' events (four classes over accounts and
-/// days, `metadata.uid` `event-<i>`, one in 100 invalid).
-fn event(lake: bool, round: usize, i: usize) -> Value {
+/// Event `i` of `round` for `lake` (or a stream): in a folder, the lake tests' events (four
+/// classes over accounts and days, `metadata.uid` `event-<i>`, one in 100 invalid); in S3, one
+/// partition's with 12 KiB of random text each, so that objects are multipart uploads.
+fn event(lake: Option<&Lake>, round: usize, i: usize) -> Value {
     #[cfg(feature = "lake")]
-    if lake {
-        return common::lake::event(i, 3);
+    match lake {
+        Some(Lake::Dir(_)) => return common::lake::event(i, 3),
+        Some(Lake::S3(_)) => {
+            // `12 i`: class 3002, one account, one day.
+            let mut event = common::lake::event(12 * i, 1);
+            let mut rng = fastrand::Rng::with_seed(i as u64);
+            event["message"] = json!((0..12 * 1024)
+                .map(|_| rng.alphanumeric())
+                .collect::<String>());
+            event["metadata"]["uid"] = json!(format!("event-{i}"));
+            return event;
+        }
+        None => {}
     }
     let _ = lake;
     json!({
@@ -88,8 +135,8 @@ async fn crash_child_application() {
         return;
     };
     let spec: Spec = serde_json::from_str(&spec).unwrap();
-    let builder = if let Some(root) = &spec.lake {
-        lake_builder(root)
+    let builder = if let Some(lake) = &spec.lake {
+        lake_builder(lake, &spec.endpoint)
     } else if spec.kinesis {
         let kinesis =
             aws_sdk_kinesis::Client::from_conf(client!(aws_sdk_kinesis, &spec.endpoint).build());
@@ -122,13 +169,13 @@ async fn crash_child_application() {
     for first in 0..spec.senders {
         let (producer, mut log) = (std::sync::Arc::clone(&producer), log.try_clone().unwrap());
         let (round, events, senders) = (spec.round, spec.events, spec.senders);
-        let lake = spec.lake.is_some();
+        let lake = spec.lake.clone();
         tasks.spawn(async move {
             for i in (first..events).step_by(senders) {
-                match producer.send(&event(lake, round, i)).await {
+                match producer.send(&event(lake.as_ref(), round, i)).await {
                     Ok(_delivery) => log.write_all(format!("{i}\n").as_bytes()).unwrap(),
                     // The lake's events include invalid ones (refused, not accepted).
-                    Err(SendError::Invalid(_)) if lake => {}
+                    Err(SendError::Invalid(_)) if lake.is_some() => {}
                     Err(error) => panic!("event {i}: {error}"),
                 }
             }
@@ -275,6 +322,8 @@ struct Rounds {
     replayed: u64,
     killed_in_flush: usize,
     ended_first: usize,
+    /// S3 multipart uploads left open by the kills.
+    uploads_cut: usize,
 }
 
 /// Runs [`KILL_POINTS`] rounds of the application into `stream` at `endpoint` (a Kinesis data
@@ -283,13 +332,18 @@ async fn kill_rounds(
     endpoint: &str,
     stream: &str,
     kinesis: bool,
-    lake: Option<&Path>,
+    lake: Option<&Lake>,
     senders: usize,
     seed: u64,
 ) -> Rounds {
     let root = std::env::temp_dir().join(format!("ocsf-crash-{}", uuid::Uuid::new_v4().simple()));
     let mut rng = fastrand::Rng::with_seed(seed);
     let mut rounds = Rounds::default();
+    // Fewer, larger events into S3 (each object a multipart upload).
+    let events = match lake {
+        Some(Lake::S3(_)) => 1_000,
+        _ => EVENTS,
+    };
     for round in 0..KILL_POINTS {
         let dir = root.join(round.to_string());
         std::fs::create_dir_all(&dir).unwrap();
@@ -297,11 +351,11 @@ async fn kill_rounds(
             endpoint: endpoint.to_owned(),
             stream: stream.to_owned(),
             kinesis,
-            lake: lake.map(|root| root.join(round.to_string())),
+            lake: lake.map(|lake| lake.of_round(round)),
             senders,
             spool: Some(dir.join("spool")),
             round,
-            events: EVENTS,
+            events,
             log: dir.join("accepted"),
         };
         // The lake's final flush encodes and writes its objects: longer to reach into.
@@ -309,12 +363,22 @@ async fn kill_rounds(
         let kill = if round % 4 == 3 {
             KillPoint::Flushing(Duration::from_millis(rng.u64(0..flush_ms)))
         } else {
-            KillPoint::Accepted(rng.usize(1..EVENTS))
+            KillPoint::Accepted(rng.usize(1..events))
         };
         let spec_now = spec.clone();
         let (accepted, killed) = tokio::task::spawn_blocking(move || run_until(&spec_now, kill))
             .await
             .unwrap();
+        if let Some(Lake::S3(bucket)) = &spec.lake {
+            // Multipart uploads the kill cut (the restart aborts them).
+            let uploads = s3_client(endpoint)
+                .list_multipart_uploads()
+                .bucket(bucket)
+                .send()
+                .await
+                .unwrap();
+            rounds.uploads_cut += uploads.uploads().len();
+        }
         if !killed {
             rounds.ended_first += 1;
         } else if matches!(kill, KillPoint::Flushing(_)) {
@@ -487,7 +551,7 @@ async fn a_killed_lake_writer_loses_no_accepted_event_and_leaves_no_partial_obje
     }
     let root =
         std::env::temp_dir().join(format!("ocsf-crash-lake-{}", uuid::Uuid::new_v4().simple()));
-    let rounds = kill_rounds("", "", false, Some(&root), 8, 4_409).await;
+    let rounds = kill_rounds("", "", false, Some(&Lake::Dir(root.clone())), 8, 4_409).await;
     let (mut counts, mut partial) = (BTreeMap::new(), 0);
     for round in 0..KILL_POINTS {
         let folder = root.join(round.to_string());
@@ -513,4 +577,81 @@ async fn a_killed_lake_writer_loses_no_accepted_event_and_leaves_no_partial_obje
         "exactly once: an object cut by the kill is stored again whole"
     );
     let _ = std::fs::remove_dir_all(&root);
+}
+
+/// The direct path into moto S3 (feature `lake`), each object a multipart upload, through a
+/// proxy failing 30 % of the PUTs: every accepted event exactly once, every object whole, and
+/// no multipart upload left incomplete (one a kill cut is aborted when its object is stored
+/// again).
+#[cfg(feature = "lake")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_s3_lake_writer_stores_each_event_once_and_leaves_no_upload_open() {
+    if std::env::var_os(CHILD).is_some() {
+        return;
+    }
+    let Some(endpoint) = endpoint() else { return };
+    let s3 = s3_client(&endpoint);
+    let base = format!("lake-{}", uuid::Uuid::new_v4().simple());
+    for round in 0..KILL_POINTS {
+        s3.create_bucket()
+            .bucket(format!("{base}-{round}"))
+            .send()
+            .await
+            .unwrap();
+    }
+    // 30 % of the PUTs (parts included) fail and are retried after a backoff: uploads stay
+    // open long enough for kills to fall inside them.
+    let proxy = fault_proxy(
+        &endpoint,
+        Faults {
+            failure_share: 0.3,
+            ..Faults::default()
+        },
+    )
+    .await;
+    let lake = Lake::S3(base.clone());
+    let rounds = kill_rounds(&proxy.endpoint, "", false, Some(&lake), 8, 5_501).await;
+    let (mut counts, mut open_uploads) = (BTreeMap::new(), 0);
+    for round in 0..KILL_POINTS {
+        let bucket = format!("{base}-{round}");
+        let mut objects = Vec::new();
+        let listed = s3.list_objects_v2().bucket(&bucket).send().await.unwrap();
+        for object in listed.contents() {
+            let key = object.key().unwrap().to_owned();
+            let body = s3
+                .get_object()
+                .bucket(&bucket)
+                .key(&key)
+                .send()
+                .await
+                .unwrap()
+                .body;
+            objects.push((key, body.collect().await.unwrap().into_bytes().to_vec()));
+        }
+        for (uid, n) in common::lake::check_objects(&objects) {
+            let i = uid.strip_prefix("event-").unwrap();
+            counts.insert(format!("{round}-{i}"), n);
+        }
+        let uploads = s3
+            .list_multipart_uploads()
+            .bucket(&bucket)
+            .send()
+            .await
+            .unwrap();
+        open_uploads += uploads.uploads().len();
+    }
+    println!(
+        "lake S3: {} multipart uploads cut by the kills, {open_uploads} left open after the restarts",
+        rounds.uploads_cut
+    );
+    let duplicates = assert_every_accepted_event_landed("lake S3", &rounds, &counts);
+    assert_eq!(duplicates, 0, "exactly once");
+    assert_eq!(
+        open_uploads, 0,
+        "every interrupted multipart upload aborted"
+    );
+    assert!(
+        rounds.uploads_cut > 0,
+        "some kills fell inside a multipart upload"
+    );
 }

@@ -379,6 +379,7 @@ impl<S: ObjectStore> LakeWorker<S> {
             }
             return;
         };
+        let again = object_key.is_some();
         let object_key = match object_key {
             Some(object_key) => object_key.to_string(),
             None => {
@@ -439,6 +440,9 @@ impl<S: ObjectStore> LakeWorker<S> {
                 Ok(mut encoded) => {
                     let body = std::mem::take(&mut encoded.bytes);
                     size = body.len() as u64;
+                    if again {
+                        store.clear_interrupted(&object_key).await;
+                    }
                     match store.put(&object_key, body, retry).await {
                         Ok(()) => {
                             tracing::debug!(rows = encoded.rows, bytes = size, "object stored");

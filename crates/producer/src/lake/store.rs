@@ -49,6 +49,14 @@ pub trait ObjectStore: Send + Sync + 'static {
     fn region(&self) -> Option<String> {
         None
     }
+
+    /// Removes what a put of `key` cut short by a crash left behind, before the object is
+    /// stored again (an S3 multipart upload never completed; a folder's hidden `.partial`
+    /// file). Best effort: what stays is never visible as an object. Default: nothing.
+    fn clear_interrupted(&self, key: &str) -> impl Future<Output = ()> + Send {
+        let _ = key;
+        std::future::ready(())
+    }
 }
 
 /// How one object's requests are retried.
@@ -345,6 +353,44 @@ impl ObjectStore for S3Store {
     fn region(&self) -> Option<String> {
         self.client.config().region().map(ToString::to_string)
     }
+
+    /// Aborts the multipart uploads of `key` never completed (billed until a lifecycle rule
+    /// removes them).
+    async fn clear_interrupted(&self, key: &str) {
+        let listed = send!(
+            self,
+            self.client
+                .list_multipart_uploads()
+                .bucket(&self.bucket)
+                .prefix(key)
+        );
+        let uploads = match listed {
+            Ok(listed) => listed.uploads().to_vec(),
+            Err(failure) => {
+                tracing::warn!(code = failure.code(), "multipart uploads not listed");
+                return;
+            }
+        };
+        for upload in uploads.iter().filter(|u| u.key() == Some(key)) {
+            let Some(upload_id) = upload.upload_id() else {
+                continue;
+            };
+            let aborted = send!(
+                self,
+                self.client
+                    .abort_multipart_upload()
+                    .bucket(&self.bucket)
+                    .key(key)
+                    .upload_id(upload_id)
+            );
+            match aborted {
+                Ok(_) => tracing::info!("interrupted multipart upload aborted"),
+                Err(failure) => {
+                    tracing::warn!(code = failure.code(), "multipart upload not aborted")
+                }
+            }
+        }
+    }
 }
 
 /// A local folder standing in for the bucket: each key a file below `root`, written whole or
@@ -391,5 +437,23 @@ impl ObjectStore for DirStore {
 
     fn region(&self) -> Option<String> {
         self.region.clone()
+    }
+
+    /// Removes the hidden `.partial` files of `key` (`write_atomically`'s temporary names).
+    async fn clear_interrupted(&self, key: &str) {
+        let path = self.root.join(key);
+        let (Some(folder), Some(name)) = (path.parent(), path.file_name()) else {
+            return;
+        };
+        let prefix = format!(".{}.", name.to_string_lossy());
+        let Ok(entries) = std::fs::read_dir(folder) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let file = entry.file_name().to_string_lossy().into_owned();
+            if file.starts_with(&prefix) && file.ends_with(".partial") {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
     }
 }
