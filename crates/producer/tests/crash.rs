@@ -538,6 +538,16 @@ async fn without_the_spool_the_same_kill_loses_accepted_events() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Checks round `round`'s lake objects (whole, in their partition, sorted, zstd) and counts
+/// their events into `counts` as `<round>-<i>`.
+#[cfg(feature = "lake")]
+fn count_round(counts: &mut BTreeMap<String, usize>, round: usize, objects: &[(String, Vec<u8>)]) {
+    for (uid, n) in common::lake::check_objects(objects) {
+        let i = uid.strip_prefix("event-").unwrap();
+        counts.insert(format!("{round}-{i}"), n);
+    }
+}
+
 /// The direct path into a folder (feature `lake`), 8 tasks sending at once: every accepted
 /// event is in an object after the restart exactly once (an object whose store the kill may
 /// have cut is stored again whole, under its key), and every object visible is whole (it
@@ -565,10 +575,7 @@ async fn a_killed_lake_writer_loses_no_accepted_event_and_leaves_no_partial_obje
             "{cut:?}"
         );
         partial += cut.len();
-        for (uid, n) in common::lake::check_objects(&objects) {
-            let i = uid.strip_prefix("event-").unwrap();
-            counts.insert(format!("{round}-{i}"), n);
-        }
+        count_round(&mut counts, round, &objects);
     }
     println!("lake folder: {partial} hidden partial files left by kills");
     let duplicates = assert_every_accepted_event_landed("lake folder", &rounds, &counts);
@@ -628,10 +635,7 @@ async fn a_killed_s3_lake_writer_stores_each_event_once_and_leaves_no_upload_ope
                 .body;
             objects.push((key, body.collect().await.unwrap().into_bytes().to_vec()));
         }
-        for (uid, n) in common::lake::check_objects(&objects) {
-            let i = uid.strip_prefix("event-").unwrap();
-            counts.insert(format!("{round}-{i}"), n);
-        }
+        count_round(&mut counts, round, &objects);
         let uploads = s3
             .list_multipart_uploads()
             .bucket(&bucket)

@@ -15,6 +15,7 @@
 //! [`SpoolConfig::max_bytes`]: `send` waits (as it waits for the memory budget) until
 //! deliveries free a segment.
 
+mod acks;
 mod group;
 mod intents;
 mod segment;
@@ -22,14 +23,11 @@ mod sync;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs::{File, OpenOptions};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use segment::{
-    ack_path, encode_ack, entry_header, read_acks, read_entries, wal_path, wal_seq, write_entry,
-};
+use segment::{ack_path, entry_header, read_acks, read_entries, wal_path, wal_seq, write_entry};
 pub use segment::{Damage, DamageKind};
 
 /// When an appended entry reaches the disk, and so what a crash can take.
@@ -470,63 +468,6 @@ impl Spool {
         Ok(())
     }
 
-    /// Acknowledges an entry: queued, and applied [`ACKS_APPLIED_AT`] at a time (or when the
-    /// spool is full, or closes), so that the worker resolving events never waits for a writer
-    /// holding the state in a `write`.
-    fn ack(&self, segment: u64, index: u32) {
-        let batch = {
-            let mut acked = lock(&self.acked);
-            acked.push((segment, index));
-            if acked.len() < ACKS_APPLIED_AT {
-                return;
-            }
-            std::mem::take(&mut *acked)
-        };
-        let mut state = self.state();
-        for (segment, index) in batch {
-            self.apply_ack(&mut state, segment, index);
-        }
-        let state = &mut *state;
-        for (&seq, segment) in &mut state.segments {
-            state.disk_bytes += write_acks(&self.dir, seq, segment);
-        }
-    }
-
-    /// Applies the acknowledgements queued so far.
-    fn apply_queued_acks(&self, state: &mut State) {
-        let batch = std::mem::take(&mut *lock(&self.acked));
-        for (segment, index) in batch {
-            self.apply_ack(state, segment, index);
-        }
-    }
-
-    fn apply_ack(&self, state: &mut State, segment: u64, index: u32) {
-        let current = state.current;
-        let Some(entry) = state.segments.get_mut(&segment) else {
-            return;
-        };
-        entry.live = entry.live.saturating_sub(1);
-        if entry.live == 0 && segment != current {
-            self.delete(state, segment);
-            return;
-        }
-        entry.unwritten.extend_from_slice(&encode_ack(index));
-        if segment == current && state.segments.get(&segment).is_some_and(|s| s.live == 0) {
-            // The writer waiting for room may roll this segment over.
-            self.room.notify_waiters();
-        }
-    }
-
-    /// Writes every ack record not yet written.
-    fn write_all_acks(&self) {
-        let mut state = self.state();
-        self.apply_queued_acks(&mut state);
-        let state = &mut *state;
-        for (&seq, segment) in &mut state.segments {
-            state.disk_bytes += write_acks(&self.dir, seq, segment);
-        }
-    }
-
     fn delete(&self, state: &mut State, segment: u64) {
         if let Some(removed) = state.segments.remove(&segment) {
             state.disk_bytes = state.disk_bytes.saturating_sub(removed.bytes);
@@ -565,35 +506,8 @@ impl Drop for Spool {
     }
 }
 
-/// Writes `entry`'s unwritten ack records into segment `seq`'s ack file; the bytes written. A
-/// record not written is an entry sent again at the next start (at least once).
-fn write_acks(dir: &Path, seq: u64, entry: &mut Segment) -> u64 {
-    if entry.unwritten.is_empty() {
-        return 0;
-    }
-    if entry.acks.is_none() {
-        let path = ack_path(dir, seq);
-        match OpenOptions::new().create(true).append(true).open(&path) {
-            Ok(file) => entry.acks = Some(file),
-            Err(error) => tracing::warn!(segment = seq, %error, "spool ack file not opened"),
-        }
-    }
-    let records = std::mem::take(&mut entry.unwritten);
-    match entry.acks.as_mut().map(|file| file.write_all(&records)) {
-        Some(Ok(())) => {
-            entry.bytes += records.len() as u64;
-            records.len() as u64
-        }
-        Some(Err(error)) => {
-            tracing::warn!(segment = seq, %error, "spool acks not recorded");
-            0
-        }
-        None => 0,
-    }
-}
-
 /// Locks `mutex`; a panic while it was held leaves plain data, still usable.
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(super) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     match mutex.lock() {
         Ok(guard) => guard,
         Err(poisoned) => poisoned.into_inner(),
