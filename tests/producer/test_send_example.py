@@ -163,3 +163,19 @@ def test_aggregated_records_decode_with_aws_kinesis_agg_byte_for_byte_into_the_e
                 sent_bytes = json.dumps(expected, separators=(",", ":"), ensure_ascii=False).encode()
             assert data == sent_bytes
     assert sorted(seen) == sorted(sent), "every event once"
+
+
+def test_with_a_spool_the_summary_counts_the_replay_and_leaves_the_spool_empty(send_binary, tmp_path):
+    client = kinesis()
+    stream = new_stream(client, "spool", 1)
+    events = fixture_events(30, "spooled")
+    spool = tmp_path / "spool"
+    args = ["--stream", stream, "--kinesis", "--spool", str(spool), str(jsonl(tmp_path, events))]
+    result = run(send_binary, *args)
+    assert result.returncode == 0, result.stderr
+    first = result.stdout.splitlines()[0]
+    assert first.startswith("sent 30, delivered 30, failed 0,"), result.stdout
+    assert first.endswith(", replayed from the spool 0"), result.stdout
+    assert list(spool.iterdir()) == [], "every event resolved: nothing left in the spool"
+    arrived = sorted(json.loads(r["Data"])["message"] for r in read_stream(client, stream))
+    assert arrived == sorted(e["message"] for e in events)

@@ -89,8 +89,12 @@ async fn main() -> anyhow::Result<ExitCode> {
     for event in &report.failed {
         *failed.entry(event.kind.code().to_owned()).or_default() += 1;
     }
+    let from_spool = match args.spool {
+        Some(_) => format!(", replayed from the spool {replayed}"),
+        None => String::new(),
+    };
     println!(
-        "sent {sent}, replayed from the spool {replayed}, delivered {}, failed {}, api calls {}, retried records {}",
+        "sent {sent}, delivered {}, failed {}, api calls {}, retried records {}{from_spool}",
         report.delivered,
         failed.values().sum::<u64>(),
         report.api_calls,
