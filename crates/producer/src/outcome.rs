@@ -144,15 +144,6 @@ impl Reply {
         self.spooled.as_ref().map(Ticket::id)
     }
 
-    /// Leaves the event unresolved: its spool entry stays for the next start, and whoever
-    /// awaits it learns that the producer stopped.
-    #[cfg(feature = "lake")]
-    pub(crate) fn abandon(self) {
-        if let Some(ticket) = self.spooled {
-            ticket.keep();
-        }
-    }
-
     /// Resolves the event: its spool entry leaves the spool, its outcome goes to whoever awaits
     /// it (`Err` with the outcome back when nobody does).
     pub(crate) fn send(

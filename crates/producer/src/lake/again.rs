@@ -63,9 +63,9 @@ impl Again {
                 of = gathering.rows,
                 "object to store again left for the next start"
             );
-            for (_, waiting) in gathering.buffer.rows {
-                waiting.reply.abandon();
-            }
+            // Dropped unresolved: each row's spool entry stays (a ticket not acknowledged), and
+            // whoever awaits it learns that the producer stopped.
+            drop(gathering);
         }
     }
 }

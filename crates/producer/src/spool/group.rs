@@ -180,9 +180,7 @@ impl Spool {
     fn write_batch(&self, frames: &[u8], entries: u32) -> Result<Placed, SpoolError> {
         let size = frames.len() as u64;
         let mut state = self.state();
-        if state.written > 0 && state.written + size > self.config.segment_bytes {
-            self.roll(&mut state)?;
-        }
+        self.roll_for(&mut state, size)?;
         let path = wal_path(&self.dir, state.current);
         std::io::Write::write_all(&mut &*state.file, frames)
             .map_err(|e| SpoolError::io(&path, &e))?;

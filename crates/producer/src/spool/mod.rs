@@ -129,10 +129,6 @@ impl Ticket {
         (self.segment, self.index)
     }
 
-    /// The entry stays in the spool, for the next start.
-    #[cfg(feature = "lake")]
-    pub(crate) fn keep(self) {}
-
     /// The entry is resolved: it leaves the spool.
     pub(crate) fn ack(self) {
         self.spool.ack(self.segment, self.index);
@@ -265,13 +261,16 @@ impl Spool {
         let current = seqs.last().map_or(0, |last| last + 1);
         let file = create_wal(&dir, current)?;
         segments.insert(current, Segment::default());
+        let file = Arc::new(file);
+        let sync = sync::Syncer::start(config.durability);
+        sync.use_file(Arc::clone(&file));
         let spool = Arc::new(Spool {
-            sync: sync::Syncer::start(config.durability),
+            sync,
             dir,
             config,
             state: Mutex::new(State {
                 current,
-                file: Arc::new(file),
+                file,
                 written: 0,
                 next_index: 0,
                 segments,
@@ -369,19 +368,12 @@ impl Spool {
         lock(&self.state)
     }
 
-    /// Appends `payload` without waiting for the disk or for room (`try_send`): `None` when the
-    /// spool is full.
+    /// Appends `payload` without waiting for the disk or for room (`try_send`), a sync asked
+    /// for: `None` when the spool is full.
     pub(crate) fn try_append_now(
         self: &Arc<Self>,
         payload: &[u8],
     ) -> Result<Option<Ticket>, SpoolError> {
-        Ok(self.try_append(payload)?.map(|(ticket, appended)| {
-            self.sync.request(appended);
-            ticket
-        }))
-    }
-
-    fn try_append(self: &Arc<Self>, payload: &[u8]) -> Result<Option<(Ticket, u64)>, SpoolError> {
         let header = entry_header(payload);
         let size = (header.len() + payload.len()) as u64;
         let mut state = self.state();
@@ -391,21 +383,19 @@ impl Spool {
         let path = wal_path(&self.dir, state.current);
         write_entry(&state.file, &header, payload).map_err(|e| SpoolError::io(&path, &e))?;
         let placed = self.placed(&mut state, 1, size);
-        let ticket = Ticket {
+        self.sync.request();
+        Ok(Some(Ticket {
             spool: Arc::clone(self),
             segment: placed.segment,
             index: placed.first_index,
-        };
-        Ok(Some((ticket, placed.appended_end)))
+        }))
     }
 
     /// Rolls the current segment over when `size` more bytes would not fit it, and makes room
     /// for them on disk (the queued acknowledgements applied, a current segment with nothing
     /// live rolled over); `false` when the spool stays full.
     fn make_room(&self, state: &mut State, size: u64) -> Result<bool, SpoolError> {
-        if state.written > 0 && state.written + size > self.config.segment_bytes {
-            self.roll(state)?;
-        }
+        self.roll_for(state, size)?;
         if !self.full(state, size) {
             return Ok(true);
         }
@@ -415,6 +405,14 @@ impl Spool {
             self.roll(state)?;
         }
         Ok(!self.full(state, size))
+    }
+
+    /// Rolls the current segment over when `size` more bytes would not fit it.
+    fn roll_for(&self, state: &mut State, size: u64) -> Result<(), SpoolError> {
+        if state.written > 0 && state.written + size > self.config.segment_bytes {
+            self.roll(state)?;
+        }
+        Ok(())
     }
 
     fn full(&self, state: &State, size: u64) -> bool {
@@ -444,7 +442,7 @@ impl Spool {
             current.live += u64::from(entries);
             current.bytes += size;
         }
-        self.sync.track(state.appended, Arc::clone(&state.file));
+        self.sync.track(state.appended);
         placed
     }
 
@@ -458,6 +456,7 @@ impl Spool {
             .map_err(|e| SpoolError::io(&wal_path(&self.dir, sealed), &e))?;
         let next = sealed + 1;
         state.file = Arc::new(create_wal(&self.dir, next)?);
+        self.sync.use_file(Arc::clone(&state.file));
         state.current = next;
         state.written = 0;
         state.next_index = 0;

@@ -4,13 +4,14 @@
 //! interval for [`Durability::Interval`].
 
 use std::fs::File;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{channel, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::watch;
 
-use super::Durability;
+use super::{lock, Durability};
 
 /// How long written entries of [`Durability::Batch`] wait for a sync at most.
 const BATCH_SYNC_EVERY: Duration = Duration::from_secs(1);
@@ -19,22 +20,23 @@ const BATCH_SYNC_EVERY: Duration = Duration::from_secs(1);
 #[derive(Debug)]
 pub(super) struct Syncer {
     durability: Durability,
-    latest: Arc<Mutex<Latest>>,
+    latest: Arc<Latest>,
     wake: Mutex<Sender<()>>,
     synced: watch::Receiver<u64>,
 }
 
-/// The last entry appended and the file it is in.
+/// The number of the last entry appended, and the segment file appended to (set when it
+/// changes: a segment rolled over is synced as it is sealed).
 #[derive(Debug, Default)]
 struct Latest {
-    appended: u64,
-    file: Option<Arc<File>>,
+    appended: AtomicU64,
+    file: Mutex<Option<Arc<File>>>,
 }
 
 impl Syncer {
     /// Starts the thread.
     pub(super) fn start(durability: Durability) -> Self {
-        let latest = Arc::new(Mutex::new(Latest::default()));
+        let latest = Arc::new(Latest::default());
         let (wake, woken) = channel::<()>();
         let (publish, synced) = watch::channel(0u64);
         let every = match durability {
@@ -54,13 +56,10 @@ impl Syncer {
                     };
                     // Every request waiting now is covered by this one sync.
                     while woken.try_recv().is_ok() {}
-                    let (appended, file) = match shared.lock() {
-                        Ok(latest) => (latest.appended, latest.file.clone()),
-                        Err(poisoned) => {
-                            let latest = poisoned.into_inner();
-                            (latest.appended, latest.file.clone())
-                        }
-                    };
+                    // The number first: an entry it counts is in this file, or in one sealed
+                    // (synced) since.
+                    let appended = shared.appended.load(Ordering::Acquire);
+                    let file = lock(&shared.file).clone();
                     if appended > done {
                         if let Some(file) = file {
                             if let Err(error) = file.sync_data() {
@@ -81,7 +80,7 @@ impl Syncer {
             });
         if let Err(error) = spawned {
             // Without the thread, entries are still written before `send` resolves (a process
-            // crash loses nothing); `Event` then waits for a sync that never comes, so say so.
+            // crash loses nothing), but never synced: `Event` then resolves without waiting.
             tracing::error!(%error, "spool sync thread not started");
         }
         Syncer {
@@ -92,35 +91,33 @@ impl Syncer {
         }
     }
 
-    /// Entry number `appended` was written to `file`.
-    pub(super) fn track(&self, appended: u64, file: Arc<File>) {
-        let mut latest = match self.latest.lock() {
-            Ok(latest) => latest,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        latest.appended = appended;
-        latest.file = Some(file);
+    /// Entries are appended to `file` from now on.
+    pub(super) fn use_file(&self, file: Arc<File>) {
+        *lock(&self.latest.file) = Some(file);
+    }
+
+    /// Entry number `appended` was written.
+    pub(super) fn track(&self, appended: u64) {
+        self.latest.appended.store(appended, Ordering::Release);
     }
 
     /// Asks for a sync soon.
-    pub(super) fn request(&self, _appended: u64) {
-        if let Ok(wake) = self.wake.lock() {
-            let _ = wake.send(());
-        }
+    pub(super) fn request(&self) {
+        let _ = lock(&self.wake).send(());
     }
 
     /// Entry number `appended` was written: returns when it is as durable as promised.
     pub(super) async fn appended(&self, appended: u64) {
         match self.durability {
             Durability::Event => {
-                self.request(appended);
+                self.request();
                 let mut synced = self.synced.clone();
                 // An error: the thread is gone (it stopped, or never started): nothing to wait.
                 let _ = synced.wait_for(|done| *done >= appended).await;
             }
             Durability::Batch(every) => {
                 if appended.is_multiple_of(u64::from(every.max(1))) {
-                    self.request(appended);
+                    self.request();
                 }
             }
             Durability::Interval(_) => {}
