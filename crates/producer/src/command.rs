@@ -164,11 +164,15 @@ impl<T: Item> Handle<T> {
     }
 
     /// Hands `item` over, waiting while the buffer (or the spool) is full; with a spool, once
-    /// the item is in it.
-    pub(crate) async fn enqueue(&self, item: T) -> Result<Delivery, SendError> {
+    /// the item is in it, with its input `position` if it has one.
+    pub(crate) async fn enqueue(
+        &self,
+        item: T,
+        position: Option<u64>,
+    ) -> Result<Delivery, SendError> {
         let permit = self.permit(permits(item.bytes())).await?;
         let ticket = match &self.spool {
-            Some(spool) => Some(spool.append(&item.spooled()).await?),
+            Some(spool) => Some(spool.append(&item.spooled(), position).await?),
             None => None,
         };
         self.submit(item, permit, ticket)
@@ -204,7 +208,7 @@ impl<T: Item> Handle<T> {
         // With a spool: written, synced as the durability says without waiting for it.
         let ticket = match &self.spool {
             Some(spool) => match spool
-                .try_append_now(&item.spooled())
+                .try_append_now(&item.spooled(), None)
                 .map_err(SendError::from)?
             {
                 Some(ticket) => Some(ticket),

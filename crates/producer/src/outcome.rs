@@ -144,14 +144,18 @@ impl Reply {
         self.spooled.as_ref().map(Ticket::id)
     }
 
-    /// Resolves the event: its spool entry leaves the spool, its outcome goes to whoever awaits
+    /// Resolves the event: its spool entry leaves the spool (unless the spool keeps the
+    /// failure for the next start), its outcome goes to whoever awaits
     /// it (`Err` with the outcome back when nobody does).
     pub(crate) fn send(
         self,
         outcome: Result<(), FailedEvent>,
     ) -> Result<(), Result<(), FailedEvent>> {
         if let Some(ticket) = self.spooled {
-            ticket.ack();
+            match &outcome {
+                Ok(()) => ticket.ack(),
+                Err(failed) => ticket.fail(failed.kind),
+            }
         }
         self.sender.send(outcome)
     }

@@ -54,6 +54,9 @@ pub struct Recovered {
     /// Segments whose entries end before their file (a write torn by the crash, or damage):
     /// the bytes after the last whole entry, not replayed.
     pub damage: Vec<crate::spool::Damage>,
+    /// One past the highest position an earlier run's [`Producer::send_value_at`] put in the
+    /// spool: where an input read in order goes on (`None`: no position was ever spooled).
+    pub next_position: Option<u64>,
 }
 
 /// What the producer hands its task.
@@ -271,19 +274,29 @@ impl Producer {
 
     /// Accepts an event, waiting while the buffer is full.
     pub async fn send<T: Serialize + ?Sized>(&self, event: &T) -> Result<Delivery, SendError> {
-        self.accept(Input::Typed(event)).await
+        self.accept(Input::Typed(event), None).await
     }
 
     /// Accepts raw JSON (one object), waiting while the buffer is full.
     pub async fn send_json(&self, event: &[u8]) -> Result<Delivery, SendError> {
-        self.accept(Input::<()>::Raw(event)).await
+        self.accept(Input::<()>::Raw(event), None).await
     }
 
     /// Accepts an event already parsed (the caller read it to check it), waiting while the
     /// buffer is full; with an engine (feature `ocsf`) it is judged as it is, never parsed
     /// again.
     pub async fn send_value(&self, event: Value) -> Result<Delivery, SendError> {
-        self.accept(Input::<()>::Value(event)).await
+        self.accept(Input::<()>::Value(event), None).await
+    }
+
+    /// As [`Producer::send_value`], for a caller that reads its input in order: `position` is
+    /// the event's place in that input (growing from call to call), kept with the event in the
+    /// spool. After a crash, [`Recovered::next_position`] is one past the highest position the
+    /// spool took: the caller reads on from there, and nothing before it is sent twice (what
+    /// was accepted and not delivered is in the spool's replay). Without a spool it is
+    /// `send_value`.
+    pub async fn send_value_at(&self, event: Value, position: u64) -> Result<Delivery, SendError> {
+        self.accept(Input::<()>::Value(event), Some(position)).await
     }
 
     /// Accepts an event if the buffer has room now.
@@ -302,16 +315,17 @@ impl Producer {
     async fn accept<T: Serialize + ?Sized>(
         &self,
         input: Input<'_, T>,
+        position: Option<u64>,
     ) -> Result<Delivery, SendError> {
         match &self.front {
             Front::Stream(front) => {
                 let item = front.item(&self.encoder, input)?;
-                front.handle.enqueue(item).await
+                front.handle.enqueue(item, position).await
             }
             #[cfg(feature = "lake")]
             Front::Lake { handle, judge } => {
                 handle
-                    .enqueue(judge.row(&self.encoder, input.into_value()?)?)
+                    .enqueue(judge.row(&self.encoder, input.into_value()?)?, position)
                     .await
             }
         }
@@ -379,6 +393,7 @@ fn start_replay<T: Item>(
     let recovered = Recovered {
         entries: (recovery.entries.len() + in_objects) as u64,
         damage: recovery.damage.clone(),
+        next_position: recovery.next_position,
     };
     let task = tokio::spawn(replay(handle.sender(), recovery, decode));
     (Some(task), recovered)

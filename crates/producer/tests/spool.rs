@@ -117,12 +117,12 @@ fn a_cut_spool_delivers_every_whole_entry_and_reports_the_cut() {
             .unwrap();
         let data = std::fs::read(&wal).unwrap();
         let length = data.len() as u64;
-        // Where entries end: `[length u32][crc u32][payload]` each.
+        // Where entries end: `[length u32][crc u32][position u64][payload]` each.
         let mut boundaries = vec![0u64];
         while let Some(&end) = boundaries.last().filter(|end| **end < length) {
             let at = end as usize;
             let size = u32::from_le_bytes(data[at..at + 4].try_into().unwrap());
-            boundaries.push(end + 8 + u64::from(size));
+            boundaries.push(end + 16 + u64::from(size));
         }
         let cut = rng.u64(1..length);
         std::fs::OpenOptions::new()
@@ -180,4 +180,53 @@ async fn a_full_spool_makes_try_send_hand_the_event_back() {
     let report = producer.shutdown().await;
     assert_eq!(report.delivered, accepted as u64);
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// With `keep_failed`, an event that failed for a passing cause stays in the spool and the next
+/// start sends it; one delivered leaves. Without it, a failure handed back leaves the spool.
+#[test]
+fn failures_that_may_pass_stay_for_the_next_start_when_the_spool_keeps_them() {
+    for keep_failed in [true, false] {
+        let dir = temp_dir();
+        let report = block_on(async {
+            // Every record with an odd event number fails inside the answer, every time.
+            let firehose = common::judging_firehose(|data| {
+                let event: Value = serde_json::from_slice(data).unwrap();
+                let n: usize = event["message"].as_str().unwrap()[6..].parse().unwrap();
+                n.is_multiple_of(2)
+            });
+            let producer = ProducerBuilder::firehose(firehose, "s")
+                .config(ProducerConfig {
+                    max_attempts: Some(2),
+                    aggregate: false,
+                    ..ProducerConfig::default()
+                })
+                .spool(SpoolConfig {
+                    keep_failed,
+                    ..SpoolConfig::new(&dir)
+                })
+                .build()
+                .unwrap();
+            for i in 0..40 {
+                producer.send(&event(i)).await.unwrap();
+            }
+            producer.shutdown().await
+        });
+        assert_eq!((report.delivered, report.failed_count), (20, 20));
+        let (sent, recovered, delivered) = block_on(restart(&dir));
+        if keep_failed {
+            let odd: Vec<String> = (0..40)
+                .filter(|i| i % 2 == 1)
+                .map(|i| format!("event {i}"))
+                .collect();
+            assert_eq!(sent, odd, "the failed events, sent again");
+            assert_eq!((recovered.entries, delivered), (20, 20));
+        } else {
+            assert!(
+                sent.is_empty() && recovered.entries == 0,
+                "handed back: gone"
+            );
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

@@ -17,13 +17,14 @@
 //!   is older than the interval (so memory stays bounded and `send` never waits forever);
 //! * `flush`/`shutdown`: everything accepted.
 //!
-//! An object's key is fixed when its buffer is taken (`<run>-<sequence>.zstd.parquet`, the run a
-//! random id of this producer), so a retried upload replaces the same object: it never lands
-//! twice. An event is delivered when its object is stored; rows the table cannot hold fail with
+//! An object's key is derived from what it holds (`<md5 of its folder and rows>.zstd.parquet`,
+//! `naming.rs`), so a retried upload, or the same rows written again by a later run, replaces the
+//! same object: it never lands twice. An event is delivered when its object is stored; rows the table cannot hold fail with
 //! `format_conversion_failed`, and an object the store refuses fails its events with the
 //! store's error code.
 
 mod again;
+mod naming;
 pub mod store;
 
 use std::collections::{BTreeMap, VecDeque};
@@ -84,7 +85,8 @@ impl Sources {
 /// One object the lake writer stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredObject {
-    /// Its key (`ext/<source>/region=…/accountId=…/eventDay=…/<run>-<sequence>.zstd.parquet`).
+    /// Its key (`ext/<source>/region=…/accountId=…/eventDay=…/<md5>.zstd.parquet`, the MD5 of
+    /// the folder and the rows).
     pub key: String,
     /// Its rows.
     pub rows: u64,
@@ -171,8 +173,7 @@ pub(crate) struct LakeWorker<S> {
     encoders: Arc<tokio::sync::Semaphore>,
     /// Bytes of rows queued or being uploaded.
     uploading_bytes: usize,
-    run: String,
-    sequence: u64,
+    names: naming::Names,
     flushes: Vec<oneshot::Sender<Report>>,
     outcomes: Outcomes,
     on_object: Option<ObjectCallback>,
@@ -196,7 +197,6 @@ impl<S: ObjectStore> LakeWorker<S> {
         on_failure: Option<FailureCallback>,
         on_object: Option<ObjectCallback>,
     ) -> Self {
-        let run = uuid::Uuid::new_v4().simple().to_string();
         LakeWorker {
             spool: None,
             again: again::Again::default(),
@@ -214,8 +214,7 @@ impl<S: ObjectStore> LakeWorker<S> {
                 std::thread::available_parallelism().map_or(1, usize::from),
             )),
             uploading_bytes: 0,
-            run: run.chars().take(12).collect(),
-            sequence: 0,
+            names: naming::Names::default(),
             flushes: Vec::new(),
             outcomes: Outcomes::new(on_failure),
             on_object,
@@ -380,29 +379,9 @@ impl<S: ObjectStore> LakeWorker<S> {
             return;
         };
         let again = object_key.is_some();
-        let object_key = match object_key {
-            Some(object_key) => object_key.to_string(),
-            None => {
-                self.sequence += 1;
-                format!(
-                    "{location}{}{}-{:06}.zstd.parquet",
-                    partition_path(&key.1),
-                    self.run,
-                    self.sequence
-                )
-            }
-        };
-        if let Some(spool) = &self.spool {
-            let entries = buffer
-                .rows
-                .iter()
-                .filter_map(|(_, waiting)| waiting.reply.spool_id())
-                .collect();
-            if let Err(error) = spool.record_intent(&object_key, entries) {
-                // Stored anyway: after a crash its rows may then land twice (at least once).
-                tracing::warn!(%error, "object intent not recorded in the spool");
-            }
-        }
+        let folder = format!("{location}{}", partition_path(&key.1));
+        let names = self.names.clone();
+        let spool = self.spool.clone();
         let store = self.store.clone();
         // The object's requests end with its oldest event's deadline, as a stream call's do.
         let oldest = buffer
@@ -417,21 +396,34 @@ impl<S: ObjectStore> LakeWorker<S> {
         };
         let bytes = buffer.bytes;
         metrics::histogram!(crate::telemetry::RECORDS_PER_CALL).record(buffer.rows.len() as f64);
-        let uploaded_key = object_key.clone();
         let encoders = self.encoders.clone();
         self.uploading.spawn(async move {
             let rows = buffer.rows;
             let mut size = 0;
             let encoding = encoders.acquire_owned().await;
-            let (rows, encoded) = tokio::task::spawn_blocking(move || {
+            let (rows, object_key, encoded) = tokio::task::spawn_blocking(move || {
                 let slices: Vec<&[u8]> = rows.iter().map(|(row, _)| row.as_slice()).collect();
+                let object_key = match object_key {
+                    Some(object_key) => object_key.to_string(),
+                    None => names.key(&folder, &slices),
+                };
+                if let Some(spool) = &spool {
+                    let entries = rows
+                        .iter()
+                        .filter_map(|(_, waiting)| waiting.reply.spool_id())
+                        .collect();
+                    if let Err(error) = spool.record_intent(&object_key, entries) {
+                        // Stored anyway: after a crash its rows may land twice (at least once).
+                        tracing::warn!(%error, "object intent not recorded in the spool");
+                    }
+                }
                 let encoded = writer.encode(&slices);
-                (rows, encoded.map_err(|e| not_writable(&e)))
+                (rows, object_key, encoded.map_err(|e| not_writable(&e)))
             })
             .await
             .unwrap_or_else(|_| {
                 let failure = Failure::own(FailureKind::NotWritable, "the encoder panicked");
-                (Vec::new(), Err(failure))
+                (Vec::new(), String::new(), Err(failure))
             });
             drop(encoding);
             let result = match encoded {
@@ -459,7 +451,7 @@ impl<S: ObjectStore> LakeWorker<S> {
                 }
             };
             Uploaded {
-                object_key: uploaded_key,
+                object_key,
                 size,
                 bytes,
                 rows,

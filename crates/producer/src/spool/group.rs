@@ -20,6 +20,8 @@ pub(super) struct Queue {
     /// Their frames, end to end.
     frames: Vec<u8>,
     entries: u32,
+    /// The highest position among them.
+    last_position: Option<u64>,
     /// Where the next write tells its waiters how it went.
     batch: Arc<Batch>,
     /// A `send` is writing.
@@ -85,13 +87,20 @@ impl Spool {
     /// Appends `payload`, waiting while the spool is full; returns once the entry is written
     /// (with the entries of the `send`s made meanwhile) and as durable as the configuration
     /// promises.
-    pub(crate) async fn append(self: &Arc<Self>, payload: &[u8]) -> Result<Ticket, SpoolError> {
+    pub(crate) async fn append(
+        self: &Arc<Self>,
+        payload: &[u8],
+        position: Option<u64>,
+    ) -> Result<Ticket, SpoolError> {
         let size = (super::segment::ENTRY_HEADER_BYTES + payload.len()) as u64;
         self.wait_for_room(size).await?;
         let (mut waiter, lead) = {
             let mut queue = lock(&self.queue);
-            queue.frames.extend_from_slice(&entry_header(payload));
+            queue
+                .frames
+                .extend_from_slice(&entry_header(payload, position));
             queue.frames.extend_from_slice(payload);
+            queue.last_position = queue.last_position.max(position);
             let offset = queue.entries;
             queue.entries += 1;
             let lead = !queue.leading;
@@ -151,17 +160,20 @@ impl Spool {
     /// Writes the queued entries, again until none is queued, and tells each batch's waiters.
     fn write_queued(self: &Arc<Self>) {
         loop {
-            let (frames, entries, batch) = {
+            let (frames, entries, last_position, batch) = {
                 let mut queue = lock(&self.queue);
                 if queue.entries == 0 {
                     queue.leading = false;
                     return;
                 }
-                let frames = std::mem::take(&mut queue.frames);
-                let entries = std::mem::take(&mut queue.entries);
-                (frames, entries, std::mem::take(&mut queue.batch))
+                (
+                    std::mem::take(&mut queue.frames),
+                    std::mem::take(&mut queue.entries),
+                    queue.last_position.take(),
+                    std::mem::take(&mut queue.batch),
+                )
             };
-            let outcome = self.write_batch(&frames, entries);
+            let outcome = self.write_batch(&frames, entries, last_position);
             let orphans = {
                 let mut state = lock(&batch.state);
                 state.outcome = Some(outcome.clone());
@@ -177,14 +189,19 @@ impl Spool {
     }
 
     /// Writes `entries` framed entries into the current segment in one `write`.
-    fn write_batch(&self, frames: &[u8], entries: u32) -> Result<Placed, SpoolError> {
+    fn write_batch(
+        &self,
+        frames: &[u8],
+        entries: u32,
+        last_position: Option<u64>,
+    ) -> Result<Placed, SpoolError> {
         let size = frames.len() as u64;
         let mut state = self.state();
         self.roll_for(&mut state, size)?;
         let path = wal_path(&self.dir, state.current);
         std::io::Write::write_all(&mut &*state.file, frames)
             .map_err(|e| SpoolError::io(&path, &e))?;
-        Ok(self.placed(&mut state, entries, size))
+        Ok(self.placed(&mut state, entries, size, last_position))
     }
 }
 
@@ -203,7 +220,7 @@ mod tests {
         let (spool, _) = Spool::open(SpoolConfig::new(&dir)).unwrap();
         // Another send is writing: this one queues its entry and waits for the batch.
         lock(&spool.queue).leading = true;
-        let mut waiting = Box::pin(spool.append(b"{\"dropped\":true}"));
+        let mut waiting = Box::pin(spool.append(b"{\"dropped\":true}", None));
         tokio::select! {
             biased;
             _ = &mut waiting => panic!("written without a leader"),

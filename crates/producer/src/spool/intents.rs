@@ -113,7 +113,7 @@ pub(crate) fn recover(dir: &Path, live: &HashSet<(u64, u32)>) -> Result<Pending,
     let mut rewritten = Vec::new();
     for intent in &pending.objects {
         let payload = intent.encode();
-        rewritten.extend_from_slice(&entry_header(&payload));
+        rewritten.extend_from_slice(&entry_header(&payload, None));
         rewritten.extend_from_slice(&payload);
     }
     replace_atomically(&file, &rewritten)?;
@@ -162,7 +162,7 @@ impl Log {
     /// Records `intent` (one `write`: a process killed after it finds it whole).
     pub(crate) fn record(&self, intent: &Intent) -> Result<(), SpoolError> {
         let payload = intent.encode();
-        write_entry(&self.file, &entry_header(&payload), &payload)
+        write_entry(&self.file, &entry_header(&payload, None), &payload)
             .map_err(|e| SpoolError::io(&self.path, &e))
     }
 }

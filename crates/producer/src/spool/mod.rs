@@ -18,6 +18,7 @@
 mod acks;
 mod group;
 mod intents;
+mod position;
 mod segment;
 mod sync;
 
@@ -56,6 +57,12 @@ pub struct SpoolConfig {
     pub segment_bytes: u64,
     /// The most bytes on disk: `send` waits beyond it. Default 1 GiB.
     pub max_bytes: u64,
+    /// An event that fails for a cause that may pass (throttled, service error, timeout,
+    /// endpoint unreachable, the producer stopped first) stays in the spool and is sent again
+    /// at the next start, instead of leaving it when its failure is handed back. Default
+    /// `false`: the application gets the failure and decides. A batch job that is run again
+    /// until everything landed (`ocsf-firehose upload`) sets it.
+    pub keep_failed: bool,
 }
 
 impl SpoolConfig {
@@ -66,6 +73,7 @@ impl SpoolConfig {
             durability: Durability::Batch(500),
             segment_bytes: 64 * 1024 * 1024,
             max_bytes: 1024 * 1024 * 1024,
+            keep_failed: false,
         }
     }
 }
@@ -111,6 +119,9 @@ pub struct Recovery {
     /// Segments whose entries stop before the end of their file (a torn last write, or
     /// damage): the bytes after the last whole entry are not replayed.
     pub damage: Vec<Damage>,
+    /// One past the highest position of any entry the spool took (delivered since or not):
+    /// where a caller reading its input in order goes on. `None` when no entry had one.
+    pub next_position: Option<u64>,
 }
 
 /// One entry of the spool, acknowledged by [`Ticket::ack`]; dropped unacknowledged, its entry is
@@ -132,6 +143,15 @@ impl Ticket {
     /// The entry is resolved: it leaves the spool.
     pub(crate) fn ack(self) {
         self.spool.ack(self.segment, self.index);
+    }
+
+    /// The entry's event failed with `kind`: it leaves the spool, unless the spool keeps
+    /// such failures for the next start ([`SpoolConfig::keep_failed`]).
+    pub(crate) fn fail(self, kind: crate::failure::FailureKind) {
+        let passing = kind.is_retryable() || kind == crate::failure::FailureKind::ProducerClosed;
+        if !(self.spool.config.keep_failed && passing) {
+            self.ack();
+        }
     }
 }
 
@@ -178,6 +198,8 @@ struct State {
     disk_bytes: u64,
     /// Entries appended (the sync's watermark counts in them).
     appended: u64,
+    /// The position the `position` file holds.
+    saved_position: Option<u64>,
 }
 
 #[derive(Debug, Default)]
@@ -188,6 +210,8 @@ struct Segment {
     bytes: u64,
     /// Its ack file, opened at the first acknowledgement.
     acks: Option<File>,
+    /// The highest position of its entries (`position.rs`).
+    last_position: Option<u64>,
     /// Ack records applied, not yet written.
     unwritten: Vec<u8>,
 }
@@ -212,8 +236,12 @@ impl Spool {
         seqs.sort_unstable();
         let mut segments = BTreeMap::new();
         let mut found: Vec<(u64, u32, Vec<u8>)> = Vec::new();
+        let mut empty = Vec::new();
         let mut damage = Vec::new();
         let mut disk_bytes = 0;
+        let mut saved_position = position::read(&dir);
+        let mut removed_position = None;
+        let mut last_position = saved_position;
         for &seq in &seqs {
             let wal = wal_path(&dir, seq);
             let data = std::fs::read(&wal).map_err(|e| SpoolError::io(&wal, &e))?;
@@ -242,8 +270,10 @@ impl Spool {
             }
             let live = (found.len() - before) as u64;
             let bytes = (data.len() + acks.len()) as u64;
+            last_position = last_position.max(read.last_position);
             if live == 0 {
-                remove_segment(&dir, seq);
+                removed_position = removed_position.max(read.last_position);
+                empty.push(seq);
             } else {
                 disk_bytes += bytes;
                 segments.insert(
@@ -251,10 +281,21 @@ impl Spool {
                     Segment {
                         live,
                         bytes,
+                        last_position: read.last_position,
                         ..Segment::default()
                     },
                 );
             }
+        }
+        // The segments with nothing live leave, their positions kept first.
+        if removed_position > saved_position {
+            if let Some(removed) = removed_position {
+                position::write(&dir, removed)?;
+                saved_position = removed_position;
+            }
+        }
+        for seq in empty {
+            remove_segment(&dir, seq);
         }
         let live: HashSet<(u64, u32)> = found.iter().map(|(s, i, _)| (*s, *i)).collect();
         let pending = intents::recover(&dir, &live)?;
@@ -276,6 +317,7 @@ impl Spool {
                 segments,
                 disk_bytes,
                 appended: 0,
+                saved_position,
             }),
             acked: Mutex::new(Vec::new()),
             room: tokio::sync::Notify::new(),
@@ -324,6 +366,7 @@ impl Spool {
                 entries,
                 objects,
                 damage,
+                next_position: last_position.map(|p| p.saturating_add(1)),
             },
         ))
     }
@@ -373,8 +416,9 @@ impl Spool {
     pub(crate) fn try_append_now(
         self: &Arc<Self>,
         payload: &[u8],
+        position: Option<u64>,
     ) -> Result<Option<Ticket>, SpoolError> {
-        let header = entry_header(payload);
+        let header = entry_header(payload, position);
         let size = (header.len() + payload.len()) as u64;
         let mut state = self.state();
         if !self.make_room(&mut state, size)? {
@@ -382,7 +426,7 @@ impl Spool {
         }
         let path = wal_path(&self.dir, state.current);
         write_entry(&state.file, &header, payload).map_err(|e| SpoolError::io(&path, &e))?;
-        let placed = self.placed(&mut state, 1, size);
+        let placed = self.placed(&mut state, 1, size, position);
         self.sync.request();
         Ok(Some(Ticket {
             spool: Arc::clone(self),
@@ -424,8 +468,15 @@ impl Spool {
         self.writes.load(std::sync::atomic::Ordering::Relaxed)
     }
 
-    /// Counts `entries` entries of `size` bytes just written to the current segment.
-    fn placed(&self, state: &mut State, entries: u32, size: u64) -> Placed {
+    /// Counts `entries` entries of `size` bytes, the highest position among them
+    /// `last_position`, just written to the current segment.
+    fn placed(
+        &self,
+        state: &mut State,
+        entries: u32,
+        size: u64,
+        last_position: Option<u64>,
+    ) -> Placed {
         self.writes
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let placed = Placed {
@@ -441,6 +492,7 @@ impl Spool {
         if let Some(current) = state.segments.get_mut(&placed.segment) {
             current.live += u64::from(entries);
             current.bytes += size;
+            current.last_position = current.last_position.max(last_position);
         }
         self.sync.track(state.appended);
         placed
@@ -467,7 +519,19 @@ impl Spool {
         Ok(())
     }
 
+    /// Deletes a segment with nothing live, its highest position kept first (a segment whose
+    /// position cannot be kept stays: its entries still say it at the next start).
     fn delete(&self, state: &mut State, segment: u64) {
+        let last_position = state.segments.get(&segment).and_then(|s| s.last_position);
+        if last_position > state.saved_position {
+            if let Some(position) = last_position {
+                if let Err(error) = position::write(&self.dir, position) {
+                    tracing::warn!(%error, segment, "spool position not kept: segment stays");
+                    return;
+                }
+                state.saved_position = last_position;
+            }
+        }
         if let Some(removed) = state.segments.remove(&segment) {
             state.disk_bytes = state.disk_bytes.saturating_sub(removed.bytes);
         }
@@ -492,10 +556,7 @@ impl Drop for Spool {
         };
         if let Some(current) = current {
             let mut state = self.state();
-            if let Some(removed) = state.segments.remove(&current) {
-                state.disk_bytes = state.disk_bytes.saturating_sub(removed.bytes);
-            }
-            remove_segment(&self.dir, current);
+            self.delete(&mut state, current);
             if state.segments.is_empty() {
                 // Nothing live: no object can be pending either.
                 intents::remove(&self.dir);
@@ -506,7 +567,7 @@ impl Drop for Spool {
 }
 
 /// Locks `mutex`; a panic while it was held leaves plain data, still usable.
-pub(super) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     match mutex.lock() {
         Ok(guard) => guard,
         Err(poisoned) => poisoned.into_inner(),

@@ -1,6 +1,8 @@
 //! The spool's on-disk format. A segment is two files:
 //!
-//! * `<seq>.wal`: entries, each `[length: u32 LE][CRC-32 of the payload: u32 LE][payload]`;
+//! * `<seq>.wal`: entries, each `[length: u32 LE][CRC-32: u32 LE][position: u64 LE][payload]`,
+//!   the CRC over the position and the payload, the position the caller's (where the event was
+//!   in its input, `u64::MAX` for none);
 //! * `<seq>.ack`: the indices of the entries acknowledged, each `[index: u32 LE][CRC-32 of the
 //!   index: u32 LE]`.
 //!
@@ -12,8 +14,10 @@ use std::fs::File;
 use std::io::{IoSlice, Write};
 use std::path::{Path, PathBuf};
 
-/// Bytes of an entry's header (length and checksum).
-pub(crate) const ENTRY_HEADER_BYTES: usize = 8;
+/// Bytes of an entry's header (length, checksum and position).
+pub(crate) const ENTRY_HEADER_BYTES: usize = 16;
+/// The position field of an entry without a position.
+const NO_POSITION: u64 = u64::MAX;
 /// Bytes of one ack record.
 pub(crate) const ACK_BYTES: usize = 8;
 /// The largest entry payload read back: an entry claiming more is damage (the producer's
@@ -38,16 +42,24 @@ pub(crate) fn wal_seq(name: &str) -> Option<u64> {
         .flatten()
 }
 
-/// The header of `payload`'s entry: its length and checksum.
-pub(crate) fn entry_header(payload: &[u8]) -> [u8; ENTRY_HEADER_BYTES] {
+/// The header of `payload`'s entry: its length, checksum and position.
+pub(crate) fn entry_header(payload: &[u8], position: Option<u64>) -> [u8; ENTRY_HEADER_BYTES] {
     // Payloads are bounded by the producer's limits, far under 4 GiB.
-    let length = u32::try_from(payload.len())
-        .unwrap_or(u32::MAX)
-        .to_le_bytes();
-    let crc = crc32fast::hash(payload).to_le_bytes();
-    [
-        length[0], length[1], length[2], length[3], crc[0], crc[1], crc[2], crc[3],
-    ]
+    let length = u32::try_from(payload.len()).unwrap_or(u32::MAX);
+    let position = position.unwrap_or(NO_POSITION).to_le_bytes();
+    let mut header = [0; ENTRY_HEADER_BYTES];
+    header[..4].copy_from_slice(&length.to_le_bytes());
+    header[4..8].copy_from_slice(&checksum(&position, payload).to_le_bytes());
+    header[8..].copy_from_slice(&position);
+    header
+}
+
+/// The CRC-32 of an entry's position and payload.
+fn checksum(position: &[u8], payload: &[u8]) -> u32 {
+    let mut hasher = crc32fast::Hasher::new();
+    hasher.update(position);
+    hasher.update(payload);
+    hasher.finalize()
 }
 
 /// Appends the entry of `header` and `payload` to `file` in one `write` where the system
@@ -74,7 +86,7 @@ pub(crate) fn write_entry(
 /// Appends the frame of `payload` to `out`.
 #[cfg(test)]
 pub(crate) fn encode_entry(payload: &[u8], out: &mut Vec<u8>) {
-    out.extend_from_slice(&entry_header(payload));
+    out.extend_from_slice(&entry_header(payload, None));
     out.extend_from_slice(payload);
 }
 
@@ -115,11 +127,17 @@ pub(crate) struct Entries<'a> {
     pub entries: Vec<(u32, &'a [u8])>,
     /// Set when the entries do not end at the end of the file.
     pub damage: Option<Damage>,
+    /// The highest position of a whole entry, if any has one.
+    pub last_position: Option<u64>,
 }
 
 /// Reads the entries of segment `segment` from its file's bytes.
 pub(crate) fn read_entries(segment: u64, data: &[u8]) -> Entries<'_> {
-    let mut entries = Vec::new();
+    let mut read = Entries {
+        entries: Vec::new(),
+        damage: None,
+        last_position: None,
+    };
     let mut at = 0usize;
     let mut index = 0u32;
     let damage = |at: usize, kind| Damage {
@@ -130,27 +148,22 @@ pub(crate) fn read_entries(segment: u64, data: &[u8]) -> Entries<'_> {
     };
     while at < data.len() {
         let Some(header) = data.get(at..at + ENTRY_HEADER_BYTES) else {
-            return Entries {
-                entries,
-                damage: Some(damage(at, DamageKind::Torn)),
-            };
+            read.damage = Some(damage(at, DamageKind::Torn));
+            return read;
         };
         let length = u32::from_le_bytes([header[0], header[1], header[2], header[3]]) as usize;
         let crc = u32::from_le_bytes([header[4], header[5], header[6], header[7]]);
         if length > MAX_ENTRY_BYTES {
-            return Entries {
-                entries,
-                damage: Some(damage(at, DamageKind::Corrupt)),
-            };
+            read.damage = Some(damage(at, DamageKind::Corrupt));
+            return read;
         }
         let start = at + ENTRY_HEADER_BYTES;
         let Some(payload) = data.get(start..start + length) else {
-            return Entries {
-                entries,
-                damage: Some(damage(at, DamageKind::Torn)),
-            };
+            read.damage = Some(damage(at, DamageKind::Torn));
+            return read;
         };
-        if crc32fast::hash(payload) != crc {
+        let position = &header[8..];
+        if checksum(position, payload) != crc {
             // A checksum that fails on the file's very last entry is a torn write whose header
             // reached the disk before its payload; anywhere else it is damage.
             let kind = if start + length == data.len() {
@@ -158,19 +171,18 @@ pub(crate) fn read_entries(segment: u64, data: &[u8]) -> Entries<'_> {
             } else {
                 DamageKind::Corrupt
             };
-            return Entries {
-                entries,
-                damage: Some(damage(at, kind)),
-            };
+            read.damage = Some(damage(at, kind));
+            return read;
         }
-        entries.push((index, payload));
+        let position = u64::from_le_bytes(position.try_into().unwrap_or([0xff; 8]));
+        if position != NO_POSITION {
+            read.last_position = read.last_position.max(Some(position));
+        }
+        read.entries.push((index, payload));
         index += 1;
         at = start + length;
     }
-    Entries {
-        entries,
-        damage: None,
-    }
+    read
 }
 
 /// The entry indices an ack file's bytes acknowledge (a record cut short or failing its

@@ -43,7 +43,7 @@ async fn what_is_not_acknowledged_comes_back_at_the_next_open_bytes_for_bytes() 
         for i in 0..10 {
             tickets.push(
                 spool
-                    .append(format!("{{\"n\":{i}}}").as_bytes())
+                    .append(format!("{{\"n\":{i}}}").as_bytes(), None)
                     .await
                     .unwrap(),
             );
@@ -84,7 +84,7 @@ async fn segments_roll_over_and_leave_once_every_entry_is_acknowledged() {
     let (spool, _) = Spool::open(config).unwrap();
     let mut tickets = Vec::new();
     for _ in 0..12 {
-        tickets.push(spool.append(&[b'x'; 42]).await.unwrap());
+        tickets.push(spool.append(&[b'x'; 34], None).await.unwrap());
     }
     // 50 bytes an entry: two a segment.
     assert_eq!(files(&dir).len(), 6);
@@ -118,12 +118,15 @@ async fn a_full_spool_makes_send_wait_until_deliveries_free_a_segment() {
     let (spool, _) = Spool::open(config).unwrap();
     let mut tickets = Vec::new();
     for _ in 0..4 {
-        tickets.push(spool.append(&[b'x'; 42]).await.unwrap());
+        tickets.push(spool.append(&[b'x'; 34], None).await.unwrap());
     }
-    assert!(spool.try_append_now(&[b'x'; 42]).unwrap().is_none(), "full");
+    assert!(
+        spool.try_append_now(&[b'x'; 34], None).unwrap().is_none(),
+        "full"
+    );
     let waiting = tokio::spawn({
         let spool = Arc::clone(&spool);
-        async move { spool.append(&[b'y'; 42]).await.map(|_| ()) }
+        async move { spool.append(&[b'y'; 34], None).await.map(|_| ()) }
     });
     tokio::time::sleep(Duration::from_millis(50)).await;
     assert!(!waiting.is_finished(), "waits while full");
@@ -152,7 +155,7 @@ async fn a_torn_tail_is_reported_and_every_whole_entry_before_it_comes_back() {
         for i in 0..20usize {
             let payload = vec![b'a' + (i % 26) as u8; rng.usize(0..300)];
             sizes.push(payload.len());
-            let _ticket = spool.append(&payload).await.unwrap();
+            let _ticket = spool.append(&payload, None).await.unwrap();
         }
         drop(spool);
         let wal = wal_path(&dir, 0);
@@ -207,7 +210,7 @@ async fn concurrent_sends_share_writes_and_each_entry_is_written_once() {
             let spool = Arc::clone(&spool);
             tokio::spawn(async move {
                 let ticket = spool
-                    .append(format!("{{\"n\":{i}}}").as_bytes())
+                    .append(format!("{{\"n\":{i}}}").as_bytes(), None)
                     .await
                     .unwrap();
                 (i, ticket)
@@ -239,5 +242,64 @@ async fn concurrent_sends_share_writes_and_each_entry_is_written_once() {
     got.sort();
     expected.sort();
     assert_eq!(got, expected);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test]
+async fn the_next_position_outlives_the_segments_that_held_it() {
+    let dir = temp_dir("position");
+    let config = SpoolConfig {
+        segment_bytes: 200,
+        ..SpoolConfig::new(&dir)
+    };
+    let (spool, recovery) = Spool::open(config.clone()).unwrap();
+    assert_eq!(recovery.next_position, None, "nothing spooled yet");
+    // Positions 0..30 in order, some events rejected before the spool (no entry): every one
+    // delivered, so every segment leaves.
+    let mut tickets = Vec::new();
+    for position in (0..30).filter(|p| p % 7 != 3) {
+        tickets.push(spool.append(&[b'e'; 40], Some(position)).await.unwrap());
+    }
+    assert!(spool.writes() > 5, "several segments");
+    for ticket in tickets {
+        ticket.ack();
+    }
+    drop(spool);
+    assert_eq!(files(&dir), ["position"], "only the position is left");
+    let (spool, recovery) = Spool::open(config.clone()).unwrap();
+    assert!(recovery.entries.is_empty());
+    assert_eq!(recovery.next_position, Some(30));
+    // One more event, not delivered: it is replayed, and the position goes on past it.
+    let _kept = spool.append(b"late", Some(30)).await.unwrap();
+    drop(_kept);
+    drop(spool);
+    let (spool, recovery) = Spool::open(config.clone()).unwrap();
+    assert_eq!(payloads(&recovery), [b"late".to_vec()]);
+    assert_eq!(recovery.next_position, Some(31));
+    drop(recovery);
+    drop(spool);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test]
+async fn a_torn_entry_gives_no_position() {
+    let dir = temp_dir("position-torn");
+    let config = SpoolConfig::new(&dir);
+    let (spool, _) = Spool::open(config.clone()).unwrap();
+    let first = spool.append(b"first", Some(5)).await.unwrap();
+    let second = spool.append(b"second", Some(6)).await.unwrap();
+    std::mem::forget((first, second));
+    drop(spool);
+    let wal = segment::wal_path(&dir, 0);
+    let bytes = std::fs::read(&wal).unwrap();
+    std::fs::write(&wal, &bytes[..bytes.len() - 2]).unwrap();
+    let (_spool, recovery) = Spool::open(config).unwrap();
+    assert_eq!(payloads(&recovery), [b"first".to_vec()]);
+    assert_eq!(recovery.damage.len(), 1);
+    assert_eq!(
+        recovery.next_position,
+        Some(6),
+        "only the whole entry counts"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -76,11 +76,15 @@ pub fn check_objects(objects: &[(String, Vec<u8>)]) -> BTreeMap<String, usize> {
             day.len() == 8 && day.bytes().all(|b| b.is_ascii_digit()),
             "{key}"
         );
-        let (name, sequence) = parts[5]
+        // Named by content: the MD5 of folder and rows (`-<n>` on a repeat within a run).
+        let name = parts[5]
             .strip_suffix(".zstd.parquet")
-            .and_then(|n| n.split_once('-'))
             .unwrap_or_else(|| panic!("{key}: object name"));
-        assert!(name.len() == 12 && sequence.len() == 6, "{key}");
+        let digest = name.split_once('-').map_or(name, |(digest, _)| digest);
+        assert!(
+            digest.len() == 32 && digest.bytes().all(|b| b.is_ascii_hexdigit()),
+            "{key}"
+        );
         let reader =
             ParquetRecordBatchReaderBuilder::try_new(bytes::Bytes::from(bytes.clone())).unwrap();
         let codec = reader.metadata().row_group(0).column(0).compression();
