@@ -18,6 +18,7 @@ mod redrive;
 mod summary;
 mod transform;
 mod upload;
+mod upload_state;
 mod validate;
 
 use std::process::ExitCode;

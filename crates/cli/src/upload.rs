@@ -4,6 +4,10 @@
 //! into the bucket (`--bucket`), or a local folder (`--out`); `--dry-run` does everything but
 //! store the objects. Rejected events are reported on stderr with their codes (never their
 //! contents) and counted; the summary gives rows per partition, objects and bytes.
+//!
+//! Running the same command again lands every event once (`upload_state.rs`): it stores what an
+//! earlier run left (killed, or objects not stored), skips the events that run took, and reads
+//! on. Objects are named by what they hold, so rows written again replace their object.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -15,6 +19,7 @@ use anyhow::Context;
 use clap::Args as ClapArgs;
 use ocsf_firehose_producer::lake::store::{DirStore, S3Store};
 use ocsf_firehose_producer::lake::{LakeConfig, StoredObject};
+use ocsf_firehose_producer::spool::SpoolConfig;
 use ocsf_firehose_producer::{ProducerBuilder, ProducerConfig, SendError};
 use ocsf_firehose_transform::Engine;
 use serde::Serialize;
@@ -23,6 +28,7 @@ use crate::input::Documents;
 use crate::lambda_args::LambdaArgs;
 use crate::lines::{aws_config, lake_sources, progress_bar, runtime, s3_client};
 use crate::summary::{count, count_failed, Outcome, SummaryFormat};
+use crate::upload_state::{Destination, UploadState};
 
 /// Events between two updates of the progress bar's rate and object count.
 const PROGRESS_EVERY: u64 = 1_000;
@@ -59,11 +65,23 @@ pub(crate) struct Args {
     /// A partition's object rolls over at this many MiB of rows.
     #[arg(long, default_value_t = 128)]
     object_mib: usize,
+    /// In a bucket, objects over this many MiB are stored as multipart uploads in parts of this
+    /// size (at least 5, S3's smallest part; default: over 16 MiB, in parts of 8).
+    #[arg(long, value_name = "MIB")]
+    part_mib: Option<usize>,
     /// Give the bucket's endpoint up once it has answered nothing for this many seconds
     /// (refused connections, names not resolving, timeouts): the events not yet stored fail
     /// at once with the cause, and the command exits 2.
     #[arg(long, default_value_t = 120, value_name = "SECONDS")]
     give_up_after: u64,
+    /// Where the upload keeps its progress and the rows not yet stored, so that running the
+    /// same command again lands every event once (default: a folder per inputs and destination
+    /// under `$XDG_STATE_HOME/ocsf-firehose/uploads/`; none for stdin).
+    #[arg(long, value_name = "DIR")]
+    state: Option<PathBuf>,
+    /// Forget what an earlier run of this upload did: every event is uploaded again.
+    #[arg(long)]
+    restart: bool,
     /// The Lambda's configuration; `--region`: the bucket's, the last fallback for `region`.
     #[command(flatten)]
     lambda: LambdaArgs,
@@ -71,13 +89,19 @@ pub(crate) struct Args {
     summary: SummaryFormat,
 }
 
-/// What an upload did. Every event is accounted for: `events = rejectedEvents + delivered +
-/// notDelivered`.
+/// What an upload did. Every event is accounted for: `events = skipped + rejectedEvents +
+/// accepted`, and `accepted + replayed = delivered + notDelivered`.
 #[derive(Debug, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 struct UploadSummary {
     events: u64,
     input_bytes: u64,
+    /// Events an earlier run of the same upload took (stored then, stored now from its state,
+    /// or rejected then): not read again.
+    skipped: u64,
+    /// Events an earlier run accepted and did not store, stored by this run from the state.
+    replayed: u64,
+    accepted: u64,
     /// Events the Lambda's verdict rejects (or that are not JSON objects).
     rejected_events: u64,
     /// Their codes (an event may have several), counted.
@@ -90,6 +114,8 @@ struct UploadSummary {
     /// Rows per partition (`<location>region=…/accountId=…/eventDay=…`).
     rows: BTreeMap<String, u64>,
     dry_run: bool,
+    /// The upload's state folder, if it has one.
+    state: Option<PathBuf>,
 }
 
 pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
@@ -99,7 +125,11 @@ pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
 async fn s3_store(args: &Args, bucket: &str) -> S3Store {
     let endpoint = args.endpoint_url.as_deref();
     let shared = aws_config(&args.lambda.region, endpoint).await;
-    let store = S3Store::new(s3_client(&shared, endpoint.is_some()), bucket);
+    let mut store = S3Store::new(s3_client(&shared, endpoint.is_some()), bucket);
+    if let Some(part) = args.part_mib {
+        let part = part.saturating_mul(1024 * 1024);
+        store = store.multipart(part, part);
+    }
     match endpoint {
         Some(endpoint) => store.endpoint_label(endpoint),
         None => store,
@@ -127,6 +157,23 @@ async fn run_async(args: Args) -> anyhow::Result<Outcome> {
         std::env::temp_dir().join(format!("ocsf-firehose-dry-run-{}", uuid::Uuid::new_v4()))
     });
     let folder = |root: &PathBuf| DirStore::new(root).in_region(&args.lambda.region);
+    let state = match (&args.bucket, &args.out) {
+        _ if args.dry_run => None,
+        (Some(bucket), _) => Some(Destination::Bucket(bucket, args.endpoint_url.as_deref())),
+        (None, Some(out)) => Some(Destination::Folder(out)),
+        (None, None) => None,
+    }
+    .map(|destination| {
+        UploadState::open(
+            &args.inputs,
+            &destination,
+            &args.prefix,
+            args.state.as_deref(),
+            args.restart,
+        )
+    })
+    .transpose()?
+    .flatten();
     let builder = match (&args.bucket, &args.out, &scratch) {
         // A folder stands in for the bucket, in the bucket's region (`--region`).
         (_, _, Some(scratch)) => ProducerBuilder::dir_store(folder(scratch), sources, engine),
@@ -135,6 +182,15 @@ async fn run_async(args: Args) -> anyhow::Result<Outcome> {
         }
         (None, Some(out), None) => ProducerBuilder::dir_store(folder(out), sources, engine),
         (None, None, None) => anyhow::bail!("--bucket or --out is required"),
+    };
+    let builder = match &state {
+        // What could not be stored stays in the state for the next run.
+        Some(state) => builder.spool(SpoolConfig {
+            keep_failed: true,
+            max_bytes: (config.max_buffered_bytes as u64 * 2).max(1 << 30),
+            ..SpoolConfig::new(state.spool())
+        }),
+        None => builder,
     };
     let producer = builder
         .config(config)
@@ -145,16 +201,27 @@ async fn run_async(args: Args) -> anyhow::Result<Outcome> {
             }
         })
         .build()?;
+    let recovered = producer.recovered();
+    let resume_at = match &state {
+        Some(state) if state.resumable => recovered.next_position.unwrap_or(0),
+        _ => 0,
+    };
     let mut summary = UploadSummary {
         dry_run: args.dry_run,
+        replayed: recovered.entries,
+        state: state.as_ref().map(|s| s.dir.clone()),
         ..UploadSummary::default()
     };
     let max_record_bytes = args.lambda.transform_config()?.max_record_bytes;
-    for document in Documents::of_paths(&args.inputs) {
+    for (position, document) in (0u64..).zip(Documents::of_paths(&args.inputs)) {
         let document = document?;
         summary.events += 1;
         summary.input_bytes += document.bytes.len() as u64;
         progress.inc(1);
+        if position < resume_at {
+            summary.skipped += 1;
+            continue;
+        }
         if summary.events.is_multiple_of(PROGRESS_EVERY) {
             let stored = objects.lock().map_or(0, |o| o.len());
             let seconds = started.elapsed().as_secs_f64().max(1e-9);
@@ -164,8 +231,11 @@ async fn run_async(args: Args) -> anyhow::Result<Outcome> {
         let codes = match document.event(max_record_bytes) {
             Err(finding) => vec![finding.code.as_str().to_owned()],
             // Parsed once, by the check: the producer judges the value as it is.
-            Ok(event) => match producer.send_value(event).await {
-                Ok(_delivery) => continue,
+            Ok(event) => match producer.send_value_at(event, position).await {
+                Ok(_delivery) => {
+                    summary.accepted += 1;
+                    continue;
+                }
                 Err(SendError::Closed) => anyhow::bail!("the producer stopped"),
                 Err(error) => rejection_codes(&error),
             },
@@ -189,7 +259,17 @@ async fn run_async(args: Args) -> anyhow::Result<Outcome> {
         print_summary(out, summary, started.elapsed())
     })?;
     if let Some(failed) = report.failed.first() {
-        anyhow::bail!("{} events were not stored: {failed}", report.failed_count);
+        let again = match &state {
+            Some(state) => format!(
+                "; those that may pass are kept in {}: run the same command again",
+                state.dir.display()
+            ),
+            None => String::new(),
+        };
+        anyhow::bail!(
+            "{} events were not stored: {failed}{again}",
+            report.failed_count
+        );
     }
     Ok(Outcome {
         invalid: summary.rejected_events > 0,
@@ -244,11 +324,25 @@ fn print_summary(
         summary.input_bytes as f64 / 1e6,
         summary.events as f64 / seconds,
         summary.input_bytes as f64 / 1e6 / seconds,
-        summary.delivered,
+        summary.accepted,
         summary.rejected_events,
         summary.objects,
         summary.bytes as f64 / 1e6,
     )?;
+    if summary.skipped > 0 || summary.replayed > 0 {
+        writeln!(
+            out,
+            "  skipped {} events an earlier run took (stored, or rejected then); stored {} it had left",
+            summary.skipped, summary.replayed
+        )?;
+    }
+    if let (Some(state), true) = (&summary.state, summary.skipped > 0) {
+        writeln!(
+            out,
+            "  state {} (--restart uploads everything again)",
+            state.display()
+        )?;
+    }
     for (code, n) in &summary.rejected {
         writeln!(out, "  rejected {code}: {n}")?;
     }

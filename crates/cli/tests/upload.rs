@@ -92,3 +92,56 @@ fn upload_writes_the_layout_accounts_for_every_event_and_exits_one_on_invalid_on
     assert!(files(&dry).is_empty(), "a dry run writes nothing");
     let _ = std::fs::remove_dir_all(&out);
 }
+
+/// The same upload run again lands nothing twice: it skips every event the first run took. With
+/// `--restart` it uploads everything again, and the objects, named by what they hold, replace
+/// the first run's: the lake holds the same objects.
+#[test]
+fn running_the_same_upload_again_lands_every_event_once() {
+    let events = run(&["demo", "300", "--seed", "7"], None);
+    let input = temp_file("upload-again.jsonl", &events.stdout);
+    let root = std::env::temp_dir().join(format!("ocsf-cli-upload-again-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    let (out, state) = (root.join("lake"), root.join("state"));
+    let upload = |extra: &[&str]| {
+        let mut args = vec!["upload", s(&input), "--out", s(&out), "--state", s(&state)];
+        args.extend_from_slice(extra);
+        args.push("--json");
+        let output = run(&args, None);
+        let summary: Value = serde_json::from_slice(&output.stdout).unwrap();
+        (output.status.code(), summary)
+    };
+    let (status, first) = upload(&[]);
+    assert_eq!(status, Some(1), "some demo events are invalid");
+    let delivered = first["delivered"].as_u64().unwrap();
+    assert_eq!(first["skipped"], 0);
+    assert_eq!(first["accepted"].as_u64().unwrap(), delivered);
+    let mut objects = files(&out);
+    objects.sort();
+    assert!(!objects.is_empty());
+
+    let (status, again) = upload(&[]);
+    assert_eq!(status, Some(0), "nothing judged, nothing rejected");
+    assert_eq!(
+        (again["events"].as_u64(), again["skipped"].as_u64()),
+        (Some(300), Some(300))
+    );
+    assert_eq!(
+        (again["accepted"].as_u64(), again["objects"].as_u64()),
+        (Some(0), Some(0))
+    );
+    let mut now = files(&out);
+    now.sort();
+    assert_eq!(now, objects, "nothing written twice");
+
+    let (_, restarted) = upload(&["--restart"]);
+    assert_eq!(restarted["skipped"], 0);
+    assert_eq!(restarted["delivered"].as_u64(), Some(delivered));
+    let mut now = files(&out);
+    now.sort();
+    assert_eq!(
+        now, objects,
+        "the same rows, the same keys: replaced, not added"
+    );
+    let _ = std::fs::remove_dir_all(&root);
+}

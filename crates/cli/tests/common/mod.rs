@@ -22,10 +22,19 @@ pub fn fixture(name: &str) -> Value {
     serde_json::from_slice(&std::fs::read(fixture_path(name)).unwrap()).unwrap()
 }
 
+/// The scratch folder standing in for `$XDG_STATE_HOME` (unless the test run sets one).
+pub fn state_home() -> PathBuf {
+    std::env::var_os("XDG_STATE_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| std::env::temp_dir().join("ocsf-firehose-test-state"))
+}
+
 /// Runs `ocsf-firehose` with `args`, feeding `stdin`.
 pub fn run(args: &[&str], stdin: Option<&[u8]>) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_ocsf-firehose"))
         .args(args)
+        // `upload`'s state folders (its resume points) go to a scratch folder.
+        .env("XDG_STATE_HOME", state_home())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
