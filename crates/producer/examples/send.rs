@@ -35,7 +35,9 @@ struct Args {
     #[arg(long)]
     aggregate: bool,
     /// Keep accepted events in a durable spool in this folder until they are delivered; what
-    /// an earlier run left there is sent first.
+    /// an earlier run left there is sent first. With a file (not stdin), each event's line is
+    /// kept with it, and a run on the same file skips the lines an earlier run took: run the
+    /// same command again after a crash and every event is sent (at least once).
     #[arg(long, value_name = "DIR")]
     spool: Option<PathBuf>,
     /// JSON lines to send (`-` or nothing: stdin).
@@ -65,6 +67,12 @@ async fn main() -> anyhow::Result<ExitCode> {
     }
     let producer = builder.build()?;
     let replayed = producer.recovered().entries;
+    // Lines an earlier run on this file took (sent, in the spool, or refused then).
+    let from_file = args.input.as_deref().is_some_and(|p| p.as_os_str() != "-");
+    let resume_at = match (&args.spool, from_file) {
+        (Some(_), true) => producer.recovered().next_position.unwrap_or(0),
+        _ => 0,
+    };
     let reader: Box<dyn Read> = match args.input.as_deref() {
         None => Box::new(std::io::stdin()),
         Some(path) if path.as_os_str() == "-" => Box::new(std::io::stdin()),
@@ -72,14 +80,18 @@ async fn main() -> anyhow::Result<ExitCode> {
             std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?,
         ),
     };
-    let mut sent = 0u64;
+    let (mut sent, mut skipped) = (0u64, 0u64);
     let mut rejected: BTreeMap<String, u64> = BTreeMap::new();
-    for line in BufReader::new(reader).lines() {
+    for (position, line) in (0u64..).zip(BufReader::new(reader).lines()) {
         let line = line?;
         if line.trim().is_empty() {
             continue;
         }
-        match producer.send_json(line.as_bytes()).await {
+        if position < resume_at {
+            skipped += 1;
+            continue;
+        }
+        match producer.send_json_at(line.as_bytes(), position).await {
             Ok(_) => sent += 1,
             Err(error) => *rejected.entry(error.code().to_owned()).or_default() += 1,
         }
@@ -90,7 +102,7 @@ async fn main() -> anyhow::Result<ExitCode> {
         *failed.entry(event.kind.code().to_owned()).or_default() += 1;
     }
     let from_spool = match args.spool {
-        Some(_) => format!(", replayed from the spool {replayed}"),
+        Some(_) => format!(", replayed from the spool {replayed}, skipped {skipped}"),
         None => String::new(),
     };
     println!(

@@ -282,6 +282,12 @@ impl Producer {
         self.accept(Input::<()>::Raw(event), None).await
     }
 
+    /// As [`Producer::send_json`], with the event's `position` in an input read in order (see
+    /// [`Producer::send_value_at`]).
+    pub async fn send_json_at(&self, event: &[u8], position: u64) -> Result<Delivery, SendError> {
+        self.accept(Input::<()>::Raw(event), Some(position)).await
+    }
+
     /// Accepts an event already parsed (the caller read it to check it), waiting while the
     /// buffer is full; with an engine (feature `ocsf`) it is judged as it is, never parsed
     /// again.
