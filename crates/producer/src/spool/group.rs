@@ -1,6 +1,7 @@
 //! Group writes: the entries of `send`s made at the same time go to the disk in one `write`.
 //! The first `send` to find no write in progress leads: it yields once (so that the sends ready
-//! to run queue theirs), then writes what is queued, again until the queue is empty; the others
+//! to run queue theirs; a lone sender's leader only now and then, `yields`), then writes what is
+//! queued, again until the queue is empty; the others
 //! queue their entry and wait for the batch that took it. Every
 //! `send` still resolves only once its own entry is written (and synced as the durability says),
 //! so the promise is the same as one `write` each; only the number of system calls falls. A
@@ -26,7 +27,20 @@ pub(super) struct Queue {
     batch: Arc<Batch>,
     /// A `send` is writing.
     leading: bool,
+    /// Writes in a row that took one entry: a lone sender's. Its leader then yields only now
+    /// and then, to notice concurrent sends coming (`yields`).
+    lone_writes: u32,
 }
+
+/// Whether the leader yields before writing, after `lone_writes` writes in a row of one entry:
+/// always after a shared write and the first few lone ones; then one write in
+/// [`LONE_YIELD_EVERY`] (a yield costs a lone sender a trip through the scheduler each time).
+pub(super) fn yields(lone_writes: u32) -> bool {
+    lone_writes < 4 || lone_writes.is_multiple_of(LONE_YIELD_EVERY)
+}
+
+/// How often a lone sender's leader still yields (see [`yields`]).
+const LONE_YIELD_EVERY: u32 = 16;
 
 /// One write's outcome, for the entries it took.
 #[derive(Debug, Default)]
@@ -94,7 +108,7 @@ impl Spool {
     ) -> Result<Ticket, SpoolError> {
         let size = (super::segment::ENTRY_HEADER_BYTES + payload.len()) as u64;
         self.wait_for_room(size).await?;
-        let (mut waiter, lead) = {
+        let (mut waiter, lead, write_now) = {
             let mut queue = lock(&self.queue);
             queue
                 .frames
@@ -103,7 +117,8 @@ impl Spool {
             queue.last_position = queue.last_position.max(position);
             let offset = queue.entries;
             queue.entries += 1;
-            let lead = !queue.leading;
+            let lead = !queue.leading && yields(queue.lone_writes);
+            let write_now = !queue.leading && !lead;
             queue.leading = true;
             let waiter = Waiter {
                 spool: self,
@@ -111,9 +126,11 @@ impl Spool {
                 offset,
                 done: false,
             };
-            (waiter, lead)
+            (waiter, lead, write_now)
         };
-        if lead {
+        if write_now {
+            self.write_queued();
+        } else if lead {
             // Let the sends ready to run queue their entries first (on one thread, nothing
             // else runs while this one writes); the write happens even if this send is dropped.
             let leader = Leader(self);
@@ -166,6 +183,10 @@ impl Spool {
                     queue.leading = false;
                     return;
                 }
+                queue.lone_writes = match queue.entries {
+                    1 => queue.lone_writes.saturating_add(1),
+                    _ => 0,
+                };
                 (
                     std::mem::take(&mut queue.frames),
                     std::mem::take(&mut queue.entries),

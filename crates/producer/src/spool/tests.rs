@@ -1,6 +1,7 @@
 use std::time::Duration;
 
 use super::*;
+use group::yields as group_yields;
 
 fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!(
@@ -302,4 +303,41 @@ async fn a_torn_entry_gives_no_position() {
         "only the whole entry counts"
     );
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_lone_sender_writes_at_once_and_concurrent_sends_after_it_still_share_writes() {
+    let dir = temp_dir("lone");
+    let (spool, _) = Spool::open(SpoolConfig::new(&dir)).unwrap();
+    // One sender in turn: one write each (it yields only now and then).
+    for i in 0..200u64 {
+        let ticket = spool.append(b"lone", Some(i)).await.unwrap();
+        ticket.ack();
+    }
+    assert_eq!(spool.writes(), 200);
+    // Then 400 at once on this one thread: the next yield notices them, and they share writes.
+    let tasks: Vec<_> = (0..400)
+        .map(|_| {
+            let spool = Arc::clone(&spool);
+            tokio::spawn(async move { spool.append(b"together", None).await.unwrap().ack() })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let shared = spool.writes() - 200;
+    assert!(shared < 100, "400 concurrent sends took {shared} writes");
+    drop(spool);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_leader_yields_after_shared_writes_and_now_and_then_alone() {
+    let pattern: Vec<bool> = (0..40).map(group_yields).collect();
+    assert!(pattern[..4].iter().all(|y| *y), "the first lone writes");
+    assert_eq!(
+        pattern.iter().filter(|y| **y).count(),
+        4 + 2,
+        "then one in 16"
+    );
 }
