@@ -10,8 +10,10 @@
 //!
 //! A run on the same inputs and destination reads on after the last event an earlier run took
 //! (every event before it is counted as skipped) and first stores what that run left. The
-//! state's default folder is named after the manifest, under `$XDG_STATE_HOME/ocsf-firehose/
-//! uploads/` (else `~/.local/state/…`): another input or destination gets another state.
+//! state's default folder is named after the inputs' paths and the destination, under
+//! `$XDG_STATE_HOME/ocsf-firehose/uploads/` (else `~/.local/state/…`): other inputs or another
+//! destination get another state; an input changed since (size, modification time) finds the
+//! earlier state and is refused (`--restart` to upload everything again).
 
 use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
@@ -64,7 +66,8 @@ pub(crate) struct UploadState {
 impl UploadState {
     /// The state of an upload of `inputs` to `destination`: in `dir` when given, else in the
     /// default folder (none for stdin: it cannot be read again). `restart` forgets what the
-    /// folder held. A folder holding another upload's state is an error.
+    /// folder held. A folder holding the state of other inputs (or inputs changed since) is an
+    /// error.
     pub(crate) fn open(
         inputs: &[PathBuf],
         destination: &Destination<'_>,
@@ -108,9 +111,10 @@ impl UploadState {
                     .with_context(|| format!("{} is no upload state", path.display()))?;
                 if found != manifest {
                     anyhow::bail!(
-                        "{} holds the state of another upload (other inputs, input files changed \
-                         since, or another destination); give another --state, or --restart to \
-                         forget it",
+                        "{} holds the state of an earlier upload whose inputs or destination \
+                         differ (an input changed since, in size or modification time): \
+                         --restart uploads everything again (what the earlier run stored may then \
+                         land twice), or give the new events a file of their own",
                         dir.display()
                     );
                 }
@@ -152,9 +156,13 @@ impl Destination<'_> {
 }
 
 impl Manifest {
-    /// A name for the default folder: the MD5 of the manifest, in hex.
+    /// A name for the default folder: the MD5 of the inputs' paths, the destination and the
+    /// prefix, in hex. Not of the sizes and times: an input changed since an earlier run finds
+    /// that run's state, and is refused rather than uploaded again beside it.
     fn digest(&self) -> String {
-        let bytes = serde_json::to_vec(self).unwrap_or_default();
+        let paths: Vec<&str> = self.inputs.iter().map(|i| i.path.as_str()).collect();
+        let bytes =
+            serde_json::to_vec(&(paths, &self.destination, &self.prefix)).unwrap_or_default();
         Md5::digest(bytes)
             .iter()
             .map(|b| format!("{b:02x}"))
@@ -226,10 +234,10 @@ mod tests {
         let first = open(false).unwrap().unwrap();
         assert!(first.resumable);
         assert_eq!(open(false).unwrap().unwrap().dir, first.dir);
-        // The input changes: the state is another upload's.
+        // The input changes: the earlier state is refused.
         std::fs::write(&input, "{}\n{}\n").unwrap();
         let refused = open(false).unwrap_err().to_string();
-        assert!(refused.contains("another upload"), "{refused}");
+        assert!(refused.contains("an input changed since"), "{refused}");
         std::fs::write(state.join("spool-marker"), "x").unwrap();
         open(true).unwrap().unwrap();
         assert!(!state.join("spool-marker").exists(), "--restart forgets it");
@@ -253,7 +261,7 @@ mod tests {
     }
 
     #[test]
-    fn default_folders_differ_by_destination() {
+    fn default_folders_differ_by_destination_not_by_input_times() {
         let a = Manifest {
             inputs: Vec::new(),
             destination: "s3://a".into(),
@@ -265,5 +273,23 @@ mod tests {
         };
         assert_ne!(a.digest(), b.digest());
         assert_eq!(a.digest().len(), 32);
+        let input = |modified_ns| InputFile {
+            path: "/data/events.jsonl".into(),
+            bytes: 10,
+            modified_ns,
+        };
+        let then = Manifest {
+            inputs: vec![input(1)],
+            ..a.clone()
+        };
+        let now = Manifest {
+            inputs: vec![input(2)],
+            ..a
+        };
+        assert_eq!(
+            then.digest(),
+            now.digest(),
+            "the same folder: the change is refused"
+        );
     }
 }

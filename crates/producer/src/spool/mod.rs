@@ -23,12 +23,15 @@ mod segment;
 mod sync;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use segment::{ack_path, entry_header, read_acks, read_entries, wal_path, wal_seq, write_entry};
+use segment::{
+    ack_path, create_wal, entry_header, read_acks, read_entries, remove_segment, wal_path, wal_seq,
+    write_entry,
+};
 pub use segment::{Damage, DamageKind};
 
 /// When an appended entry reaches the disk, and so what a crash can take.
@@ -571,30 +574,6 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     match mutex.lock() {
         Ok(guard) => guard,
         Err(poisoned) => poisoned.into_inner(),
-    }
-}
-
-fn create_wal(dir: &Path, seq: u64) -> Result<File, SpoolError> {
-    let path = wal_path(dir, seq);
-    let file = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&path)
-        .map_err(|e| SpoolError::io(&path, &e))?;
-    // The new file's name reaches the disk with the folder.
-    if let Ok(folder) = File::open(dir) {
-        let _ = folder.sync_all();
-    }
-    Ok(file)
-}
-
-fn remove_segment(dir: &Path, seq: u64) {
-    for path in [ack_path(dir, seq), wal_path(dir, seq)] {
-        match std::fs::remove_file(&path) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(error) => tracing::warn!(segment = seq, %error, "spool segment not removed"),
-        }
     }
 }
 

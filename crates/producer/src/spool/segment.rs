@@ -10,7 +10,7 @@
 //! appending) or whose checksum or length is wrong (damage): what follows is reported, never
 //! replayed. An ack record cut short is ignored (its entry is replayed: at least once).
 
-use std::fs::File;
+use std::fs::{File, OpenOptions};
 use std::io::{IoSlice, Write};
 use std::path::{Path, PathBuf};
 
@@ -81,6 +81,32 @@ pub(crate) fn write_entry(
         payload = &payload[written - from_header..];
     }
     Ok(())
+}
+
+/// Creates segment `seq`'s file, its name synced with the folder.
+pub(crate) fn create_wal(dir: &Path, seq: u64) -> Result<File, super::SpoolError> {
+    let path = wal_path(dir, seq);
+    let file = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .map_err(|e| super::SpoolError::io(&path, &e))?;
+    // The new file's name reaches the disk with the folder.
+    if let Ok(folder) = File::open(dir) {
+        let _ = folder.sync_all();
+    }
+    Ok(file)
+}
+
+/// Removes segment `seq`'s files (a failure is logged: the segment comes back at the next start).
+pub(crate) fn remove_segment(dir: &Path, seq: u64) {
+    for path in [ack_path(dir, seq), wal_path(dir, seq)] {
+        match std::fs::remove_file(&path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(error) => tracing::warn!(segment = seq, %error, "spool segment not removed"),
+        }
+    }
 }
 
 /// Appends the frame of `payload` to `out`.
