@@ -15,10 +15,10 @@ mod local;
 mod normalize;
 mod output;
 mod redrive;
+mod send;
 mod summary;
 mod transform;
 mod upload;
-mod upload_state;
 mod validate;
 
 use std::process::ExitCode;
@@ -57,6 +57,11 @@ enum Command {
     /// zstd Parquet objects under `<source location>region=…/accountId=…/eventDay=…/` in the
     /// bucket (`--bucket`) or a folder (`--out`); the back-fill and batch-upload tool.
     Upload(upload::Args),
+    /// Send events through the producer, each judged as the Lambda judges it: into a Firehose
+    /// (`--firehose`) or Kinesis (`--kinesis`) stream, aggregated, or straight into the sources'
+    /// locations (`--bucket`, `--out`, as `upload`); the same command run again after a crash
+    /// sends what the earlier run left and skips what it took.
+    Send(send::Args),
     /// Re-send the records under Firehose's error prefix (from `--bucket` or a local `--dir`)
     /// that the Lambda's verdict, as now configured, accepts: through the producer to a Firehose
     /// or Kinesis stream, or into the local pipeline; idempotent (a ledger of event identities: uid and digest),
@@ -86,6 +91,7 @@ fn main() -> ExitCode {
         Command::Local(args) => local::run(args),
         Command::Demo(args) => demo::run(args),
         Command::Upload(args) => upload::run(args),
+        Command::Send(args) => send::run(args),
         Command::Redrive(args) => redrive::run(args),
     };
     match result {

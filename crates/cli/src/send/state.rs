@@ -1,10 +1,12 @@
-//! Where `upload` keeps what it has done, so that the same command run again (after a crash, a
-//! kill, or objects that could not be stored) lands every event once:
+//! Where `upload` and `send` keep what they have done, so that the same command run again
+//! (after a crash, a kill, or events that could not be delivered) delivers every event: once on
+//! the direct path, at least once into a stream (which does not deduplicate):
 //!
-//! * the producer's **spool** (`<state>/spool/`): every accepted row is appended before it is
-//!   taken, with its place in the input; each object's rows and key are recorded before the
-//!   object is stored (a replay stores the same object again under the same key); rows whose
-//!   object could not be stored (the bucket unreachable, throttled) stay for the next run;
+//! * the producer's **spool** (`<state>/spool/`): every accepted event is appended before it is
+//!   taken, with its place in the input; on the direct path each object's rows and key are
+//!   recorded before the object is stored (a replay stores the same object again under the same
+//!   key); events whose delivery failed for a cause that may pass (the endpoint unreachable,
+//!   throttled) stay for the next run;
 //! * the **manifest** (`<state>/upload.json`): the inputs (path, size, modification time) and
 //!   the destination this state belongs to.
 //!
@@ -30,7 +32,8 @@ const MANIFEST: &str = "upload.json";
 struct Manifest {
     /// The inputs, in order.
     inputs: Vec<InputFile>,
-    /// `s3://<bucket>` (with its endpoint, if not AWS's) or `dir:<absolute folder>`.
+    /// `s3://<bucket>`, `firehose:<stream>` or `kinesis:<stream>` (with its endpoint, if not
+    /// AWS's), or `dir:<absolute folder>`.
     destination: String,
     /// The location template (`--prefix`).
     prefix: String,
@@ -45,17 +48,19 @@ struct InputFile {
     modified_ns: u128,
 }
 
-/// The destination of an upload, as the manifest names it.
+/// The destination of a run, as the manifest names it.
 pub(crate) enum Destination<'a> {
     /// A bucket, with the endpoint it is reached at (`None`: AWS's).
     Bucket(&'a str, Option<&'a str>),
     /// A local folder standing in for the bucket.
     Folder(&'a Path),
+    /// A stream (`firehose` or `kinesis`, its name), with the endpoint it is reached at.
+    Stream(&'static str, &'a str, Option<&'a str>),
 }
 
-/// An upload's state folder.
+/// The state folder of an upload or a send.
 #[derive(Debug)]
-pub(crate) struct UploadState {
+pub(crate) struct RunState {
     /// The folder.
     pub dir: PathBuf,
     /// Whether the inputs are files that a later run reads again the same (stdin is not): only
@@ -63,7 +68,7 @@ pub(crate) struct UploadState {
     pub resumable: bool,
 }
 
-impl UploadState {
+impl RunState {
     /// The state of an upload of `inputs` to `destination`: in `dir` when given, else in the
     /// default folder (none for stdin: it cannot be read again). `restart` forgets what the
     /// folder held. A folder holding the state of other inputs (or inputs changed since) is an
@@ -74,7 +79,7 @@ impl UploadState {
         prefix: &str,
         dir: Option<&Path>,
         restart: bool,
-    ) -> anyhow::Result<Option<UploadState>> {
+    ) -> anyhow::Result<Option<RunState>> {
         let files = inputs.iter().all(|path| path.as_os_str() != "-") && !inputs.is_empty();
         let manifest = Manifest {
             inputs: if files {
@@ -127,7 +132,7 @@ impl UploadState {
             }
             Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
         }
-        Ok(Some(UploadState {
+        Ok(Some(RunState {
             dir,
             resumable: files,
         }))
@@ -140,10 +145,15 @@ impl UploadState {
 }
 
 impl Destination<'_> {
-    fn name(&self) -> anyhow::Result<String> {
+    /// The destination as the manifest and the summary name it.
+    pub(crate) fn name(&self) -> anyhow::Result<String> {
         Ok(match self {
             Destination::Bucket(bucket, None) => format!("s3://{bucket}"),
             Destination::Bucket(bucket, Some(endpoint)) => format!("s3://{bucket} at {endpoint}"),
+            Destination::Stream(kind, name, None) => format!("{kind}:{name}"),
+            Destination::Stream(kind, name, Some(endpoint)) => {
+                format!("{kind}:{name} at {endpoint}")
+            }
             Destination::Folder(folder) => {
                 std::fs::create_dir_all(folder)
                     .with_context(|| format!("cannot create {}", folder.display()))?;
@@ -223,7 +233,7 @@ mod tests {
         let out = root.join("lake");
         let state = root.join("state");
         let open = |restart| {
-            UploadState::open(
+            RunState::open(
                 std::slice::from_ref(&input),
                 &Destination::Folder(&out),
                 "ext/{source}/",
@@ -249,11 +259,11 @@ mod tests {
         let out = temp("stdin");
         let stdin = [PathBuf::from("-")];
         let folder = Destination::Folder(&out);
-        assert!(UploadState::open(&stdin, &folder, "p", None, false)
+        assert!(RunState::open(&stdin, &folder, "p", None, false)
             .unwrap()
             .is_none());
         let given = out.join("state");
-        let state = UploadState::open(&stdin, &folder, "p", Some(&given), false)
+        let state = RunState::open(&stdin, &folder, "p", Some(&given), false)
             .unwrap()
             .unwrap();
         assert!(!state.resumable);

@@ -1,0 +1,333 @@
+//! `ocsf-firehose send` and `upload`: JSON events through the producer, each with the Lambda's
+//! verdict first, into a Firehose or Kinesis stream (`send --firehose`/`--kinesis`, aggregated
+//! by default) or straight into the sources' locations (`--bucket`, `--out`: the direct path,
+//! zstd Parquet per partition; `upload` is `send` to those two). Rejected events are reported on
+//! stderr with their codes (never their contents) and counted; the summary accounts for every
+//! event.
+//!
+//! Running the same command again delivers every event (`state.rs`): it first sends what an
+//! earlier run left (killed, or events not delivered), skips the events that run took, and
+//! reads on; on the direct path each lands once (objects are named by what they hold).
+
+pub(crate) mod args;
+mod report;
+pub(crate) mod state;
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use clap::Args as ClapArgs;
+use ocsf_firehose_producer::lake::store::{DirStore, S3Store};
+use ocsf_firehose_producer::lake::{LakeConfig, StoredObject};
+use ocsf_firehose_producer::spool::SpoolConfig;
+use ocsf_firehose_producer::{Producer, ProducerBuilder, ProducerConfig, SendError};
+use ocsf_firehose_transform::Engine;
+
+use crate::input::Documents;
+use crate::lambda_args::LambdaArgs;
+use crate::lines::{aws_config, lake_sources, progress_bar, runtime, s3_client};
+use crate::summary::{count_failed, Outcome, SummaryFormat};
+use args::{LakeArgs, RunArgs};
+use report::RunSummary;
+use state::{Destination, RunState};
+
+/// Events between two updates of the progress bar's rate and object count.
+const PROGRESS_EVERY: u64 = 1_000;
+
+/// Arguments of `send`.
+#[derive(Debug, ClapArgs)]
+#[command(group(clap::ArgGroup::new("destination").required(true)
+    .args(["firehose", "kinesis", "bucket", "out"])))]
+pub(crate) struct Args {
+    /// JSON events: JSON lines, concatenated or pretty-printed JSON (`-` or nothing: stdin).
+    inputs: Vec<PathBuf>,
+    /// Into this Firehose stream (Direct PUT).
+    #[arg(long, value_name = "NAME")]
+    firehose: Option<String>,
+    /// Into this Kinesis data stream (feeding Firehose).
+    #[arg(long, value_name = "NAME")]
+    kinesis: Option<String>,
+    /// Straight into the sources' locations in this Security Lake bucket (the direct path).
+    #[arg(long, value_name = "BUCKET")]
+    bucket: Option<String>,
+    /// The direct path into a local folder standing in for the bucket.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// One event per record (for a stream without Firehose's `RecordDeAggregation`).
+    #[arg(long)]
+    no_aggregation: bool,
+    #[command(flatten)]
+    lake: LakeArgs,
+    #[command(flatten)]
+    run: RunArgs,
+    /// The Lambda's configuration (the client-side verdict); `--region`: the destination's.
+    #[command(flatten)]
+    lambda: LambdaArgs,
+    #[command(flatten)]
+    summary: SummaryFormat,
+}
+
+/// Where a run's events go.
+#[derive(Debug, Clone)]
+pub(crate) enum Target {
+    Firehose(String),
+    Kinesis(String),
+    Bucket(String),
+    Folder(PathBuf),
+    /// The direct path into a scratch folder, removed at the end (`upload --dry-run`).
+    DryRun,
+}
+
+/// One run of `send` or `upload`.
+pub(crate) struct Job {
+    pub inputs: Vec<PathBuf>,
+    pub target: Target,
+    pub aggregate: bool,
+    pub lake: LakeArgs,
+    pub run: RunArgs,
+    pub lambda: LambdaArgs,
+    pub summary: SummaryFormat,
+}
+
+pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
+    let target = match (args.firehose, args.kinesis, args.bucket, args.out) {
+        (Some(name), ..) => Target::Firehose(name),
+        (None, Some(name), ..) => Target::Kinesis(name),
+        (None, None, Some(bucket), _) => Target::Bucket(bucket),
+        (None, None, None, Some(out)) => Target::Folder(out),
+        (None, None, None, None) => anyhow::bail!("a destination is required"),
+    };
+    run_job(Job {
+        inputs: args.inputs,
+        target,
+        aggregate: !args.no_aggregation,
+        lake: args.lake,
+        run: args.run,
+        lambda: args.lambda,
+        summary: args.summary,
+    })
+}
+
+/// Runs `job` to the end: every event judged and sent, everything delivered or accounted for.
+pub(crate) fn run_job(job: Job) -> anyhow::Result<Outcome> {
+    runtime()?.block_on(run_async(job))
+}
+
+async fn run_async(job: Job) -> anyhow::Result<Outcome> {
+    let started = Instant::now();
+    let engine = Engine::new(job.lambda.transform_config()?.engine)
+        .context("invalid Lambda configuration")?;
+    let config = ProducerConfig {
+        max_buffered_bytes: job.run.budget_mib.max(2).saturating_mul(1024 * 1024),
+        aggregate: job.aggregate,
+        ..ProducerConfig::default()
+    };
+    let state = match destination(&job) {
+        Some(destination) => RunState::open(
+            &job.inputs,
+            &destination,
+            &job.lake.prefix,
+            job.run.state.as_deref(),
+            job.run.restart,
+        )?,
+        None => None,
+    };
+    let scratch = matches!(job.target, Target::DryRun).then(|| {
+        std::env::temp_dir().join(format!("ocsf-firehose-dry-run-{}", uuid::Uuid::new_v4()))
+    });
+    let objects: Arc<Mutex<Vec<StoredObject>>> = Arc::default();
+    let mut builder = builder(&job, engine, scratch.as_ref(), &objects).await?;
+    if let Some(state) = &state {
+        // What could not be delivered stays in the state for the next run.
+        builder = builder.spool(SpoolConfig {
+            keep_failed: true,
+            max_bytes: (config.max_buffered_bytes as u64 * 2).max(1 << 30),
+            ..SpoolConfig::new(state.spool())
+        });
+    }
+    let producer = builder.config(config).build()?;
+    let recovered = producer.recovered();
+    let mut summary = RunSummary {
+        destination: destination(&job).map(|d| d.name()).transpose()?,
+        dry_run: scratch.is_some(),
+        replayed: recovered.entries,
+        state: state.as_ref().map(|s| s.dir.clone()),
+        ..RunSummary::default()
+    };
+    let resume_at = match &state {
+        Some(state) if state.resumable => recovered.next_position.unwrap_or(0),
+        _ => 0,
+    };
+    let max_record_bytes = job.lambda.transform_config()?.max_record_bytes;
+    feed(
+        &job,
+        &producer,
+        resume_at,
+        max_record_bytes,
+        &objects,
+        &mut summary,
+    )
+    .await?;
+    let report = producer.shutdown().await;
+    if let Some(scratch) = &scratch {
+        let _ = std::fs::remove_dir_all(scratch);
+    }
+    summary.delivered = report.delivered;
+    summary.api_calls = report.api_calls;
+    summary.retried_records = report.retried_records;
+    count_failed(&mut summary.not_delivered, &report.failed);
+    for object in objects.lock().map(|o| o.clone()).unwrap_or_default() {
+        summary.add_object(&object);
+    }
+    job.summary.print(&summary, |out, summary| {
+        summary.write(out, started.elapsed())
+    })?;
+    if let Some(failed) = report.failed.first() {
+        let again = match &state {
+            Some(state) => format!(
+                "; those that may pass are kept in {}: run the same command again",
+                state.dir.display()
+            ),
+            None => String::new(),
+        };
+        let verb = match job.target {
+            Target::Firehose(_) | Target::Kinesis(_) => "delivered",
+            _ => "stored",
+        };
+        anyhow::bail!(
+            "{} events were not {verb}: {failed}{again}",
+            report.failed_count
+        );
+    }
+    Ok(Outcome {
+        invalid: summary.rejected_events > 0,
+        io_error: false,
+    })
+}
+
+/// The destination as a run's state names it (none for a dry run).
+fn destination(job: &Job) -> Option<Destination<'_>> {
+    let endpoint = job.run.endpoint_url.as_deref();
+    match &job.target {
+        Target::Firehose(name) => Some(Destination::Stream("firehose", name, endpoint)),
+        Target::Kinesis(name) => Some(Destination::Stream("kinesis", name, endpoint)),
+        Target::Bucket(bucket) => Some(Destination::Bucket(bucket, endpoint)),
+        Target::Folder(out) => Some(Destination::Folder(out)),
+        Target::DryRun => None,
+    }
+}
+
+/// The producer's builder for `job`'s target, judging with `engine`; the direct path records
+/// each object stored in `objects`.
+async fn builder(
+    job: &Job,
+    engine: Engine,
+    scratch: Option<&PathBuf>,
+    objects: &Arc<Mutex<Vec<StoredObject>>>,
+) -> anyhow::Result<ProducerBuilder> {
+    let endpoint = job.run.endpoint_url.as_deref();
+    let shared = aws_config(&job.lambda.region, endpoint).await;
+    let folder = |root: &PathBuf| DirStore::new(root).in_region(&job.lambda.region);
+    let lake = |builder: ProducerBuilder| {
+        let seen = Arc::clone(objects);
+        builder
+            .lake_config(LakeConfig {
+                object_bytes: job.lake.object_mib.max(1).saturating_mul(1024 * 1024),
+                give_up_unreachable_after: Some(Duration::from_secs(job.run.give_up_after.max(1))),
+                ..LakeConfig::default()
+            })
+            .on_object(move |object| {
+                if let Ok(mut objects) = seen.lock() {
+                    objects.push(object.clone());
+                }
+            })
+    };
+    Ok(match (&job.target, scratch) {
+        (Target::Firehose(name), _) => {
+            ProducerBuilder::firehose(aws_sdk_firehose::Client::new(&shared), name).ocsf(engine)
+        }
+        (Target::Kinesis(name), _) => {
+            ProducerBuilder::kinesis(aws_sdk_kinesis::Client::new(&shared), name).ocsf(engine)
+        }
+        (Target::Bucket(bucket), _) => {
+            let sources = lake_sources(&job.lake.sources, &job.lake.prefix, &engine)?;
+            let mut store = S3Store::new(s3_client(&shared, endpoint.is_some()), bucket);
+            if let Some(part) = job.lake.part_mib {
+                let part = part.saturating_mul(1024 * 1024);
+                store = store.multipart(part, part);
+            }
+            if let Some(endpoint) = endpoint {
+                store = store.endpoint_label(endpoint);
+            }
+            lake(ProducerBuilder::s3_sources(store, sources, engine))
+        }
+        // A folder stands in for the bucket, in the bucket's region (`--region`).
+        (Target::Folder(root), _) | (Target::DryRun, Some(root)) => {
+            let sources = lake_sources(&job.lake.sources, &job.lake.prefix, &engine)?;
+            lake(ProducerBuilder::dir_store(folder(root), sources, engine))
+        }
+        (Target::DryRun, None) => anyhow::bail!("a dry run needs its scratch folder"),
+    })
+}
+
+/// Reads every input document: those before `resume_at` are skipped (an earlier run took
+/// them), the others judged and sent with their position; rejected ones are reported.
+async fn feed(
+    job: &Job,
+    producer: &Producer,
+    resume_at: u64,
+    max_record_bytes: usize,
+    objects: &Mutex<Vec<StoredObject>>,
+    summary: &mut RunSummary,
+) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let progress = progress_bar(None, "events");
+    for (position, document) in (0u64..).zip(Documents::of_paths(&job.inputs)) {
+        let document = document?;
+        summary.events += 1;
+        summary.input_bytes += document.bytes.len() as u64;
+        progress.inc(1);
+        if position < resume_at {
+            summary.skipped += 1;
+            continue;
+        }
+        if summary.events.is_multiple_of(PROGRESS_EVERY) {
+            let seconds = started.elapsed().as_secs_f64().max(1e-9);
+            let rate = summary.input_bytes as f64 / 1e6 / seconds;
+            let stored = objects.lock().map_or(0, |o| o.len());
+            progress.set_message(match stored {
+                0 => format!("{rate:.1} MB/s"),
+                n => format!("{rate:.1} MB/s, {n} objects"),
+            });
+        }
+        let codes = match document.event(max_record_bytes) {
+            Err(finding) => vec![finding.code.as_str().to_owned()],
+            // Parsed once, by the check: the producer judges the value as it is.
+            Ok(event) => match producer.send_value_at(event, position).await {
+                Ok(_delivery) => {
+                    summary.accepted += 1;
+                    continue;
+                }
+                Err(SendError::Closed) => anyhow::bail!("the producer stopped"),
+                Err(error) => rejection_codes(&error),
+            },
+        };
+        summary.reject(&document.source, document.index, codes)?;
+    }
+    progress.finish_and_clear();
+    Ok(())
+}
+
+/// The codes of a refused event: its error findings' codes, or the refusal's own.
+fn rejection_codes(error: &SendError) -> Vec<String> {
+    match error {
+        SendError::Invalid(findings) if !findings.is_empty() => {
+            let mut codes: Vec<String> = findings.iter().map(|f| f.code.to_string()).collect();
+            codes.dedup();
+            codes
+        }
+        other => vec![other.code().to_owned()],
+    }
+}
