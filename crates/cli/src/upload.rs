@@ -7,10 +7,9 @@ use std::path::PathBuf;
 
 use clap::Args as ClapArgs;
 
-use crate::lambda_args::LambdaArgs;
-use crate::send::args::{LakeArgs, RunArgs};
+use crate::send::args::JobArgs;
 use crate::send::{run_job, Job, Target};
-use crate::summary::{Outcome, SummaryFormat};
+use crate::summary::Outcome;
 
 /// Arguments of `upload`.
 #[derive(Debug, ClapArgs)]
@@ -28,14 +27,7 @@ pub(crate) struct Args {
     #[arg(long)]
     dry_run: bool,
     #[command(flatten)]
-    lake: LakeArgs,
-    #[command(flatten)]
-    run: RunArgs,
-    /// The Lambda's configuration; `--region`: the bucket's, the last fallback for `region`.
-    #[command(flatten)]
-    lambda: LambdaArgs,
-    #[command(flatten)]
-    summary: SummaryFormat,
+    job: JobArgs,
 }
 
 pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
@@ -49,9 +41,6 @@ pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
         inputs: args.inputs,
         target,
         aggregate: true,
-        lake: args.lake,
-        run: args.run,
-        lambda: args.lambda,
-        summary: args.summary,
+        args: args.job,
     })
 }

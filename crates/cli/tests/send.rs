@@ -22,8 +22,10 @@ use std::process::{Command, Output};
 use serde_json::Value;
 
 use common::{s, temp_file};
-use moto::{bucket_objects, client, endpoint, firehose_to_bucket, kcl_read, s3_client};
-use proxy::{fault_proxy, Faults};
+use moto::{
+    bucket_objects, client, endpoint, firehose_to_bucket, kcl_read, kinesis_stream, s3_client,
+};
+use proxy::serialising_proxy;
 
 const EVENTS: usize = 3_000;
 
@@ -156,23 +158,8 @@ async fn send_to_firehose_delivers_every_accepted_event_once_and_again_nothing_t
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn send_to_kinesis_delivers_every_accepted_event_once_as_kcl_reads_it() {
     let Some(endpoint) = endpoint() else { return };
-    let kinesis = aws_sdk_kinesis::Client::from_conf(client!(aws_sdk_kinesis, &endpoint).build());
-    let stream = format!("send-{}", uuid::Uuid::new_v4().simple());
-    kinesis
-        .create_stream()
-        .stream_name(&stream)
-        .shard_count(2)
-        .send()
-        .await
-        .unwrap();
-    let proxy = fault_proxy(
-        &endpoint,
-        Faults {
-            serialise: true,
-            ..Faults::default()
-        },
-    )
-    .await;
+    let (kinesis, stream) = kinesis_stream(&endpoint, 2).await;
+    let proxy = serialising_proxy(&endpoint).await;
     let input = demo_events("send-kinesis.jsonl");
     let state = std::env::temp_dir().join(format!("ocsf-send-kinesis-{}", std::process::id()));
     let args = args(&input, &["--kinesis", &stream], &proxy.endpoint, &state);

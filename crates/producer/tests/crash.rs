@@ -21,8 +21,10 @@ use ocsf_firehose_producer::{ProducerBuilder, ProducerConfig, SendError};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use common::moto::{bucket_objects, client, endpoint, firehose_to_bucket, kcl_read, s3_client};
-use common::proxy::{fault_proxy, Faults};
+use common::moto::{
+    bucket_objects, client, endpoint, firehose_to_bucket, kcl_read, kinesis_stream, s3_client,
+};
+use common::proxy::{fault_proxy, serialising_proxy, Faults};
 
 /// What the child does: set in its environment as JSON.
 const CHILD: &str = "OCSF_CRASH_CHILD";
@@ -476,23 +478,8 @@ async fn a_killed_kinesis_application_loses_no_accepted_event_with_the_spool() {
         return;
     }
     let Some(endpoint) = endpoint() else { return };
-    let kinesis = aws_sdk_kinesis::Client::from_conf(client!(aws_sdk_kinesis, &endpoint).build());
-    let stream = format!("ocsf-{}", uuid::Uuid::new_v4().simple());
-    kinesis
-        .create_stream()
-        .stream_name(&stream)
-        .shard_count(2)
-        .send()
-        .await
-        .unwrap();
-    let proxy = fault_proxy(
-        &endpoint,
-        Faults {
-            serialise: true,
-            ..Faults::default()
-        },
-    )
-    .await;
+    let (kinesis, stream) = kinesis_stream(&endpoint, 2).await;
+    let proxy = serialising_proxy(&endpoint).await;
     let rounds = kill_rounds(&proxy.endpoint, &stream, true, None, 1, 7_919).await;
     let read = kcl_read(&kinesis, &stream).await;
     assert_eq!(read.dropped, 0, "sub-records a KCL consumer drops");

@@ -11,7 +11,7 @@ use ocsf_firehose_producer::ProducerBuilder;
 use serde_json::{json, Value};
 
 use common::moto::{bucket_objects, client, endpoint, firehose_to_bucket, kcl_read, s3_client};
-use common::proxy::{fault_proxy, Faults};
+use common::proxy::{fault_proxy, serialising_proxy, Faults};
 
 const EVENTS: usize = 20_000;
 
@@ -156,21 +156,9 @@ async fn firehose_flush_finishes_through_stalls_resets_throttles_and_failed_reco
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kinesis_kpl_records_pass_the_kcl_shard_check_on_1_2_and_4_shards() {
     let Some(endpoint) = endpoint() else { return };
-    let kinesis = aws_sdk_kinesis::Client::from_conf(client!(aws_sdk_kinesis, &endpoint).build());
     for (shards, own_keys) in [(1, false), (2, false), (4, false), (4, true)] {
-        let stream = format!("ocsf-{}", uuid::Uuid::new_v4().simple());
-        kinesis
-            .create_stream()
-            .stream_name(&stream)
-            .shard_count(shards)
-            .send()
-            .await
-            .unwrap();
-        let serialise = Faults {
-            serialise: true,
-            ..Faults::default()
-        };
-        let proxy = fault_proxy(&endpoint, serialise).await;
+        let (kinesis, stream) = common::moto::kinesis_stream(&endpoint, shards).await;
+        let proxy = serialising_proxy(&endpoint).await;
         let through_proxy =
             aws_sdk_kinesis::Client::from_conf(client!(aws_sdk_kinesis, &proxy.endpoint).build());
         let mut builder = ProducerBuilder::kinesis(through_proxy, &stream);

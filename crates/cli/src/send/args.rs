@@ -1,9 +1,27 @@
-//! The flags `send` and `upload` share: the direct path's ([`LakeArgs`]) and a run's
-//! ([`RunArgs`]).
+//! The flags `send` and `upload` share ([`JobArgs`]): the direct path's ([`LakeArgs`]), a
+//! run's ([`RunArgs`]), the Lambda's and the summary's.
 
 use std::path::PathBuf;
 
 use clap::Args;
+
+use crate::lambda_args::LambdaArgs;
+use crate::summary::SummaryFormat;
+
+/// Everything of a run but its inputs and destination.
+#[derive(Debug, Args)]
+pub(crate) struct JobArgs {
+    #[command(flatten)]
+    pub lake: LakeArgs,
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// The Lambda's configuration (the verdict every event gets first); `--region`: the
+    /// destination's, the last fallback for `region`.
+    #[command(flatten)]
+    pub lambda: LambdaArgs,
+    #[command(flatten)]
+    pub summary: SummaryFormat,
+}
 
 /// How events are written straight into the sources' locations (`--bucket`, `--out`).
 #[derive(Debug, Args)]

@@ -26,10 +26,9 @@ use ocsf_firehose_producer::{Producer, ProducerBuilder, ProducerConfig, SendErro
 use ocsf_firehose_transform::Engine;
 
 use crate::input::Documents;
-use crate::lambda_args::LambdaArgs;
 use crate::lines::{aws_config, lake_sources, progress_bar, runtime, s3_client};
-use crate::summary::{count_failed, Outcome, SummaryFormat};
-use args::{LakeArgs, RunArgs};
+use crate::summary::{count_failed, Outcome};
+use args::JobArgs;
 use report::RunSummary;
 use state::{Destination, RunState};
 
@@ -59,14 +58,7 @@ pub(crate) struct Args {
     #[arg(long)]
     no_aggregation: bool,
     #[command(flatten)]
-    lake: LakeArgs,
-    #[command(flatten)]
-    run: RunArgs,
-    /// The Lambda's configuration (the client-side verdict); `--region`: the destination's.
-    #[command(flatten)]
-    lambda: LambdaArgs,
-    #[command(flatten)]
-    summary: SummaryFormat,
+    job: JobArgs,
 }
 
 /// Where a run's events go.
@@ -85,10 +77,7 @@ pub(crate) struct Job {
     pub inputs: Vec<PathBuf>,
     pub target: Target,
     pub aggregate: bool,
-    pub lake: LakeArgs,
-    pub run: RunArgs,
-    pub lambda: LambdaArgs,
-    pub summary: SummaryFormat,
+    pub args: JobArgs,
 }
 
 pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
@@ -103,10 +92,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
         inputs: args.inputs,
         target,
         aggregate: !args.no_aggregation,
-        lake: args.lake,
-        run: args.run,
-        lambda: args.lambda,
-        summary: args.summary,
+        args: args.job,
     })
 }
 
@@ -117,10 +103,10 @@ pub(crate) fn run_job(job: Job) -> anyhow::Result<Outcome> {
 
 async fn run_async(job: Job) -> anyhow::Result<Outcome> {
     let started = Instant::now();
-    let engine = Engine::new(job.lambda.transform_config()?.engine)
+    let engine = Engine::new(job.args.lambda.transform_config()?.engine)
         .context("invalid Lambda configuration")?;
     let config = ProducerConfig {
-        max_buffered_bytes: job.run.budget_mib.max(2).saturating_mul(1024 * 1024),
+        max_buffered_bytes: job.args.run.budget_mib.max(2).saturating_mul(1024 * 1024),
         aggregate: job.aggregate,
         ..ProducerConfig::default()
     };
@@ -128,9 +114,9 @@ async fn run_async(job: Job) -> anyhow::Result<Outcome> {
         Some(destination) => RunState::open(
             &job.inputs,
             &destination,
-            &job.lake.prefix,
-            job.run.state.as_deref(),
-            job.run.restart,
+            &job.args.lake.prefix,
+            job.args.run.state.as_deref(),
+            job.args.run.restart,
         )?,
         None => None,
     };
@@ -160,7 +146,7 @@ async fn run_async(job: Job) -> anyhow::Result<Outcome> {
         Some(state) if state.resumable => recovered.next_position.unwrap_or(0),
         _ => 0,
     };
-    let max_record_bytes = job.lambda.transform_config()?.max_record_bytes;
+    let max_record_bytes = job.args.lambda.transform_config()?.max_record_bytes;
     feed(
         &job,
         &producer,
@@ -181,7 +167,7 @@ async fn run_async(job: Job) -> anyhow::Result<Outcome> {
     for object in objects.lock().map(|o| o.clone()).unwrap_or_default() {
         summary.add_object(&object);
     }
-    job.summary.print(&summary, |out, summary| {
+    job.args.summary.print(&summary, |out, summary| {
         summary.write(out, started.elapsed())
     })?;
     if let Some(failed) = report.failed.first() {
@@ -209,7 +195,7 @@ async fn run_async(job: Job) -> anyhow::Result<Outcome> {
 
 /// The destination as a run's state names it (none for a dry run).
 fn destination(job: &Job) -> Option<Destination<'_>> {
-    let endpoint = job.run.endpoint_url.as_deref();
+    let endpoint = job.args.run.endpoint_url.as_deref();
     match &job.target {
         Target::Firehose(name) => Some(Destination::Stream("firehose", name, endpoint)),
         Target::Kinesis(name) => Some(Destination::Stream("kinesis", name, endpoint)),
@@ -227,15 +213,17 @@ async fn builder(
     scratch: Option<&PathBuf>,
     objects: &Arc<Mutex<Vec<StoredObject>>>,
 ) -> anyhow::Result<ProducerBuilder> {
-    let endpoint = job.run.endpoint_url.as_deref();
-    let shared = aws_config(&job.lambda.region, endpoint).await;
-    let folder = |root: &PathBuf| DirStore::new(root).in_region(&job.lambda.region);
+    let endpoint = job.args.run.endpoint_url.as_deref();
+    let shared = aws_config(&job.args.lambda.region, endpoint).await;
+    let folder = |root: &PathBuf| DirStore::new(root).in_region(&job.args.lambda.region);
     let lake = |builder: ProducerBuilder| {
         let seen = Arc::clone(objects);
         builder
             .lake_config(LakeConfig {
-                object_bytes: job.lake.object_mib.max(1).saturating_mul(1024 * 1024),
-                give_up_unreachable_after: Some(Duration::from_secs(job.run.give_up_after.max(1))),
+                object_bytes: job.args.lake.object_mib.max(1).saturating_mul(1024 * 1024),
+                give_up_unreachable_after: Some(Duration::from_secs(
+                    job.args.run.give_up_after.max(1),
+                )),
                 ..LakeConfig::default()
             })
             .on_object(move |object| {
@@ -252,9 +240,9 @@ async fn builder(
             ProducerBuilder::kinesis(aws_sdk_kinesis::Client::new(&shared), name).ocsf(engine)
         }
         (Target::Bucket(bucket), _) => {
-            let sources = lake_sources(&job.lake.sources, &job.lake.prefix, &engine)?;
+            let sources = lake_sources(&job.args.lake.sources, &job.args.lake.prefix, &engine)?;
             let mut store = S3Store::new(s3_client(&shared, endpoint.is_some()), bucket);
-            if let Some(part) = job.lake.part_mib {
+            if let Some(part) = job.args.lake.part_mib {
                 let part = part.saturating_mul(1024 * 1024);
                 store = store.multipart(part, part);
             }
@@ -265,7 +253,7 @@ async fn builder(
         }
         // A folder stands in for the bucket, in the bucket's region (`--region`).
         (Target::Folder(root), _) | (Target::DryRun, Some(root)) => {
-            let sources = lake_sources(&job.lake.sources, &job.lake.prefix, &engine)?;
+            let sources = lake_sources(&job.args.lake.sources, &job.args.lake.prefix, &engine)?;
             lake(ProducerBuilder::dir_store(folder(root), sources, engine))
         }
         (Target::DryRun, None) => anyhow::bail!("a dry run needs its scratch folder"),

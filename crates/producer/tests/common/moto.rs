@@ -40,6 +40,20 @@ pub fn s3_client(endpoint: &str) -> aws_sdk_s3::Client {
     aws_sdk_s3::Client::from_conf(client!(aws_sdk_s3, endpoint).force_path_style(true).build())
 }
 
+/// A Kinesis client for `endpoint` and a new stream of `shards` shards in it.
+pub async fn kinesis_stream(endpoint: &str, shards: i32) -> (aws_sdk_kinesis::Client, String) {
+    let kinesis = aws_sdk_kinesis::Client::from_conf(client!(aws_sdk_kinesis, endpoint).build());
+    let stream = format!("ocsf-{}", uuid::Uuid::new_v4().simple());
+    kinesis
+        .create_stream()
+        .stream_name(&stream)
+        .shard_count(shards)
+        .send()
+        .await
+        .unwrap();
+    (kinesis, stream)
+}
+
 /// Creates a bucket and a Direct PUT stream into it; returns their names.
 pub async fn firehose_to_bucket(
     s3: &aws_sdk_s3::Client,

@@ -116,6 +116,16 @@ impl Proxy {
     }
 }
 
+/// A proxy to `upstream` that forwards one request at a time and injects nothing (moto's
+/// Kinesis loses records under concurrent `PutRecords`).
+pub async fn serialising_proxy(upstream: &str) -> Proxy {
+    let faults = Faults {
+        serialise: true,
+        ..Faults::default()
+    };
+    fault_proxy(upstream, faults).await
+}
+
 /// Starts a proxy to `upstream` (`http://host:port`).
 pub async fn fault_proxy(upstream: &str, faults: Faults) -> Proxy {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
