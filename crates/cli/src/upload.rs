@@ -41,6 +41,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
         inputs: args.inputs,
         target,
         aggregate: true,
+        record_bytes: None,
         args: args.job,
     })
 }

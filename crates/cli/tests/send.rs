@@ -171,3 +171,57 @@ async fn send_to_kinesis_delivers_every_accepted_event_once_as_kcl_reads_it() {
     check_again(&send(args).await);
     let _ = std::fs::remove_dir_all(&state);
 }
+
+/// `SIGTERM` while `send` waits on a pipe that stays open: it stops reading, delivers what it
+/// accepted (the direct path writes its objects), reports, and exits.
+#[test]
+fn sigterm_stops_reading_a_pipe_and_delivers_what_was_accepted() {
+    use std::io::Write;
+    let events = common::run(&["demo", "200", "--seed", "3"], None).stdout;
+    let out = std::env::temp_dir().join(format!("ocsf-send-sigterm-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ocsf-firehose"))
+        .args(["send", "-", "--out", s(&out), "--json"])
+        .env("XDG_STATE_HOME", common::state_home())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(&events).unwrap();
+    stdin.flush().unwrap();
+    // The events read and judged (a debug build takes well under this), the pipe still open.
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let output = child.wait_with_output().unwrap();
+    drop(stdin);
+    let summary: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(summary["interrupted"], true, "{summary}");
+    // Usually all 200 (the events are read long before the signal); a loaded machine may stop
+    // earlier, and what was read is accounted for all the same.
+    let events = summary["events"].as_u64().unwrap();
+    assert!(events > 0 && events <= 200, "{summary}");
+    let accepted = summary["accepted"].as_u64().unwrap();
+    assert_eq!(
+        accepted + summary["rejectedEvents"].as_u64().unwrap(),
+        events
+    );
+    assert!(accepted > 0);
+    assert_eq!(
+        summary["delivered"].as_u64(),
+        Some(accepted),
+        "delivered at the stop"
+    );
+    assert_eq!(common::sum_values(&summary["rows"]), accepted);
+    assert!(
+        matches!(output.status.code(), Some(0 | 1)),
+        "{:?}",
+        output.status
+    );
+    let _ = std::fs::remove_dir_all(&out);
+}

@@ -57,6 +57,10 @@ pub(crate) struct Args {
     /// One event per record (for a stream without Firehose's `RecordDeAggregation`).
     #[arg(long)]
     no_aggregation: bool,
+    /// Aggregated records of about this many KiB (default: 50, Firehose's 5 KB billing unit
+    /// times ten; the producer keeps under each service's record limit).
+    #[arg(long, value_name = "KIB", conflicts_with = "no_aggregation")]
+    record_kib: Option<usize>,
     #[command(flatten)]
     job: JobArgs,
 }
@@ -77,6 +81,8 @@ pub(crate) struct Job {
     pub inputs: Vec<PathBuf>,
     pub target: Target,
     pub aggregate: bool,
+    /// The aggregated records' target size in bytes (`None`: the producer's default).
+    pub record_bytes: Option<usize>,
     pub args: JobArgs,
 }
 
@@ -92,6 +98,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
         inputs: args.inputs,
         target,
         aggregate: !args.no_aggregation,
+        record_bytes: args.record_kib.map(|kib| kib.saturating_mul(1024)),
         args: args.job,
     })
 }
@@ -108,6 +115,7 @@ async fn run_async(job: Job) -> anyhow::Result<Outcome> {
     let config = ProducerConfig {
         max_buffered_bytes: job.args.run.budget_mib.max(2).saturating_mul(1024 * 1024),
         aggregate: job.aggregate,
+        aggregation_target_bytes: job.record_bytes,
         ..ProducerConfig::default()
     };
     let state = match destination(&job) {
@@ -260,8 +268,13 @@ async fn builder(
     })
 }
 
-/// Reads every input document: those before `resume_at` are skipped (an earlier run took
-/// them), the others judged and sent with their position; rejected ones are reported.
+/// Documents read ahead of the one being judged.
+const READ_AHEAD: usize = 256;
+
+/// Reads every input document (on a thread of its own, so that a signal is heard while the
+/// input waits): those before `resume_at` are skipped (an earlier run took them), the others
+/// judged and sent with their position; rejected ones are reported. `SIGINT` or `SIGTERM` stops
+/// the reading between two documents: what was accepted is then delivered as at the end.
 async fn feed(
     job: &Job,
     producer: &Producer,
@@ -272,8 +285,31 @@ async fn feed(
 ) -> anyhow::Result<()> {
     let started = Instant::now();
     let progress = progress_bar(None, "events");
-    for (position, document) in (0u64..).zip(Documents::of_paths(&job.inputs)) {
-        let document = document?;
+    let (documents, mut read) = tokio::sync::mpsc::channel(READ_AHEAD);
+    let inputs = job.inputs.clone();
+    std::thread::Builder::new()
+        .name("ocsf-firehose-read".into())
+        .spawn(move || {
+            for document in Documents::of_paths(&inputs) {
+                if documents.blocking_send(document).is_err() {
+                    return;
+                }
+            }
+        })
+        .context("cannot start the input reader")?;
+    let mut stop = std::pin::pin!(stop_signal());
+    for position in 0u64.. {
+        let document = tokio::select! {
+            biased;
+            () = &mut stop => {
+                summary.interrupted = true;
+                break;
+            }
+            document = read.recv() => match document {
+                Some(document) => document?,
+                None => break,
+            },
+        };
         summary.events += 1;
         summary.input_bytes += document.bytes.len() as u64;
         progress.inc(1);
@@ -306,6 +342,31 @@ async fn feed(
     }
     progress.finish_and_clear();
     Ok(())
+}
+
+/// Resolves at the first `SIGINT` (Ctrl-C) or, on Unix, `SIGTERM`; never when they cannot be
+/// listened to.
+async fn stop_signal() {
+    let interrupt = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                terminate.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
 }
 
 /// The codes of a refused event: its error findings' codes, or the refusal's own.

@@ -43,6 +43,9 @@ pub(crate) struct RunSummary {
     pub bytes: u64,
     pub rows: BTreeMap<String, u64>,
     pub dry_run: bool,
+    /// `SIGINT` or `SIGTERM` stopped the reading: the events read were delivered, the rest
+    /// not read (a file's state resumes there).
+    pub interrupted: bool,
     /// The run's state folder, if it has one.
     pub state: Option<PathBuf>,
 }
@@ -105,6 +108,13 @@ impl RunSummary {
                 "{verb} {} objects, {:.1} MB",
                 self.objects,
                 self.bytes as f64 / 1e6
+            )?;
+        }
+        if self.interrupted {
+            writeln!(
+                out,
+                "  interrupted: reading stopped after {} events",
+                self.events
             )?;
         }
         if self.skipped > 0 || self.replayed > 0 {
