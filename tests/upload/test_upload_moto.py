@@ -19,7 +19,7 @@ from ocsf_cli import moto as moto_server
 
 EVENTS = 20_000
 KEY = re.compile(r"^ext/(?P<source>[a-z-]+)/region=(?P<region>[a-z0-9-]+)/accountId=(?P<account>\d{12}|external)"
-                 r"/eventDay=(?P<day>\d{8})/[0-9a-f]{12}-\d{6}\.zstd\.parquet$")
+                 r"/eventDay=(?P<day>\d{8})/[0-9a-f]{32}(-\d+)?\.zstd\.parquet$")
 SOURCES = DEMO_SOURCES
 
 
