@@ -26,6 +26,10 @@ use serde_json::{json, Value};
 
 const KILL_POINTS: usize = 20;
 
+/// The two destinations' rounds run one after the other: each kill point is a share of the
+/// control run's duration, which the other test's load would distort.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// Where one round uploads.
 enum Destination {
     Folder(PathBuf),
@@ -149,6 +153,7 @@ async fn kill_rounds(
     destination: impl Fn(&str) -> Destination,
     seed: u64,
 ) -> Rounds {
+    let _alone = ONE_AT_A_TIME.lock().await;
     let work =
         std::env::temp_dir().join(format!("ocsf-upload-crash-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&work);

@@ -76,6 +76,13 @@ pub(crate) enum Target {
     DryRun,
 }
 
+impl Target {
+    /// A Firehose or Kinesis stream (else the direct path).
+    fn is_stream(&self) -> bool {
+        matches!(self, Target::Firehose(_) | Target::Kinesis(_))
+    }
+}
+
 /// One run of `send` or `upload`.
 pub(crate) struct Job {
     pub inputs: Vec<PathBuf>,
@@ -110,18 +117,20 @@ pub(crate) fn run_job(job: Job) -> anyhow::Result<Outcome> {
 
 async fn run_async(job: Job) -> anyhow::Result<Outcome> {
     let started = Instant::now();
-    let engine = Engine::new(job.args.lambda.transform_config()?.engine)
-        .context("invalid Lambda configuration")?;
+    let transform = job.args.lambda.transform_config()?;
+    let max_record_bytes = transform.max_record_bytes;
+    let engine = Engine::new(transform.engine).context("invalid Lambda configuration")?;
     let config = ProducerConfig {
         max_buffered_bytes: job.args.run.budget_mib.max(2).saturating_mul(1024 * 1024),
         aggregate: job.aggregate,
         aggregation_target_bytes: job.record_bytes,
         ..ProducerConfig::default()
     };
-    let state = match destination(&job) {
+    let destination = destination(&job).map(|d| d.name()).transpose()?;
+    let state = match &destination {
         Some(destination) => RunState::open(
             &job.inputs,
-            &destination,
+            destination,
             &job.args.lake.prefix,
             job.args.run.state.as_deref(),
             job.args.run.restart,
@@ -144,7 +153,8 @@ async fn run_async(job: Job) -> anyhow::Result<Outcome> {
     let producer = builder.config(config).build()?;
     let recovered = producer.recovered();
     let mut summary = RunSummary {
-        destination: destination(&job).map(|d| d.name()).transpose()?,
+        destination,
+        stream: job.target.is_stream(),
         dry_run: scratch.is_some(),
         replayed: recovered.entries,
         state: state.as_ref().map(|s| s.dir.clone()),
@@ -154,7 +164,6 @@ async fn run_async(job: Job) -> anyhow::Result<Outcome> {
         Some(state) if state.resumable => recovered.next_position.unwrap_or(0),
         _ => 0,
     };
-    let max_record_bytes = job.args.lambda.transform_config()?.max_record_bytes;
     feed(
         &job,
         &producer,
@@ -186,9 +195,10 @@ async fn run_async(job: Job) -> anyhow::Result<Outcome> {
             ),
             None => String::new(),
         };
-        let verb = match job.target {
-            Target::Firehose(_) | Target::Kinesis(_) => "delivered",
-            _ => "stored",
+        let verb = if job.target.is_stream() {
+            "delivered"
+        } else {
+            "stored"
         };
         anyhow::bail!(
             "{} events were not {verb}: {failed}{again}",

@@ -18,6 +18,9 @@ pub(crate) struct RunSummary {
     /// Where the events went (`firehose:<name>`, `kinesis:<name>`, `s3://<bucket>`,
     /// `dir:<folder>`; none for a dry run).
     pub destination: Option<String>,
+    /// The destination is a stream (else the direct path).
+    #[serde(skip)]
+    pub stream: bool,
     pub events: u64,
     pub input_bytes: u64,
     /// Events an earlier run of the same command took (delivered, delivered now from its
@@ -91,11 +94,7 @@ impl RunSummary {
             self.accepted,
             self.rejected_events,
         )?;
-        let stream = self
-            .destination
-            .as_deref()
-            .is_some_and(|d| d.starts_with("firehose:") || d.starts_with("kinesis:"));
-        if stream {
+        if self.stream {
             writeln!(
                 out,
                 "delivered {} in {} calls ({} records sent again)",
@@ -134,7 +133,7 @@ impl RunSummary {
         for (code, n) in &self.rejected {
             writeln!(out, "  rejected {code}: {n}")?;
         }
-        let failed = if stream {
+        let failed = if self.stream {
             "not delivered"
         } else {
             "not stored"

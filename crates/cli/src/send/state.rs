@@ -69,13 +69,14 @@ pub(crate) struct RunState {
 }
 
 impl RunState {
-    /// The state of an upload of `inputs` to `destination`: in `dir` when given, else in the
+    /// The state of an upload of `inputs` to `destination` (as [`Destination::name`] names it):
+    /// in `dir` when given, else in the
     /// default folder (none for stdin: it cannot be read again). `restart` forgets what the
     /// folder held. A folder holding the state of other inputs (or inputs changed since) is an
     /// error.
     pub(crate) fn open(
         inputs: &[PathBuf],
-        destination: &Destination<'_>,
+        destination: &str,
         prefix: &str,
         dir: Option<&Path>,
         restart: bool,
@@ -90,7 +91,7 @@ impl RunState {
             } else {
                 Vec::new()
             },
-            destination: destination.name()?,
+            destination: destination.to_owned(),
             prefix: prefix.to_owned(),
         };
         let dir = match dir {
@@ -235,7 +236,7 @@ mod tests {
         let open = |restart| {
             RunState::open(
                 std::slice::from_ref(&input),
-                &Destination::Folder(&out),
+                &Destination::Folder(&out).name().unwrap(),
                 "ext/{source}/",
                 Some(&state),
                 restart,
@@ -258,7 +259,7 @@ mod tests {
     fn stdin_has_no_default_state_and_is_never_resumed() {
         let out = temp("stdin");
         let stdin = [PathBuf::from("-")];
-        let folder = Destination::Folder(&out);
+        let folder = Destination::Folder(&out).name().unwrap();
         assert!(RunState::open(&stdin, &folder, "p", None, false)
             .unwrap()
             .is_none());

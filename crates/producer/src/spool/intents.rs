@@ -17,7 +17,7 @@ use std::collections::HashSet;
 use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
 
-use super::segment::{entry_header, read_entries, write_entry};
+use super::segment::{entry_header, read_entries, replace_atomically, write_entry};
 use super::SpoolError;
 
 /// The intent log's file in the spool's folder.
@@ -127,17 +127,6 @@ pub(crate) fn remove(dir: &Path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(error) => tracing::warn!(%error, "spool intent log not removed"),
     }
-}
-
-/// Replaces `file` with `bytes`, atomically (a temporary file renamed over it).
-fn replace_atomically(file: &Path, bytes: &[u8]) -> Result<(), SpoolError> {
-    let temporary = file.with_extension("log.new");
-    let written = (|| {
-        std::fs::write(&temporary, bytes)?;
-        File::open(&temporary)?.sync_all()?;
-        std::fs::rename(&temporary, file)
-    })();
-    written.map_err(|e| SpoolError::io(file, &e))
 }
 
 /// The intent log, appended to.

@@ -4,12 +4,11 @@
 //!
 //! Whole segments still on disk carry their entries' positions (acknowledged or not); a
 //! segment about to be deleted first raises the `position` file: `[position: u64 LE][CRC-32 of
-//! it: u32 LE]`, replaced atomically (written, synced, renamed, the folder synced).
+//! it: u32 LE]`, replaced atomically (`segment::replace_atomically`).
 
-use std::fs::File;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use super::segment::replace_atomically;
 use super::SpoolError;
 
 /// Bytes of the `position` file.
@@ -39,23 +38,11 @@ pub(super) fn read(dir: &Path) -> Option<u64> {
 
 /// Replaces the file with `position`, durably, before the caller deletes what held it.
 pub(super) fn write(dir: &Path, position: u64) -> Result<(), SpoolError> {
-    let target = path(dir);
-    let staged = dir.join("position.tmp");
     let bytes = position.to_le_bytes();
     let mut record = [0; POSITION_BYTES];
     record[..8].copy_from_slice(&bytes);
     record[8..].copy_from_slice(&crc32fast::hash(&bytes).to_le_bytes());
-    let staging = || -> std::io::Result<()> {
-        let mut file = File::create(&staged)?;
-        file.write_all(&record)?;
-        file.sync_data()
-    };
-    staging().map_err(|e| SpoolError::io(&staged, &e))?;
-    std::fs::rename(&staged, &target).map_err(|e| SpoolError::io(&target, &e))?;
-    if let Ok(folder) = File::open(dir) {
-        let _ = folder.sync_all();
-    }
-    Ok(())
+    replace_atomically(&path(dir), &record)
 }
 
 #[cfg(test)]

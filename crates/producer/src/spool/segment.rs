@@ -109,6 +109,24 @@ pub(crate) fn remove_segment(dir: &Path, seq: u64) {
     }
 }
 
+/// Replaces `file` with `bytes`, atomically and durably: a temporary file beside it, synced,
+/// renamed over it, the folder synced (the intent log's rewrite, the `position` file).
+pub(crate) fn replace_atomically(file: &Path, bytes: &[u8]) -> Result<(), super::SpoolError> {
+    let mut temporary = file.as_os_str().to_owned();
+    temporary.push(".new");
+    let temporary = PathBuf::from(temporary);
+    let written = (|| {
+        std::fs::write(&temporary, bytes)?;
+        File::open(&temporary)?.sync_all()?;
+        std::fs::rename(&temporary, file)
+    })();
+    written.map_err(|e| super::SpoolError::io(file, &e))?;
+    if let Some(folder) = file.parent().and_then(|dir| File::open(dir).ok()) {
+        let _ = folder.sync_all();
+    }
+    Ok(())
+}
+
 /// Appends the frame of `payload` to `out`.
 #[cfg(test)]
 pub(crate) fn encode_entry(payload: &[u8], out: &mut Vec<u8>) {
