@@ -90,7 +90,7 @@ impl Source {
     }
 
     /// Opens the source for reading.
-    pub(crate) fn open(&self) -> std::io::Result<Box<dyn Read>> {
+    pub(crate) fn open(&self) -> std::io::Result<Box<dyn Read + Send>> {
         Ok(match self {
             Source::Stdin => Box::new(std::io::stdin()),
             Source::File(path) => Box::new(std::fs::File::open(path)?),
@@ -159,7 +159,8 @@ impl Document {
             .is_some_and(|f| f.code == Code::RecordTooLarge)
     }
 
-    fn read(source: &Arc<str>, document: RawDocument) -> Self {
+    /// The document `document` of `source` as the framing read it.
+    pub(crate) fn read(source: &Arc<str>, document: RawDocument) -> Self {
         let (bytes, framing) = match document.bytes {
             Ok(bytes) => (bytes, None),
             Err(_) if document.too_large => (
@@ -231,7 +232,7 @@ pub(crate) struct ReadError {
 /// An input not yet read.
 enum Input {
     Source(Source),
-    Stream(Arc<str>, Box<dyn Read>),
+    Stream(Arc<str>, Box<dyn Read + Send>),
 }
 
 /// The one input reader of every command: the documents of each source in turn, read as a
@@ -248,7 +249,7 @@ pub(crate) struct Documents {
 
 struct Current {
     name: Arc<str>,
-    reader: DocumentReader<Box<dyn Read>>,
+    reader: DocumentReader<Box<dyn Read + Send>>,
     documents: usize,
 }
 
@@ -268,7 +269,7 @@ impl Documents {
     }
 
     /// The documents of one stream named `name` (generated events, for one).
-    pub(crate) fn of_stream(name: &str, reader: impl Read + 'static) -> Self {
+    pub(crate) fn of_stream(name: &str, reader: impl Read + Send + 'static) -> Self {
         Documents {
             inputs: VecDeque::from([Input::Stream(name.into(), Box::new(reader))]),
             current: None,
@@ -308,7 +309,7 @@ impl Iterator for Documents {
                     }
                 }
             }
-            let (name, reader): (Arc<str>, Box<dyn Read>) = match self.inputs.pop_front()? {
+            let (name, reader): (Arc<str>, Box<dyn Read + Send>) = match self.inputs.pop_front()? {
                 Input::Stream(name, reader) => (name, reader),
                 Input::Source(source) => {
                     let name: Arc<str> = source.name().into();

@@ -16,6 +16,7 @@ mod normalize;
 mod output;
 mod redrive;
 mod send;
+mod serve;
 mod summary;
 mod transform;
 mod upload;
@@ -67,6 +68,11 @@ enum Command {
     /// or Kinesis stream, or into the local pipeline; idempotent (a ledger of event identities: uid and digest),
     /// `--dry-run` to see what would pass, `--delete-redriven` to clear what was delivered.
     Redrive(redrive::Args),
+    /// An HTTP ingest agent running the producer for apps in any language: `POST /v1/events`
+    /// (a JSON event, an array or JSON lines; gzip), each event judged as the Lambda judges it
+    /// and answered (accepted, rejected with findings, or `retry` when the buffer is full: 429),
+    /// into the same destinations as `send`; `/healthz`, `/metrics`; SIGTERM delivers and exits.
+    Serve(serve::Args),
     /// Print the demo events of `local --demo N` as JSON lines (about 1 % deliberately
     /// invalid; the truncated ones are not JSON).
     Demo(demo::Args),
@@ -93,6 +99,7 @@ fn main() -> ExitCode {
         Command::Upload(args) => upload::run(args),
         Command::Send(args) => send::run(args),
         Command::Redrive(args) => redrive::run(args),
+        Command::Serve(args) => serve::run(args),
     };
     match result {
         Ok(outcome) => outcome.exit_code(),

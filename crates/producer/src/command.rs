@@ -189,6 +189,31 @@ impl<T: Item> Handle<T> {
         self.submit(item, permit, Some(ticket))
     }
 
+    /// Hands `item` over, waiting at most `wait` for room in the buffer (`Full` then, with
+    /// the event back).
+    pub(crate) async fn enqueue_within(
+        &self,
+        item: T,
+        wait: std::time::Duration,
+    ) -> Result<Delivery, TrySendError> {
+        // Cancel-safe: a semaphore acquisition dropped at the timeout holds nothing.
+        let permit = match tokio::time::timeout(wait, self.permit(permits(item.bytes()))).await {
+            Ok(permit) => permit?,
+            Err(_) => return Err(TrySendError::Full(item.into_bytes())),
+        };
+        let ticket = match &self.spool {
+            Some(spool) => Some(
+                spool
+                    .append(&item.spooled(), None)
+                    .await
+                    .map_err(SendError::from)?,
+            ),
+            None => None,
+        };
+        self.submit(item, permit, ticket)
+            .map_err(TrySendError::from)
+    }
+
     async fn permit(&self, permits: u32) -> Result<OwnedSemaphorePermit, SendError> {
         Arc::clone(&self.buffer)
             .acquire_many_owned(permits)

@@ -318,6 +318,41 @@ impl Producer {
         }
     }
 
+    /// Accepts an event already parsed if the buffer has room now (as [`Producer::send_value`]:
+    /// with an engine it is judged as it is, and a rejected event is an error whether or not the
+    /// buffer has room).
+    pub fn try_send_value(&self, event: Value) -> Result<Delivery, TrySendError> {
+        match &self.front {
+            Front::Stream(front) => front
+                .handle
+                .try_enqueue(front.item(&self.encoder, Input::<()>::Value(event))?),
+            #[cfg(feature = "lake")]
+            Front::Lake { handle, judge } => handle.try_enqueue(judge.row(&self.encoder, event)?),
+        }
+    }
+
+    /// As [`Producer::send_value`], waiting at most `wait` for room in the buffer: `Full`
+    /// (nothing of the event kept) when there is none by then. For a caller that answers
+    /// someone (an HTTP agent) and must not wait for a stalled destination.
+    pub async fn send_value_within(
+        &self,
+        event: Value,
+        wait: std::time::Duration,
+    ) -> Result<Delivery, TrySendError> {
+        match &self.front {
+            Front::Stream(front) => {
+                let item = front.item(&self.encoder, Input::<()>::Value(event))?;
+                front.handle.enqueue_within(item, wait).await
+            }
+            #[cfg(feature = "lake")]
+            Front::Lake { handle, judge } => {
+                handle
+                    .enqueue_within(judge.row(&self.encoder, event)?, wait)
+                    .await
+            }
+        }
+    }
+
     async fn accept<T: Serialize + ?Sized>(
         &self,
         input: Input<'_, T>,

@@ -182,6 +182,48 @@ async fn a_full_buffer_makes_send_wait_and_try_send_refuse() {
     assert!(waited.is_err(), "send waits while the buffer is full");
 }
 
+/// The answering caller's pair (an HTTP agent): `try_send_value` refuses at once when the
+/// buffer is full, `send_value_within` waits its time for room and then refuses, the event back
+/// and nothing of it kept; room made by a delivery lets it in.
+#[tokio::test(start_paused = true)]
+async fn send_value_within_waits_its_time_for_room_and_no_longer() {
+    let (client, _delivered) = flaky_firehose();
+    let producer = ProducerBuilder::firehose(client, "s")
+        .config(ProducerConfig {
+            max_buffered_bytes: 1_024_000,
+            linger: Duration::from_secs(10),
+            event_timeout: Duration::from_secs(3_600),
+            ..ProducerConfig::default()
+        })
+        .build()
+        .unwrap();
+    let big = || json!({"message": "x".repeat(200_000), "metadata": {"uid": "u"}});
+    for _ in 0..5 {
+        assert!(producer.try_send_value(big()).is_ok());
+    }
+    assert!(matches!(
+        producer.try_send_value(big()),
+        Err(TrySendError::Full(event)) if event.len() > 200_000
+    ));
+    let started = tokio::time::Instant::now();
+    let refused = producer
+        .send_value_within(big(), Duration::from_millis(500))
+        .await;
+    assert!(matches!(refused, Err(TrySendError::Full(_))));
+    assert_eq!(
+        started.elapsed(),
+        Duration::from_millis(500),
+        "it waited its time"
+    );
+    // The linger ends and the calls deliver (a record failing once is sent again): room again.
+    let taken = producer
+        .send_value_within(big(), Duration::from_secs(60))
+        .await;
+    assert!(taken.is_ok(), "{taken:?}");
+    let report = producer.shutdown().await;
+    assert_eq!((report.delivered, report.failed_count), (6, 0));
+}
+
 #[tokio::test(start_paused = true)]
 async fn oversized_events_are_rejected_at_send_and_bad_tuning_at_build() {
     let rule = mock!(aws_sdk_firehose::Client::put_record_batch)

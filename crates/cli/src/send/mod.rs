@@ -10,7 +10,7 @@
 //! reads on; on the direct path each lands once (objects are named by what they hold).
 
 pub(crate) mod args;
-mod report;
+pub(crate) mod report;
 pub(crate) mod state;
 
 use std::path::PathBuf;
@@ -28,7 +28,7 @@ use ocsf_firehose_transform::Engine;
 use crate::input::Documents;
 use crate::lines::{aws_config, lake_sources, progress_bar, runtime, s3_client};
 use crate::summary::{count_failed, Outcome};
-use args::JobArgs;
+use args::{ConnectArgs, DestinationArgs, JobArgs, LakeArgs};
 use report::RunSummary;
 use state::{Destination, RunState};
 
@@ -37,30 +37,11 @@ const PROGRESS_EVERY: u64 = 1_000;
 
 /// Arguments of `send`.
 #[derive(Debug, ClapArgs)]
-#[command(group(clap::ArgGroup::new("destination").required(true)
-    .args(["firehose", "kinesis", "bucket", "out"])))]
 pub(crate) struct Args {
     /// JSON events: JSON lines, concatenated or pretty-printed JSON (`-` or nothing: stdin).
     inputs: Vec<PathBuf>,
-    /// Into this Firehose stream (Direct PUT).
-    #[arg(long, value_name = "NAME")]
-    firehose: Option<String>,
-    /// Into this Kinesis data stream (feeding Firehose).
-    #[arg(long, value_name = "NAME")]
-    kinesis: Option<String>,
-    /// Straight into the sources' locations in this Security Lake bucket (the direct path).
-    #[arg(long, value_name = "BUCKET")]
-    bucket: Option<String>,
-    /// The direct path into a local folder standing in for the bucket.
-    #[arg(long, value_name = "DIR")]
-    out: Option<PathBuf>,
-    /// One event per record (for a stream without Firehose's `RecordDeAggregation`).
-    #[arg(long)]
-    no_aggregation: bool,
-    /// Aggregated records of about this many KiB (default: 50, Firehose's 5 KB billing unit
-    /// times ten; the producer keeps under each service's record limit).
-    #[arg(long, value_name = "KIB", conflicts_with = "no_aggregation")]
-    record_kib: Option<usize>,
+    #[command(flatten)]
+    destination: DestinationArgs,
     #[command(flatten)]
     job: JobArgs,
 }
@@ -94,18 +75,11 @@ pub(crate) struct Job {
 }
 
 pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
-    let target = match (args.firehose, args.kinesis, args.bucket, args.out) {
-        (Some(name), ..) => Target::Firehose(name),
-        (None, Some(name), ..) => Target::Kinesis(name),
-        (None, None, Some(bucket), _) => Target::Bucket(bucket),
-        (None, None, None, Some(out)) => Target::Folder(out),
-        (None, None, None, None) => anyhow::bail!("a destination is required"),
-    };
     run_job(Job {
         inputs: args.inputs,
-        target,
-        aggregate: !args.no_aggregation,
-        record_bytes: args.record_kib.map(|kib| kib.saturating_mul(1024)),
+        target: args.destination.target()?,
+        aggregate: !args.destination.no_aggregation,
+        record_bytes: args.destination.record_bytes(),
         args: args.job,
     })
 }
@@ -121,12 +95,21 @@ async fn run_async(job: Job) -> anyhow::Result<Outcome> {
     let max_record_bytes = transform.max_record_bytes;
     let engine = Engine::new(transform.engine).context("invalid Lambda configuration")?;
     let config = ProducerConfig {
-        max_buffered_bytes: job.args.run.budget_mib.max(2).saturating_mul(1024 * 1024),
+        max_buffered_bytes: job
+            .args
+            .run
+            .connect
+            .budget_mib
+            .max(2)
+            .saturating_mul(1024 * 1024),
         aggregate: job.aggregate,
         aggregation_target_bytes: job.record_bytes,
+        max_in_flight: job.args.run.connect.max_in_flight.max(1),
         ..ProducerConfig::default()
     };
-    let destination = destination(&job).map(|d| d.name()).transpose()?;
+    let destination = destination(&job.target, &job.args.run.connect)
+        .map(|d| d.name())
+        .transpose()?;
     let state = match &destination {
         Some(destination) => RunState::open(
             &job.inputs,
@@ -141,7 +124,14 @@ async fn run_async(job: Job) -> anyhow::Result<Outcome> {
         std::env::temp_dir().join(format!("ocsf-firehose-dry-run-{}", uuid::Uuid::new_v4()))
     });
     let objects: Arc<Mutex<Vec<StoredObject>>> = Arc::default();
-    let mut builder = builder(&job, engine, scratch.as_ref(), &objects).await?;
+    let reach = Reach {
+        target: &job.target,
+        lake: &job.args.lake,
+        connect: &job.args.run.connect,
+        region: &job.args.lambda.region,
+        buffer_interval: None,
+    };
+    let mut builder = builder(&reach, engine, scratch.as_ref(), &objects).await?;
     if let Some(state) = &state {
         // What could not be delivered stays in the state for the next run.
         builder = builder.spool(SpoolConfig {
@@ -211,10 +201,13 @@ async fn run_async(job: Job) -> anyhow::Result<Outcome> {
     })
 }
 
-/// The destination as a run's state names it (none for a dry run).
-fn destination(job: &Job) -> Option<Destination<'_>> {
-    let endpoint = job.args.run.endpoint_url.as_deref();
-    match &job.target {
+/// The destination as a run's state (and a summary) names it (none for a dry run).
+pub(crate) fn destination<'a>(
+    target: &'a Target,
+    connect: &'a ConnectArgs,
+) -> Option<Destination<'a>> {
+    let endpoint = connect.endpoint_url.as_deref();
+    match target {
         Target::Firehose(name) => Some(Destination::Stream("firehose", name, endpoint)),
         Target::Kinesis(name) => Some(Destination::Stream("kinesis", name, endpoint)),
         Target::Bucket(bucket) => Some(Destination::Bucket(bucket, endpoint)),
@@ -223,26 +216,44 @@ fn destination(job: &Job) -> Option<Destination<'_>> {
     }
 }
 
-/// The producer's builder for `job`'s target, judging with `engine`; the direct path records
+/// How a producer reaches its destination: what [`builder`] needs.
+pub(crate) struct Reach<'a> {
+    pub target: &'a Target,
+    pub lake: &'a LakeArgs,
+    pub connect: &'a ConnectArgs,
+    /// The destination's region (a folder stands in for a bucket of this region).
+    pub region: &'a str,
+    /// On the direct path, a partition's rows become an object once the first has waited this
+    /// long (`None`: the lake writer's default).
+    pub buffer_interval: Option<Duration>,
+}
+
+/// The producer's builder for `reach`'s target, judging with `engine`; the direct path records
 /// each object stored in `objects`.
-async fn builder(
-    job: &Job,
+pub(crate) async fn builder(
+    reach: &Reach<'_>,
     engine: Engine,
     scratch: Option<&PathBuf>,
     objects: &Arc<Mutex<Vec<StoredObject>>>,
 ) -> anyhow::Result<ProducerBuilder> {
-    let endpoint = job.args.run.endpoint_url.as_deref();
-    let shared = aws_config(&job.args.lambda.region, endpoint).await;
-    let folder = |root: &PathBuf| DirStore::new(root).in_region(&job.args.lambda.region);
+    let endpoint = reach.connect.endpoint_url.as_deref();
+    let shared = aws_config(reach.region, endpoint).await;
+    let folder = |root: &PathBuf| DirStore::new(root).in_region(reach.region);
     let lake = |builder: ProducerBuilder| {
         let seen = Arc::clone(objects);
+        let defaults = LakeConfig::default();
         builder
             .lake_config(LakeConfig {
-                object_bytes: job.args.lake.object_mib.max(1).saturating_mul(1024 * 1024),
+                object_bytes: reach.lake.object_mib.max(1).saturating_mul(1024 * 1024),
                 give_up_unreachable_after: Some(Duration::from_secs(
-                    job.args.run.give_up_after.max(1),
+                    reach.connect.give_up_after.max(1),
                 )),
-                ..LakeConfig::default()
+                buffer_interval: reach.buffer_interval.unwrap_or(defaults.buffer_interval),
+                min_object_interval: reach
+                    .buffer_interval
+                    .map_or(defaults.min_object_interval, |interval| {
+                        interval.min(defaults.min_object_interval)
+                    }),
             })
             .on_object(move |object| {
                 if let Ok(mut objects) = seen.lock() {
@@ -250,7 +261,7 @@ async fn builder(
                 }
             })
     };
-    Ok(match (&job.target, scratch) {
+    Ok(match (reach.target, scratch) {
         (Target::Firehose(name), _) => {
             ProducerBuilder::firehose(aws_sdk_firehose::Client::new(&shared), name).ocsf(engine)
         }
@@ -258,9 +269,9 @@ async fn builder(
             ProducerBuilder::kinesis(aws_sdk_kinesis::Client::new(&shared), name).ocsf(engine)
         }
         (Target::Bucket(bucket), _) => {
-            let sources = lake_sources(&job.args.lake.sources, &job.args.lake.prefix, &engine)?;
+            let sources = lake_sources(&reach.lake.sources, &reach.lake.prefix, &engine)?;
             let mut store = S3Store::new(s3_client(&shared, endpoint.is_some()), bucket);
-            if let Some(part) = job.args.lake.part_mib {
+            if let Some(part) = reach.lake.part_mib {
                 let part = part.saturating_mul(1024 * 1024);
                 store = store.multipart(part, part);
             }
@@ -271,7 +282,7 @@ async fn builder(
         }
         // A folder stands in for the bucket, in the bucket's region (`--region`).
         (Target::Folder(root), _) | (Target::DryRun, Some(root)) => {
-            let sources = lake_sources(&job.args.lake.sources, &job.args.lake.prefix, &engine)?;
+            let sources = lake_sources(&reach.lake.sources, &reach.lake.prefix, &engine)?;
             lake(ProducerBuilder::dir_store(folder(root), sources, engine))
         }
         (Target::DryRun, None) => anyhow::bail!("a dry run needs its scratch folder"),
@@ -356,7 +367,7 @@ async fn feed(
 
 /// Resolves at the first `SIGINT` (Ctrl-C) or, on Unix, `SIGTERM`; never when they cannot be
 /// listened to.
-async fn stop_signal() {
+pub(crate) async fn stop_signal() {
     let interrupt = async {
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;
