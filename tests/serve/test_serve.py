@@ -444,3 +444,39 @@ def test_the_curl_example_posts_a_file(tmp_path):
     assert run.returncode == 0, run.stdout + run.stderr
     assert json.loads(run.stdout)["accepted"] == len(valid) == summary["delivered"]
     assert sorted(parquet_messages(tmp_path / "lake")) == sorted(valid)
+
+
+def test_a_killed_agent_with_a_spool_delivers_what_it_accepted_when_started_again(tmp_path):
+    """`--spool`: events accepted while the destination stalled, the agent killed (SIGKILL), then
+    started again with the same spool and a working destination: every accepted event lands."""
+    endpoint, env, client = moto()
+    server, stalled = black_hole()
+    spool = tmp_path / "spool"
+    lines, valid = mixed_events(300, "spooled")
+    body = ("\n".join(line for line in lines if line.endswith("}")) + "\n").encode()
+    agent = Agent(tmp_path, "--firehose", "stalled", "--endpoint-url", stalled, "--spool", str(spool), env=env)
+    try:
+        status, _, answer = request(agent.url + "/v1/events", body, headers={"Content-Type": "application/x-ndjson"})
+    finally:
+        agent.kill()
+        server.close()
+    assert status == 422 and answer["accepted"] == len(valid), answer
+    stream = Firehose(client)
+    again = Agent(tmp_path, *stream.args(), "--endpoint-url", endpoint, "--spool", str(spool), env=env)
+    status, summary = again.stop()
+    assert status == 0 and summary["replayed"] == summary["delivered"] == len(valid), summary
+    assert sorted(stream.messages(tmp_path)) == sorted(valid)
+
+
+def test_events_that_cannot_be_delivered_make_the_agent_exit_2_with_their_code(tmp_path):
+    endpoint, env, _ = moto()
+    agent = Agent(tmp_path, "--firehose", "no-such-stream", "--endpoint-url", endpoint, env=env)
+    body = FIXTURES[0].read_text().replace("\n", " ").encode()
+    try:
+        status, _, answer = request(agent.url + "/v1/events?wait=delivered", body)
+    finally:
+        code, summary = agent.stop()
+    assert status == 502 and answer["events"][0]["status"] == "failed", answer
+    assert answer["events"][0]["code"] == "not_found"
+    # Failed while the request waited: its answer had it; the summary counts it all the same.
+    assert code == 2 and summary["notDelivered"] == {"not_found": 1}, summary

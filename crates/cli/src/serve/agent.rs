@@ -49,6 +49,9 @@ pub(crate) struct Tally {
     pub rejected: ByCode,
     /// Events answered `retry`: not taken.
     pub retry: u64,
+    /// Accepted events that failed while their request waited (`?wait=delivered`), by code:
+    /// their answer said so, and the producer's report does not hold them.
+    pub failed_answered: ByCode,
 }
 
 /// The agent: the producer, its limits and its state.
@@ -103,6 +106,7 @@ impl Agent {
             .lock()
             .map(|t| Tally {
                 rejected: t.rejected.clone(),
+                failed_answered: t.failed_answered.clone(),
                 ..*t
             })
             .unwrap_or_default();
@@ -207,6 +211,7 @@ impl Agent {
             };
             answer.resolve(index, status);
         }
+        self.count(&answer);
         for event in &answer.events {
             metrics::counter!(EVENTS, "status" => event.status.name()).increment(1);
         }
@@ -262,7 +267,6 @@ impl Agent {
             };
             answer.push(status);
         }
-        self.count(&answer);
         (answer, pending)
     }
 
@@ -286,16 +290,20 @@ impl Agent {
             return;
         };
         tally.events += answer.events.len() as u64;
-        tally.accepted += answer.accepted as u64;
+        tally.accepted += (answer.accepted + answer.delivered + answer.failed) as u64;
         tally.retry += answer.retry as u64;
         for event in &answer.events {
-            if let Status::Rejected { findings } = &event.status {
-                tally.rejected_events += 1;
-                let mut codes: Vec<_> = findings.iter().map(|f| f.code.to_string()).collect();
-                codes.dedup();
-                for code in codes {
-                    count(&mut tally.rejected, &code);
+            match &event.status {
+                Status::Rejected { findings } => {
+                    tally.rejected_events += 1;
+                    let mut codes: Vec<_> = findings.iter().map(|f| f.code.to_string()).collect();
+                    codes.dedup();
+                    for code in codes {
+                        count(&mut tally.rejected, &code);
+                    }
                 }
+                Status::Failed { code, .. } => count(&mut tally.failed_answered, code),
+                _ => {}
             }
         }
     }

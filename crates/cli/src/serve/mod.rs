@@ -177,10 +177,16 @@ async fn serve(args: Args) -> anyhow::Result<Outcome> {
     summary.replayed = replayed;
     args.summary
         .print(&summary, |out, s| s.write(out, started.elapsed()))?;
-    if let Some(failed) = report.failed.first() {
+    let not_delivered: u64 = summary.not_delivered.values().sum();
+    if not_delivered > 0 {
+        let codes: Vec<String> = summary
+            .not_delivered
+            .iter()
+            .map(|(code, n)| format!("{code}: {n}"))
+            .collect();
         anyhow::bail!(
-            "{} accepted events were not delivered: {failed}",
-            report.failed_count
+            "{not_delivered} accepted events were not delivered ({})",
+            codes.join(", ")
         );
     }
     Ok(Outcome::default())
@@ -276,7 +282,7 @@ impl ServeSummary {
             .lock()
             .map(|o| (o.len() as u64, o.iter().map(|o| o.bytes).sum()))
             .unwrap_or_default();
-        let mut not_delivered = ByCode::new();
+        let mut not_delivered = tally.failed_answered.clone();
         count_failed(&mut not_delivered, &report.failed);
         ServeSummary {
             destination: destination(target, &args.connect).and_then(|d| d.name().ok()),
