@@ -138,6 +138,9 @@ fn eligible(last_object: &BTreeMap<Key, Instant>, key: &Key, min_interval: Durat
 /// One object's buffer key: the class and the partition.
 type Key = (i64, PartitionKeys);
 
+/// Commands taken in one turn of the writer's loop before it looks at what is due.
+const COMMANDS_PER_TURN: usize = 256;
+
 /// What waits with each buffered row.
 struct Waiting {
     reply: Reply,
@@ -237,18 +240,17 @@ impl<S: ObjectStore> LakeWorker<S> {
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
-                command = rx.recv(), if open => match command {
-                    Some(Command::Item { item, permit, reply }) => self.accept(item, permit, reply),
-                    Some(Command::Flush(reply)) => {
-                        self.write_all();
-                        self.flushes.push(reply);
+                command = rx.recv(), if open => {
+                    open = self.command(command);
+                    // What else is waiting, taken in one go: the due buffers are looked at
+                    // (a clock read per partition) once per run of commands, not per row.
+                    let mut more = COMMANDS_PER_TURN;
+                    while open && more > 0 {
+                        let Ok(command) = rx.try_recv() else { break };
+                        open = self.command(Some(command));
+                        more -= 1;
                     }
-                    None => {
-                        open = false;
-                        self.write_all();
-                        self.again.abandon();
-                    }
-                },
+                }
                 Some(done) = self.uploading.join_next(), if !self.uploading.is_empty() => {
                     if let Ok(uploaded) = done {
                         self.resolve(uploaded);
@@ -295,6 +297,27 @@ impl<S: ObjectStore> LakeWorker<S> {
                 }
             }
         }
+    }
+
+    /// Takes one command (`None`: the producer closed); whether the channel is still open.
+    fn command(&mut self, command: Option<Command<LakeRow>>) -> bool {
+        match command {
+            Some(Command::Item {
+                item,
+                permit,
+                reply,
+            }) => self.accept(item, permit, reply),
+            Some(Command::Flush(reply)) => {
+                self.write_all();
+                self.flushes.push(reply);
+            }
+            None => {
+                self.write_all();
+                self.again.abandon();
+                return false;
+            }
+        }
+        true
     }
 
     /// May the partition get a new object now (outside `flush`)?

@@ -332,7 +332,7 @@ fn page_limits(batch: &RecordBatch, target: usize) -> (usize, usize) {
 
 /// Encodes one Parquet object with `properties` in `layout`. Columns without a value in this
 /// object get no dictionary (an empty dictionary page and its footer entries would be all they
-/// held); page sizes are bounded for this object's values ([`page_limits`]); Hive's layout
+/// held) and, in the standard layout, no codec; page sizes are bounded for this object's values ([`page_limits`]); Hive's layout
 /// writes no statistics for its `INT96` timestamps, as Hive's writer does not.
 pub fn encode(
     batch: &RecordBatch,
@@ -344,6 +344,14 @@ pub fn encode(
     for leaf in leaf_paths(batch, layout) {
         if leaf.empty {
             builder = builder.set_column_dictionary_enabled(leaf.path.clone(), false);
+            // Nothing to compress (a run of null definition levels, a few bytes): no codec. A
+            // zstd codec is a compression and a decompression context per column chunk, a
+            // fifth of the direct path's CPU on objects of sparse OCSF tables. Firehose's
+            // layout (Hive) keeps its one codec for every column, as Firehose writes it.
+            if layout == ParquetLayout::Standard {
+                builder =
+                    builder.set_column_compression(leaf.path.clone(), Compression::UNCOMPRESSED);
+            }
         }
         if leaf.timestamp && layout == ParquetLayout::Hive {
             builder = builder.set_column_statistics_enabled(leaf.path, EnabledStatistics::None);
@@ -407,5 +415,54 @@ mod tests {
             .unwrap()
             .as_primitive::<arrow::datatypes::Int64Type>();
         assert_eq!(time.value(0), 1_000, "sorted by time");
+    }
+
+    /// The direct path's object: columns with values are zstd, those without any have no codec
+    /// (and read back as nulls); Firehose's layout keeps its codec on every column.
+    #[test]
+    fn only_columns_with_values_get_the_codec_in_the_standard_layout() {
+        use parquet::file::reader::{FileReader, SerializedFileReader};
+
+        let table = TableModel::new(
+            Schema::get(OcsfVersion::V1_1_0).unwrap(),
+            3002,
+            &Default::default(),
+        )
+        .unwrap();
+        let schema = arrow_schema(&table);
+        let mut event = fixture("authentication");
+        table.fit(&mut event);
+        let row = event.to_string();
+        let batch = convert(&schema, &[row.as_bytes()]).unwrap().batch.unwrap();
+        let zstd = WriterProperties::builder()
+            .set_compression(Compression::ZSTD(ZstdLevel::default()))
+            .build();
+        let codecs = |layout| {
+            let bytes = encode(&batch, &zstd, layout).unwrap();
+            let reader = SerializedFileReader::new(bytes::Bytes::from(bytes)).unwrap();
+            let group = reader.metadata().row_group(0).clone();
+            let by_column: Vec<(String, Compression)> = group
+                .columns()
+                .iter()
+                .map(|c| (c.column_path().string(), c.compression()))
+                .collect();
+            by_column
+        };
+        let standard = codecs(ParquetLayout::Standard);
+        let codec_of = |name: &str| standard.iter().find(|(path, _)| path == name).map(|c| c.1);
+        assert!(matches!(codec_of("time"), Some(Compression::ZSTD(_))));
+        assert!(matches!(codec_of("user.name"), Some(Compression::ZSTD(_))));
+        let uncompressed = standard
+            .iter()
+            .filter(|(_, codec)| *codec == Compression::UNCOMPRESSED)
+            .count();
+        assert!(
+            uncompressed > standard.len() / 2,
+            "{uncompressed} of {}",
+            standard.len()
+        );
+        assert!(codecs(ParquetLayout::Hive)
+            .iter()
+            .all(|(_, codec)| matches!(codec, Compression::ZSTD(_))));
     }
 }

@@ -38,39 +38,110 @@ pub(super) fn add_harmless(
     let mut current = errors(event);
     let mut actions = Vec::new();
     for id in candidates.iter() {
-        let mut trial = event.clone();
-        if !list_profile(&mut trial, schema.profile_name(id)) {
+        // Tried on the event itself and taken back when it adds an error: no copy of the tree.
+        let Some(listed) = try_list_profile(event, schema.profile_name(id)) else {
             continue;
-        }
-        let with_profile = errors(&trial);
+        };
+        let with_profile = errors(event);
         if with_profile.is_subset(&current) {
-            *event = trial;
             current = with_profile;
             actions.push(Action {
                 kind: ActionKind::ProfileAdded,
                 path: "metadata.profiles".to_owned(),
                 from: None,
             });
+        } else {
+            unlist_profile(event, listed);
         }
     }
     actions
 }
 
-/// Appends `name` to `metadata.profiles` (creating the list); `false` when `metadata` is not an
-/// object or `profiles` is not a list: neither is invented nor overwritten.
-pub(super) fn list_profile(event: &mut Value, name: &str) -> bool {
-    let Some(metadata) = event.get_mut("metadata").and_then(Value::as_object_mut) else {
-        return false;
-    };
+/// How [`try_list_profile`] listed a profile, to take it back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Listed {
+    /// `metadata.profiles` was absent: created.
+    Created,
+    /// `metadata.profiles` was `null`: replaced by a list.
+    ReplacedNull,
+    /// Appended to the list.
+    Appended,
+}
+
+/// As [`list_profile`], saying how, so that [`unlist_profile`] can take it back.
+fn try_list_profile(event: &mut Value, name: &str) -> Option<Listed> {
+    let metadata = event.get_mut("metadata").and_then(Value::as_object_mut)?;
     match metadata.get_mut("profiles") {
-        None | Some(Value::Null) => {
+        None => {
             metadata.insert("profiles".to_owned(), Value::from(vec![name]));
-            true
+            Some(Listed::Created)
+        }
+        Some(profiles @ Value::Null) => {
+            *profiles = Value::from(vec![name]);
+            Some(Listed::ReplacedNull)
         }
         Some(Value::Array(list)) => {
             list.push(Value::from(name));
-            true
+            Some(Listed::Appended)
         }
-        Some(_) => false,
+        Some(_) => None,
+    }
+}
+
+/// Takes back what [`try_list_profile`] did: the event is as it was before.
+fn unlist_profile(event: &mut Value, listed: Listed) {
+    let Some(metadata) = event.get_mut("metadata").and_then(Value::as_object_mut) else {
+        return;
+    };
+    match listed {
+        Listed::Created => {
+            metadata.remove("profiles");
+        }
+        Listed::ReplacedNull => {
+            metadata.insert("profiles".to_owned(), Value::Null);
+        }
+        Listed::Appended => {
+            if let Some(Value::Array(list)) = metadata.get_mut("profiles") {
+                list.pop();
+            }
+        }
+    }
+}
+
+/// Appends `name` to `metadata.profiles` (creating the list); `false` when `metadata` is not an
+/// object or `profiles` is not a list: neither is invented nor overwritten.
+pub(super) fn list_profile(event: &mut Value, name: &str) -> bool {
+    try_list_profile(event, name).is_some()
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    /// A profile tried and taken back leaves the event as it was, whatever `profiles` was.
+    #[test]
+    fn a_profile_taken_back_leaves_the_event_as_it_was() {
+        for before in [
+            json!({"metadata": {"version": "1.1.0"}}),
+            json!({"metadata": {"profiles": null}}),
+            json!({"metadata": {"profiles": ["cloud"]}}),
+        ] {
+            let mut event = before.clone();
+            let listed = try_list_profile(&mut event, "host");
+            assert!(listed.is_some());
+            assert_ne!(event, before);
+            assert!(event["metadata"]["profiles"]
+                .as_array()
+                .is_some_and(|p| p.last() == Some(&json!("host"))));
+            if let Some(listed) = listed {
+                unlist_profile(&mut event, listed);
+            }
+            assert_eq!(event, before);
+        }
+        let mut odd = json!({"metadata": {"profiles": "cloud"}});
+        assert_eq!(try_list_profile(&mut odd, "host"), None, "not overwritten");
+        assert_eq!(try_list_profile(&mut json!({"metadata": 1}), "host"), None);
     }
 }
