@@ -192,6 +192,9 @@ async fn serve(args: Args) -> anyhow::Result<Outcome> {
     Ok(Outcome::default())
 }
 
+/// How long a connection may take to send a request's headers.
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// Takes connections until `SIGTERM`/`SIGINT`; each is served on a task of its own, watched
 /// by the returned shutdown.
 async fn accept(
@@ -223,7 +226,10 @@ async fn accept(
                 let agent = Arc::clone(&agent);
                 async move { agent.handle(request).await }
             });
-            let http = hyper::server::conn::http1::Builder::new();
+            let mut http = hyper::server::conn::http1::Builder::new();
+            // A client that opens a connection and never finishes its headers is let go.
+            http.timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(HEADER_READ_TIMEOUT);
             let served = match tls {
                 Some(tls) => match tls.accept(stream).await {
                     Ok(stream) => {

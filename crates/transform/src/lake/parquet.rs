@@ -386,17 +386,22 @@ mod tests {
     use crate::test_support::fixture;
     use crate::version::OcsfVersion;
 
-    #[test]
-    fn a_row_the_table_cannot_hold_is_rejected_alone_and_the_rest_sorted() {
+    /// The Authentication table's Arrow schema and the fixture event fitted to it.
+    fn authentication_row() -> (SchemaRef, serde_json::Value) {
         let table = TableModel::new(
             Schema::get(OcsfVersion::V1_1_0).unwrap(),
             3002,
             &Default::default(),
         )
         .unwrap();
-        let schema = arrow_schema(&table);
-        let mut late = fixture("authentication");
-        table.fit(&mut late);
+        let mut event = fixture("authentication");
+        table.fit(&mut event);
+        (arrow_schema(&table), event)
+    }
+
+    #[test]
+    fn a_row_the_table_cannot_hold_is_rejected_alone_and_the_rest_sorted() {
+        let (schema, late) = authentication_row();
         let mut early = late.clone();
         early["time"] = serde_json::json!(1_000);
         let (late, early) = (late.to_string(), early.to_string());
@@ -423,15 +428,7 @@ mod tests {
     fn only_columns_with_values_get_the_codec_in_the_standard_layout() {
         use parquet::file::reader::{FileReader, SerializedFileReader};
 
-        let table = TableModel::new(
-            Schema::get(OcsfVersion::V1_1_0).unwrap(),
-            3002,
-            &Default::default(),
-        )
-        .unwrap();
-        let schema = arrow_schema(&table);
-        let mut event = fixture("authentication");
-        table.fit(&mut event);
+        let (schema, event) = authentication_row();
         let row = event.to_string();
         let batch = convert(&schema, &[row.as_bytes()]).unwrap().batch.unwrap();
         let zstd = WriterProperties::builder()
