@@ -25,6 +25,8 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 
 const KILL_POINTS: usize = 20;
+/// Kills aimed at the final flush after the seeded ones, when none of those fell in it.
+const EXTRA_KILLS: usize = 10;
 
 /// The two destinations' rounds run one after the other: each kill point is a share of the
 /// control run's duration, which the other test's load would distort.
@@ -143,8 +145,9 @@ struct Rounds {
     landed: usize,
 }
 
-/// Kills `KILL_POINTS` uploads of `events` at seeded moments, runs each again, and checks the
-/// lake each leaves: every event of `expected` exactly once.
+/// Kills `KILL_POINTS` uploads of `events` at seeded moments (and up to `EXTRA_KILLS` more
+/// aimed at the final flush when none fell in it), runs each again, and checks the lake each
+/// leaves: every event of `expected` exactly once.
 async fn kill_rounds(
     name: &str,
     events: &[Value],
@@ -175,11 +178,16 @@ async fn kill_rounds(
     check_exactly_once(name, &control.objects().await, expected);
     let mut rng = fastrand::Rng::with_seed(seed);
     let mut rounds = Rounds::default();
-    for round in 0..KILL_POINTS {
+    let mut round = 0;
+    // The seeded kills; then, while none has fallen in the final flush (its share of a run
+    // varies from machine to machine), more in the run's last sixth, a few at most.
+    while round < KILL_POINTS || (rounds.in_final_flush == 0 && round < KILL_POINTS + EXTRA_KILLS) {
         let destination = destination(&round.to_string());
         let state = work.join(format!("state-{round}"));
         // A quarter of the kills in the run's last fifth: the final flush.
-        let share = if round % 4 == 0 {
+        let share = if round >= KILL_POINTS {
+            0.84 + 0.16 * rng.f64()
+        } else if round % 4 == 0 {
             0.8 + 0.2 * rng.f64()
         } else {
             0.02 + 0.98 * rng.f64()
@@ -214,9 +222,10 @@ async fn kill_rounds(
             0,
             "{name}: an upload left open"
         );
+        round += 1;
     }
     println!(
-        "upload crash ({name}): {KILL_POINTS} kills, whole run {:.1} s; {} in the final flush, {} \
+        "upload crash ({name}): {round} kills, whole run {:.1} s; {} in the final flush, {} \
          ended before the kill, {} multipart uploads cut; {} events stored again from the state; \
          {} landed, each exactly once",
         duration.as_secs_f64(),
@@ -298,7 +307,7 @@ async fn a_killed_upload_into_s3_lands_every_event_once_and_leaves_no_upload_ope
         .collect();
     let expected: Vec<String> = (0..1_600).map(|i| format!("event-{i}")).collect();
     let bucket = |round: &str| format!("{base}-{round}");
-    for round in (0..KILL_POINTS)
+    for round in (0..KILL_POINTS + EXTRA_KILLS)
         .map(|r| r.to_string())
         .chain(["control".into()])
     {
