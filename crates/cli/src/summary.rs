@@ -10,6 +10,13 @@ use serde::Serialize;
 
 use ocsf_firehose_producer::FailedEvent;
 
+/// The codes of a rejected event's findings, in order, a code repeated in a row counted once.
+pub(crate) fn finding_codes(findings: &[ocsf_firehose_transform::Finding]) -> Vec<String> {
+    let mut codes: Vec<String> = findings.iter().map(|f| f.code.to_string()).collect();
+    codes.dedup();
+    codes
+}
+
 /// How `local`, `upload` and `redrive` print their summary.
 #[derive(Debug, clap::Args)]
 pub(crate) struct SummaryFormat {

@@ -113,6 +113,24 @@ pub(crate) struct ConnectArgs {
     pub give_up_after: u64,
 }
 
+impl ConnectArgs {
+    /// The producer's tuning from these flags: the buffer budget, the calls in flight, and
+    /// the aggregation asked for (`record_bytes`: the aggregated records' target size).
+    pub(crate) fn producer_config(
+        &self,
+        aggregate: bool,
+        record_bytes: Option<usize>,
+    ) -> ocsf_firehose_producer::ProducerConfig {
+        ocsf_firehose_producer::ProducerConfig {
+            max_buffered_bytes: self.budget_mib.max(2).saturating_mul(1024 * 1024),
+            aggregate,
+            aggregation_target_bytes: record_bytes,
+            max_in_flight: self.max_in_flight.max(1),
+            ..ocsf_firehose_producer::ProducerConfig::default()
+        }
+    }
+}
+
 /// How a run goes: the destination's connection, and the state that makes it resumable.
 #[derive(Debug, Args)]
 pub(crate) struct RunArgs {

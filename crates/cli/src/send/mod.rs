@@ -22,12 +22,12 @@ use clap::Args as ClapArgs;
 use ocsf_firehose_producer::lake::store::{DirStore, S3Store};
 use ocsf_firehose_producer::lake::{LakeConfig, StoredObject};
 use ocsf_firehose_producer::spool::SpoolConfig;
-use ocsf_firehose_producer::{Producer, ProducerBuilder, ProducerConfig, SendError};
+use ocsf_firehose_producer::{Producer, ProducerBuilder, SendError};
 use ocsf_firehose_transform::Engine;
 
 use crate::input::Documents;
 use crate::lines::{aws_config, lake_sources, progress_bar, runtime, s3_client};
-use crate::summary::{count_failed, Outcome};
+use crate::summary::{count_failed, finding_codes, Outcome};
 use args::{ConnectArgs, DestinationArgs, JobArgs, LakeArgs};
 use report::RunSummary;
 use state::{Destination, RunState};
@@ -94,19 +94,11 @@ async fn run_async(job: Job) -> anyhow::Result<Outcome> {
     let transform = job.args.lambda.transform_config()?;
     let max_record_bytes = transform.max_record_bytes;
     let engine = Engine::new(transform.engine).context("invalid Lambda configuration")?;
-    let config = ProducerConfig {
-        max_buffered_bytes: job
-            .args
-            .run
-            .connect
-            .budget_mib
-            .max(2)
-            .saturating_mul(1024 * 1024),
-        aggregate: job.aggregate,
-        aggregation_target_bytes: job.record_bytes,
-        max_in_flight: job.args.run.connect.max_in_flight.max(1),
-        ..ProducerConfig::default()
-    };
+    let config = job
+        .args
+        .run
+        .connect
+        .producer_config(job.aggregate, job.record_bytes);
     let destination = destination(&job.target, &job.args.run.connect)
         .map(|d| d.name())
         .transpose()?;
@@ -393,11 +385,7 @@ pub(crate) async fn stop_signal() {
 /// The codes of a refused event: its error findings' codes, or the refusal's own.
 fn rejection_codes(error: &SendError) -> Vec<String> {
     match error {
-        SendError::Invalid(findings) if !findings.is_empty() => {
-            let mut codes: Vec<String> = findings.iter().map(|f| f.code.to_string()).collect();
-            codes.dedup();
-            codes
-        }
+        SendError::Invalid(findings) if !findings.is_empty() => finding_codes(findings),
         other => vec![other.code().to_owned()],
     }
 }

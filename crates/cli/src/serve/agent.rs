@@ -19,7 +19,7 @@ use serde_json::json;
 
 use super::answer::{Answer, Status, RETRY_BUFFER_FULL, RETRY_STOPPING};
 use super::body::{self, BodyError};
-use crate::summary::{count, ByCode};
+use crate::summary::{count, finding_codes, ByCode};
 
 /// Counter (label `status`: the HTTP status): requests answered.
 pub(crate) const REQUESTS: &str = "ocsf_serve_requests";
@@ -40,7 +40,7 @@ pub(crate) struct Limits {
 }
 
 /// What the agent took, for its summary: every event of every request counted once.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub(crate) struct Tally {
     pub requests: u64,
     pub events: u64,
@@ -101,15 +101,7 @@ impl Agent {
 
     /// What the agent took so far.
     pub(crate) fn tally(&self) -> Tally {
-        let mut tally = self
-            .tally
-            .lock()
-            .map(|t| Tally {
-                rejected: t.rejected.clone(),
-                failed_answered: t.failed_answered.clone(),
-                ..*t
-            })
-            .unwrap_or_default();
+        let mut tally = self.tally.lock().map(|t| t.clone()).unwrap_or_default();
         tally.requests = self.requests.load(Ordering::Relaxed);
         tally
     }
@@ -183,7 +175,7 @@ impl Agent {
     /// `POST /v1/events`.
     async fn ingest(&self, request: Request<Incoming>) -> Reply {
         if self.stopping() {
-            return self.retry_later(StatusCode::SERVICE_UNAVAILABLE, RETRY_STOPPING);
+            return self.stopping_reply();
         }
         let wait = request
             .uri()
@@ -194,7 +186,7 @@ impl Agent {
             Err(error) => return body_error(&error),
         };
         let Ok(_permit) = self.bodies.acquire().await else {
-            return self.retry_later(StatusCode::SERVICE_UNAVAILABLE, RETRY_STOPPING);
+            return self.stopping_reply();
         };
         let (parts, incoming) = request.into_parts();
         let bytes =
@@ -296,9 +288,7 @@ impl Agent {
             match &event.status {
                 Status::Rejected { findings } => {
                     tally.rejected_events += 1;
-                    let mut codes: Vec<_> = findings.iter().map(|f| f.code.to_string()).collect();
-                    codes.dedup();
-                    for code in codes {
+                    for code in finding_codes(findings) {
                         count(&mut tally.rejected, &code);
                     }
                 }
@@ -308,11 +298,11 @@ impl Agent {
         }
     }
 
-    /// A `429`/`503` taking nothing of the request.
-    fn retry_later(&self, status: StatusCode, reason: &str) -> Reply {
+    /// The `503` of a request the stopping agent takes nothing of.
+    fn stopping_reply(&self) -> Reply {
         let mut reply = error(
-            status,
-            reason,
+            StatusCode::SERVICE_UNAVAILABLE,
+            RETRY_STOPPING,
             "no event of the request was taken: send it again later",
         );
         reply

@@ -83,7 +83,7 @@ pub(crate) struct Answer {
 impl Answer {
     /// Adds the next event's status.
     pub(crate) fn push(&mut self, status: Status) {
-        *self.total(&status) += 1;
+        *self.total(status.name()) += 1;
         let index = self.events.len();
         self.events.push(EventAnswer { index, status });
     }
@@ -93,19 +93,20 @@ impl Answer {
         let Some(entry) = self.events.get_mut(index) else {
             return;
         };
-        let before = std::mem::replace(&mut entry.status, status);
-        let after = entry.status.clone();
-        *self.total(&before) -= 1;
-        *self.total(&after) += 1;
+        let after = status.name();
+        let before = std::mem::replace(&mut entry.status, status).name();
+        *self.total(before) -= 1;
+        *self.total(after) += 1;
     }
 
-    fn total(&mut self, status: &Status) -> &mut usize {
-        match status {
-            Status::Accepted => &mut self.accepted,
-            Status::Delivered => &mut self.delivered,
-            Status::Rejected { .. } => &mut self.rejected,
-            Status::Failed { .. } => &mut self.failed,
-            Status::Retry { .. } => &mut self.retry,
+    /// The total of the statuses called `name` ([`Status::name`]).
+    fn total(&mut self, name: &str) -> &mut usize {
+        match name {
+            "accepted" => &mut self.accepted,
+            "delivered" => &mut self.delivered,
+            "rejected" => &mut self.rejected,
+            "failed" => &mut self.failed,
+            _ => &mut self.retry,
         }
     }
 

@@ -161,21 +161,15 @@ pub(crate) fn events(
 fn lines(body: &[u8]) -> Vec<Range<usize>> {
     let mut ranges = Vec::new();
     let mut start = 0;
-    for end in memchr_lines(body) {
+    let ends =
+        memchr::memchr_iter(b'\n', body).chain((!body.ends_with(b"\n")).then_some(body.len()));
+    for end in ends {
         if !body[start..end].iter().all(u8::is_ascii_whitespace) {
             ranges.push(start..end);
         }
         start = end + 1;
     }
     ranges
-}
-
-/// The offsets of each line's end (its `\n`, or the body's end).
-fn memchr_lines(body: &[u8]) -> impl Iterator<Item = usize> + '_ {
-    body.iter()
-        .enumerate()
-        .filter_map(|(at, byte)| (*byte == b'\n').then_some(at))
-        .chain((!body.ends_with(b"\n")).then_some(body.len()))
 }
 
 /// One part of a body (a line, an array element), checked as a record is, the offsets of its
@@ -190,8 +184,7 @@ fn part(body: &[u8], range: Range<usize>, max_record_bytes: usize) -> Result<Val
     if let Err(json) = &mut raw.bytes {
         json.offset += start;
     }
-    let name: Arc<str> = "body".into();
-    let event = Document::read(&name, raw).event(max_record_bytes);
+    let event = Document::read(&Arc::from("body"), raw).event(max_record_bytes);
     match reader.next() {
         Some(Ok(second)) if event.is_ok() => Err(finding(
             Code::JsonInvalid,

@@ -30,7 +30,7 @@ use hyper_util::server::graceful::GracefulShutdown;
 use metrics_exporter_prometheus::PrometheusBuilder;
 use ocsf_firehose_producer::lake::StoredObject;
 use ocsf_firehose_producer::spool::SpoolConfig;
-use ocsf_firehose_producer::{ProducerConfig, Report};
+use ocsf_firehose_producer::Report;
 use ocsf_firehose_transform::Engine;
 use serde::Serialize;
 use tokio::net::TcpListener;
@@ -124,13 +124,10 @@ async fn serve(args: Args) -> anyhow::Result<Outcome> {
         });
     }
     let producer = builder
-        .config(ProducerConfig {
-            max_buffered_bytes: args.connect.budget_mib.max(2).saturating_mul(1024 * 1024),
-            aggregate: !args.destination.no_aggregation,
-            aggregation_target_bytes: args.destination.record_bytes(),
-            max_in_flight: args.connect.max_in_flight.max(1),
-            ..ProducerConfig::default()
-        })
+        .config(args.connect.producer_config(
+            !args.destination.no_aggregation,
+            args.destination.record_bytes(),
+        ))
         .build()?;
     let replayed = producer.recovered().entries;
     let tls = match (&args.tls_cert, &args.tls_key) {
@@ -173,8 +170,7 @@ async fn serve(args: Args) -> anyhow::Result<Outcome> {
         Ok(agent) => agent.producer.shutdown().await,
         Err(agent) => agent.producer.flush().await,
     };
-    let mut summary = ServeSummary::new(&args, &target, tally, &report, &objects);
-    summary.replayed = replayed;
+    let summary = ServeSummary::new(&args, &target, tally, replayed, &report, &objects);
     args.summary
         .print(&summary, |out, s| s.write(out, started.elapsed()))?;
     let not_delivered: u64 = summary.not_delivered.values().sum();
@@ -281,6 +277,7 @@ impl ServeSummary {
         args: &Args,
         target: &crate::send::Target,
         tally: agent::Tally,
+        replayed: u64,
         report: &Report,
         objects: &Mutex<Vec<StoredObject>>,
     ) -> Self {
@@ -298,7 +295,7 @@ impl ServeSummary {
             rejected_events: tally.rejected_events,
             rejected: tally.rejected,
             retry: tally.retry,
-            replayed: 0,
+            replayed,
             delivered: report.delivered,
             not_delivered,
             api_calls: report.api_calls,
