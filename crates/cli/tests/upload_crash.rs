@@ -1,8 +1,10 @@
 //! Crash safety of `upload`, by killing the process: `ocsf-firehose upload` into a folder, and
 //! into a bucket of the moto server (`MOTO_ENDPOINT`) with objects large enough to be multipart
-//! uploads, is killed (`SIGKILL`) at 20 seeded moments per destination (spread over a whole
-//! run, a quarter of them in its last fifth, where the final flush stores the partitions), then
-//! the same command is run again to the end. Every valid input event must be in the lake exactly
+//! uploads, is killed (`SIGKILL`) at 20 seeded moments per destination, then the same command
+//! is run again to the end. Three quarters of the kills fall anywhere in a run (a seeded share
+//! of a whole run's duration); a quarter fall in its final flush, where the buffered partitions
+//! are stored: a seeded share of the control run's flush after the run logs that it has read
+//! every event (a run's duration varies too much for a share of it to hit a flush reliably). Every valid input event must be in the lake exactly
 //! once, every object readable, no `.partial` file or open multipart upload left, and the second
 //! run's summary must account for what the first took (`skipped`, `replayed`).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -17,16 +19,18 @@ mod lake;
 mod moto;
 
 use std::collections::BTreeMap;
-use std::io::Write;
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
 const KILL_POINTS: usize = 20;
-/// Kills aimed at the final flush after the seeded ones, when none of those fell in it.
-const EXTRA_KILLS: usize = 10;
+/// What a run logs (`OCSF_LOG=info`) once it has read and accepted every event, before its
+/// final flush.
+const INPUT_READ: &str = "input read; flushing";
 
 /// The two destinations' rounds run one after the other: each kill point is a share of the
 /// control run's duration, which the other test's load would distort.
@@ -111,6 +115,7 @@ fn upload(input: &Path, destination: &Destination, state: &Path, sizes: [&str; 2
                 .flat_map(|(uid, name)| ["--source".into(), format!("{uid}={name}")]),
         )
         .env("XDG_STATE_HOME", common::state_home())
+        .env("OCSF_LOG", "ocsf_firehose=info")
         // moto's credentials, none looked for elsewhere.
         .env("AWS_ACCESS_KEY_ID", "testing")
         .env("AWS_SECRET_ACCESS_KEY", "testing")
@@ -130,6 +135,56 @@ fn summary(output: &Output) -> Value {
     serde_json::from_slice(&output.stdout).unwrap()
 }
 
+/// A run started, with when it logged [`INPUT_READ`] (its stderr drained on a thread).
+struct Watched {
+    child: Child,
+    input_read: mpsc::Receiver<Instant>,
+}
+
+impl Watched {
+    fn spawn(mut command: Command) -> Self {
+        let mut child = command.spawn().unwrap();
+        let stderr = BufReader::new(child.stderr.take().unwrap());
+        let (tx, input_read) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in stderr.lines().map_while(Result::ok) {
+                if line.contains(INPUT_READ) {
+                    let _ = tx.send(Instant::now());
+                }
+            }
+        });
+        Watched { child, input_read }
+    }
+
+    fn ended(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_some()
+    }
+
+    /// Waits until `at` unless the run ends first; kills it then. Whether it ended first.
+    fn kill_at(&mut self, at: Instant) -> bool {
+        while Instant::now() < at && !self.ended() {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        let ended = self.ended();
+        if !ended {
+            self.child.kill().unwrap();
+        }
+        self.child.wait().unwrap();
+        ended
+    }
+
+    /// When the run logged that it read every event; `None` if it ended without.
+    fn wait_input_read(&mut self) -> Option<Instant> {
+        loop {
+            match self.input_read.recv_timeout(Duration::from_millis(1)) {
+                Ok(at) => return Some(at),
+                Err(mpsc::RecvTimeoutError::Disconnected) => return None,
+                Err(mpsc::RecvTimeoutError::Timeout) => {}
+            }
+        }
+    }
+}
+
 /// What the kill rounds of one destination saw.
 #[derive(Debug, Default)]
 struct Rounds {
@@ -145,9 +200,8 @@ struct Rounds {
     landed: usize,
 }
 
-/// Kills `KILL_POINTS` uploads of `events` at seeded moments (and up to `EXTRA_KILLS` more
-/// aimed at the final flush when none fell in it), runs each again, and checks the lake each
-/// leaves: every event of `expected` exactly once.
+/// Kills `KILL_POINTS` uploads of `events` at seeded moments, runs each again, and checks the
+/// lake each leaves: every event of `expected` exactly once.
 async fn kill_rounds(
     name: &str,
     events: &[Value],
@@ -170,39 +224,32 @@ async fn kill_rounds(
     // The control: one whole run, for its duration.
     let control = destination("control");
     let started = Instant::now();
-    let whole = upload(&input, &control, &work.join("state-control"), sizes)
-        .output()
-        .unwrap();
+    let mut run = Watched::spawn(upload(&input, &control, &work.join("state-control"), sizes));
+    let input_read = run
+        .wait_input_read()
+        .expect("the control run logs its final flush");
+    let whole = run.child.wait_with_output().unwrap();
     let duration = started.elapsed();
+    let flush = duration.saturating_sub(input_read - started);
     assert_eq!(summary(&whole)["skipped"], 0);
     check_exactly_once(name, &control.objects().await, expected);
     let mut rng = fastrand::Rng::with_seed(seed);
     let mut rounds = Rounds::default();
-    let mut round = 0;
-    // The seeded kills; then, while none has fallen in the final flush (its share of a run
-    // varies from machine to machine), more in the run's last sixth, a few at most.
-    while round < KILL_POINTS || (rounds.in_final_flush == 0 && round < KILL_POINTS + EXTRA_KILLS) {
+    for round in 0..KILL_POINTS {
         let destination = destination(&round.to_string());
         let state = work.join(format!("state-{round}"));
-        // A quarter of the kills in the run's last fifth: the final flush.
-        let share = if round >= KILL_POINTS {
-            0.84 + 0.16 * rng.f64()
-        } else if round % 4 == 0 {
-            0.8 + 0.2 * rng.f64()
+        let mut run = Watched::spawn(upload(&input, &destination, &state, sizes));
+        let kill_at = if round % 4 == 0 {
+            // In the final flush: the first of these as it begins, the others a share of it.
+            let share = if round == 0 { 0.0 } else { 0.9 * rng.f64() };
+            run.wait_input_read()
+                .map_or_else(Instant::now, |at| at + flush.mul_f64(share))
         } else {
-            0.02 + 0.98 * rng.f64()
+            Instant::now() + duration.mul_f64(0.02 + 0.98 * rng.f64())
         };
-        let mut child = upload(&input, &destination, &state, sizes).spawn().unwrap();
-        let kill_at = Instant::now() + duration.mul_f64(share);
-        while Instant::now() < kill_at && child.try_wait().unwrap().is_none() {
-            std::thread::sleep(Duration::from_millis(2));
-        }
-        if child.try_wait().unwrap().is_some() {
+        if run.kill_at(kill_at) {
             rounds.ended_first += 1;
-        } else {
-            child.kill().unwrap();
         }
-        child.wait().unwrap();
         rounds.uploads_cut += destination.open_uploads().await;
         let again = summary(
             &upload(&input, &destination, &state, sizes)
@@ -222,13 +269,13 @@ async fn kill_rounds(
             0,
             "{name}: an upload left open"
         );
-        round += 1;
     }
     println!(
-        "upload crash ({name}): {round} kills, whole run {:.1} s; {} in the final flush, {} \
-         ended before the kill, {} multipart uploads cut; {} events stored again from the state; \
-         {} landed, each exactly once",
+        "upload crash ({name}): {KILL_POINTS} kills, whole run {:.1} s (final flush {:.2} s); {} \
+         in the final flush, {} ended before the kill, {} multipart uploads cut; {} events \
+         stored again from the state; {} landed, each exactly once",
         duration.as_secs_f64(),
+        flush.as_secs_f64(),
         rounds.in_final_flush,
         rounds.ended_first,
         rounds.uploads_cut,
@@ -307,7 +354,7 @@ async fn a_killed_upload_into_s3_lands_every_event_once_and_leaves_no_upload_ope
         .collect();
     let expected: Vec<String> = (0..1_600).map(|i| format!("event-{i}")).collect();
     let bucket = |round: &str| format!("{base}-{round}");
-    for round in (0..KILL_POINTS + EXTRA_KILLS)
+    for round in (0..KILL_POINTS)
         .map(|r| r.to_string())
         .chain(["control".into()])
     {

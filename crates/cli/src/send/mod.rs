@@ -155,6 +155,13 @@ async fn run_async(job: Job) -> anyhow::Result<Outcome> {
         &mut summary,
     )
     .await?;
+    // Every event read is now accepted (and in the state, if there is one): what follows stores
+    // or delivers what the buffers hold.
+    tracing::info!(
+        events = summary.events,
+        accepted = summary.accepted,
+        "input read; flushing"
+    );
     let report = producer.shutdown().await;
     if let Some(scratch) = &scratch {
         let _ = std::fs::remove_dir_all(scratch);
