@@ -1,9 +1,10 @@
 """Crash safety of `send`, by killing it: `ocsf-firehose send --firehose` (its state: the spool
 and the resume point) and the producer's example program (crates/producer/examples/send.rs,
 `--spool`) each send 3,000 events from a file to a moto Firehose Direct PUT stream delivering
-into a bucket, are killed (SIGKILL) at 20 seeded moments (a quarter of them in the last fifth of
-a whole run, where the final flush sends what is buffered), and the same command is run again to
-the end. Every event must be in the bucket at least once (Firehose does not deduplicate);
+into a bucket, are killed (SIGKILL) at 20 seeded moments, and the same command is run again to
+the end. A quarter of the kills fall in the final flush, which sends what is buffered: for the
+CLI, a seeded share of the control run's flush after the run logs that it read every event
+(`OCSF_LOG=info`); for the example, in the last fifth of a whole run. Every event must be in the bucket at least once (Firehose does not deduplicate);
 duplicates are counted and printed. The second run's summary accounts for what the first took
 (replayed from the spool, skipped events).
 
@@ -20,6 +21,7 @@ import random
 import re
 import signal
 import subprocess
+import threading
 import time
 import uuid
 
@@ -32,6 +34,8 @@ from test_send_example import pytestmark, send_binary  # noqa: F401  (the skip r
 
 EVENTS = 3_000
 KILLS = 20
+# What the CLI logs (OCSF_LOG=info) once it has read and accepted every event, before its final flush.
+INPUT_READ = "input read; flushing"
 SUMMARY = re.compile(r"^sent (\d+), delivered (\d+), failed (\d+), .*replayed from the spool (\d+), skipped (\d+)$")
 
 
@@ -59,7 +63,8 @@ def program(request, send_binary, tmp_path):  # noqa: F811  (the fixture importe
         def command(stream, state, path):
             return [str(BINARY), "send", str(path), "--firehose", stream, "--endpoint-url", ENDPOINT,
                     "--state", str(state), "--json"]
-        return request.param, command, {**ENV, "XDG_STATE_HOME": str(tmp_path / "state-home")}
+        return request.param, command, {**ENV, "XDG_STATE_HOME": str(tmp_path / "state-home"),
+                                        "OCSF_LOG": "ocsf_firehose=info"}
 
     def command(stream, spool, path):
         return [str(send_binary), "--endpoint-url", ENDPOINT, "--stream", stream, "--spool", str(spool), str(path)]
@@ -97,6 +102,30 @@ class Stream:
         self.firehose.delete_delivery_stream(DeliveryStreamName=self.name)
 
 
+class Watched:
+    """A run started, with when it logged INPUT_READ (its stderr drained on a thread)."""
+
+    def __init__(self, command, env):
+        self.child = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                      text=True)
+        self.input_read = None
+        self.logged = threading.Event()
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self):
+        for line in self.child.stderr:
+            if INPUT_READ in line and self.input_read is None:
+                self.input_read = time.monotonic()
+        self.logged.set()
+
+    def wait_input_read(self):
+        """When the run logged INPUT_READ; None if it ended without."""
+        while self.input_read is None and not self.logged.is_set():
+            time.sleep(0.001)
+        return self.input_read
+
+
 def run_to_end(command, env):
     return subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
 
@@ -109,8 +138,15 @@ def test_a_killed_send_delivers_every_event_at_least_once(program, tmp_path):
 
     control = Stream("control")
     started = time.monotonic()
-    whole = summary(run_to_end(command(control.name, tmp_path / "control", path), env))
+    run = Watched(command(control.name, tmp_path / "control", path), env)
+    stdout = run.child.stdout.read()
+    run.child.wait()
+    run.reader.join()
     duration = time.monotonic() - started
+    assert run.child.returncode == 0, stdout
+    whole = summary(subprocess.CompletedProcess(run.child.args, 0, stdout, ""))
+    # The final flush (the CLI logs where it begins).
+    flush = duration - (run.input_read - started) if run.input_read is not None else None
     control.delete()
     assert whole["delivered"] == EVENTS
 
@@ -119,15 +155,24 @@ def test_a_killed_send_delivers_every_event_at_least_once(program, tmp_path):
     for round_ in range(KILLS):
         stream = Stream(str(round_))
         state = tmp_path / f"state-{round_}"
-        share = 0.8 + 0.2 * rng.random() if round_ % 4 == 0 else 0.02 + 0.98 * rng.random()
-        child = subprocess.Popen(command(stream.name, state, path), env=env, stdout=subprocess.DEVNULL,
-                                 stderr=subprocess.DEVNULL)
+        spawned = time.monotonic()
+        run = Watched(command(stream.name, state, path), env)
+        if round_ % 4 != 0:
+            kill_at = time.monotonic() + duration * (0.02 + 0.98 * rng.random())
+        elif flush is None:
+            kill_at = spawned + duration * (0.8 + 0.2 * rng.random())
+        else:
+            # The first flush kill as the flush begins, the others a share of it.
+            share = 0.0 if round_ == 0 else 0.9 * rng.random()
+            logged = run.wait_input_read()
+            kill_at = (logged if logged is not None else time.monotonic()) + flush * share
         try:
-            child.wait(timeout=duration * share)
+            run.child.wait(timeout=max(kill_at - time.monotonic(), 0))
             ended_first += 1
         except subprocess.TimeoutExpired:
-            child.send_signal(signal.SIGKILL)
-            child.wait()
+            run.child.send_signal(signal.SIGKILL)
+            run.child.wait()
+        run.reader.join()
         again = summary(run_to_end(command(stream.name, state, path), env))
         assert again["failed"] == 0
         assert again["skipped"] + again["sent"] == EVENTS, "every event taken once over the two runs"
@@ -145,7 +190,4 @@ def test_a_killed_send_delivers_every_event_at_least_once(program, tmp_path):
     print(f"send crash ({name}, Firehose): {KILLS} kills, whole run {duration:.1f} s; {in_final_flush} in the final "
           f"flush, {ended_first} ended before the kill; {replayed} events replayed from the spool; "
           f"{landed} records landed for {KILLS * EVENTS} events: {duplicates} duplicates, 0 lost")
-    if name == "example":
-        # The CLI judges each event first: its final flush is a small share of a run, and kills
-        # fall in it only some runs (upload_crash.rs holds the direct path's final flush).
-        assert in_final_flush > 0, "some kills fell in the final flush"
+    assert in_final_flush > 0, "some kills fell in the final flush"
