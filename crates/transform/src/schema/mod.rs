@@ -6,10 +6,13 @@
 //! is checked.
 
 pub mod model;
+mod pattern;
 
 use std::sync::OnceLock;
 
 use regex::Regex;
+
+use pattern::Pattern;
 use thiserror::Error;
 
 pub use model::{
@@ -50,7 +53,8 @@ pub struct SchemaError {
 pub struct Schema {
     version: OcsfRelease,
     data: model::SchemaData<'static>,
-    regexes: Box<[OnceLock<Option<Regex>>]>,
+    /// Each type's `regex` pattern, by type id.
+    patterns: Box<[Option<Pattern>]>,
 }
 
 /// A set of active profiles (the schema has at most 64 profiles; `build.rs` checks it).
@@ -101,11 +105,15 @@ impl Schema {
                 reason: format!("the embedded schema at its place is OCSF {}", data.version),
             });
         }
-        let regexes = data.types.iter().map(|_| OnceLock::new()).collect();
+        let patterns = data
+            .types
+            .iter()
+            .map(|t| t.regex.map(Pattern::new))
+            .collect();
         Ok(Schema {
             version,
             data,
-            regexes,
+            patterns,
         })
     }
 
@@ -167,16 +175,23 @@ impl Schema {
         TypeId::try_from(index).ok()
     }
 
-    /// The compiled `regex` of a type, if it has one that compiles.
+    /// The compiled `regex` of a type, if it has one that compiles (compiled on first use).
     ///
     /// `\d` is rewritten to `[0-9]`: the schema's regexes are written for PCRE, where `\d` is
     /// ASCII-only, while the `regex` crate's `\d` is any Unicode digit.
     pub fn regex(&self, id: TypeId) -> Option<&Regex> {
-        let source = self.type_def(id)?.regex?;
-        self.regexes
-            .get(usize::from(id))?
-            .get_or_init(|| Regex::new(&source.replace("\\d", "[0-9]")).ok())
-            .as_ref()
+        self.pattern(id)?.regex()
+    }
+
+    /// Whether `text` matches the `regex` of a type; `None` when the type has none (or one that
+    /// does not compile). The patterns the OCSF releases publish are checked by hand first,
+    /// and compiled only for a value that fails that check.
+    pub fn regex_matches(&self, id: TypeId, text: &str) -> Option<bool> {
+        self.pattern(id)?.is_match(text)
+    }
+
+    fn pattern(&self, id: TypeId) -> Option<&Pattern> {
+        self.patterns.get(usize::from(id))?.as_ref()
     }
 
     /// Every profile name, indexed by [`ProfileId`].

@@ -137,7 +137,7 @@ fn check_regex(
     if !report.wants(code) {
         return;
     }
-    if schema.regex(id).is_some_and(|regex| !regex.is_match(text)) {
+    if schema.regex_matches(id, text) == Some(false) {
         report.add(code, path.to_string(), |p| {
             format!(
                 "Attribute \"{p}\" value does not match the regex of type \"{}\".",
