@@ -4,7 +4,7 @@
 //! judged by the configured Lambda ([`EventInputs::judge_each`]).
 
 use std::collections::VecDeque;
-use std::io::{BufWriter, Read, Write};
+use std::io::Read;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -12,6 +12,7 @@ use ocsf_firehose_transform::documents::{check_document, DocumentReader, RawDocu
 use ocsf_firehose_transform::{Code, Engine, Finding, Severity};
 use serde_json::Value;
 
+use crate::judging::{judge_documents, DocumentOutput};
 use crate::lambda_args::LambdaArgs;
 use crate::summary::Outcome;
 
@@ -36,11 +37,12 @@ pub(crate) struct Judge<'a> {
 }
 
 impl EventInputs {
-    /// Runs `each` on every document with the configured Lambda's engine and a buffered
-    /// stdout; `each` says whether the document passed.
+    /// Runs `each` on every document with the configured Lambda's engine, on a worker per
+    /// core, each document's output written in input order; `each` says whether the document
+    /// passed.
     pub(crate) fn judge_each(
         &self,
-        mut each: impl FnMut(&Judge<'_>, &Document, &mut dyn Write) -> std::io::Result<bool>,
+        each: impl Fn(&Judge<'_>, &Document, &mut DocumentOutput) -> std::io::Result<bool> + Sync,
     ) -> anyhow::Result<Outcome> {
         let transformer = self.lambda.transformer()?;
         let judge = Judge {
@@ -331,29 +333,6 @@ impl Iterator for Documents {
             });
         }
     }
-}
-
-/// Runs `each` on every document of `paths` with a buffered stdout; `each` says whether the
-/// document passed. Unreadable sources are reported on stderr and counted. The outcome: some
-/// document did not pass, some source could not be read.
-fn judge_documents(
-    paths: &[PathBuf],
-    mut each: impl FnMut(&Document, &mut dyn Write) -> std::io::Result<bool>,
-) -> std::io::Result<Outcome> {
-    let stdout = std::io::stdout();
-    let mut out = BufWriter::new(stdout.lock());
-    let mut outcome = Outcome::default();
-    for document in Documents::of_paths(paths) {
-        match document {
-            Ok(document) => outcome.invalid |= !each(&document, &mut out)?,
-            Err(error) => {
-                eprintln!("ocsf-firehose: {error}");
-                outcome.io_error = true;
-            }
-        }
-    }
-    out.flush()?;
-    Ok(outcome)
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@
 mod demo;
 mod glue_schema;
 mod input;
+mod judging;
 mod lambda_args;
 mod lines;
 mod local;

@@ -2,6 +2,8 @@
 //! `--row`, as the Lambda emits them), as JSON lines on stdout; the rejected ones reported on
 //! stderr.
 
+use std::io::Write;
+
 use crate::input::EventInputs;
 use crate::output::{Check, EventReport, Format};
 use crate::summary::Outcome;
@@ -19,8 +21,6 @@ pub(crate) struct Args {
 }
 
 pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
-    let stderr = std::io::stderr();
-    let mut err = stderr.lock();
     args.inputs.judge_each(|judge, document, out| {
         let (source, index) = (&*document.source, document.index);
         let mut reject = |class_uid, findings: &[_]| {
@@ -33,7 +33,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
                 partition: None,
                 findings,
             };
-            report.write(&mut err, Format::Json).map(|()| false)
+            report.write(&mut out.stderr, Format::Json).map(|()| false)
         };
         let verdict = match document.event(judge.max_record_bytes) {
             Ok(event) => judge.engine.judge(event, judge.region),
@@ -49,8 +49,8 @@ pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
             Some(verdict.event)
         };
         if let Some(event) = printed {
-            serde_json::to_writer(&mut *out, &event)?;
-            writeln!(out)?;
+            serde_json::to_writer(&mut out.stdout, &event)?;
+            writeln!(out.stdout)?;
         }
         Ok(true)
     })

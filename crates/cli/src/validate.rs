@@ -44,7 +44,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
         };
         match document.event(judge.max_record_bytes) {
             Err(finding) => {
-                report(false, None, None, &[finding]).write(out, args.format)?;
+                report(false, None, None, &[finding]).write(&mut out.stdout, args.format)?;
                 Ok(false)
             }
             Ok(event) if check == Check::Lambda => {
@@ -55,7 +55,8 @@ pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
                     class_uid,
                     findings,
                 } = &verdict.validation;
-                report(accepted, *class_uid, partition, findings).write(out, args.format)?;
+                report(accepted, *class_uid, partition, findings)
+                    .write(&mut out.stdout, args.format)?;
                 Ok(accepted)
             }
             Ok(mut event) => {
@@ -65,7 +66,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
                 let validation = judge.engine.validate(&event);
                 let valid = validation.is_valid();
                 report(valid, validation.class_uid, None, &validation.findings)
-                    .write(out, args.format)?;
+                    .write(&mut out.stdout, args.format)?;
                 Ok(valid)
             }
         }

@@ -541,3 +541,78 @@ fn local_runs_the_demo_and_files_through_the_producer_and_the_whole_path() {
     assert!(out.join("errors/unclassified/processing-failed").is_dir());
     std::fs::remove_dir_all(out).unwrap();
 }
+
+/// Inputs of many batches are judged on every core: the reports still come in input order,
+/// one per document, with an unreadable source between two others reported and skipped.
+#[test]
+fn many_documents_are_reported_in_input_order_whatever_core_judged_them() {
+    let original: Value =
+        serde_json::from_slice(&std::fs::read(fixture("authentication")).unwrap()).unwrap();
+    let document = |i: usize| -> Vec<u8> {
+        if i % 50 == 49 {
+            return b"{oops".to_vec();
+        }
+        let mut event = original.clone();
+        event["metadata"]["uid"] = json!(format!("event-{i}"));
+        if i % 7 == 3 {
+            event.as_object_mut().unwrap().remove("time");
+        }
+        serde_json::to_vec(&event).unwrap()
+    };
+    let passes = |i: usize| i % 50 != 49 && i % 7 != 3;
+    let file = |name: &str, count: usize| {
+        let lines: Vec<Vec<u8>> = (0..count).map(document).collect();
+        temp_file(name, &lines.join(&b'\n'))
+    };
+    let (first, second) = (file("many-1.jsonl", 2_000), file("many-2.jsonl", 700));
+    let missing = first.with_file_name("no-such-input.jsonl");
+    let out = run(
+        &[
+            "validate",
+            "--format",
+            "json",
+            s(&first),
+            s(&missing),
+            s(&second),
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2), "an unreadable input");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no-such-input.jsonl"));
+    let lines = json_lines(&out.stdout);
+    let expected: Vec<(&str, usize)> = (0..2_000)
+        .map(|i| (s(&first), i))
+        .chain((0..700).map(|i| (s(&second), i)))
+        .collect();
+    let reported: Vec<(&str, usize)> = lines
+        .iter()
+        .map(|l| {
+            (
+                l["source"].as_str().unwrap(),
+                l["index"].as_u64().unwrap() as usize,
+            )
+        })
+        .collect();
+    assert_eq!(reported, expected);
+    for (line, (_, i)) in lines.iter().zip(&expected) {
+        assert_eq!(line["valid"], json!(passes(*i)), "document {i}");
+    }
+
+    let out = run(&["normalize", s(&first)], None);
+    assert_eq!(out.status.code(), Some(1));
+    let uids: Vec<String> = json_lines(&out.stdout)
+        .iter()
+        .map(|e| e["metadata"]["uid"].as_str().unwrap().to_owned())
+        .collect();
+    let accepted: Vec<String> = (0..2_000)
+        .filter(|i| passes(*i))
+        .map(|i| format!("event-{i}"))
+        .collect();
+    assert_eq!(uids, accepted);
+    let rejected: Vec<u64> = json_lines(&out.stderr)
+        .iter()
+        .map(|r| r["index"].as_u64().unwrap())
+        .collect();
+    let wanted: Vec<u64> = (0..2_000u64).filter(|i| !passes(*i as usize)).collect();
+    assert_eq!(rejected, wanted);
+}
