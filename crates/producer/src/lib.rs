@@ -74,7 +74,7 @@ pub use config::{ConfigError, ProducerConfig, SharedRetryBudget};
 pub use event::EncodeError;
 pub use failure::{Failure, FailureKind};
 pub use outcome::{Delivery, FailedEvent, FailureCallback, Report, SendError, TrySendError};
-pub use producer::{Producer, Recovered};
+pub use producer::{Judged, Producer, Recovered};
 
 /// The producer's stages, for its own tests and benchmarks: not part of the public API and
 /// without any stability promise.

@@ -56,6 +56,10 @@ pub enum SendError {
     /// the transformation Lambda, so it is not sent.
     #[error("the event is not valid OCSF ({} error findings)", .0.len())]
     Invalid(Vec<ocsf_firehose_contract::Finding>),
+    /// A [`Judged`](crate::Judged) event given to a producer of another kind (a stream's to the
+    /// lake writer's, or the other way round) than the one that judged it.
+    #[error("the event was judged by a producer of another kind")]
+    JudgedElsewhere,
 }
 
 impl SendError {
@@ -66,6 +70,7 @@ impl SendError {
             SendError::Closed => "producer_closed",
             SendError::Spool(error) => error.code(),
             SendError::Invalid(_) => "ocsf_invalid",
+            SendError::JudgedElsewhere => "judged_elsewhere",
         }
     }
 }

@@ -93,6 +93,18 @@ impl StreamFront {
     }
 }
 
+/// An event judged and encoded by [`Producer::judge_value`]: ready for the producer's buffer.
+#[derive(Debug)]
+pub struct Judged(Ready);
+
+/// What the front of a producer hands its buffer.
+#[derive(Debug)]
+enum Ready {
+    Stream(EncodedEvent),
+    #[cfg(feature = "lake")]
+    Lake(crate::command::LakeRow),
+}
+
 /// An event as `send`, `send_json` and `send_value` take it.
 enum Input<'a, T: ?Sized> {
     Typed(&'a T),
@@ -307,28 +319,14 @@ impl Producer {
 
     /// Accepts an event if the buffer has room now.
     pub fn try_send<T: Serialize + ?Sized>(&self, event: &T) -> Result<Delivery, TrySendError> {
-        match &self.front {
-            Front::Stream(front) => front
-                .handle
-                .try_enqueue(front.item(&self.encoder, Input::Typed(event))?),
-            #[cfg(feature = "lake")]
-            Front::Lake { handle, judge } => {
-                handle.try_enqueue(judge.row(&self.encoder, Input::Typed(event).into_value()?)?)
-            }
-        }
+        self.try_send_judged(self.judged(Input::Typed(event))?)
     }
 
     /// Accepts an event already parsed if the buffer has room now (as [`Producer::send_value`]:
     /// with an engine it is judged as it is, and a rejected event is an error whether or not the
     /// buffer has room).
     pub fn try_send_value(&self, event: Value) -> Result<Delivery, TrySendError> {
-        match &self.front {
-            Front::Stream(front) => front
-                .handle
-                .try_enqueue(front.item(&self.encoder, Input::<()>::Value(event))?),
-            #[cfg(feature = "lake")]
-            Front::Lake { handle, judge } => handle.try_enqueue(judge.row(&self.encoder, event)?),
-        }
+        self.try_send_judged(self.judge_value(event)?)
     }
 
     /// As [`Producer::send_value`], waiting at most `wait` for room in the buffer: `Full`
@@ -339,18 +337,75 @@ impl Producer {
         event: Value,
         wait: std::time::Duration,
     ) -> Result<Delivery, TrySendError> {
-        match &self.front {
-            Front::Stream(front) => {
-                let item = front.item(&self.encoder, Input::<()>::Value(event))?;
+        self.send_judged_within(self.judge_value(event)?, wait)
+            .await
+    }
+
+    /// The work of a send before the buffer: the Lambda's verdict (with an engine) and the
+    /// encoding, or the lake row. Plain CPU work, callable from any thread: a caller with many
+    /// events judges them where it likes (a blocking pool, a thread per core) and hands them
+    /// over in order with [`Producer::send_judged`] and its kin. A rejected event is the same
+    /// error as a send's.
+    pub fn judge_value(&self, event: Value) -> Result<Judged, SendError> {
+        self.judged(Input::<()>::Value(event))
+    }
+
+    /// Accepts an event judged by [`Producer::judge_value`], waiting while the buffer is full;
+    /// `position` as for [`Producer::send_value_at`].
+    pub async fn send_judged(
+        &self,
+        judged: Judged,
+        position: Option<u64>,
+    ) -> Result<Delivery, SendError> {
+        match (&self.front, judged.0) {
+            (Front::Stream(front), Ready::Stream(item)) => {
+                front.handle.enqueue(item, position).await
+            }
+            #[cfg(feature = "lake")]
+            (Front::Lake { handle, .. }, Ready::Lake(row)) => handle.enqueue(row, position).await,
+            #[cfg(feature = "lake")]
+            _ => Err(SendError::JudgedElsewhere),
+        }
+    }
+
+    /// Accepts an event judged by [`Producer::judge_value`] if the buffer has room now.
+    pub fn try_send_judged(&self, judged: Judged) -> Result<Delivery, TrySendError> {
+        match (&self.front, judged.0) {
+            (Front::Stream(front), Ready::Stream(item)) => front.handle.try_enqueue(item),
+            #[cfg(feature = "lake")]
+            (Front::Lake { handle, .. }, Ready::Lake(row)) => handle.try_enqueue(row),
+            #[cfg(feature = "lake")]
+            _ => Err(SendError::JudgedElsewhere.into()),
+        }
+    }
+
+    /// As [`Producer::send_value_within`], for an event judged by [`Producer::judge_value`].
+    pub async fn send_judged_within(
+        &self,
+        judged: Judged,
+        wait: std::time::Duration,
+    ) -> Result<Delivery, TrySendError> {
+        match (&self.front, judged.0) {
+            (Front::Stream(front), Ready::Stream(item)) => {
                 front.handle.enqueue_within(item, wait).await
             }
             #[cfg(feature = "lake")]
-            Front::Lake { handle, judge } => {
-                handle
-                    .enqueue_within(judge.row(&self.encoder, event)?, wait)
-                    .await
+            (Front::Lake { handle, .. }, Ready::Lake(row)) => {
+                handle.enqueue_within(row, wait).await
             }
+            #[cfg(feature = "lake")]
+            _ => Err(SendError::JudgedElsewhere.into()),
         }
+    }
+
+    fn judged<T: Serialize + ?Sized>(&self, input: Input<'_, T>) -> Result<Judged, SendError> {
+        Ok(Judged(match &self.front {
+            Front::Stream(front) => Ready::Stream(front.item(&self.encoder, input)?),
+            #[cfg(feature = "lake")]
+            Front::Lake { judge, .. } => {
+                Ready::Lake(judge.row(&self.encoder, input.into_value()?)?)
+            }
+        }))
     }
 
     async fn accept<T: Serialize + ?Sized>(
@@ -358,18 +413,7 @@ impl Producer {
         input: Input<'_, T>,
         position: Option<u64>,
     ) -> Result<Delivery, SendError> {
-        match &self.front {
-            Front::Stream(front) => {
-                let item = front.item(&self.encoder, input)?;
-                front.handle.enqueue(item, position).await
-            }
-            #[cfg(feature = "lake")]
-            Front::Lake { handle, judge } => {
-                handle
-                    .enqueue(judge.row(&self.encoder, input.into_value()?)?, position)
-                    .await
-            }
-        }
+        self.send_judged(self.judged(input)?, position).await
     }
 
     /// Sends everything accepted so far and waits until each event is resolved.

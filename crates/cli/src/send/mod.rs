@@ -10,6 +10,7 @@
 //! reads on; on the direct path each lands once (objects are named by what they hold).
 
 pub(crate) mod args;
+mod feed;
 pub(crate) mod report;
 pub(crate) mod state;
 
@@ -22,11 +23,10 @@ use clap::Args as ClapArgs;
 use ocsf_firehose_producer::lake::store::{DirStore, S3Store};
 use ocsf_firehose_producer::lake::{LakeConfig, StoredObject};
 use ocsf_firehose_producer::spool::SpoolConfig;
-use ocsf_firehose_producer::{Producer, ProducerBuilder, SendError};
+use ocsf_firehose_producer::{ProducerBuilder, SendError};
 use ocsf_firehose_transform::Engine;
 
-use crate::input::Documents;
-use crate::lines::{aws_config, lake_sources, progress_bar, runtime, s3_client};
+use crate::lines::{aws_config, lake_sources, runtime, s3_client};
 use crate::summary::{count_failed, finding_codes, Outcome};
 use args::{ConnectArgs, DestinationArgs, JobArgs, LakeArgs};
 use report::RunSummary;
@@ -132,7 +132,8 @@ async fn run_async(job: Job) -> anyhow::Result<Outcome> {
             ..SpoolConfig::new(state.spool())
         });
     }
-    let producer = builder.config(config).build()?;
+    // Shared with the threads that judge the events; alone again once they are done.
+    let producer = Arc::new(builder.config(config).build()?);
     let recovered = producer.recovered();
     let mut summary = RunSummary {
         destination,
@@ -146,7 +147,7 @@ async fn run_async(job: Job) -> anyhow::Result<Outcome> {
         Some(state) if state.resumable => recovered.next_position.unwrap_or(0),
         _ => 0,
     };
-    feed(
+    feed::feed(
         &job,
         &producer,
         resume_at,
@@ -162,6 +163,9 @@ async fn run_async(job: Job) -> anyhow::Result<Outcome> {
         accepted = summary.accepted,
         "input read; flushing"
     );
+    let Ok(producer) = Arc::try_unwrap(producer) else {
+        anyhow::bail!("the producer is still shared after the input was read");
+    };
     let report = producer.shutdown().await;
     if let Some(scratch) = &scratch {
         let _ = std::fs::remove_dir_all(scratch);
@@ -286,82 +290,6 @@ pub(crate) async fn builder(
         }
         (Target::DryRun, None) => anyhow::bail!("a dry run needs its scratch folder"),
     })
-}
-
-/// Documents read ahead of the one being judged.
-const READ_AHEAD: usize = 256;
-
-/// Reads every input document (on a thread of its own, so that a signal is heard while the
-/// input waits): those before `resume_at` are skipped (an earlier run took them), the others
-/// judged and sent with their position; rejected ones are reported. `SIGINT` or `SIGTERM` stops
-/// the reading between two documents: what was accepted is then delivered as at the end.
-async fn feed(
-    job: &Job,
-    producer: &Producer,
-    resume_at: u64,
-    max_record_bytes: usize,
-    objects: &Mutex<Vec<StoredObject>>,
-    summary: &mut RunSummary,
-) -> anyhow::Result<()> {
-    let started = Instant::now();
-    let progress = progress_bar(None, "events");
-    let (documents, mut read) = tokio::sync::mpsc::channel(READ_AHEAD);
-    let inputs = job.inputs.clone();
-    std::thread::Builder::new()
-        .name("ocsf-firehose-read".into())
-        .spawn(move || {
-            for document in Documents::of_paths(&inputs) {
-                if documents.blocking_send(document).is_err() {
-                    return;
-                }
-            }
-        })
-        .context("cannot start the input reader")?;
-    let mut stop = std::pin::pin!(stop_signal());
-    for position in 0u64.. {
-        let document = tokio::select! {
-            biased;
-            () = &mut stop => {
-                summary.interrupted = true;
-                break;
-            }
-            document = read.recv() => match document {
-                Some(document) => document?,
-                None => break,
-            },
-        };
-        summary.events += 1;
-        summary.input_bytes += document.bytes.len() as u64;
-        progress.inc(1);
-        if position < resume_at {
-            summary.skipped += 1;
-            continue;
-        }
-        if summary.events.is_multiple_of(PROGRESS_EVERY) {
-            let seconds = started.elapsed().as_secs_f64().max(1e-9);
-            let rate = summary.input_bytes as f64 / 1e6 / seconds;
-            let stored = objects.lock().map_or(0, |o| o.len());
-            progress.set_message(match stored {
-                0 => format!("{rate:.1} MB/s"),
-                n => format!("{rate:.1} MB/s, {n} objects"),
-            });
-        }
-        let codes = match document.event(max_record_bytes) {
-            Err(finding) => vec![finding.code.as_str().to_owned()],
-            // Parsed once, by the check: the producer judges the value as it is.
-            Ok(event) => match producer.send_value_at(event, position).await {
-                Ok(_delivery) => {
-                    summary.accepted += 1;
-                    continue;
-                }
-                Err(SendError::Closed) => anyhow::bail!("the producer stopped"),
-                Err(error) => rejection_codes(&error),
-            },
-        };
-        summary.reject(&document.source, document.index, codes)?;
-    }
-    progress.finish_and_clear();
-    Ok(())
 }
 
 /// Resolves at the first `SIGINT` (Ctrl-C) or, on Unix, `SIGTERM`; never when they cannot be

@@ -5,7 +5,7 @@
 
 use std::convert::Infallible;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use http_body_util::Full;
@@ -13,7 +13,7 @@ use hyper::body::Incoming;
 use hyper::header::{HeaderValue, ALLOW, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
 use hyper::{Method, Request, Response, StatusCode};
 use metrics_exporter_prometheus::PrometheusHandle;
-use ocsf_firehose_producer::{Delivery, Producer, SendError, TrySendError};
+use ocsf_firehose_producer::{Delivery, Judged, Producer, SendError, TrySendError};
 use ocsf_firehose_transform::{Code, Finding, Severity};
 use serde_json::json;
 
@@ -107,7 +107,10 @@ impl Agent {
     }
 
     /// Answers one request.
-    pub(crate) async fn handle(&self, request: Request<Incoming>) -> Result<Reply, Infallible> {
+    pub(crate) async fn handle(
+        self: &Arc<Self>,
+        request: Request<Incoming>,
+    ) -> Result<Reply, Infallible> {
         self.requests.fetch_add(1, Ordering::Relaxed);
         let path = request.uri().path();
         let reply = match (request.method(), path) {
@@ -173,7 +176,7 @@ impl Agent {
     }
 
     /// `POST /v1/events`.
-    async fn ingest(&self, request: Request<Incoming>) -> Reply {
+    async fn ingest(self: &Arc<Self>, request: Request<Incoming>) -> Reply {
         if self.stopping() {
             return self.stopping_reply();
         }
@@ -194,8 +197,18 @@ impl Agent {
                 Ok(bytes) => bytes,
                 Err(error) => return body_error(&error),
             };
-        let events = body::events(bytes, framing, self.limits.max_record_bytes);
-        let (mut answer, pending) = self.take(events, wait).await;
+        // Parsing and judging are CPU work (tens of milliseconds for a large body): on the
+        // blocking pool, not on the threads that serve the other connections.
+        let agent = Arc::clone(self);
+        let Ok(judged) = tokio::task::spawn_blocking(move || agent.judge(bytes, framing)).await
+        else {
+            return error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "the request's events could not be judged",
+            );
+        };
+        let (mut answer, pending) = self.take(judged, wait).await;
         for (index, delivery) in pending {
             let status = match delivery.outcome().await {
                 Ok(()) => Status::Delivered,
@@ -218,13 +231,28 @@ impl Agent {
         reply
     }
 
-    /// Hands the events to the producer, in order, while it has room: the first only if there
-    /// is room now (so that a `429` taking nothing can be sent again whole), the others waiting
-    /// for room a moment. The answer, and the deliveries of the accepted events (when the
-    /// request waits for them).
+    /// The events of a body, each judged by the producer (the Lambda's verdict, the encoding),
+    /// or the status of one that cannot be sent (rejected).
+    fn judge(&self, body: Vec<u8>, framing: body::Framing) -> Vec<Result<Judged, Status>> {
+        body::events(body, framing, self.limits.max_record_bytes)
+            .map(|event| {
+                let event = event.map_err(|finding| Status::Rejected {
+                    findings: vec![finding],
+                })?;
+                self.producer
+                    .judge_value(event)
+                    .map_err(|error| refused(error, &mut None))
+            })
+            .collect()
+    }
+
+    /// Hands the judged events to the producer, in order, while it has room: the first only
+    /// if there is room now (so that a `429` taking nothing can be sent again whole), the others
+    /// waiting for room a moment. The answer, and the deliveries of the accepted events (when
+    /// the request waits for them).
     async fn take(
         &self,
-        events: impl Iterator<Item = Result<serde_json::Value, Finding>>,
+        events: Vec<Result<Judged, Status>>,
         wait: bool,
     ) -> (Answer, Vec<(usize, Delivery)>) {
         let mut answer = Answer::default();
@@ -237,9 +265,7 @@ impl Agent {
             }
             let status = match (event, not_taken) {
                 // Judged even when it would not be taken: a client resending it learns now.
-                (Err(finding), _) => Status::Rejected {
-                    findings: vec![finding],
-                },
+                (Err(status), _) => status,
                 (Ok(_), Some(reason)) => Status::Retry { reason },
                 (Ok(event), None) => match self.offer(event, answer.accepted > 0).await {
                     Ok(delivery) => {
@@ -263,17 +289,13 @@ impl Agent {
     }
 
     /// Offers `event` to the producer: with room now, or (`patient`) within the wait.
-    async fn offer(
-        &self,
-        event: serde_json::Value,
-        patient: bool,
-    ) -> Result<Delivery, TrySendError> {
+    async fn offer(&self, event: Judged, patient: bool) -> Result<Delivery, TrySendError> {
         if patient {
             self.producer
-                .send_value_within(event, self.limits.wait_for_room)
+                .send_judged_within(event, self.limits.wait_for_room)
                 .await
         } else {
-            self.producer.try_send_value(event)
+            self.producer.try_send_judged(event)
         }
     }
 
@@ -313,7 +335,8 @@ impl Agent {
 }
 
 /// The status of an event the producer refused: rejected with the verdict's findings (or the
-/// encoding's code), or not taken when the producer or its spool cannot take any more.
+/// encoding's code), or not taken when the producer or its spool cannot take any more (or,
+/// never for the agent's own producer, the event was judged by another).
 fn refused(error: SendError, not_taken: &mut Option<&'static str>) -> Status {
     match error {
         SendError::Invalid(findings) => Status::Rejected { findings },
@@ -325,7 +348,7 @@ fn refused(error: SendError, not_taken: &mut Option<&'static str>) -> Status {
                 message: error.to_string(),
             }],
         },
-        SendError::Closed | SendError::Spool(_) => {
+        SendError::Closed | SendError::Spool(_) | SendError::JudgedElsewhere => {
             *not_taken = Some(RETRY_STOPPING);
             Status::Retry {
                 reason: RETRY_STOPPING,
