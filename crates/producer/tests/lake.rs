@@ -333,3 +333,60 @@ async fn a_source_location_outside_the_bucket_is_refused_at_build() {
         );
     }
 }
+
+/// Judging apart from sending (`judge_value`, then `send_judged`): events judged on threads of
+/// their own land like sent ones, a rejected one fails at the judging with its codes, and an
+/// event judged by a stream producer is refused by the lake writer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_judged_on_other_threads_land_once_and_only_where_they_were_judged() {
+    let root = std::env::temp_dir().join(format!("ocsf-judged-{}", uuid::Uuid::new_v4()));
+    let producer = ProducerBuilder::dir(&root, sources(), engine())
+        .build()
+        .unwrap();
+    let events: Vec<Value> = (0..400).map(|i| event(i, 2)).collect();
+    let judged: Vec<_> = std::thread::scope(|scope| {
+        let halves: Vec<_> = events
+            .chunks(200)
+            .map(|half| {
+                let producer = &producer;
+                scope.spawn(move || {
+                    half.iter()
+                        .map(|e| producer.judge_value(e.clone()))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        halves
+            .into_iter()
+            .flat_map(|half| half.join().unwrap())
+            .collect()
+    });
+    let mut valid = 0;
+    for (i, judged) in judged.into_iter().enumerate() {
+        match judged {
+            Ok(judged) => {
+                producer.send_judged(judged, Some(i as u64)).await.unwrap();
+                valid += 1;
+            }
+            Err(SendError::Invalid(findings)) => assert!(!findings.is_empty()),
+            Err(other) => panic!("{other}"),
+        }
+    }
+    assert!(
+        valid > 0 && valid < events.len(),
+        "valid and invalid events"
+    );
+    let stream = ProducerBuilder::firehose(common::accepting_firehose(|_| {}), "s")
+        .build()
+        .unwrap();
+    let elsewhere = stream.judge_value(event(0, 1)).unwrap();
+    assert!(matches!(
+        producer.send_judged(elsewhere, None).await,
+        Err(SendError::JudgedElsewhere)
+    ));
+    stream.shutdown().await;
+    let report = producer.shutdown().await;
+    assert_eq!((report.delivered, report.failed_count), (valid as u64, 0));
+    assert_exactly_once(&check_objects(&files_below(&root)), valid);
+    std::fs::remove_dir_all(&root).unwrap();
+}
