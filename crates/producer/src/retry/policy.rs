@@ -175,7 +175,7 @@ impl RetryPolicy {
 
     /// How long an attempt starting at `now` may take: the attempt timeout, cut to what is left
     /// before `deadline` (an attempt in flight counts against it), never under
-    /// [`MIN_ATTEMPT_TIMEOUT`].
+    /// `MIN_ATTEMPT_TIMEOUT`.
     pub fn attempt_limit(&self, deadline: Instant, now: Instant) -> Duration {
         let left = deadline.saturating_duration_since(now);
         self.attempt_timeout.min(left).max(MIN_ATTEMPT_TIMEOUT)

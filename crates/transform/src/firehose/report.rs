@@ -57,7 +57,7 @@ pub struct InvocationReport {
     pub findings: BTreeMap<&'static str, usize>,
     /// Normalization actions by kind.
     pub actions: BTreeMap<&'static str, usize>,
-    /// The records not delivered (logged one line each, paths as [`for_logs`] renders them).
+    /// The records not delivered (logged one line each, paths as `for_logs` renders them).
     #[serde(skip)]
     pub failures: Vec<RecordFailure>,
 }

@@ -332,7 +332,7 @@ fn page_limits(batch: &RecordBatch, target: usize) -> (usize, usize) {
 
 /// Encodes one Parquet object with `properties` in `layout`. Columns without a value in this
 /// object get no dictionary (an empty dictionary page and its footer entries would be all they
-/// held) and, in the standard layout, no codec; page sizes are bounded for this object's values ([`page_limits`]); Hive's layout
+/// held) and, in the standard layout, no codec; page sizes are bounded for this object's values (`page_limits`); Hive's layout
 /// writes no statistics for its `INT96` timestamps, as Hive's writer does not.
 pub fn encode(
     batch: &RecordBatch,

@@ -23,7 +23,7 @@
 //! | an object | `struct<…>` of its columns |
 //! | `is_array` | `array<…>` |
 //!
-//! Which attributes get a column is [`columns`]' rule (lean by default, plus the paths a
+//! Which attributes get a column is `columns`' rule (lean by default, plus the paths a
 //! [`TableSpec`] names); an attribute without a column, an object deeper than
 //! [`MAX_OBJECT_DEPTH`], an integer outside 32 bits or a datetime that is not RFC 3339 moves to
 //! `unmapped`, keyed by its path (`actor.process.parent_process.parent_process`).
