@@ -1,7 +1,7 @@
 //! Inputs: files or stdin (`-`), read by one reader ([`Documents`]) with one framing (the
 //! contract's `DocumentReader`: JSON lines, concatenated or pretty-printed JSON, BOM, CRLF) and
 //! one set of checks (the Lambda's record checks and codes), for every command; the documents
-//! judged by the configured Lambda ([`EventInputs::judge_each`]).
+//! judged by the configured Lambda (`EventInputs::judge_each`, in `judging.rs`).
 
 use std::collections::VecDeque;
 use std::io::Read;
@@ -12,9 +12,7 @@ use ocsf_firehose_transform::documents::{check_document, DocumentReader, RawDocu
 use ocsf_firehose_transform::{Code, Engine, Finding, Severity};
 use serde_json::Value;
 
-use crate::judging::{judge_documents, DocumentOutput};
 use crate::lambda_args::LambdaArgs;
-use crate::summary::Outcome;
 
 /// The events a command judges and the Lambda that judges them.
 #[derive(Debug, clap::Args)]
@@ -34,26 +32,6 @@ pub(crate) struct Judge<'a> {
     pub region: Option<&'a str>,
     /// The Lambda's record size limit, which a document is checked against.
     pub max_record_bytes: usize,
-}
-
-impl EventInputs {
-    /// Runs `each` on every document with the configured Lambda's engine, on a worker per
-    /// core, each document's output written in input order; `each` says whether the document
-    /// passed.
-    pub(crate) fn judge_each(
-        &self,
-        each: impl Fn(&Judge<'_>, &Document, &mut DocumentOutput) -> std::io::Result<bool> + Sync,
-    ) -> anyhow::Result<Outcome> {
-        let transformer = self.lambda.transformer()?;
-        let judge = Judge {
-            engine: transformer.engine(),
-            region: Some(&self.lambda.region),
-            max_record_bytes: transformer.config().max_record_bytes,
-        };
-        Ok(judge_documents(&self.paths, |document, out| {
-            each(&judge, document, out)
-        })?)
-    }
 }
 
 /// One input source.

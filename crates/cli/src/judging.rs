@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::{Arc, Mutex};
 
-use crate::input::{Document, Documents, ReadError};
+use crate::input::{Document, Documents, EventInputs, Judge, ReadError};
 use crate::summary::Outcome;
 
 /// Documents per batch: enough that handing a batch over costs little against judging it.
@@ -27,6 +27,26 @@ pub(crate) struct DocumentOutput {
     pub stdout: Vec<u8>,
     /// Reports for stderr (`normalize`'s rejected events).
     pub stderr: Vec<u8>,
+}
+
+impl EventInputs {
+    /// Runs `each` on every document with the configured Lambda's engine, on a worker per
+    /// core, each document's output written in input order; `each` says whether the document
+    /// passed.
+    pub(crate) fn judge_each(
+        &self,
+        each: impl Fn(&Judge<'_>, &Document, &mut DocumentOutput) -> std::io::Result<bool> + Sync,
+    ) -> anyhow::Result<Outcome> {
+        let transformer = self.lambda.transformer()?;
+        let judge = Judge {
+            engine: transformer.engine(),
+            region: Some(&self.lambda.region),
+            max_record_bytes: transformer.config().max_record_bytes,
+        };
+        Ok(judge_documents(&self.paths, |document, out| {
+            each(&judge, document, out)
+        })?)
+    }
 }
 
 /// Documents read in a row, numbered in input order.
