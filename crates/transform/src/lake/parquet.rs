@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::compute::{sort_to_indices, take_record_batch};
-use arrow::datatypes::{DataType, Field, Fields, Schema, SchemaRef, TimeUnit};
+use arrow::datatypes::{DataType, Field, Fields, Int64Type, Schema, SchemaRef, TimeUnit};
 use arrow::json::ReaderBuilder;
 use parquet::arrow::arrow_writer::ArrowWriterOptions;
 use parquet::arrow::ArrowWriter;
@@ -129,8 +129,29 @@ fn sort_by_time(batch: &RecordBatch) -> Result<RecordBatch, LakeError> {
     let Some(time) = batch.column_by_name("time") else {
         return Ok(batch.clone());
     };
+    if in_time_order(time.as_ref()) {
+        return Ok(batch.clone());
+    }
     let indices = sort_to_indices(time, None, None).map_err(LakeError::Sort)?;
     take_record_batch(batch, &indices).map_err(LakeError::Sort)
+}
+
+/// Whether the rows are in `time` order already (nulls first, where the sort puts them): a
+/// stream's events mostly arrive so, and then the batch is kept as it is, nothing copied.
+fn in_time_order(time: &dyn Array) -> bool {
+    let Some(time) = time.as_primitive_opt::<Int64Type>() else {
+        return false;
+    };
+    let mut last: Option<i64> = None;
+    time.iter().all(|value| match (last, value) {
+        (Some(_), None) => false,
+        (Some(before), Some(now)) if now < before => false,
+        (_, None) => true,
+        (_, Some(now)) => {
+            last = Some(now);
+            true
+        }
+    })
 }
 
 /// The `parquet` crate's writer properties for `settings` (the crate is built with SNAPPY and
@@ -420,6 +441,42 @@ mod tests {
             .unwrap()
             .as_primitive::<arrow::datatypes::Int64Type>();
         assert_eq!(time.value(0), 1_000, "sorted by time");
+    }
+
+    /// Rows already in `time` order (a row without `time` first, as the sort puts it) are kept as
+    /// they are; any other order is sorted, a row without `time` first.
+    #[test]
+    fn rows_are_sorted_by_time_unless_they_already_are() {
+        let (schema, event) = authentication_row();
+        let at = |time: Option<i64>| {
+            let mut row = event.clone();
+            match time {
+                Some(time) => row["time"] = serde_json::json!(time),
+                None => {
+                    row.as_object_mut().unwrap().remove("time");
+                }
+            }
+            row.to_string()
+        };
+        let times = |rows: &[Option<i64>]| {
+            let rows: Vec<String> = rows.iter().map(|t| at(*t)).collect();
+            let rows: Vec<&[u8]> = rows.iter().map(String::as_bytes).collect();
+            let batch = convert(&schema, &rows).unwrap().batch.unwrap();
+            let time = batch
+                .column_by_name("time")
+                .unwrap()
+                .as_primitive::<Int64Type>();
+            time.iter().collect::<Vec<_>>()
+        };
+        let sorted = vec![None, Some(1), Some(2), Some(2), Some(5)];
+        assert_eq!(times(&sorted), sorted);
+        for shuffled in [
+            vec![Some(5), None, Some(2), Some(1), Some(2)],
+            vec![Some(1), Some(2), Some(2), Some(5), None],
+            vec![None, Some(2), Some(1), Some(2), Some(5)],
+        ] {
+            assert_eq!(times(&shuffled), sorted, "{shuffled:?}");
+        }
     }
 
     /// The direct path's object: columns with values are zstd, those without any have no codec
