@@ -10,7 +10,9 @@ use base64::Engine as _;
 use serde_json::{json, Value};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let path = std::env::args().nth(1).ok_or("usage: naive_floor FIREHOSE_EVENT.json")?;
+    let path = std::env::args()
+        .nth(1)
+        .ok_or("usage: naive_floor FIREHOSE_EVENT.json")?;
     let event: Value = serde_json::from_slice(&std::fs::read(path)?)?;
     let records = event["records"].as_array().ok_or("no records")?;
     let mut answers = Vec::with_capacity(records.len());
