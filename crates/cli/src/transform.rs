@@ -111,12 +111,15 @@ pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
         }
         drop(stderr);
         invalid |= report.ok != report.records;
-        let mut response = serde_json::to_value(&response)?;
-        if args.decode {
-            decode_data(&mut response);
-        }
         let mut stdout = std::io::stdout().lock();
-        serde_json::to_writer_pretty(&mut stdout, &response)?;
+        if args.decode {
+            let mut response = serde_json::to_value(&response)?;
+            decode_data(&mut response);
+            serde_json::to_writer_pretty(&mut stdout, &response)?;
+        } else {
+            // Written as it is: no copy of the response as a JSON tree.
+            serde_json::to_writer_pretty(&mut stdout, &response)?;
+        }
         writeln!(stdout)?;
         Ok(())
     };
