@@ -35,16 +35,32 @@ pub(super) fn add_harmless(
             .map(|f| (f.code, f.path))
             .collect()
     };
-    let mut current = errors(event);
+    // The errors of the event as it stands, known once needed: a profile after which the event
+    // has no error at all adds none, whatever it had before (the common case: one validation).
+    let mut current: Option<BTreeSet<(Code, String)>> = None;
     let mut actions = Vec::new();
     for id in candidates.iter() {
+        let name = schema.profile_name(id);
         // Tried on the event itself and taken back when it adds an error: no copy of the tree.
-        let Some(listed) = try_list_profile(event, schema.profile_name(id)) else {
+        let Some(mut listed) = try_list_profile(event, name) else {
             continue;
         };
         let with_profile = errors(event);
-        if with_profile.is_subset(&current) {
-            current = with_profile;
+        if !with_profile.is_empty() && current.is_none() {
+            // Nothing was added before this one (or `current` would be known): the errors
+            // without it are the event's as it came.
+            unlist_profile(event, listed);
+            current = Some(errors(event));
+            let Some(again) = try_list_profile(event, name) else {
+                continue;
+            };
+            listed = again;
+        }
+        if current
+            .as_ref()
+            .is_none_or(|current| with_profile.is_subset(current))
+        {
+            current = Some(with_profile);
             actions.push(Action {
                 kind: ActionKind::ProfileAdded,
                 path: "metadata.profiles".to_owned(),

@@ -375,6 +375,18 @@ fn profiles_of_present_attributes_are_added_when_harmless() {
     );
 }
 
+/// An event with an error of its own still gets a profile that adds none.
+#[test]
+fn a_profile_is_added_to_an_event_with_errors_of_its_own_when_it_adds_none() {
+    let mut event = fixture("authentication");
+    event["metadata"]["profiles"] = json!(["datetime"]);
+    event["user"] = json!(5);
+    let actions = normalize(&mut event);
+    assert!(actions.contains(&(ActionKind::ProfileAdded, "metadata.profiles".to_owned())));
+    assert_eq!(event["metadata"]["profiles"], json!(["datetime", "cloud"]));
+    assert!(!is_valid(&event), "the event's own error stays");
+}
+
 #[test]
 fn profiles_that_would_add_errors_are_not_added() {
     let mut event = fixture("authentication");
