@@ -8,6 +8,7 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
+use anyhow::Context;
 use ocsf_firehose_producer::lake::StoredObject;
 use ocsf_firehose_producer::{Judged, Producer, SendError};
 use tokio::task::JoinHandle;
@@ -58,7 +59,7 @@ pub(super) async fn feed(
                 }
             }
         })
-        .map_err(|e| anyhow::anyhow!("cannot start the input reader: {e}"))?;
+        .context("cannot start the input reader")?;
     let mut stop = std::pin::pin!(stop_signal());
     let mut judging: VecDeque<JoinHandle<Vec<Verdict>>> = VecDeque::new();
     let mut reading = true;
@@ -82,6 +83,7 @@ pub(super) async fn feed(
                     reading = false;
                     continue;
                 };
+                let events_before = summary.events;
                 let mut batch = Vec::with_capacity(BATCH);
                 let mut next = Some(first);
                 while let Some(document) = next.take() {
@@ -99,7 +101,7 @@ pub(super) async fn feed(
                     }
                 }
                 progress.set_position(summary.events);
-                if summary.events / PROGRESS_EVERY != (summary.events - batch.len() as u64) / PROGRESS_EVERY {
+                if events_before / PROGRESS_EVERY != summary.events / PROGRESS_EVERY {
                     let seconds = started.elapsed().as_secs_f64().max(1e-9);
                     let rate = summary.input_bytes as f64 / 1e6 / seconds;
                     let stored = objects.lock().map_or(0, |o| o.len());

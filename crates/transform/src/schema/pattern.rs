@@ -53,7 +53,7 @@ impl Pattern {
 fn sure_check(source: &str) -> Option<fn(&str) -> bool> {
     Some(match source {
         MAC => is_mac,
-        UUID => contains_uuid,
+        UUID => is_uuid,
         DATETIME_1_1 => |t| is_datetime(t, false),
         DATETIME_1_4 => |t| is_datetime(t, true),
         HOSTNAME => is_hostname,
@@ -95,9 +95,9 @@ fn is_mac(text: &str) -> bool {
         })
 }
 
-/// Whether the whole text is a UUID (the pattern takes one anywhere; the regex decides the
-/// rest).
-fn contains_uuid(text: &str) -> bool {
+/// Whether the whole text is a UUID (the pattern takes one anywhere in a text; the regex
+/// decides the rest).
+fn is_uuid(text: &str) -> bool {
     let bytes = text.as_bytes();
     bytes.len() == 36
         && bytes.iter().enumerate().all(|(i, b)| match i {
