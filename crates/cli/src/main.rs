@@ -79,6 +79,15 @@ enum Command {
     Demo(demo::Args),
 }
 
+/// jemalloc instead of glibc's allocator: judging builds and drops a JSON tree per event and the
+/// lake writer many column buffers per object, from several threads. Measured on 200,000 demo
+/// events (CPU s, median of 3 interleaved runs): `upload --out` 8.39 → 7.49, `validate` 3.09 →
+/// 2.79, peak RSS 361 → 388 MiB. mimalloc cut user time as much but, returning pages to the
+/// kernel between objects, spent it again zeroing fresh ones (system time 1.2 → 2.0 s, RSS
+/// 525 MiB).
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     // The libraries' warnings (a call failing, an object not stored: codes and counts, never

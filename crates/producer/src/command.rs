@@ -178,6 +178,73 @@ impl<T: Item> Handle<T> {
         self.submit(item, permit, ticket)
     }
 
+    /// Hands over `items` in order, each with its input position, as [`Handle::enqueue`] each
+    /// would, but with one spool `write` and one wake of the worker for a run of them: the
+    /// outcome of each, in order. When the buffer fills midway, the run taken so far goes
+    /// first (its items may be what frees the budget), then the rest waits for room.
+    pub(crate) async fn enqueue_all(
+        &self,
+        items: Vec<(T, Option<u64>)>,
+    ) -> Vec<Result<Delivery, SendError>> {
+        let mut outcomes = Vec::with_capacity(items.len());
+        let mut run = Vec::with_capacity(items.len());
+        for (item, position) in items {
+            let wanted = permits(item.bytes());
+            let permit = match Arc::clone(&self.buffer).try_acquire_many_owned(wanted) {
+                Ok(permit) => Ok(permit),
+                Err(tokio::sync::TryAcquireError::Closed) => Err(SendError::Closed),
+                Err(tokio::sync::TryAcquireError::NoPermits) => {
+                    self.submit_run(std::mem::take(&mut run), &mut outcomes)
+                        .await;
+                    self.permit(wanted).await
+                }
+            };
+            match permit {
+                Ok(permit) => run.push((item, position, permit)),
+                Err(error) => {
+                    self.submit_run(std::mem::take(&mut run), &mut outcomes)
+                        .await;
+                    outcomes.push(Err(error));
+                }
+            }
+        }
+        self.submit_run(run, &mut outcomes).await;
+        outcomes
+    }
+
+    /// Spools a run of items holding their permits in one `write`, then submits each.
+    async fn submit_run(
+        &self,
+        run: Vec<(T, Option<u64>, OwnedSemaphorePermit)>,
+        outcomes: &mut Vec<Result<Delivery, SendError>>,
+    ) {
+        if run.is_empty() {
+            return;
+        }
+        let mut tickets: Vec<Option<Ticket>> = match &self.spool {
+            Some(spool) => {
+                let spooled: Vec<_> = run.iter().map(|(item, ..)| item.spooled()).collect();
+                let entries: Vec<(&[u8], Option<u64>)> = spooled
+                    .iter()
+                    .zip(&run)
+                    .map(|(bytes, (_, position, _))| (bytes.as_ref(), *position))
+                    .collect();
+                match spool.append_all(&entries).await {
+                    Ok(tickets) => tickets.into_iter().map(Some).collect(),
+                    Err(error) => {
+                        outcomes.extend(run.iter().map(|_| Err(SendError::from(error.clone()))));
+                        return;
+                    }
+                }
+            }
+            None => Vec::new(),
+        };
+        tickets.resize_with(run.len(), || None);
+        for ((item, _, permit), ticket) in run.into_iter().zip(tickets) {
+            outcomes.push(self.submit(item, permit, ticket));
+        }
+    }
+
     /// Hands over `item`, already in the spool under `ticket`, waiting while the buffer is
     /// full.
     pub(crate) async fn enqueue_spooled(

@@ -368,6 +368,36 @@ impl Producer {
         }
     }
 
+    /// Accepts events judged by [`Producer::judge_value`] in order, each with its position (as
+    /// [`Producer::send_judged`]), waiting while the buffer is full: the outcome of each, in
+    /// order. One spool `write` and one wake of the producer's task serve a run of them, where
+    /// `send_judged` makes one of each per event: for a caller handing over batches of an
+    /// input (`ocsf-firehose upload` and `send`). An event judged by a producer of the other
+    /// kind is `JudgedElsewhere`, in its place.
+    pub async fn send_judged_all(
+        &self,
+        events: Vec<(Judged, Option<u64>)>,
+    ) -> Vec<Result<Delivery, SendError>> {
+        match &self.front {
+            Front::Stream(front) => {
+                enqueue_own(&front.handle, events, |ready| match ready {
+                    Ready::Stream(item) => Some(item),
+                    #[cfg(feature = "lake")]
+                    Ready::Lake(_) => None,
+                })
+                .await
+            }
+            #[cfg(feature = "lake")]
+            Front::Lake { handle, .. } => {
+                enqueue_own(handle, events, |ready| match ready {
+                    Ready::Lake(row) => Some(row),
+                    Ready::Stream(_) => None,
+                })
+                .await
+            }
+        }
+    }
+
     /// Accepts an event judged by [`Producer::judge_value`] if the buffer has room now.
     pub fn try_send_judged(&self, judged: Judged) -> Result<Delivery, TrySendError> {
         match (&self.front, judged.0) {
@@ -446,6 +476,35 @@ impl Producer {
             None => Report::default(),
         }
     }
+}
+
+/// Hands the events `own` takes (those judged by a producer of `handle`'s kind) over in one
+/// run; the others are `JudgedElsewhere`, in their places.
+async fn enqueue_own<T: Item>(
+    handle: &Handle<T>,
+    events: Vec<(Judged, Option<u64>)>,
+    own: fn(Ready) -> Option<T>,
+) -> Vec<Result<Delivery, SendError>> {
+    let mut outcomes = Vec::with_capacity(events.len());
+    let mut items = Vec::with_capacity(events.len());
+    for (judged, position) in events {
+        match own(judged.0) {
+            Some(item) => {
+                items.push((item, position));
+                outcomes.push(None);
+            }
+            None => outcomes.push(Some(Err(SendError::JudgedElsewhere))),
+        }
+    }
+    let mut handed = handle.enqueue_all(items).await.into_iter();
+    outcomes
+        .into_iter()
+        .map(|outcome| {
+            outcome
+                .or_else(|| handed.next())
+                .unwrap_or(Err(SendError::Closed))
+        })
+        .collect()
 }
 
 /// Opens the spool of `config`, if any: the spool and what it held.

@@ -390,3 +390,67 @@ async fn events_judged_on_other_threads_land_once_and_only_where_they_were_judge
     assert_exactly_once(&check_objects(&files_below(&root)), valid);
     std::fs::remove_dir_all(&root).unwrap();
 }
+
+/// Judged events handed over in runs (`send_judged_all`, as `upload` hands its batches): each
+/// outcome in its place (an event judged by a stream producer refused where it stands), runs
+/// larger than the byte budget handed over in parts instead of waiting for room they hold
+/// themselves, every event spooled with its position, and every valid one landing once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn judged_runs_land_once_in_order_through_a_spool_and_a_budget_smaller_than_a_run() {
+    let root = std::env::temp_dir().join(format!("ocsf-runs-{}", uuid::Uuid::new_v4()));
+    let spool = ocsf_firehose_producer::spool::SpoolConfig::new(root.join("spool"));
+    let budget = 1024 * 1024;
+    let build = || {
+        ProducerBuilder::dir(root.join("lake"), sources(), engine())
+            .config(ProducerConfig {
+                max_buffered_bytes: budget,
+                ..ProducerConfig::default()
+            })
+            .spool(spool.clone())
+            .build()
+            .unwrap()
+    };
+    let producer = build();
+    let stream = ProducerBuilder::firehose(common::accepting_firehose(|_| {}), "s")
+        .build()
+        .unwrap();
+    let (mut valid, mut position) = (0, 0u64);
+    for run in 0..3 {
+        let mut judged = Vec::new();
+        for i in run * 1_500..(run + 1) * 1_500 {
+            position += 1;
+            match producer.judge_value(event(i, 2)) {
+                Ok(event) => judged.push((event, Some(position))),
+                Err(SendError::Invalid(_)) => assert_eq!(i % 100, 50, "event {i} refused"),
+                Err(other) => panic!("{other}"),
+            }
+        }
+        // An event of the other kind in the middle of the run.
+        let elsewhere = judged.len() / 2;
+        let other = stream.judge_value(event(0, 1)).unwrap();
+        judged.insert(elsewhere, (other, None));
+        // A run of more rows than the 1 MiB budget holds: waiting for room its own rows hold would
+        // never end.
+        let outcomes =
+            tokio::time::timeout(Duration::from_secs(60), producer.send_judged_all(judged))
+                .await
+                .expect("a run larger than the budget stalled");
+        for (at, outcome) in outcomes.iter().enumerate() {
+            match outcome {
+                Err(SendError::JudgedElsewhere) => assert_eq!(at, elsewhere),
+                Ok(_) => valid += 1,
+                Err(other) => panic!("{at}: {other}"),
+            }
+        }
+    }
+    stream.shutdown().await;
+    let report = producer.shutdown().await;
+    assert_eq!((report.delivered, report.failed_count), (valid as u64, 0));
+    assert_exactly_once(&check_objects(&files_below(&root.join("lake"))), valid);
+    // Everything resolved: nothing to send again, and reading goes on after the last position.
+    let again = build();
+    assert_eq!(again.recovered().entries, 0);
+    assert_eq!(again.recovered().next_position, Some(position + 1));
+    again.shutdown().await;
+    std::fs::remove_dir_all(&root).unwrap();
+}

@@ -74,9 +74,7 @@ pub(super) async fn feed(
             }
             verdicts = next_judged(&mut judging), if !judging.is_empty() => {
                 judging.pop_front();
-                for verdict in verdicts? {
-                    hand_over(producer, verdict, summary).await?;
-                }
+                hand_over(producer, verdicts?, summary).await?;
             }
             document = read.recv(), if room => {
                 let Some(first) = document else {
@@ -160,22 +158,38 @@ fn judge(
         .collect()
 }
 
-/// Hands a judged event to the producer (waiting for room), or reports its rejection.
+/// Hands a judged batch to the producer in one run (waiting for room), and reports the
+/// rejected events, in input order.
 async fn hand_over(
     producer: &Producer,
-    verdict: Verdict,
+    verdicts: Vec<Verdict>,
     summary: &mut RunSummary,
 ) -> anyhow::Result<()> {
-    let codes = match verdict.event {
-        Ok(event) => match producer.send_judged(event, Some(verdict.position)).await {
-            Ok(_delivery) => {
-                summary.accepted += 1;
-                return Ok(());
+    let mut judged = Vec::with_capacity(verdicts.len());
+    let mut in_order = Vec::with_capacity(verdicts.len());
+    for verdict in verdicts {
+        match verdict.event {
+            Ok(event) => {
+                judged.push((event, Some(verdict.position)));
+                in_order.push((verdict.source, verdict.index, None));
             }
-            Err(SendError::Closed) => anyhow::bail!("the producer stopped"),
-            Err(error) => rejection_codes(&error),
-        },
-        Err(codes) => codes,
-    };
-    summary.reject(&verdict.source, verdict.index, codes)
+            Err(codes) => in_order.push((verdict.source, verdict.index, Some(codes))),
+        }
+    }
+    let mut outcomes = producer.send_judged_all(judged).await.into_iter();
+    for (source, index, codes) in in_order {
+        let codes = match codes {
+            Some(codes) => codes,
+            None => match outcomes.next() {
+                Some(Ok(_delivery)) => {
+                    summary.accepted += 1;
+                    continue;
+                }
+                Some(Err(SendError::Closed)) | None => anyhow::bail!("the producer stopped"),
+                Some(Err(error)) => rejection_codes(&error),
+            },
+        };
+        summary.reject(&source, index, codes)?;
+    }
+    Ok(())
 }

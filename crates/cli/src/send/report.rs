@@ -67,8 +67,10 @@ impl RunSummary {
             count(&mut self.rejected, code);
         }
         let line = serde_json::json!({"input": input, "line": index + 1, "codes": codes});
-        // Unlocked between lines: the libraries' warnings go to stderr from the runtime's threads.
-        writeln!(std::io::stderr(), "{line}")?;
+        // One `write` per line (stderr is unbuffered: `writeln!` of the value would make one per
+        // token), unlocked between lines: the libraries' warnings go to stderr from the
+        // runtime's threads.
+        std::io::stderr().write_all(format!("{line}\n").as_bytes())?;
         Ok(())
     }
 

@@ -10,6 +10,7 @@
 //! A `send` dropped while waiting (cancelled) does not leave its entry live for the rest of the
 //! run: its [`Waiter`] acknowledges the entry once the batch is written, since nobody will.
 
+use std::ops::Range;
 use std::sync::{Arc, Mutex};
 
 use super::segment::entry_header;
@@ -56,12 +57,13 @@ struct BatchState {
     orphans: Vec<u32>,
 }
 
-/// A queued entry waiting for its batch; dropped before it got its ticket, it acknowledges the
-/// entry (now, or when the batch is written).
+/// Queued entries waiting for their batch (one `send`'s, or a run of them); dropped before
+/// they got their tickets, it acknowledges the entries (now, or when the batch is written).
 struct Waiter<'a> {
     spool: &'a Arc<Spool>,
     batch: Arc<Batch>,
-    offset: u32,
+    /// The entries' offsets in the batch.
+    offsets: Range<u32>,
     done: bool,
 }
 
@@ -76,14 +78,15 @@ impl Drop for Waiter<'_> {
                 Some(Ok(placed)) => Some(*placed),
                 Some(Err(_)) => None,
                 None => {
-                    state.orphans.push(self.offset);
+                    state.orphans.extend(self.offsets.clone());
                     None
                 }
             }
         };
         if let Some(placed) = placed {
-            self.spool
-                .ack(placed.segment, placed.first_index + self.offset);
+            for offset in self.offsets.clone() {
+                self.spool.ack(placed.segment, placed.first_index + offset);
+            }
         }
     }
 }
@@ -106,24 +109,59 @@ impl Spool {
         payload: &[u8],
         position: Option<u64>,
     ) -> Result<Ticket, SpoolError> {
-        let size = (super::segment::ENTRY_HEADER_BYTES + payload.len()) as u64;
+        let mut tickets = self.append_run(&[(payload, position)]).await?;
+        // One entry in, one ticket out.
+        tickets.pop().ok_or_else(|| SpoolError {
+            path: self.dir.display().to_string(),
+            kind: std::io::ErrorKind::Other,
+            message: "no entry appended".to_owned(),
+        })
+    }
+
+    /// Appends a run of entries (`(payload, position)`, in order) in one `write`, waiting while
+    /// the spool is full: their tickets, in order, once the run is written and as durable as
+    /// the configuration promises. A caller handing over many events at once (a batch of an
+    /// input read in order) makes one system call and one wait for all of them.
+    pub(crate) async fn append_all(
+        self: &Arc<Self>,
+        entries: &[(&[u8], Option<u64>)],
+    ) -> Result<Vec<Ticket>, SpoolError> {
+        if entries.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.append_run(entries).await
+    }
+
+    async fn append_run(
+        self: &Arc<Self>,
+        entries: &[(&[u8], Option<u64>)],
+    ) -> Result<Vec<Ticket>, SpoolError> {
+        let size = entries
+            .iter()
+            .map(|(payload, _)| (super::segment::ENTRY_HEADER_BYTES + payload.len()) as u64)
+            .sum();
         self.wait_for_room(size).await?;
         let (mut waiter, lead, write_now) = {
             let mut queue = lock(&self.queue);
-            queue
-                .frames
-                .extend_from_slice(&entry_header(payload, position));
-            queue.frames.extend_from_slice(payload);
-            queue.last_position = queue.last_position.max(position);
-            let offset = queue.entries;
-            queue.entries += 1;
-            let lead = !queue.leading && yields(queue.lone_writes);
+            for (payload, position) in entries {
+                queue
+                    .frames
+                    .extend_from_slice(&entry_header(payload, *position));
+                queue.frames.extend_from_slice(payload);
+                queue.last_position = queue.last_position.max(*position);
+            }
+            let first = queue.entries;
+            // A spool holds far fewer than 2^32 entries per segment.
+            let count = u32::try_from(entries.len()).unwrap_or(u32::MAX);
+            queue.entries = first.saturating_add(count);
+            // A run is many entries already: its leader writes at once.
+            let lead = !queue.leading && count == 1 && yields(queue.lone_writes);
             let write_now = !queue.leading && !lead;
             queue.leading = true;
             let waiter = Waiter {
                 spool: self,
                 batch: Arc::clone(&queue.batch),
-                offset,
+                offsets: first..first.saturating_add(count),
                 done: false,
             };
             (waiter, lead, write_now)
@@ -146,16 +184,21 @@ impl Spool {
         };
         waiter.done = true;
         let placed = placed?;
-        let ticket = Ticket {
-            spool: Arc::clone(self),
-            segment: placed.segment,
-            index: placed.first_index + waiter.offset,
-        };
         let entries_before = placed.appended_end - u64::from(placed.entries_in_batch);
+        let tickets = waiter
+            .offsets
+            .clone()
+            .map(|offset| Ticket {
+                spool: Arc::clone(self),
+                segment: placed.segment,
+                index: placed.first_index + offset,
+            })
+            .collect();
+        let end = entries_before + u64::from(waiter.offsets.end);
         self.sync
-            .appended(entries_before + u64::from(waiter.offset) + 1)
+            .appended(entries_before + u64::from(waiter.offsets.start) + 1..=end)
             .await;
-        Ok(ticket)
+        Ok(tickets)
     }
 
     /// Waits until `size` more bytes fit (woken when segments leave, and soon in any case, to
@@ -256,6 +299,37 @@ mod tests {
         drop(spool);
         let (_spool, recovery) = Spool::open(SpoolConfig::new(&dir)).unwrap();
         assert!(recovery.entries.is_empty(), "not live");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_run_dropped_while_another_write_leads_leaves_none_of_its_entries_live() {
+        let dir = std::env::temp_dir().join(format!(
+            "ocsf-spool-run-dropped-{}-{}",
+            std::process::id(),
+            fastrand::u64(..)
+        ));
+        let (spool, _) = Spool::open(SpoolConfig::new(&dir)).unwrap();
+        lock(&spool.queue).leading = true;
+        let entries: Vec<(&[u8], Option<u64>)> =
+            vec![(b"{\"a\":1}", Some(1)), (b"{\"b\":2}", Some(2))];
+        let mut waiting = Box::pin(spool.append_all(&entries));
+        tokio::select! {
+            biased;
+            _ = &mut waiting => panic!("written without a leader"),
+            () = std::future::ready(()) => {}
+        }
+        assert_eq!(lock(&spool.queue).entries, 2, "both queued");
+        drop(waiting);
+        spool.write_queued();
+        drop(spool);
+        let (_spool, recovery) = Spool::open(SpoolConfig::new(&dir)).unwrap();
+        assert!(recovery.entries.is_empty(), "not live");
+        assert_eq!(
+            recovery.next_position,
+            Some(3),
+            "yet written, positions and all"
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -106,21 +106,47 @@ impl Syncer {
         let _ = lock(&self.wake).send(());
     }
 
-    /// Entry number `appended` was written: returns when it is as durable as promised.
-    pub(super) async fn appended(&self, appended: u64) {
+    /// Entries numbered `appended` (a run written together) were written: returns when they
+    /// are as durable as promised.
+    pub(super) async fn appended(&self, appended: std::ops::RangeInclusive<u64>) {
         match self.durability {
             Durability::Event => {
                 self.request();
                 let mut synced = self.synced.clone();
+                let last = *appended.end();
                 // An error: the thread is gone (it stopped, or never started): nothing to wait.
-                let _ = synced.wait_for(|done| *done >= appended).await;
+                let _ = synced.wait_for(|done| *done >= last).await;
             }
             Durability::Batch(every) => {
-                if appended.is_multiple_of(u64::from(every.max(1))) {
+                if reaches_multiple(&appended, every) {
                     self.request();
                 }
             }
             Durability::Interval(_) => {}
         }
+    }
+}
+
+/// Whether the entries numbered `run` include a multiple of `every` (a sync is due for
+/// [`Durability::Batch`]).
+fn reaches_multiple(run: &std::ops::RangeInclusive<u64>, every: u32) -> bool {
+    let every = u64::from(every.max(1));
+    run.end() / every > run.start().saturating_sub(1) / every
+}
+
+#[cfg(test)]
+mod tests {
+    use super::reaches_multiple;
+
+    #[test]
+    fn a_batch_sync_is_due_when_a_run_reaches_a_multiple() {
+        assert!(reaches_multiple(&(500..=500), 500));
+        assert!(!reaches_multiple(&(499..=499), 500));
+        assert!(
+            reaches_multiple(&(372..=628), 500),
+            "crossed inside the run"
+        );
+        assert!(!reaches_multiple(&(501..=999), 500));
+        assert!(reaches_multiple(&(1..=1), 0), "every 0 is every 1");
     }
 }

@@ -341,3 +341,38 @@ fn a_leader_yields_after_shared_writes_and_now_and_then_alone() {
         "then one in 16"
     );
 }
+
+#[tokio::test]
+async fn a_run_is_one_write_its_tickets_in_order_and_its_positions_kept() {
+    let dir = temp_dir("run");
+    let config = SpoolConfig::new(&dir);
+    let (spool, _) = Spool::open(config.clone()).unwrap();
+    let written: Vec<Vec<u8>> = (0..300)
+        .map(|i| format!("{{\"n\":{i}}}").into_bytes())
+        .collect();
+    let entries: Vec<(&[u8], Option<u64>)> = written
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.as_slice(), Some(1_000 + i as u64)))
+        .collect();
+    let first = spool.append_all(&entries[..200]).await.unwrap();
+    let second = spool.append_all(&entries[200..]).await.unwrap();
+    assert!(spool.append_all(&[]).await.unwrap().is_empty());
+    assert_eq!(spool.writes(), 2, "one write per run");
+    let ids: Vec<(u64, u32)> = first.iter().chain(&second).map(Ticket::id).collect();
+    let expected: Vec<(u64, u32)> = (0..300).map(|i| (ids[0].0, i)).collect();
+    assert_eq!(ids, expected, "tickets in the order of the entries");
+    // Every other entry delivered: the rest comes back, in order, and reading goes on after
+    // the highest position taken.
+    for (i, ticket) in first.into_iter().chain(second).enumerate() {
+        if i % 2 == 0 {
+            ticket.ack();
+        }
+    }
+    drop(spool);
+    let (_spool, recovery) = Spool::open(config).unwrap();
+    let odd: Vec<Vec<u8>> = written.iter().skip(1).step_by(2).cloned().collect();
+    assert_eq!(payloads(&recovery), odd);
+    assert_eq!(recovery.next_position, Some(1_300));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
