@@ -111,7 +111,9 @@ pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
         }
         drop(stderr);
         invalid |= report.ok != report.records;
-        let mut stdout = std::io::stdout().lock();
+        // Buffered: the serializer writes token by token, and each write through stdout's
+        // line buffer costs as much as the token (6 % of `transform --event`).
+        let mut stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
         if args.decode {
             let mut response = serde_json::to_value(&response)?;
             decode_data(&mut response);
@@ -121,6 +123,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
             serde_json::to_writer_pretty(&mut stdout, &response)?;
         }
         writeln!(stdout)?;
+        stdout.flush()?;
         Ok(())
     };
     match (&args.event, &args.records) {

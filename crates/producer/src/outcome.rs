@@ -182,12 +182,13 @@ impl Outcomes {
         }
     }
 
-    /// The event accepted at `accepted` is delivered.
-    pub(crate) fn delivered(&mut self, reply: Reply, accepted: Instant) {
+    /// The event accepted at `accepted` is delivered, `now` (read once for the events an
+    /// object or a call delivered together: a clock read per event was 2 % of `upload`).
+    pub(crate) fn delivered(&mut self, reply: Reply, accepted: Instant, now: Instant) {
         self.report.delivered += 1;
         metrics::counter!(telemetry::EVENTS_DELIVERED).increment(1);
         metrics::histogram!(telemetry::SECONDS_TO_DELIVERY)
-            .record(accepted.elapsed().as_secs_f64());
+            .record(now.saturating_duration_since(accepted).as_secs_f64());
         let _ = reply.send(Ok(()));
     }
 

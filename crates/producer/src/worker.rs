@@ -257,11 +257,13 @@ impl<T: Transport> Worker<T> {
         metrics::counter!(telemetry::RETRIED_RECORDS).increment(report.retry.len() as u64);
         self.outcomes.report.api_calls += 1;
         self.outcomes.report.retried_records += report.retry.len() as u64;
+        let now = Instant::now();
         for record in report.delivered {
             for id in record.events {
                 if let Some(pending) = self.pending.remove(&id) {
                     self.buffered_bytes -= pending.event.len();
-                    self.outcomes.delivered(pending.reply, pending.accepted);
+                    self.outcomes
+                        .delivered(pending.reply, pending.accepted, now);
                 }
             }
         }

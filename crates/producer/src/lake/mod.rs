@@ -507,9 +507,12 @@ impl<S: ObjectStore> LakeWorker<S> {
                 }
                 let mut rejected: BTreeMap<usize, LakeError> =
                     encoded.rejected.into_iter().collect();
+                let now = Instant::now();
                 for (index, (row, waiting)) in uploaded.rows.into_iter().enumerate() {
                     match rejected.remove(&index) {
-                        None => self.outcomes.delivered(waiting.reply, waiting.accepted),
+                        None => self
+                            .outcomes
+                            .delivered(waiting.reply, waiting.accepted, now),
                         Some(error) => {
                             self.outcomes
                                 .failed(waiting.reply, row, &not_writable(&error));
