@@ -8,7 +8,7 @@ use std::io::Read;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use ocsf_firehose_transform::documents::{check_document, DocumentReader, RawDocument};
+use ocsf_firehose_transform::documents::{document_text, DocumentReader, RawDocument};
 use ocsf_firehose_transform::{Code, Engine, Finding, Severity};
 use serde_json::Value;
 
@@ -106,8 +106,8 @@ impl Document {
         if let Some(finding) = &self.framing {
             return Err(finding.clone());
         }
-        match check_document(&self.bytes, max_record_bytes) {
-            Ok(()) => {}
+        let text = match document_text(&self.bytes, max_record_bytes) {
+            Ok(text) => text,
             Err(Code::RecordTooLarge) => {
                 return Err(error(
                     Code::RecordTooLarge,
@@ -118,8 +118,8 @@ impl Document {
                 ))
             }
             Err(code) => return Err(error(code, "The document is not UTF-8.".to_owned())),
-        }
-        match serde_json::from_slice::<Value>(&self.bytes) {
+        };
+        match serde_json::from_str::<Value>(text) {
             Err(e) => Err(error(
                 Code::JsonInvalid,
                 format!("Not parseable JSON: {e}."),

@@ -17,7 +17,7 @@
 //!   is older than the interval (so memory stays bounded and `send` never waits forever);
 //! * `flush`/`shutdown`: everything accepted.
 //!
-//! An object's key is derived from what it holds (`<md5 of its folder and rows>.zstd.parquet`,
+//! An object's key is derived from what it holds (`<BLAKE3 of its folder and rows>.zstd.parquet`,
 //! `naming.rs`), so a retried upload, or the same rows written again by a later run, replaces the
 //! same object: it never lands twice. An event is delivered when its object is stored; rows the table cannot hold fail with
 //! `format_conversion_failed`, and an object the store refuses fails its events with the
@@ -85,8 +85,8 @@ impl Sources {
 /// One object the lake writer stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredObject {
-    /// Its key (`ext/<source>/region=…/accountId=…/eventDay=…/<md5>.zstd.parquet`, the MD5 of
-    /// the folder and the rows).
+    /// Its key (`ext/<source>/region=…/accountId=…/eventDay=…/<digest>.zstd.parquet`, the BLAKE3
+    /// digest of the folder and the rows).
     pub key: String,
     /// Its rows.
     pub rows: u64,

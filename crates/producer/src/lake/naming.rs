@@ -1,5 +1,5 @@
-//! Object keys derived from what the object holds: the MD5 of its partition's folder and its
-//! rows. Writing the same rows again (a retried upload, a run repeated on the same input, a
+//! Object keys derived from what the object holds: a BLAKE3 digest (128 bits, 32 hex digits) of
+//! its partition's folder and its rows. Writing the same rows again (a retried upload, a run repeated on the same input, a
 //! replay after a crash) replaces the same object instead of adding one. Two objects of one
 //! run that hold exactly the same rows in the same partition (an input that repeats itself)
 //! are both kept: the second gets `-1`, the third `-2`, in the order their keys are asked for.
@@ -8,7 +8,8 @@ use std::collections::HashMap;
 use std::fmt::Write;
 use std::sync::{Arc, Mutex};
 
-use md5::{Digest, Md5};
+/// Bytes of the digest in a key: 128 bits, as long as the MD5 keys were.
+const DIGEST_BYTES: usize = 16;
 
 /// The suffix of every object the lake writer stores.
 pub(crate) const OBJECT_SUFFIX: &str = ".zstd.parquet";
@@ -22,19 +23,19 @@ pub(crate) struct Names {
 
 impl Names {
     /// The key of an object holding `rows` in `folder` (`<location>region=…/accountId=…/
-    /// eventDay=…/`): `<folder><md5 hex><suffix>`.
+    /// eventDay=…/`): `<folder><digest hex><suffix>`.
     pub(crate) fn key(&self, folder: &str, rows: &[&[u8]]) -> String {
-        let mut digest = Md5::new();
-        digest.update((folder.len() as u64).to_le_bytes());
+        let mut digest = blake3::Hasher::new();
+        digest.update(&(folder.len() as u64).to_le_bytes());
         digest.update(folder.as_bytes());
         for row in rows {
             // Each row framed by its length: rows that only split differently differ.
-            digest.update((row.len() as u64).to_le_bytes());
+            digest.update(&(row.len() as u64).to_le_bytes());
             digest.update(row);
         }
         let mut name = String::with_capacity(folder.len() + 48);
         name.push_str(folder);
-        for byte in digest.finalize() {
+        for byte in digest.finalize().as_bytes().iter().take(DIGEST_BYTES) {
             let _ = write!(name, "{byte:02x}");
         }
         let repeat = {
