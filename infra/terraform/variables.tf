@@ -19,7 +19,7 @@ variable "schema_file" {
 }
 
 variable "lambda_zip" {
-  description = "The transformation Lambda: `cargo lambda build --release --arm64 --output-format zip` output (bootstrap.zip)."
+  description = "The transformation Lambda: `cargo lambda build --profile release-lto --arm64 --output-format zip` output (bootstrap.zip)."
   type        = string
 }
 

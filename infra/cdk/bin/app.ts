@@ -4,7 +4,7 @@
  * new Kinesis stream, and Network Activity written directly by applications (no Firehose), into
  * an existing Security Lake bucket.
  *
- *   cargo lambda build --release --arm64 --output-format zip -p ocsf-firehose-transform --bin ocsf-firehose-lambda
+ *   cargo lambda build --profile release-lto --arm64 --output-format zip -p ocsf-firehose-transform --bin ocsf-firehose-lambda
  *   npx cdk deploy --all -c lakeBucket=aws-security-data-lake-us-east-1-abc123
  *
  * Context: `lakeBucket` (the Security Lake bucket), `lambdaCodePath` (default: cargo-lambda's
@@ -35,7 +35,7 @@ const codePath = path.resolve(app.node.tryGetContext('lambdaCodePath') ?? defaul
 const isCode = (p: string) => (p.endsWith('.zip') ? fs.existsSync(p) : fs.existsSync(path.join(p, 'bootstrap')));
 if (!isCode(codePath)) {
   throw new Error(
-    `no Lambda code at ${codePath}: run \`cargo lambda build --release --arm64 --output-format zip ` +
+    `no Lambda code at ${codePath}: run \`cargo lambda build --profile release-lto --arm64 --output-format zip ` +
       '-p ocsf-firehose-transform --bin ocsf-firehose-lambda` first (or pass -c lambdaCodePath=…)',
   );
 }

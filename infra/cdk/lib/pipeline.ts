@@ -36,7 +36,7 @@ export interface SecurityLakeFirehosePipelineProps {
   readonly registerCustomSource?: CustomSourceRegistrationProps;
   /** The class's generated Glue columns (`infra/schemas/…`, `ocsf-firehose glue-schema`). */
   readonly schema: OcsfGlueSchema;
-  /** The Lambda code: `cargo lambda build --release --arm64` output. */
+  /** The Lambda code: `cargo lambda build --profile release-lto --arm64` output. */
   readonly lambdaCode: lambda.Code;
   /** Lambda architecture. @default ARM_64 */
   readonly lambdaArchitecture?: lambda.Architecture;

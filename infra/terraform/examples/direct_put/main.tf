@@ -1,6 +1,6 @@
 # Authentication events (OCSF 1.1.0) sent with PutRecordBatch, registered as a custom source.
 #
-#   cargo lambda build --release --arm64 --output-format zip -p ocsf-firehose-transform --bin ocsf-firehose-lambda
+#   cargo lambda build --profile release-lto --arm64 --output-format zip -p ocsf-firehose-transform --bin ocsf-firehose-lambda
 #   terraform init && terraform apply -var lake_bucket_name=aws-security-data-lake-us-east-1-abc123
 
 variable "lake_bucket_name" {
