@@ -129,6 +129,27 @@ fn entry_len(
     shell_len + data_len.div_ceil(3) * 4
 }
 
+/// [`entry_len`] of a record whose smallest answer (`ProcessingFailed`, no data, no partition
+/// keys) takes `floor` bytes: the result's name in place of `ProcessingFailed`, the keys' JSON
+/// in place of `{}`, and the data's base64. One serialization per record instead of one per
+/// size asked for (both are ASCII names and a map; the tests hold it to `entry_len`).
+fn entry_len_from(
+    floor: usize,
+    result: TransformResult,
+    data_len: usize,
+    keys: &HashMap<String, String>,
+) -> usize {
+    let keys_len = match keys.is_empty() {
+        true => EMPTY_MAP.len(),
+        false => serde_json::to_vec(keys).map_or(usize::MAX / 4, |v| v.len()),
+    };
+    (floor + result.as_str().len() + keys_len + data_len.div_ceil(3) * 4)
+        .saturating_sub(TransformResult::ProcessingFailed.as_str().len() + EMPTY_MAP.len())
+}
+
+/// An empty JSON object: the partition keys of the smallest answer.
+const EMPTY_MAP: &str = "{}";
+
 /// Keeps the response within `limit`: records that would push it over become
 /// `ProcessingFailed` (`response_too_large`), in order, after room has been reserved for every
 /// record's smallest answer. Returns the response's size in bytes.
@@ -148,20 +169,62 @@ fn fit_response(
         return Err(HandlerError::ResponseTooLarge { needed, limit });
     }
     let mut used = needed;
-    for ((id, outcome), floor) in ids.iter().zip(outcomes.iter_mut()).zip(&smallest) {
-        let actual = entry_len(
-            id,
+    for (outcome, floor) in outcomes.iter_mut().zip(&smallest) {
+        let actual = entry_len_from(
+            *floor,
             outcome.result,
             outcome.data.len(),
-            outcome.partition_keys(),
+            &outcome.partition_keys(),
         );
         let extra = actual.saturating_sub(*floor);
         if used + extra <= limit {
             used += extra;
         } else {
             outcome.fail_with(Code::ResponseTooLarge);
-            used += entry_len(id, outcome.result, 0, HashMap::new()).saturating_sub(*floor);
+            used +=
+                entry_len_from(*floor, outcome.result, 0, &HashMap::new()).saturating_sub(*floor);
         }
     }
     Ok(used)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_size_from_the_smallest_answer_is_the_serialized_size() {
+        let keys: HashMap<String, String> = [
+            ("region", "eu-west-1"),
+            ("accountId", "111122223333"),
+            ("eventDay", "20261125"),
+            ("odd \"key\"", "line\nbreak é"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        for id in [
+            "",
+            "49546986683135544286507457936321625675700192471156785154",
+            "a\"b\\c\u{1}é",
+        ] {
+            let floor = entry_len(id, TransformResult::ProcessingFailed, 0, HashMap::new());
+            for result in [
+                TransformResult::Ok,
+                TransformResult::Dropped,
+                TransformResult::ProcessingFailed,
+            ] {
+                for data_len in [0, 1, 2, 3, 4, 1_000, 1_000_001] {
+                    for keys in [HashMap::new(), keys.clone()] {
+                        assert_eq!(
+                            entry_len_from(floor, result, data_len, &keys),
+                            entry_len(id, result, data_len, keys.clone()),
+                            "{id:?} {result:?} {data_len} {}",
+                            keys.len()
+                        );
+                    }
+                }
+            }
+        }
+    }
 }
