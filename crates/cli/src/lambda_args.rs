@@ -9,7 +9,7 @@ use anyhow::Context;
 use clap::Args;
 use ocsf_firehose_transform::firehose::{TransformConfig, Transformer};
 use ocsf_firehose_transform::translate::{parse_source_versions, Direction, FromVersion};
-use ocsf_firehose_transform::{OcsfVersion, SeverityPolicy, UnknownAttributes};
+use ocsf_firehose_transform::{OcsfVersion, SeverityPolicy, TimeUnits, UnknownAttributes};
 
 /// How the transformation Lambda is configured, and where its stream runs.
 #[derive(Debug, Clone, Args)]
@@ -46,6 +46,11 @@ pub(crate) struct LambdaArgs {
     /// (`OCSF_UNKNOWN_ATTRIBUTES`; default unmapped).
     #[arg(long = "unknown-attributes", value_name = "POLICY", value_parser = parse_unknown)]
     pub unknown_attributes: Option<UnknownAttributes>,
+    /// `timestamp_t` numbers in seconds, microseconds or nanoseconds (told by magnitude): repair
+    /// them to milliseconds, or strict (taken as milliseconds) (`OCSF_TIME_UNITS`; default
+    /// repair).
+    #[arg(long = "time-units", value_name = "repair|strict", value_parser = parse_time_units)]
+    pub time_units: Option<TimeUnits>,
     /// Also warn about missing recommended attributes.
     #[arg(long = "warn-recommended")]
     pub warn_recommended: bool,
@@ -67,6 +72,10 @@ fn parse_direction(s: &str) -> Result<Direction, String> {
 }
 
 fn parse_unknown(s: &str) -> Result<UnknownAttributes, String> {
+    s.parse().map_err(|e| format!("{e}"))
+}
+
+fn parse_time_units(s: &str) -> Result<TimeUnits, String> {
     s.parse().map_err(|e| format!("{e}"))
 }
 
@@ -128,6 +137,9 @@ impl LambdaArgs {
         engine.severity.merge(&flags);
         if let Some(policy) = self.unknown_attributes {
             engine.unknown_attributes = policy;
+        }
+        if let Some(units) = self.time_units {
+            engine.time_units = units;
         }
         engine.warn_recommended |= self.warn_recommended;
         Ok(config)

@@ -27,7 +27,7 @@
 //! | `attribute_value_regex_not_matched` / `…_super_type_regex_not_matched` | warning | String does not match the (super) type's regex. |
 //! | `class_uid_unknown` | error | No class has this `class_uid`. |
 //! | `class_deprecated` / `object_deprecated` | warning | The class / object is deprecated. |
-//! | `profile_unknown` | error | `metadata.profiles` names an undefined profile. |
+//! | `profile_unknown` | warning | `metadata.profiles` names a profile the schema does not define (an extension's the engine does not know: the name stays listed, its attributes go under `unmapped` like any unknown attribute; the server's level is error). |
 //! | `profile_extension_name` | warning | *(ours)* `metadata.profiles` names a platform extension (AWS's `linux`), which stands for that extension's profiles. |
 //! | `constraint_failed` | error | An `at_least_one` / `just_one` constraint is not met. |
 //! | `observable_name_invalid_reference` | error | `observables[].name` names no attribute of the class. |
@@ -185,8 +185,13 @@ codes! {
     ClassDeprecated = "class_deprecated", Warning;
     /// The object is deprecated.
     ObjectDeprecated = "object_deprecated", Warning;
-    /// `metadata.profiles` names a profile the schema does not define.
-    ProfileUnknown = "profile_unknown", Error;
+    /// `metadata.profiles` names a profile the schema does not define: a vendor's or a later
+    /// extension's (AWS's `cloud_resources`, 1.8's macOS), carried with a warning. The name stays
+    /// in the list (an `array<string>` column, queryable, as AWS's own findings list names no
+    /// profile defines) and the profile's attributes, unknown to the schema, go under `unmapped`
+    /// by path like any unknown attribute; `profile_unknown=error` rejects such events, as the
+    /// OCSF server does.
+    ProfileUnknown = "profile_unknown", Warning;
     /// (ocsf-firehose) `metadata.profiles` names a platform extension (`linux`, as AWS's own
     /// findings do); it stands for the extension's profiles.
     ProfileExtensionName = "profile_extension_name", Warning;
@@ -387,11 +392,11 @@ mod tests {
         );
         assert_eq!(
             policy.level(Code::ProfileUnknown),
-            Level::Report(Severity::Error)
+            Level::Report(Severity::Warning)
         );
         assert!(policy.overrides(Code::AttributeUnknown));
         assert!(!policy.overrides(Code::ProfileUnknown));
-        let mut merged: SeverityPolicy = "constraint_failed=error,profile_unknown=warning"
+        let mut merged: SeverityPolicy = "constraint_failed=error,profile_unknown=error"
             .parse()
             .unwrap();
         merged.merge(&policy);
@@ -402,7 +407,7 @@ mod tests {
         );
         assert_eq!(
             merged.level(Code::ProfileUnknown),
-            Level::Report(Severity::Warning),
+            Level::Report(Severity::Error),
             "kept"
         );
     }

@@ -9,7 +9,7 @@ use thiserror::Error;
 
 use crate::contract::partition::{self, PartitionDefaults, PartitionFields, PartitionKeys};
 use crate::finding::{Code, Finding, Level, Severity, SeverityPolicy};
-use crate::normalize::{Action, NormalizeOptions, Normalizer, UnknownAttributes};
+use crate::normalize::{Action, NormalizeOptions, Normalizer, TimeUnits, UnknownAttributes};
 use crate::schema::{Schema, SchemaError};
 use crate::table::{TableModel, TableSpec, Tables};
 use crate::translate::{TranslateOptions, Translation, Translator};
@@ -26,6 +26,9 @@ pub struct EngineConfig {
     pub allowed_classes: Option<BTreeSet<i64>>,
     /// Policy for attributes the schema does not define.
     pub unknown_attributes: UnknownAttributes,
+    /// Whether `timestamp_t` numbers in seconds, microseconds or nanoseconds are repaired to
+    /// milliseconds (default) or taken as milliseconds.
+    pub time_units: TimeUnits,
     /// Per-code severity overrides.
     pub severity: SeverityPolicy,
     /// Partition fallbacks.
@@ -49,6 +52,7 @@ impl Default for EngineConfig {
             version: OcsfVersion::default(),
             allowed_classes: None,
             unknown_attributes: UnknownAttributes::default(),
+            time_units: TimeUnits::default(),
             severity: SeverityPolicy::default(),
             partition: PartitionDefaults::default(),
             warn_recommended: false,
@@ -224,6 +228,7 @@ impl Engine {
             schema,
             NormalizeOptions {
                 unknown_attributes: config.unknown_attributes,
+                time_units: config.time_units,
                 max_depth: config.max_depth,
                 severity: policy.clone(),
             },
@@ -453,7 +458,7 @@ mod tests {
             ..EngineConfig::default()
         };
         let mut event = fixture("authentication");
-        event["time"] = json!(1_682_683_200); // seconds
+        event["time"] = json!(19_475); // days: no unit's range holds it
         let processed = engine(config).judge(event, None);
         assert!(!processed.is_accepted());
         assert_eq!(

@@ -64,7 +64,9 @@ pub mod version;
 
 pub use engine::{ConfigError, Engine, EngineConfig};
 pub use finding::{Code, Finding, Level, Severity, SeverityPolicy};
-pub use normalize::{Action, ActionKind, NormalizeOptions, Normalizer, UnknownAttributes};
+pub use normalize::{
+    Action, ActionKind, NormalizeOptions, Normalizer, TimeUnits, UnknownAttributes,
+};
 pub use partition::{PartitionDefaults, PartitionKeys};
 pub use schema::Schema;
 pub use validate::{ValidateOptions, Validation, Validator};

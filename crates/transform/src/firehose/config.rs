@@ -12,6 +12,7 @@
 //! | `OCSF_ALLOWED_CLASSES` | all | comma-separated `class_uid` allow-list (one class per Security Lake source) |
 //! | `OCSF_ON_INVALID` | `fail` | records with invalid events: `fail` (`ProcessingFailed`) or `drop` (`Dropped`); undecodable data always fails |
 //! | `OCSF_UNKNOWN_ATTRIBUTES` | `unmapped` | `unmapped` (move under `unmapped`), `keep` (warning) or `reject` (error) |
+//! | `OCSF_TIME_UNITS` | `repair` | `timestamp_t` numbers in seconds, microseconds or nanoseconds: `repair` (to milliseconds, `time_unit_repaired`) or `strict` (taken as milliseconds) |
 //! | `OCSF_SEVERITY` | — | severity overrides, `code=ignore\|warning\|error,…` (record-level codes are fixed) |
 //! | `OCSF_DEFAULT_REGION` | — | `region` for events without `cloud.region` (else the stream's region) |
 //! | `OCSF_DEFAULT_ACCOUNT_ID` | — | `accountId` for events without a 12-digit `cloud.account.uid` (else `external`) |
@@ -54,6 +55,8 @@ pub const ENV_ALLOWED_CLASSES: &str = "OCSF_ALLOWED_CLASSES";
 pub const ENV_ON_INVALID: &str = "OCSF_ON_INVALID";
 /// `OCSF_UNKNOWN_ATTRIBUTES`: `unmapped`, `keep` or `reject`.
 pub const ENV_UNKNOWN_ATTRIBUTES: &str = "OCSF_UNKNOWN_ATTRIBUTES";
+/// `OCSF_TIME_UNITS`: `repair` or `strict`.
+pub const ENV_TIME_UNITS: &str = "OCSF_TIME_UNITS";
 /// `OCSF_SEVERITY`: `code=level,…` overrides.
 pub const ENV_SEVERITY: &str = "OCSF_SEVERITY";
 /// `OCSF_DEFAULT_REGION`: partition region for events without `cloud.region`.
@@ -253,6 +256,9 @@ impl TransformConfig {
         if let Some(v) = get(ENV_UNKNOWN_ATTRIBUTES) {
             config.engine.unknown_attributes = parse(ENV_UNKNOWN_ATTRIBUTES, &v)?;
         }
+        if let Some(v) = get(ENV_TIME_UNITS) {
+            config.engine.time_units = parse(ENV_TIME_UNITS, &v)?;
+        }
         if let Some(v) = get(ENV_SEVERITY) {
             config.engine.severity = parse(ENV_SEVERITY, &v)?;
         }
@@ -314,7 +320,7 @@ mod tests {
 
     use super::*;
     use crate::finding::{Code, Level, Severity};
-    use crate::normalize::UnknownAttributes;
+    use crate::normalize::{TimeUnits, UnknownAttributes};
     use crate::translate::{Direction, FromVersion};
     use crate::version::{OcsfRelease, OcsfVersion};
 
@@ -336,6 +342,7 @@ mod tests {
         assert_eq!(config.log_level, LogLevel::Info);
         assert!(config.engine.allowed_classes.is_none());
         assert_eq!(config.engine.translate, Default::default());
+        assert_eq!(config.engine.time_units, TimeUnits::Repair);
     }
 
     #[test]
@@ -345,6 +352,7 @@ mod tests {
             (ENV_ALLOWED_CLASSES, " 3002, 6003 ,"),
             (ENV_ON_INVALID, "DROP"),
             (ENV_UNKNOWN_ATTRIBUTES, "keep"),
+            (ENV_TIME_UNITS, " Strict"),
             (ENV_SEVERITY, "constraint_failed=warning"),
             (ENV_DEFAULT_REGION, "eu-west-1"),
             (ENV_DEFAULT_ACCOUNT_ID, "123456789012"),
@@ -368,6 +376,7 @@ mod tests {
         assert_eq!(config.engine.allowed_classes, Some([3002, 6003].into()));
         assert_eq!(config.on_invalid, OnInvalid::Drop);
         assert_eq!(config.engine.unknown_attributes, UnknownAttributes::Keep);
+        assert_eq!(config.engine.time_units, TimeUnits::Strict);
         assert_eq!(
             config.engine.severity.level(Code::ConstraintFailed),
             Level::Report(Severity::Warning)
@@ -397,6 +406,7 @@ mod tests {
             (ENV_ALLOWED_CLASSES, "3002,auth"),
             (ENV_ON_INVALID, "ignore"),
             (ENV_UNKNOWN_ATTRIBUTES, "delete"),
+            (ENV_TIME_UNITS, "seconds"),
             (ENV_SEVERITY, "constraint_failed"),
             (ENV_MAX_RESPONSE_BYTES, "7000000"),
             (ENV_MAX_RESPONSE_BYTES, "lots"),

@@ -22,6 +22,10 @@ pub enum ActionKind {
     VersionFilled,
     /// An RFC 3339 string in a `timestamp_t` attribute converted to epoch milliseconds.
     TimestampConverted,
+    /// A `timestamp_t` number in seconds, microseconds or nanoseconds (told by its magnitude:
+    /// [`EpochUnit`](super::EpochUnit)) set to epoch milliseconds; when digits below the
+    /// millisecond were cut, the value as it came is kept under `unmapped` by its path.
+    TimeUnitRepaired,
     /// A missing `*_dt` attribute filled from its epoch-milliseconds sibling (`time_dt` from
     /// `time`); the `datetime` profile is listed first when the event does not list it. One that
     /// was not text is replaced, and kept under `unmapped` by its path.
@@ -53,7 +57,7 @@ pub enum ActionKind {
 
 impl ActionKind {
     /// Every kind, in declaration order.
-    pub const ALL: [ActionKind; 16] = [
+    pub const ALL: [ActionKind; 17] = [
         ActionKind::DerivedFilled,
         ActionKind::CaptionFilled,
         ActionKind::CaptionRewritten,
@@ -61,6 +65,7 @@ impl ActionKind {
         ActionKind::OtherFromCaption,
         ActionKind::VersionFilled,
         ActionKind::TimestampConverted,
+        ActionKind::TimeUnitRepaired,
         ActionKind::DatetimeFilled,
         ActionKind::MovedToUnmapped,
         ActionKind::ProfileAdded,
@@ -82,6 +87,7 @@ impl ActionKind {
             ActionKind::OtherFromCaption => "other_from_caption",
             ActionKind::VersionFilled => "version_filled",
             ActionKind::TimestampConverted => "timestamp_converted",
+            ActionKind::TimeUnitRepaired => "time_unit_repaired",
             ActionKind::DatetimeFilled => "datetime_filled",
             ActionKind::MovedToUnmapped => "moved_to_unmapped",
             ActionKind::ProfileAdded => "profile_added",

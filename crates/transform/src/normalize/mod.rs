@@ -17,7 +17,10 @@ mod profiles;
 mod time;
 
 pub use actions::{Action, ActionKind};
-pub use time::{canonical_datetime, epoch_ms_to_datetime, rfc3339_to_epoch_ms};
+pub use time::{
+    canonical_datetime, epoch_ms_to_datetime, rfc3339_to_epoch_ms, EpochUnit, TimeUnits,
+    TimeUnitsError,
+};
 
 use std::fmt;
 use std::str::FromStr;
@@ -75,6 +78,9 @@ impl fmt::Display for UnknownAttributes {
 pub struct NormalizeOptions {
     /// Policy for unknown attributes.
     pub unknown_attributes: UnknownAttributes,
+    /// Whether `timestamp_t` numbers in seconds, microseconds or nanoseconds become
+    /// milliseconds.
+    pub time_units: TimeUnits,
     /// Objects nested deeper than this are left untouched (validation reports them).
     pub max_depth: usize,
     /// The severities under which "adding a profile adds no error" is judged (see
@@ -86,6 +92,7 @@ impl Default for NormalizeOptions {
     fn default() -> Self {
         NormalizeOptions {
             unknown_attributes: UnknownAttributes::default(),
+            time_units: TimeUnits::default(),
             max_depth: DEFAULT_MAX_DEPTH,
             severity: SeverityPolicy::default(),
         }
@@ -473,19 +480,39 @@ impl Walk<'_, '_> {
         match value {
             Value::Array(elements) => {
                 for (index, element) in elements.iter_mut().enumerate() {
-                    if time::convert(element) {
-                        self.path.push_index(index);
-                        self.act(ActionKind::TimestampConverted, self.path.to_string());
-                        self.path.pop();
-                    }
+                    self.path.push_index(index);
+                    self.timestamp(element);
+                    self.path.pop();
                 }
             }
-            other => {
-                if time::convert(other) {
-                    self.act(ActionKind::TimestampConverted, self.path.to_string());
-                }
-            }
+            other => self.timestamp(other),
         }
+    }
+
+    /// One `timestamp_t` value at `self.path`: RFC 3339 text converted, a number in another
+    /// unit repaired (per [`TimeUnits`]).
+    fn timestamp(&mut self, value: &mut Value) {
+        if time::convert(value) {
+            self.act(ActionKind::TimestampConverted, self.path.to_string());
+            return;
+        }
+        if self.options.time_units != TimeUnits::Repair {
+            return;
+        }
+        let Some(repaired) = time::repair_unit(value) else {
+            return;
+        };
+        let path = self.path.to_string();
+        if repaired.lossy {
+            // Digits below the millisecond would be lost: the value as it came is kept under
+            // `unmapped` by its path, or, where it cannot be, left as it is.
+            let Some(unmapped) = self.unmapped.as_mut().filter(|u| !u.contains_key(&path)) else {
+                return;
+            };
+            unmapped.insert(path.clone(), value.take());
+        }
+        *value = Value::from(repaired.ms);
+        self.act(ActionKind::TimeUnitRepaired, path);
     }
 
     /// Moves `key` to `unmapped` under its path, unless that key is already taken there (then

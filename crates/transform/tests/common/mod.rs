@@ -65,3 +65,21 @@ pub fn fixture_events() -> Vec<(String, Value)> {
 pub fn escape(key: &str) -> String {
     key.replace('~', "~0").replace('/', "~1")
 }
+
+/// The fixture events and every parseable document of the OCSF example corpus (when present),
+/// each named `file#index` (a fixture by its name).
+pub fn fixture_and_corpus_events() -> Vec<(String, Value)> {
+    let mut events = fixture_events();
+    if let Some(dir) = corpus::corpus_dir() {
+        for path in json_files(&dir) {
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            let bytes = std::fs::read(&path).unwrap();
+            for document in ocsf_firehose_transform::documents::documents(&bytes) {
+                if let Ok(event) = document.value {
+                    events.push((format!("{name}#{}", document.index), event));
+                }
+            }
+        }
+    }
+    events
+}
