@@ -51,10 +51,20 @@ pub struct Documents<'a> {
 
 /// The documents of `bytes`.
 pub fn documents(bytes: &[u8]) -> Documents<'_> {
+    framed(bytes, std::str::from_utf8(bytes).ok())
+}
+
+/// The documents of `text`, known to be UTF-8 already ([`document_text`]): the same framing
+/// as [`documents`], without checking the UTF-8 again.
+pub fn documents_in(text: &str) -> Documents<'_> {
+    framed(text.as_bytes(), Some(text))
+}
+
+fn framed<'a>(bytes: &'a [u8], text: Option<&'a str>) -> Documents<'a> {
     let position = if bytes.starts_with(BOM) { BOM.len() } else { 0 };
     Documents {
         bytes,
-        text: std::str::from_utf8(bytes).ok(),
+        text,
         position,
         index: 0,
         done: false,
@@ -140,15 +150,10 @@ impl RawDocument {
     }
 }
 
-/// The record checks of the Lambda (`transform_decoded`) applied to one document's bytes, so
-/// that every command gives one code for one input: larger than `max_bytes` is
-/// `record_too_large`, not UTF-8 is `data_not_utf8`.
-pub fn check_document(bytes: &[u8], max_bytes: usize) -> Result<(), Code> {
-    document_text(bytes, max_bytes).map(|_| ())
-}
-
-/// [`check_document`], giving the document as text (for a parser that then need not check the
-/// UTF-8 of each string again).
+/// The record checks of the Lambda (`transform_decoded`), applied by every command to a
+/// record or document so that one input gets one code: larger than `max_bytes` is
+/// `record_too_large`, not UTF-8 is `data_not_utf8`; else the bytes as text (for a parser that
+/// then need not check the UTF-8 of each string again: [`documents_in`]).
 pub fn document_text(bytes: &[u8], max_bytes: usize) -> Result<&str, Code> {
     if bytes.len() > max_bytes {
         return Err(Code::RecordTooLarge);
@@ -562,12 +567,12 @@ mod tests {
                     .reason
                     .contains("longer than 1000")
         );
-        assert_eq!(check_document(b"{}", 1), Err(Code::RecordTooLarge));
+        assert_eq!(document_text(b"{}", 1), Err(Code::RecordTooLarge));
         assert_eq!(
-            check_document(b"{\"a\":\"\xFF\"}", 100),
+            document_text(b"{\"a\":\"\xFF\"}", 100),
             Err(Code::DataNotUtf8)
         );
-        assert_eq!(check_document(b"{}", 100), Ok(()));
+        assert_eq!(document_text(b"{}", 100), Ok("{}"));
         assert_eq!(got[1].bytes.as_deref(), Ok(&b"{\"b\":2}"[..]));
         assert_eq!(got[1].offset as usize, bytes.len() - 8);
     }
@@ -584,6 +589,12 @@ mod tests {
             let parts: [&str; 9] = ["{\"a\":1}", "[1,2]", "{\"a\":", "\n", "\r\n", "\r", " ", "{\"s\":\"x\\\"y\"}", "7"];
             let text: String = pieces.iter().map(|&i| parts[i]).collect();
             proptest::prop_assert_eq!(streamed(text.as_bytes(), chunk), values(text.as_bytes()));
+            // Text known to be UTF-8 frames as its bytes do, BOM included.
+            let with_bom = format!("\u{feff}{text}");
+            for text in [text.as_str(), with_bom.as_str()] {
+                let as_text: Vec<Document> = documents_in(text).collect();
+                proptest::prop_assert_eq!(as_text, documents(text.as_bytes()).collect::<Vec<_>>());
+            }
         }
     }
 }

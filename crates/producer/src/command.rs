@@ -221,7 +221,8 @@ impl<T: Item> Handle<T> {
         if run.is_empty() {
             return;
         }
-        let mut tickets: Vec<Option<Ticket>> = match &self.spool {
+        // One ticket per item, in order, when spooled.
+        let mut tickets = match &self.spool {
             Some(spool) => {
                 let spooled: Vec<_> = run.iter().map(|(item, ..)| item.spooled()).collect();
                 let entries: Vec<(&[u8], Option<u64>)> = spooled
@@ -230,17 +231,17 @@ impl<T: Item> Handle<T> {
                     .map(|(bytes, (_, position, _))| (bytes.as_ref(), *position))
                     .collect();
                 match spool.append_all(&entries).await {
-                    Ok(tickets) => tickets.into_iter().map(Some).collect(),
+                    Ok(tickets) => Some(tickets.into_iter()),
                     Err(error) => {
                         outcomes.extend(run.iter().map(|_| Err(SendError::from(error.clone()))));
                         return;
                     }
                 }
             }
-            None => Vec::new(),
+            None => None,
         };
-        tickets.resize_with(run.len(), || None);
-        for ((item, _, permit), ticket) in run.into_iter().zip(tickets) {
+        for (item, _, permit) in run {
+            let ticket = tickets.as_mut().and_then(Iterator::next);
             outcomes.push(self.submit(item, permit, ticket));
         }
     }

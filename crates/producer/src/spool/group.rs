@@ -109,13 +109,8 @@ impl Spool {
         payload: &[u8],
         position: Option<u64>,
     ) -> Result<Ticket, SpoolError> {
-        let mut tickets = self.append_run(&[(payload, position)]).await?;
-        // One entry in, one ticket out.
-        tickets.pop().ok_or_else(|| SpoolError {
-            path: self.dir.display().to_string(),
-            kind: std::io::ErrorKind::Other,
-            message: "no entry appended".to_owned(),
-        })
+        let (placed, offsets) = self.append_run(&[(payload, position)]).await?;
+        Ok(self.ticket(placed, offsets.start))
     }
 
     /// Appends a run of entries (`(payload, position)`, in order) in one `write`, waiting while
@@ -129,13 +124,25 @@ impl Spool {
         if entries.is_empty() {
             return Ok(Vec::new());
         }
-        self.append_run(entries).await
+        let (placed, offsets) = self.append_run(entries).await?;
+        Ok(offsets.map(|offset| self.ticket(placed, offset)).collect())
     }
 
+    /// The ticket of the entry at `offset` in the batch `placed` was written in.
+    fn ticket(self: &Arc<Self>, placed: Placed, offset: u32) -> Ticket {
+        Ticket {
+            spool: Arc::clone(self),
+            segment: placed.segment,
+            index: placed.first_index + offset,
+        }
+    }
+
+    /// Queues a (non-empty) run, waits until its batch is written and as durable as promised:
+    /// where the batch went, and the run's offsets in it.
     async fn append_run(
         self: &Arc<Self>,
         entries: &[(&[u8], Option<u64>)],
-    ) -> Result<Vec<Ticket>, SpoolError> {
+    ) -> Result<(Placed, Range<u32>), SpoolError> {
         let size = entries
             .iter()
             .map(|(payload, _)| (super::segment::ENTRY_HEADER_BYTES + payload.len()) as u64)
@@ -185,20 +192,12 @@ impl Spool {
         waiter.done = true;
         let placed = placed?;
         let entries_before = placed.appended_end - u64::from(placed.entries_in_batch);
-        let tickets = waiter
-            .offsets
-            .clone()
-            .map(|offset| Ticket {
-                spool: Arc::clone(self),
-                segment: placed.segment,
-                index: placed.first_index + offset,
-            })
-            .collect();
-        let end = entries_before + u64::from(waiter.offsets.end);
+        let offsets = waiter.offsets.clone();
+        let end = entries_before + u64::from(offsets.end);
         self.sync
-            .appended(entries_before + u64::from(waiter.offsets.start) + 1..=end)
+            .appended(entries_before + u64::from(offsets.start) + 1..=end)
             .await;
-        Ok(tickets)
+        Ok((placed, offsets))
     }
 
     /// Waits until `size` more bytes fit (woken when segments leave, and soon in any case, to
@@ -274,62 +273,37 @@ mod tests {
     use super::super::SpoolConfig;
     use super::*;
 
+    /// A send (one entry, or a run) that queued its entries behind another's write and was
+    /// dropped before the batch was written: the leader writes them, positions and all, and
+    /// acknowledges them for the send that will never resolve them.
     #[tokio::test]
-    async fn a_send_dropped_before_its_write_leaves_nothing_to_replay() {
-        let dir = std::env::temp_dir().join(format!(
-            "ocsf-spool-orphan-{}-{}",
-            std::process::id(),
-            fastrand::u64(..)
-        ));
-        let (spool, _) = Spool::open(SpoolConfig::new(&dir)).unwrap();
-        // Another send is writing: this one queues its entry and waits for the batch.
-        lock(&spool.queue).leading = true;
-        let mut waiting = Box::pin(spool.append(b"{\"dropped\":true}", None));
-        tokio::select! {
-            biased;
-            _ = &mut waiting => panic!("written without a leader"),
-            () = std::future::ready(()) => {}
+    async fn entries_dropped_before_their_write_leave_nothing_to_replay() {
+        let one: Vec<(&[u8], Option<u64>)> = vec![(b"{\"dropped\":true}", None)];
+        let run: Vec<(&[u8], Option<u64>)> = vec![(b"{\"a\":1}", Some(1)), (b"{\"b\":2}", Some(2))];
+        for (entries, next_position) in [(one, None), (run, Some(3))] {
+            let dir = std::env::temp_dir().join(format!(
+                "ocsf-spool-dropped-{}-{}",
+                std::process::id(),
+                fastrand::u64(..)
+            ));
+            let (spool, _) = Spool::open(SpoolConfig::new(&dir)).unwrap();
+            // Another send is writing: this one queues its entries and waits for the batch.
+            lock(&spool.queue).leading = true;
+            let mut waiting = Box::pin(spool.append_all(&entries));
+            tokio::select! {
+                biased;
+                _ = &mut waiting => panic!("written without a leader"),
+                () = std::future::ready(()) => {}
+            }
+            assert_eq!(lock(&spool.queue).entries as usize, entries.len(), "queued");
+            drop(waiting);
+            spool.write_queued();
+            assert_eq!(spool.writes(), 1);
+            drop(spool);
+            let (_spool, recovery) = Spool::open(SpoolConfig::new(&dir)).unwrap();
+            assert!(recovery.entries.is_empty(), "not live");
+            assert_eq!(recovery.next_position, next_position, "yet written");
+            std::fs::remove_dir_all(&dir).unwrap();
         }
-        assert_eq!(lock(&spool.queue).entries, 1, "queued");
-        drop(waiting);
-        // The leader writes the batch: the entry is on disk, and acknowledged for the dropped
-        // send that will never resolve it.
-        spool.write_queued();
-        assert_eq!(spool.writes(), 1);
-        drop(spool);
-        let (_spool, recovery) = Spool::open(SpoolConfig::new(&dir)).unwrap();
-        assert!(recovery.entries.is_empty(), "not live");
-        std::fs::remove_dir_all(&dir).unwrap();
-    }
-
-    #[tokio::test]
-    async fn a_run_dropped_while_another_write_leads_leaves_none_of_its_entries_live() {
-        let dir = std::env::temp_dir().join(format!(
-            "ocsf-spool-run-dropped-{}-{}",
-            std::process::id(),
-            fastrand::u64(..)
-        ));
-        let (spool, _) = Spool::open(SpoolConfig::new(&dir)).unwrap();
-        lock(&spool.queue).leading = true;
-        let entries: Vec<(&[u8], Option<u64>)> =
-            vec![(b"{\"a\":1}", Some(1)), (b"{\"b\":2}", Some(2))];
-        let mut waiting = Box::pin(spool.append_all(&entries));
-        tokio::select! {
-            biased;
-            _ = &mut waiting => panic!("written without a leader"),
-            () = std::future::ready(()) => {}
-        }
-        assert_eq!(lock(&spool.queue).entries, 2, "both queued");
-        drop(waiting);
-        spool.write_queued();
-        drop(spool);
-        let (_spool, recovery) = Spool::open(SpoolConfig::new(&dir)).unwrap();
-        assert!(recovery.entries.is_empty(), "not live");
-        assert_eq!(
-            recovery.next_position,
-            Some(3),
-            "yet written, positions and all"
-        );
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

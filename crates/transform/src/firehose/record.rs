@@ -10,7 +10,7 @@ use super::config::{OnInvalid, TransformConfig};
 use super::event::TransformResult;
 use crate::contract::framing;
 use crate::contract::partition::PartitionKeys;
-use crate::documents::{check_document, documents};
+use crate::documents::{document_text, documents_in};
 use crate::engine::Engine;
 use crate::finding::{Code, Finding, Severity};
 use crate::normalize::ActionKind;
@@ -122,9 +122,10 @@ pub fn transform_decoded(
     fallback_region: Option<&str>,
 ) -> RecordOutcome {
     // The record checks every command applies to a document too (one code table).
-    if let Err(code) = check_document(bytes, config.max_record_bytes) {
-        return RecordOutcome::failed(code, bytes.len());
-    }
+    let text = match document_text(bytes, config.max_record_bytes) {
+        Ok(text) => text,
+        Err(code) => return RecordOutcome::failed(code, bytes.len()),
+    };
     let mut outcome = RecordOutcome {
         result: TransformResult::Ok,
         data: Vec::with_capacity(bytes.len() + bytes.len() / 8),
@@ -136,7 +137,7 @@ pub fn transform_decoded(
     };
     let mut undeliverable = false; // always ProcessingFailed, whatever OCSF_ON_INVALID says
     let mut invalid = false;
-    for document in documents(bytes) {
+    for document in documents_in(text) {
         outcome.events += 1;
         let index = document.index;
         let event = match document.value {
