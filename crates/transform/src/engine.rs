@@ -329,8 +329,12 @@ impl Engine {
     pub fn judge(&self, mut event: Value, fallback_region: Option<&str>) -> Verdict<'_> {
         let translation = self.translate(&mut event);
         let mut actions = translation.actions;
-        actions.extend(self.normalize(&mut event));
-        let mut validation = self.validate(&event);
+        let (normalized, validated) = self
+            .normalizer
+            .normalize_judging(&mut event, &self.validator);
+        actions.extend(normalized);
+        // The profile trials' validation of the event as it now stands, when they made one.
+        let mut validation = validated.unwrap_or_else(|| self.validate(&event));
         // Translation's problems first: the first stage's.
         let problems = translation
             .problems
@@ -371,6 +375,32 @@ mod tests {
     fn the_engine_is_shareable_across_threads() {
         fn shareable<T: Send + Sync + 'static>() {}
         shareable::<Engine>();
+    }
+
+    /// An event whose profiles are candidates (none listed): the trials' validation of the
+    /// normalized event is taken, and it is the one the validator gives that event.
+    #[test]
+    fn the_profile_trials_validation_is_the_normalized_event_s() {
+        let engine = engine(EngineConfig {
+            warn_recommended: true,
+            ..EngineConfig::default()
+        });
+        for name in ["api_activity", "authentication", "dns_activity"] {
+            let mut event = fixture(name);
+            event["metadata"]
+                .as_object_mut()
+                .unwrap()
+                .remove("profiles");
+            event["metadata"].as_object_mut().unwrap().remove("version");
+            let (actions, validation) = engine
+                .normalizer
+                .normalize_judging(&mut event, &engine.validator);
+            assert!(
+                actions.iter().any(|a| a.kind == ActionKind::ProfileAdded),
+                "{name}: {actions:?}"
+            );
+            assert_eq!(validation, Some(engine.validate(&event)), "{name}");
+        }
     }
 
     #[test]

@@ -248,3 +248,31 @@ fn every_field_of_real_events_is_in_its_column_or_in_unmapped_once_fitted() {
     );
     assert!(fitted_events > 50, "{fitted_events}");
 }
+
+/// The verdict's validation is the validation of the verdict's event, whether the engine made
+/// it after normalizing or took the profile trials' one of the same state: on every real event,
+/// as it came and without `metadata.profiles` (so every profile it uses is a candidate).
+#[test]
+fn a_verdict_s_findings_are_its_event_s() {
+    let Some(dir) = common::corpus::corpus_dir() else {
+        return;
+    };
+    let mut judged = 0;
+    for_each_event(&dir, |engine, event| {
+        let mut unlisted = event.clone();
+        if let Some(metadata) = unlisted.get_mut("metadata").and_then(Value::as_object_mut) {
+            metadata.remove("profiles");
+        }
+        for event in [event, unlisted] {
+            let verdict = engine.judge(event, None);
+            let again = engine.validate(&verdict.event).findings;
+            let found = &verdict.validation.findings;
+            assert!(
+                again.is_empty() || found.windows(again.len()).any(|w| w == again.as_slice()),
+                "{found:?} lacks {again:?}"
+            );
+            judged += 1;
+        }
+    });
+    assert!(judged > 100, "{judged}");
+}

@@ -31,7 +31,9 @@ use thiserror::Error;
 use crate::finding::SeverityPolicy;
 use crate::path::JsonPath;
 use crate::schema::{AttrType, Attribute, Class, Item, ProfileId, ProfileSet, Schema, TypeId};
-use crate::validate::{active_profiles, is_absent, DEFAULT_MAX_DEPTH};
+use crate::validate::{
+    active_profiles, is_absent, ValidateOptions, Validation, Validator, DEFAULT_MAX_DEPTH,
+};
 
 /// What to do with attributes the schema does not define for their class/object.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
@@ -122,27 +124,51 @@ impl<'s> Normalizer<'s> {
     /// Normalizes `event` in place and reports what changed. Events that are not objects or
     /// whose `class_uid` is not a known class are left as they are (validation reports why).
     pub fn normalize(&self, event: &mut Value) -> Vec<Action> {
+        let validator = Validator::new(
+            self.schema,
+            ValidateOptions {
+                max_depth: self.options.max_depth,
+                ..ValidateOptions::default()
+            },
+        );
+        self.normalize_judging(event, &validator).0
+    }
+
+    /// [`Normalizer::normalize`], judging profiles with `validator` (the engine's, under
+    /// `options.severity`): also the validation of the normalized event when the profile trials
+    /// made it of that very state, the event unchanged since (for the engine not to validate
+    /// the same event twice).
+    pub(crate) fn normalize_judging(
+        &self,
+        event: &mut Value,
+        validator: &Validator<'_>,
+    ) -> (Vec<Action>, Option<Validation>) {
         let Some(class) = event
             .get("class_uid")
             .and_then(Value::as_i64)
             .and_then(|uid| self.schema.class(uid))
         else {
-            return Vec::new();
+            return (Vec::new(), None);
         };
         let mut actions = self.list_datetime(event);
         let (walked, candidates) = self.walk(event, class, true);
         actions.extend(walked);
         if candidates == ProfileSet::EMPTY {
-            return actions;
+            return (actions, None);
         }
-        actions.extend(profiles::add_harmless(
+        let added = profiles::add_harmless(
             self.schema,
-            &self.options,
+            validator,
+            &self.options.severity,
             event,
             candidates,
-        ));
-        actions.extend(self.walk(event, class, false).0);
-        actions
+        );
+        actions.extend(added.actions);
+        // Every change a walk makes is reported: none, and the event is as validated.
+        let (walked, _) = self.walk(event, class, false);
+        let validation = added.validation.filter(|_| walked.is_empty());
+        actions.extend(walked);
+        (actions, validation)
     }
 
     /// Lists the `datetime` profile in `metadata.profiles` when the event does not, so that

@@ -7,37 +7,50 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 
-use super::{Action, ActionKind, NormalizeOptions};
-use crate::finding::{Code, Severity};
+use super::{Action, ActionKind};
+use crate::finding::{Code, Severity, SeverityPolicy};
 use crate::schema::{ProfileSet, Schema};
-use crate::validate::{ValidateOptions, Validator};
+use crate::validate::{Validation, Validator};
 
-/// Adds each candidate profile (ascending) whose addition adds no error; reports the additions.
+/// What [`add_harmless`] did: the profiles it added, and the validation of the event as it
+/// leaves it, when one was made of that very state (the engine then need not make it again).
+pub(super) struct Added {
+    pub actions: Vec<Action>,
+    pub validation: Option<Validation>,
+}
+
+/// A state of the event: its validation, and the `(code, path)` of its errors.
+struct State {
+    validation: Validation,
+    errors: BTreeSet<(Code, String)>,
+}
+
+impl State {
+    fn of(validator: &Validator<'_>, policy: &SeverityPolicy, event: &Value) -> State {
+        let validation = validator.validate(event, policy);
+        let errors = validation
+            .findings
+            .iter()
+            .filter(|f| f.severity == Severity::Error)
+            .map(|f| (f.code, f.path.clone()))
+            .collect();
+        State { validation, errors }
+    }
+}
+
+/// Adds each candidate profile (ascending) whose addition adds no error under `validator` and
+/// `policy` (the engine's: an error both with and without a profile, `class_not_allowed` say,
+/// decides nothing); reports the additions.
 pub(super) fn add_harmless(
     schema: &Schema,
-    options: &NormalizeOptions,
+    validator: &Validator<'_>,
+    policy: &SeverityPolicy,
     event: &mut Value,
     candidates: ProfileSet,
-) -> Vec<Action> {
-    let validator = Validator::new(
-        schema,
-        ValidateOptions {
-            max_depth: options.max_depth,
-            ..ValidateOptions::default()
-        },
-    );
-    let errors = |event: &Value| -> BTreeSet<(Code, String)> {
-        validator
-            .validate(event, &options.severity)
-            .findings
-            .into_iter()
-            .filter(|f| f.severity == Severity::Error)
-            .map(|f| (f.code, f.path))
-            .collect()
-    };
-    // The errors of the event as it stands, known once needed: a profile after which the event
-    // has no error at all adds none, whatever it had before (the common case: one validation).
-    let mut current: Option<BTreeSet<(Code, String)>> = None;
+) -> Added {
+    // The event as it stands, known once needed: a profile after which the event has no error
+    // at all adds none, whatever it had before (the common case: one validation).
+    let mut current: Option<State> = None;
     let mut actions = Vec::new();
     for id in candidates.iter() {
         let name = schema.profile_name(id);
@@ -45,12 +58,12 @@ pub(super) fn add_harmless(
         let Some(mut listed) = try_list_profile(event, name) else {
             continue;
         };
-        let with_profile = errors(event);
-        if !with_profile.is_empty() && current.is_none() {
-            // Nothing was added before this one (or `current` would be known): the errors
-            // without it are the event's as it came.
+        let with_profile = State::of(validator, policy, event);
+        if !with_profile.errors.is_empty() && current.is_none() {
+            // Nothing was added before this one (or `current` would be known): the event
+            // without it is the event as it came.
             unlist_profile(event, listed);
-            current = Some(errors(event));
+            current = Some(State::of(validator, policy, event));
             let Some(again) = try_list_profile(event, name) else {
                 continue;
             };
@@ -58,7 +71,7 @@ pub(super) fn add_harmless(
         }
         if current
             .as_ref()
-            .is_none_or(|current| with_profile.is_subset(current))
+            .is_none_or(|current| with_profile.errors.is_subset(&current.errors))
         {
             current = Some(with_profile);
             actions.push(Action {
@@ -67,10 +80,14 @@ pub(super) fn add_harmless(
                 from: None,
             });
         } else {
+            // Back to the state `current` describes.
             unlist_profile(event, listed);
         }
     }
-    actions
+    Added {
+        actions,
+        validation: current.map(|state| state.validation),
+    }
 }
 
 /// How [`try_list_profile`] listed a profile, to take it back.
