@@ -502,45 +502,6 @@ impl Walk<'_, '_> {
         }
     }
 
-    fn timestamps(&mut self, value: &mut Value) {
-        match value {
-            Value::Array(elements) => {
-                for (index, element) in elements.iter_mut().enumerate() {
-                    self.path.push_index(index);
-                    self.timestamp(element);
-                    self.path.pop();
-                }
-            }
-            other => self.timestamp(other),
-        }
-    }
-
-    /// One `timestamp_t` value at `self.path`: RFC 3339 text converted, a number in another
-    /// unit repaired (per [`TimeUnits`]).
-    fn timestamp(&mut self, value: &mut Value) {
-        if time::convert(value) {
-            self.act(ActionKind::TimestampConverted, self.path.to_string());
-            return;
-        }
-        if self.options.time_units != TimeUnits::Repair {
-            return;
-        }
-        let Some(repaired) = time::repair_unit(value) else {
-            return;
-        };
-        let path = self.path.to_string();
-        if repaired.lossy {
-            // Digits below the millisecond would be lost: the value as it came is kept under
-            // `unmapped` by its path, or, where it cannot be, left as it is.
-            let Some(unmapped) = self.unmapped.as_mut().filter(|u| !u.contains_key(&path)) else {
-                return;
-            };
-            unmapped.insert(path.clone(), value.take());
-        }
-        *value = Value::from(repaired.ms);
-        self.act(ActionKind::TimeUnitRepaired, path);
-    }
-
     /// Moves `key` to `unmapped` under its path, unless that key is already taken there (then
     /// it stays, and validation reports it).
     fn move_to_unmapped(&mut self, map: &mut Map<String, Value>, key: String) {

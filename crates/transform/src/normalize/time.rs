@@ -1,7 +1,8 @@
 //! RFC 3339 strings in `timestamp_t` attributes → epoch milliseconds (what OCSF and the Glue
 //! `bigint` column expect), and the one text form of a `datetime_t` the tables hold: UTC with
 //! milliseconds, `2023-04-28T12:00:00.123Z` (valid RFC 3339 for OCSF, and the
-//! `yyyy-MM-dd'T'HH:mm:ss[.S]'Z'` form Firehose's OpenX JSON SerDe parses into a `timestamp`).
+//! `yyyy-MM-dd'T'HH:mm:ss[.S]'Z'` form Firehose's OpenX JSON SerDe parses into a `timestamp`);
+//! and numbers in seconds, microseconds or nanoseconds repaired to milliseconds ([`EpochUnit`]).
 
 use std::fmt;
 use std::str::FromStr;
@@ -9,6 +10,7 @@ use std::str::FromStr;
 use serde_json::Value;
 use thiserror::Error;
 
+use super::{ActionKind, Walk};
 use crate::contract::partition::{EARLIEST_EVENT_MS, LATEST_EVENT_MS};
 pub use ocsf_firehose_contract::time::{
     canonical_datetime, epoch_ms_to_datetime, rfc3339_to_epoch_ms,
@@ -151,6 +153,48 @@ pub(super) fn repair_unit(value: &Value) -> Option<Repaired> {
     };
     // Within ±4.1e15 by the ranges: exact as an i64.
     Some(cut(micros.round() as i64, 1_000))
+}
+
+impl Walk<'_, '_> {
+    /// The `timestamp_t` value (or list of them) at `self.path`.
+    pub(super) fn timestamps(&mut self, value: &mut Value) {
+        match value {
+            Value::Array(elements) => {
+                for (index, element) in elements.iter_mut().enumerate() {
+                    self.path.push_index(index);
+                    self.timestamp(element);
+                    self.path.pop();
+                }
+            }
+            other => self.timestamp(other),
+        }
+    }
+
+    /// One `timestamp_t` value at `self.path`: RFC 3339 text converted, a number in another
+    /// unit repaired (per [`TimeUnits`]).
+    fn timestamp(&mut self, value: &mut Value) {
+        if convert(value) {
+            self.act(ActionKind::TimestampConverted, self.path.to_string());
+            return;
+        }
+        if self.options.time_units != TimeUnits::Repair {
+            return;
+        }
+        let Some(repaired) = repair_unit(value) else {
+            return;
+        };
+        let path = self.path.to_string();
+        if repaired.lossy {
+            // Digits below the millisecond would be lost: the value as it came is kept under
+            // `unmapped` by its path, or, where it cannot be, left as it is.
+            let Some(unmapped) = self.unmapped.as_mut().filter(|u| !u.contains_key(&path)) else {
+                return;
+            };
+            unmapped.insert(path.clone(), value.take());
+        }
+        *value = Value::from(repaired.ms);
+        self.act(ActionKind::TimeUnitRepaired, path);
+    }
 }
 
 /// `n` units of `per_ms` to the millisecond.
