@@ -252,8 +252,9 @@ def test_concurrent_clients_land_every_accepted_event_once_and_hear_every_reject
     finally:
         agent.kill()
     assert status == 0, agent.log.read_text()[-2000:]
-    if destination in ("firehose", "kinesis"):
-        assert totals["retries"] > 0, "the small buffer turned requests away"
+    # Whether the small buffer turns requests away here depends on how fast moto drains it on
+    # the machine (4 retried requests in one run, none in another): the retries are reported,
+    # not required; 429 with Retry-After is held by the stalled-destination test below.
     assert totals["accepted"] == len(valid) and totals["rejected"] == EVENTS - len(valid)
     # Each rejected event answered with the codes `validate` gives it.
     assert rejected == validate_codes(lines, sorted(rejected), tmp_path)
