@@ -282,7 +282,8 @@ impl Engine {
     /// Normalizes an event in place: the second stage of [`Engine::judge`], exposed for tests
     /// of its own properties (idempotence, no added error).
     pub fn normalize(&self, event: &mut Value) -> Vec<Action> {
-        self.normalizer.normalize(event)
+        // Profiles judged by the engine's validator, as in `judge`.
+        self.normalizer.normalize_judging(event, &self.validator).0
     }
 
     /// A stage's problem as a finding at its configured level (`None`: ignored).

@@ -297,6 +297,21 @@ impl Walk<'_, '_> {
         Some(before)
     }
 
+    /// Whether a value can be kept under `unmapped` by `path`: the walk holds `unmapped` (the
+    /// policy moves attributes there and it is absent, null or an object) and the key is free.
+    fn can_keep(&self, path: &str) -> bool {
+        self.unmapped
+            .as_ref()
+            .is_some_and(|unmapped| !unmapped.contains_key(path))
+    }
+
+    /// Keeps `value` under `unmapped` by `path` (where [`Walk::can_keep`] said it can be).
+    fn keep(&mut self, path: String, value: Value) {
+        if let Some(unmapped) = self.unmapped.as_mut() {
+            unmapped.insert(path, value);
+        }
+    }
+
     fn put_unmapped(&mut self, event: &mut Map<String, Value>, before: UnmappedBefore) {
         let Some(map) = self.unmapped.take() else {
             return;
@@ -461,13 +476,10 @@ impl Walk<'_, '_> {
         for (dt, text) in filled {
             let path = self.path.render_with(&dt);
             if let Some(before) = map.get(&dt).filter(|v| !v.is_null()) {
-                let Some(unmapped) = self.unmapped.as_mut() else {
-                    continue;
-                };
-                if unmapped.contains_key(&path) {
+                if !self.can_keep(&path) {
                     continue;
                 }
-                unmapped.insert(path.clone(), before.clone());
+                self.keep(path.clone(), before.clone());
             }
             self.act(ActionKind::DatetimeFilled, path);
             map.insert(dt, Value::String(text));
@@ -506,14 +518,11 @@ impl Walk<'_, '_> {
     /// it stays, and validation reports it).
     fn move_to_unmapped(&mut self, map: &mut Map<String, Value>, key: String) {
         let path = self.path.render_with(&key);
-        let Some(unmapped) = self.unmapped.as_mut() else {
-            return;
-        };
-        if unmapped.contains_key(&path) {
+        if !self.can_keep(&path) {
             return;
         }
         if let Some(value) = map.remove(&key) {
-            unmapped.insert(path.clone(), value);
+            self.keep(path.clone(), value);
             self.act(ActionKind::MovedToUnmapped, path);
         }
     }

@@ -187,10 +187,10 @@ impl Walk<'_, '_> {
         if repaired.lossy {
             // Digits below the millisecond would be lost: the value as it came is kept under
             // `unmapped` by its path, or, where it cannot be, left as it is.
-            let Some(unmapped) = self.unmapped.as_mut().filter(|u| !u.contains_key(&path)) else {
+            if !self.can_keep(&path) {
                 return;
-            };
-            unmapped.insert(path.clone(), value.take());
+            }
+            self.keep(path.clone(), value.take());
         }
         *value = Value::from(repaired.ms);
         self.act(ActionKind::TimeUnitRepaired, path);
