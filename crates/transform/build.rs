@@ -38,11 +38,15 @@ type BuildResult<T> = Result<T, Box<dyn Error>>;
 fn main() -> BuildResult<()> {
     println!("cargo:rerun-if-changed=src/schema/model.rs");
     let out_dir = std::env::var("OUT_DIR")?;
+    let extensions = vendor_extensions()?;
     for version in VERSIONS {
         let source = format!("ocsf-schema/schema-{version}.json");
         println!("cargo:rerun-if-changed={source}");
         let text = std::fs::read_to_string(&source)?;
-        let raw: Value = serde_json::from_str(&text)?;
+        let mut raw: Value = serde_json::from_str(&text)?;
+        for (file, extension) in &extensions {
+            apply_extension(&mut raw, extension, version).map_err(|e| format!("{file}: {e}"))?;
+        }
         let data = compile(&raw).map_err(|e| format!("{source}: {e}"))?;
         if data.version != *version {
             return Err(format!("{source} declares version {}", data.version).into());
@@ -67,6 +71,88 @@ fn main() -> BuildResult<()> {
             VERSIONS.len()
         ),
     )?;
+    Ok(())
+}
+
+/// The vendor extensions under `ocsf-schema/extensions/` (see its README), by file name.
+fn vendor_extensions() -> BuildResult<Vec<(String, Value)>> {
+    let dir = Path::new("ocsf-schema/extensions");
+    println!("cargo:rerun-if-changed={}", dir.display());
+    let mut files: Vec<_> = std::fs::read_dir(dir)?
+        .map(|entry| entry.map(|e| e.path()))
+        .collect::<Result<_, _>>()?;
+    files.retain(|path| path.extension().is_some_and(|e| e == "json"));
+    files.sort();
+    files
+        .into_iter()
+        .map(|path| {
+            println!("cargo:rerun-if-changed={}", path.display());
+            let text = std::fs::read_to_string(&path)?;
+            Ok((path.display().to_string(), serde_json::from_str(&text)?))
+        })
+        .collect()
+}
+
+/// Merges a vendor extension into a release from its `since` release on: its new objects, and
+/// its attributes on existing objects, each gated by the extension's profile unless it names
+/// its own (a `_dt` sibling is the `datetime` profile's). An attribute the release already
+/// defines stays as the release defines it; the profile is listed on every object it extends.
+fn apply_extension(raw: &mut Value, extension: &Value, version: &str) -> BuildResult<()> {
+    let since = string(extension, "since")?;
+    let position = |v: &str| VERSIONS.iter().position(|known| *known == v);
+    let since_index = position(since).ok_or_else(|| format!("unknown release {since}"))?;
+    if position(version).is_none_or(|index| index < since_index) {
+        return Ok(());
+    }
+    let profile = string(extension, "profile")?.to_owned();
+    let gated = |attributes: &Map<String, Value>| -> Map<String, Value> {
+        attributes
+            .iter()
+            .map(|(name, attr)| {
+                let mut attr = attr.clone();
+                if let Some(fields) = attr.as_object_mut() {
+                    fields
+                        .entry("profile")
+                        .or_insert_with(|| Value::String(profile.clone()));
+                }
+                (name.clone(), attr)
+            })
+            .collect()
+    };
+    let objects = raw
+        .get_mut("objects")
+        .and_then(Value::as_object_mut)
+        .ok_or("objects is not an object")?;
+    for (name, object) in obj(&extension["objects"], "objects")? {
+        if objects.contains_key(name) {
+            return Err(format!("object {name} exists already").into());
+        }
+        let mut object = object.clone();
+        object["name"] = Value::String(name.clone());
+        object["attributes"] = Value::Object(gated(obj(&object["attributes"], "attributes")?));
+        objects.insert(name.clone(), object);
+    }
+    for (object_name, added) in obj(&extension["attributes"], "attributes")? {
+        let object = objects
+            .get_mut(object_name)
+            .and_then(Value::as_object_mut)
+            .ok_or_else(|| format!("no object {object_name} to extend"))?;
+        let attributes = object
+            .get_mut("attributes")
+            .and_then(Value::as_object_mut)
+            .ok_or_else(|| format!("{object_name} has no attributes"))?;
+        for (name, attr) in gated(obj(added, "attributes")?) {
+            attributes.entry(name).or_insert(attr);
+        }
+        let profiles = object
+            .entry("profiles")
+            .or_insert_with(|| Value::Array(Vec::new()));
+        if let Some(list) = profiles.as_array_mut() {
+            if !list.iter().any(|p| p.as_str() == Some(profile.as_str())) {
+                list.push(Value::String(profile.clone()));
+            }
+        }
+    }
     Ok(())
 }
 

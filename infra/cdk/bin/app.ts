@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 /**
  * Example app: the Authentication class (OCSF 1.1.0) through Direct PUT, API Activity through a
- * new Kinesis stream, and Network Activity written directly by applications (no Firehose), into
- * an existing Security Lake bucket.
+ * new Kinesis stream, Network Activity written directly by applications (no Firehose), and
+ * Security Hub's OCSF findings (the preset: a stack per finding class), into an existing
+ * Security Lake bucket.
  *
  *   cargo lambda build --profile release-lto --arm64 --output-format zip -p ocsf-firehose-transform --bin ocsf-firehose-lambda
  *   npx cdk deploy --all -c lakeBucket=aws-security-data-lake-us-east-1-abc123
@@ -23,6 +24,8 @@ import {
   PipelineSource,
   pregeneratedSchema,
   SecurityLakeDirectSource,
+  SECURITY_HUB_PRESET,
+  SecurityHubFindingsPipeline,
   SecurityLakeFirehosePipeline,
   TemplateSizeLimit,
 } from '../lib';
@@ -63,6 +66,22 @@ for (const example of examples) {
     schema: pregeneratedSchema(example.classUid, '1.1.0'),
     lambdaCode: lambda.Code.fromAsset(codePath),
     source: example.kinesis ? PipelineSource.newKinesisStream() : PipelineSource.directPut(),
+  });
+  Aspects.of(stack).add(new CustomResourceFunctionChecks());
+}
+
+// The Security Hub preset: a stack per finding class. Without their dashboards (the Lambdas'
+// metrics are still in the OcsfFirehose namespace), the registered stacks stay under the inline
+// template limit; with `cdk deploy` (S3 upload) turn them on.
+for (const findingClass of SECURITY_HUB_PRESET.classes) {
+  const name = findingClass.sourceName.replace(/(^|-)(\w)/g, (_, __, c: string) => c.toUpperCase());
+  const stack = new Stack(app, `OcsfSecurityHub${name.replace(/^Sh/, '')}`);
+  new SecurityHubFindingsPipeline(stack, 'Findings', {
+    lakeBucket: s3.Bucket.fromBucketName(stack, 'Lake', bucketName),
+    classUid: findingClass.classUid,
+    registerCustomSource: register ? { providerExternalId: externalId } : undefined,
+    lambdaCode: lambda.Code.fromAsset(codePath),
+    dashboard: false,
   });
   Aspects.of(stack).add(new CustomResourceFunctionChecks());
 }

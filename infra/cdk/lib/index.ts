@@ -6,6 +6,7 @@ export * from './direct-source';
 export * from './key-access';
 export * from './pipeline';
 export * from './schema';
+export * from './security-hub';
 export * from './source';
 export * from './suppressions';
 export * from './template-size';

@@ -24,8 +24,8 @@ const schemaFiles = fs
   .readdirSync(SCHEMAS_DIR)
   .flatMap((version) => fs.readdirSync(path.join(SCHEMAS_DIR, version)).map((file) => path.join(version, file)));
 
-test('there are 20 pre-generated schemas', () => {
-  expect(schemaFiles).toHaveLength(20);
+test('there are 25 pre-generated schemas', () => {
+  expect(schemaFiles).toHaveLength(25);
 });
 
 /** The largest variant of the pipeline for `schema` in a new app with `app`'s props. */

@@ -333,6 +333,10 @@ mod tests {
             assert_eq!(logon.caption, "Logon");
             let extensions: &[&str] = match version {
                 OcsfRelease::V1_0_0Rc2 => &[],
+                // The AWS extension (`ocsf-schema/extensions/`) from 1.6.0 on.
+                OcsfRelease::V1_6_0 | OcsfRelease::V1_7_0 | OcsfRelease::V1_8_0 => {
+                    &["aws", "linux", "win"]
+                }
                 _ => &["linux", "win"],
             };
             assert_eq!(schema.extensions(), extensions, "{version}");
