@@ -31,7 +31,8 @@ locals {
   kms_key_arn         = var.kms_key_arn != null ? var.kms_key_arn : aws_kms_key.this[0].arn
   database_name       = var.glue_database_name != null ? var.glue_database_name : aws_glue_catalog_database.this[0].name
   table_name          = local.schema.table_name
-  kinesis_source      = var.source_type != "direct_put"
+  kinesis_source      = var.source_type == "kinesis_new" || var.source_type == "kinesis_existing"
+  cloudwatch_source   = var.source_type == "cloudwatch_logs"
   kinesis_stream_arn  = var.source_type == "kinesis_new" ? aws_kinesis_stream.this[0].arn : var.kinesis_stream_arn
   kinesis_key_arn     = var.source_type == "kinesis_new" ? local.kms_key_arn : var.source_type == "kinesis_existing" ? var.kinesis_kms_key_arn : null
   function_name       = "ocsf-firehose-${var.source_name}"
@@ -55,7 +56,14 @@ locals {
       NumberOfRetries         = tostring(local.defaults.processorRetries)
     }
   }
-  processors = var.aggregation ? [local.deaggregation_processor, local.lambda_processor] : [local.lambda_processor]
+  # From CloudWatch Logs (subscription filters, cloudwatch.tf): Firehose gunzips each batch and
+  # keeps its log events' messages, newline-delimited, before the Lambda; nothing to de-aggregate.
+  cloudwatch_processors = [
+    { type = "Decompression", parameters = { CompressionFormat = "GZIP" } },
+    { type = "CloudWatchLogProcessing", parameters = { DataMessageExtraction = "true" } },
+  ]
+  processors = (local.cloudwatch_source ? concat(local.cloudwatch_processors, [local.lambda_processor])
+  : var.aggregation ? [local.deaggregation_processor, local.lambda_processor] : [local.lambda_processor])
 
   # The schema's extra column paths reach the Lambda as OCSF_TABLE_COLUMNS, so its rows fit the
   # Glue table exactly (none for the default columns).

@@ -41,14 +41,26 @@ variable "lambda_environment" {
 }
 
 variable "source_type" {
-  description = "direct_put, kinesis_new (a new KMS-encrypted stream) or kinesis_existing (kinesis_stream_arn)."
+  description = "direct_put, kinesis_new (a new KMS-encrypted stream), kinesis_existing (kinesis_stream_arn) or cloudwatch_logs (subscription filters on log_group_names)."
   type        = string
   default     = "direct_put"
 
   validation {
-    condition     = contains(["direct_put", "kinesis_new", "kinesis_existing"], var.source_type)
-    error_message = "source_type must be direct_put, kinesis_new or kinesis_existing."
+    condition     = contains(["direct_put", "kinesis_new", "kinesis_existing", "cloudwatch_logs"], var.source_type)
+    error_message = "source_type must be direct_put, kinesis_new, kinesis_existing or cloudwatch_logs."
   }
+}
+
+variable "log_group_names" {
+  description = "The log groups whose events go to the pipeline (source_type = cloudwatch_logs): one subscription filter each, e.g. the groups CloudWatch Logs' parseToOCSF transformation writes OCSF 1.1 or 1.5 to."
+  type        = list(string)
+  default     = []
+}
+
+variable "log_filter_pattern" {
+  description = "Which log events the subscription filters take (a CloudWatch Logs filter pattern; empty: every event)."
+  type        = string
+  default     = ""
 }
 
 variable "kinesis_stream_arn" {
@@ -70,7 +82,7 @@ variable "kinesis_shard_count" {
 }
 
 variable "aggregation" {
-  description = "Producers aggregate events as JSON lines: add the RecordDeAggregation (JSON) processor before the Lambda."
+  description = "Producers aggregate events as JSON lines: add the RecordDeAggregation (JSON) processor before the Lambda (not with source_type = cloudwatch_logs, whose records are CloudWatch Logs batches)."
   type        = bool
   default     = true
 }

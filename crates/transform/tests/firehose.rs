@@ -441,3 +441,42 @@ proptest! {
         prop_assert!(base <= answers.len());
     }
 }
+
+/// A CloudWatch Logs subscription batch after Firehose's `Decompression` and
+/// `CloudWatchLogProcessing` (message extraction): the log events' messages, newline-delimited,
+/// in one record. Here CloudWatch Logs' `parseToOCSF` wrote the API Activity event as OCSF 1.5.0
+/// and 1.1.0; each message is judged as an event (1.5.0 translated down) and the record's rows
+/// come back in order under the one partition.
+#[test]
+fn a_cloudwatch_logs_batch_is_judged_message_by_message() {
+    let api = common::fixture("api_activity");
+    let mut newer = api.clone();
+    newer["metadata"]["version"] = json!("1.5.0");
+    newer["metadata"]["uid"] = json!("from-1.5");
+    let mut data = compact_line(&newer);
+    data.extend(compact_line(&api));
+    data.pop(); // the last message has no delimiter after it
+    let event = FirehoseEvent::from_payloads([data], "us-east-1", 0);
+    let (response, report) = transformer(TransformConfig::default())
+        .handle(&event)
+        .unwrap();
+    let [(_, result, rows, keys)] = answers(&response).try_into().unwrap();
+    assert_eq!(result, "Ok");
+    assert_eq!(report.events, 2);
+    let rows: Vec<Value> = serde_json::Deserializer::from_slice(&rows)
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0]["metadata"]["uid"], json!("from-1.5"));
+    assert_eq!(rows[0]["unmapped"]["metadata.version"], json!("1.5.0"));
+    assert!(rows
+        .iter()
+        .all(|row| row["metadata"]["version"] == json!("1.1.0")));
+    // One partition for the record: the one a record of the 1.1.0 message alone gets.
+    let alone = FirehoseEvent::from_payloads([compact_line(&api)], "us-east-1", 0);
+    let (response, _) = transformer(TransformConfig::default())
+        .handle(&alone)
+        .unwrap();
+    assert_eq!(answers(&response)[0].3, keys);
+}

@@ -11,12 +11,14 @@
  * Context: `lakeBucket` (the Security Lake bucket), `lambdaCodePath` (default: cargo-lambda's
  * `target/lambda/ocsf-firehose-lambda/bootstrap.zip`, else that folder with its `bootstrap`),
  * `registerSources=true` to register the
- * custom sources (needs `providerExternalId`).
+ * custom sources (needs `providerExternalId`), `ocsfLogGroup` (the log group CloudWatch Logs'
+ * parseToOCSF writes CloudTrail to; default `/ocsf/cloudtrail`).
  */
 import * as fs from 'fs';
 import * as path from 'path';
 import { App, Stack } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Aspects } from 'aws-cdk-lib';
 import {
@@ -69,6 +71,21 @@ for (const example of examples) {
   });
   Aspects.of(stack).add(new CustomResourceFunctionChecks());
 }
+
+// CloudWatch Logs' parseToOCSF output (CloudTrail as OCSF 1.1 or 1.5 API Activity) from its log
+// group, through subscription filters, translated to 1.1.0.
+const fromLogs = new Stack(app, 'OcsfApiActivityFromLogs');
+new SecurityLakeFirehosePipeline(fromLogs, 'Pipeline', {
+  lakeBucket: s3.Bucket.fromBucketName(fromLogs, 'Lake', bucketName),
+  sourceName: 'ocsf-api-logs',
+  registerCustomSource: register ? { eventClasses: ['API_ACTIVITY'], providerExternalId: externalId } : undefined,
+  schema: pregeneratedSchema(6003, '1.1.0'),
+  lambdaCode: lambda.Code.fromAsset(codePath),
+  source: PipelineSource.cloudWatchLogs({
+    logGroups: [logs.LogGroup.fromLogGroupName(fromLogs, 'OcsfLogs', app.node.tryGetContext('ocsfLogGroup') ?? '/ocsf/cloudtrail')],
+  }),
+});
+Aspects.of(fromLogs).add(new CustomResourceFunctionChecks());
 
 // The Security Hub preset: a stack per finding class. Without their dashboards (the Lambdas'
 // metrics are still in the OcsfFirehose namespace), the registered stacks stay under the inline

@@ -23,7 +23,7 @@ import { pipelineDashboard } from './dashboard';
 import { allowLogsToUseKey, kinesisKeyUse, s3KeyUse } from './key-access';
 import { dataPrefix, DEFAULTS, errorPrefix } from './defaults';
 import { OcsfGlueSchema, tableColumnsEnvironment } from './schema';
-import { KinesisSource, PipelineSource } from './source';
+import { CloudWatchLogsSource, KinesisSource, PipelineSource } from './source';
 import { lintIgnore, skipChecks } from './suppressions';
 
 /** Properties of {@link SecurityLakeFirehosePipeline}. */
@@ -44,7 +44,7 @@ export interface SecurityLakeFirehosePipelineProps {
   readonly lambdaEnvironment?: Record<string, string>;
   /** Where records come from. @default PipelineSource.directPut() */
   readonly source?: PipelineSource;
-  /** Producers aggregate events as JSON lines: add the `RecordDeAggregation` (JSON) processor. @default true */
+  /** Producers aggregate events as JSON lines: add the `RecordDeAggregation` (JSON) processor. @default true (false from CloudWatch Logs) */
   readonly aggregation?: boolean;
   /** S3 buffer size in MiB (≥ 64: format conversion requires it). @default 128 */
   readonly bufferingSizeMiB?: number;
@@ -85,6 +85,8 @@ export class SecurityLakeFirehosePipeline extends Construct {
   readonly key: kms.IKey;
   /** The Firehose role. */
   readonly firehoseRole: iam.Role;
+  /** The role CloudWatch Logs puts into the stream with, for `PipelineSource.cloudWatchLogs`. */
+  readonly subscriptionRole?: iam.Role;
   /** Alarms: failed records, Lambda errors, delivery freshness. */
   readonly alarms: cloudwatch.Alarm[];
   /** The dashboard, unless `dashboard: false`. */
@@ -278,7 +280,13 @@ export class SecurityLakeFirehosePipeline extends Construct {
     );
 
     const processors: firehose.CfnDeliveryStream.ProcessorProperty[] = [];
-    if (props.aggregation ?? true) {
+    const fromLogs = source instanceof CloudWatchLogsSource;
+    if (fromLogs && props.aggregation) {
+      throw new Error('aggregation: records from CloudWatch Logs are its batches, not JSON lines of a producer');
+    }
+    if (fromLogs) {
+      processors.push(...source.processors());
+    } else if (props.aggregation ?? true) {
       processors.push({
         type: 'RecordDeAggregation',
         parameters: [{ parameterName: 'SubRecordType', parameterValue: DEFAULTS.deAggregationSubRecordType }],
@@ -349,6 +357,7 @@ export class SecurityLakeFirehosePipeline extends Construct {
     const rolePolicy = role.node.tryFindChild('DefaultPolicy');
     if (rolePolicy) this.deliveryStream.node.addDependency(rolePolicy);
     this.deliveryStream.node.addDependency(table);
+    if (source instanceof CloudWatchLogsSource) this.subscriptionRole = source.subscribe(this, this.deliveryStream);
     // A registered source comes first without more: the prefix reads its location (GetAtt).
 
     this.alarms = this.createAlarms(props);

@@ -286,3 +286,56 @@ describe('the Lambda and the alarms', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { Namespace: 'AWS/Lambda', MetricName: 'Errors' });
   });
 });
+
+describe('from CloudWatch Logs (parseToOCSF output)', () => {
+  const fromLogs = (extra: Partial<SecurityLakeFirehosePipelineProps> = {}) =>
+    synth((stack) => ({
+      source: PipelineSource.cloudWatchLogs({
+        logGroups: [
+          logs.LogGroup.fromLogGroupName(stack, 'Trail', '/ocsf/cloudtrail'),
+          logs.LogGroup.fromLogGroupName(stack, 'Flows', '/ocsf/vpc-flow'),
+        ],
+        filterPattern: '{ $.class_uid = * }',
+      }),
+      ...extra,
+    }));
+
+  test('Firehose gunzips the batch and extracts its messages before the Lambda; no de-aggregation', () => {
+    const processors = destination(fromLogs()).ProcessingConfiguration.Processors;
+    expect(processors.map((p: any) => p.Type)).toEqual(['Decompression', 'CloudWatchLogProcessing', 'Lambda']);
+    expect(processors[0].Parameters).toEqual([{ ParameterName: 'CompressionFormat', ParameterValue: 'GZIP' }]);
+    expect(processors[1].Parameters).toEqual([{ ParameterName: 'DataMessageExtraction', ParameterValue: 'true' }]);
+    expect(stream(fromLogs()).DeliveryStreamType).toBe('DirectPut');
+  });
+
+  test('a subscription filter per log group, through a role that may only put into this stream', () => {
+    const template = fromLogs();
+    const filters = Object.values(template.findResources('AWS::Logs::SubscriptionFilter')) as any[];
+    expect(filters.map((f) => f.Properties.LogGroupName).sort()).toEqual(['/ocsf/cloudtrail', '/ocsf/vpc-flow']);
+    const [streamId] = Object.keys(template.findResources('AWS::KinesisFirehose::DeliveryStream'));
+    for (const filter of filters) {
+      expect(filter.Properties.DestinationArn).toEqual({ 'Fn::GetAtt': [streamId, 'Arn'] });
+      expect(filter.Properties.FilterPattern).toBe('{ $.class_uid = * }');
+      expect(filter.DependsOn.some((d: string) => d.startsWith('PipelineSubscriptionPolicy'))).toBe(true);
+    }
+    const put = statements(template, 'PipelineSubscriptionPolicy');
+    expect(put).toEqual([
+      {
+        Sid: 'PutLogEvents',
+        Action: ['firehose:PutRecord', 'firehose:PutRecordBatch'],
+        Effect: 'Allow',
+        Resource: { 'Fn::GetAtt': [streamId, 'Arn'] },
+      },
+    ]);
+    const role = Object.entries(template.findResources('AWS::IAM::Role')).find(([id]) =>
+      id.startsWith('PipelineSubscriptionRole'),
+    )?.[1] as any;
+    const trust = role.Properties.AssumeRolePolicyDocument.Statement[0];
+    expect(trust.Principal).toEqual({ Service: 'logs.amazonaws.com' });
+    expect(Object.keys(trust.Condition).sort()).toEqual(['ArnLike', 'StringEquals']);
+  });
+
+  test('aggregation cannot be asked of CloudWatch Logs batches', () => {
+    expect(() => fromLogs({ aggregation: true })).toThrow(/aggregation/);
+  });
+});

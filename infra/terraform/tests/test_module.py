@@ -157,11 +157,36 @@ def test_error_prefix_is_outside_ext_and_names_the_error_type():
     assert S3["error_output_prefix"] == "${local.error_prefix}"
 
 
+@pytest.mark.parametrize("source_type,aggregation,expected", [
+    ("direct_put", True, ["RecordDeAggregation", "Lambda"]),
+    ("kinesis_new", True, ["RecordDeAggregation", "Lambda"]),
+    ("direct_put", False, ["Lambda"]),
+    # CloudWatch Logs batches: Firehose gunzips them and keeps the messages; no de-aggregation.
+    ("cloudwatch_logs", True, ["Decompression", "CloudWatchLogProcessing", "Lambda"]),
+    ("cloudwatch_logs", False, ["Decompression", "CloudWatchLogProcessing", "Lambda"]),
+])
+def test_processors_by_source(source_type, aggregation, expected):
+    bindings = {
+        "local.cloudwatch_source": source_type == "cloudwatch_logs",
+        "var.aggregation": aggregation,
+        "local.cloudwatch_processors": LOCALS["cloudwatch_processors"],
+        "local.deaggregation_processor": {"type": "RecordDeAggregation", "parameters": {"SubRecordType": "JSON"}},
+        "local.lambda_processor": {"type": "Lambda", "parameters": {"LambdaArn": "arn", "NumberOfRetries": "3"}},
+    }
+    # hcl2 prints references inside lists as templates, quoted or not.
+    body = re.sub(r"'?\$\{([^{}]*)\}'?", r"(\1)", LOCALS["processors"][2:-1])
+    processors = console_json("${" + body + "}", bindings)
+    assert [p["type"] for p in processors] == expected
+    if source_type == "cloudwatch_logs":
+        assert processors[:2] == [
+            {"type": "Decompression", "parameters": {"CompressionFormat": "GZIP"}},
+            {"type": "CloudWatchLogProcessing", "parameters": {"DataMessageExtraction": "true"}},
+        ]
+    assert console_json(LOCALS["cloudwatch_source"], {"var.source_type": source_type}) == (source_type == "cloudwatch_logs")
+    assert console_json(LOCALS["kinesis_source"], {"var.source_type": source_type}) == source_type.startswith("kinesis")
+
+
 def test_processors_deaggregate_before_the_lambda_only_when_aggregating():
-    assert LOCALS["processors"] == (
-        "${var.aggregation ? ['${local.deaggregation_processor}', '${local.lambda_processor}'] "
-        ": ['${local.lambda_processor}']}"
-    )
     deagg = LOCALS["deaggregation_processor"]
     assert deagg["type"] == "RecordDeAggregation"
     assert ref(deagg["parameters"]["SubRecordType"]) == "JSON"
@@ -220,7 +245,33 @@ def test_sources_direct_put_encrypted_or_kinesis():
     assert "kinesis_new" in stream["count"]
     condition = only(TF["variable"]["source_type"]["validation"])["condition"]
     listed = re.search(r"contains\(\[(.*?)\]", condition).group(1)
-    assert {v.strip(" '\"") for v in listed.split(",")} == {"direct_put", "kinesis_new", "kinesis_existing"}
+    assert {v.strip(" '\"") for v in listed.split(",")} == {"direct_put", "kinesis_new", "kinesis_existing", "cloudwatch_logs"}
+
+
+def test_cloudwatch_logs_subscribes_each_group_through_a_role_that_may_only_put_into_the_stream():
+    filters = TF["resource"]["aws_cloudwatch_log_subscription_filter.this"]
+    groups = console_json(filters["for_each"], {"local.cloudwatch_source": True, "var.log_group_names": ["/a", "/b"]})
+    assert sorted(groups) == ["/a", "/b"]
+    assert console_json(filters["for_each"], {"local.cloudwatch_source": False, "var.log_group_names": ["/a"]}) == []
+    assert filters["destination_arn"] == "${aws_kinesis_firehose_delivery_stream.this.arn}"
+    assert filters["role_arn"] == "${aws_iam_role.logs[0].arn}"
+    assert filters["depends_on"] == ["${aws_iam_role_policy.logs}"]
+    role = TF["resource"]["aws_iam_role.logs"]
+    assert only(only(role["lifecycle"])["precondition"])["condition"] == "${length(var.log_group_names) > 0}"
+    bindings = {
+        "local.account_id": "123456789012", "local.partition": "aws", "local.region": "us-east-1",
+        "aws_kinesis_firehose_delivery_stream.this.arn": "arn:aws:firehose:us-east-1:123456789012:deliverystream/x",
+    }
+    trust = only(json.loads(terraform_console(role["assume_role_policy"], bindings))["Statement"])
+    assert trust["Principal"] == {"Service": "logs.amazonaws.com"}
+    assert trust["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": "123456789012"},
+        "ArnLike": {"aws:SourceArn": "arn:aws:logs:us-east-1:123456789012:*"},
+    }
+    policy = json.loads(terraform_console(TF["resource"]["aws_iam_role_policy.logs"]["policy"], bindings))
+    statement = only(policy["Statement"])
+    assert statement["Action"] == ["firehose:PutRecord", "firehose:PutRecordBatch"]
+    assert statement["Resource"] == [bindings["aws_kinesis_firehose_delivery_stream.this.arn"]]
 
 
 def test_custom_source_registration_is_optional_and_names_are_short():
