@@ -16,19 +16,9 @@ const PROFILE: &str = "cloud_resources";
 
 /// The Security Hub findings of `tests/fixtures/securityhub/` (one per finding class).
 fn findings() -> Vec<(String, Value)> {
-    let dir = common::fixtures_dir().join("securityhub");
-    let paths = common::json_files(&dir);
-    assert_eq!(paths.len(), 4, "one finding per class in {}", dir.display());
-    paths
-        .into_iter()
-        .map(|p| {
-            let name = p.file_stem().unwrap().to_string_lossy().into_owned();
-            (
-                name,
-                serde_json::from_slice(&std::fs::read(&p).unwrap()).unwrap(),
-            )
-        })
-        .collect()
+    let findings = common::named_events("securityhub");
+    assert_eq!(findings.len(), 4, "one finding per class");
+    findings
 }
 
 fn finding(name: &str) -> Value {

@@ -46,10 +46,14 @@ pub fn fixture(name: &str) -> Value {
 
 /// The valid fixture events (OCSF 1.1.0), with their names.
 pub fn fixture_events() -> Vec<(String, Value)> {
-    let dir = fixtures_dir().join("events");
-    let paths = json_files(&dir);
-    assert!(paths.len() >= 5, "fixtures in {}", dir.display());
-    paths
+    let events = named_events("events");
+    assert!(events.len() >= 5, "fixtures in tests/fixtures/events");
+    events
+}
+
+/// The events of `tests/fixtures/<folder>/*.json` (one each), named by their file stems.
+pub fn named_events(folder: &str) -> Vec<(String, Value)> {
+    json_files(&fixtures_dir().join(folder))
         .into_iter()
         .map(|p| {
             let name = p.file_stem().unwrap().to_string_lossy().into_owned();
