@@ -14,6 +14,12 @@ def build():
     subprocess.run(["cargo", "build", "--quiet", "--bin", "ocsf-firehose"], cwd=ROOT, check=True)
 
 
+def glue_ddl(class_uid, version="1.1.0"):
+    """The class's Glue table as Hive DDL columns (`glue-schema --format hive`), on one line."""
+    ddl = cli("glue-schema", "--class-uid", str(class_uid), "--ocsf-version", version, "--format", "hive")
+    return " ".join(ddl.split("\n"))
+
+
 def cli(*args, exit_codes=(0,)):
     """Runs the CLI; returns its stdout (an exit status outside `exit_codes` fails, with stderr)."""
     run = subprocess.run([str(BINARY), *args], capture_output=True, text=True, timeout=600)

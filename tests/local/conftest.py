@@ -15,3 +15,16 @@ def lake(tmp_path_factory):
     summary = cli("local", "--demo", str(DEMO_EVENTS), "--seed", "5", "--out", str(out), "--json",
                   exit_codes=(1,))
     return out, json.loads(summary)
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """A local Spark session (Athena's reader), UTC, for every module that reads with a Glue DDL."""
+    from pyspark.sql import SparkSession
+
+    session = (SparkSession.builder.master("local[1]").appName("ocsf-firehose-tests")
+               .config("spark.ui.enabled", "false")
+               .config("spark.sql.session.timeZone", "UTC")
+               .getOrCreate())
+    yield session
+    session.stop()

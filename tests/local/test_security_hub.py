@@ -14,7 +14,7 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from ocsf_cli import ROOT, build, cli
+from ocsf_cli import ROOT, build, cli, glue_ddl
 
 PRESET = json.loads((ROOT / "infra" / "presets" / "security-hub.json").read_text())
 FINDINGS = sorted((ROOT / "tests" / "fixtures" / "securityhub").glob("*.json"))
@@ -129,3 +129,20 @@ def test_duckdb_finds_the_instance_profile_of_the_detection_finding(landed):
             from read_parquet('{lake}/ext/sh-detection/*/*/*/*.parquet', hive_partitioning = true)"""
     ).fetchall()
     assert arn == "arn:aws:iam::012345678999:instance-profile/generated"
+
+
+def test_spark_reads_each_source_with_its_glue_ddl_by_position(landed, spark):
+    """Spark (as Athena) matches struct fields by position: the resource's nested values come back
+    where the class's 1.3.0 Glue DDL declares them."""
+    lake, _, records = landed
+    for c in PRESET["classes"]:
+        finding = records[c["classUid"]]
+        frame = spark.read.schema(glue_ddl(c["classUid"], PRESET["ocsfVersion"])).parquet(
+            f"{lake}/ext/{c['sourceName']}/*/*/*/*.parquet")
+        [row] = frame.selectExpr(
+            "class_uid", "cloud.region as region", "resources[0].type as type",
+            "resources[0].owner.account.uid as owner", "unmapped['resources[0].uid_alt'] as arn").collect()
+        resource = finding["resources"][0]
+        assert (row.class_uid, row.region, row.type, row.owner, row.arn) == (
+            c["classUid"], finding["cloud"]["region"], resource["type"],
+            resource["owner"]["account"]["uid"], resource["uid_alt"])

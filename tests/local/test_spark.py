@@ -7,23 +7,8 @@ import datetime
 import json
 
 import pytest
-from pyspark.sql import SparkSession
 
-from ocsf_cli import DEMO_SOURCES, ROOT, cli
-
-
-@pytest.fixture(scope="module")
-def spark():
-    session = (SparkSession.builder.master("local[1]").appName("ocsf-firehose-tests")
-               .config("spark.ui.enabled", "false")
-               .config("spark.sql.session.timeZone", "UTC")
-               .getOrCreate())
-    yield session
-    session.stop()
-
-
-def glue_ddl(class_uid):
-    return " ".join(cli("glue-schema", "--class-uid", str(class_uid), "--format", "hive").split("\n"))
+from ocsf_cli import DEMO_SOURCES, ROOT, cli, glue_ddl
 
 
 def test_spark_reads_every_source_with_its_glue_schema(lake, spark):
