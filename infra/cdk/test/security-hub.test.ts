@@ -28,8 +28,7 @@ function onlyId(template: Template, type: string): string {
 }
 
 describe('the preset file', () => {
-  test('is what the construct reads: four finding classes into OCSF 1.3.0', () => {
-    expect(SECURITY_HUB_PRESET).toEqual(presetJson);
+  test('four finding classes into OCSF 1.3.0', () => {
     expect(SECURITY_HUB_PRESET.ocsfVersion).toBe('1.3.0');
     expect(SECURITY_HUB_PRESET.classes.map((c) => c.classUid)).toEqual([2002, 2003, 2004, 2006]);
   });
