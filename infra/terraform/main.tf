@@ -170,6 +170,7 @@ resource "aws_lambda_function" "transform" {
   function_name                  = local.function_name
   description                    = "OCSF transformation for Firehose: ${var.source_name}"
   filename                       = var.lambda_zip
+  layers                         = var.lambda_layers
   source_code_hash               = filebase64sha256(var.lambda_zip)
   role                           = aws_iam_role.lambda.arn
   runtime                        = local.defaults.lambda.runtime

@@ -40,6 +40,12 @@ variable "lambda_environment" {
   default     = {}
 }
 
+variable "lambda_layers" {
+  description = "Layer ARNs of the Lambda: one holding your compiled OCSF schema with your own extension, named by OCSF_EXTENSIONS in lambda_environment (/opt/...; see the README)."
+  type        = list(string)
+  default     = []
+}
+
 variable "source_type" {
   description = "direct_put, kinesis_new (a new KMS-encrypted stream), kinesis_existing (kinesis_stream_arn) or cloudwatch_logs (subscription filters on log_group_names)."
   type        = string

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Args as ClapArgs, ValueEnum};
+use ocsf_firehose_transform::firehose::config::{schema_files, ENV_EXTENSIONS};
 use ocsf_firehose_transform::table::{used_paths, TableModel, TableSpec};
 use ocsf_firehose_transform::{OcsfVersion, Schema};
 use serde_json::Value;
@@ -47,12 +48,20 @@ pub(crate) struct Args {
     /// (repeat; `-`: stdin).
     #[arg(long = "from-events", value_name = "FILE")]
     from_events: Vec<PathBuf>,
+    /// A compiled OCSF schema with your own extension, replacing the embedded release of its
+    /// version (repeat; on top of `OCSF_EXTENSIONS`): its attributes get columns.
+    #[arg(long = "extension", value_name = "FILE")]
+    extensions: Vec<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Json)]
     format: Format,
 }
 
 pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
+    let from_env = schema_files(&std::env::var(ENV_EXTENSIONS).unwrap_or_default());
+    for file in from_env.iter().chain(&args.extensions) {
+        Schema::install_file(file)?;
+    }
     let schema = Schema::get(args.version)?;
     let profiles = (!args.profiles.is_empty()).then(|| args.profiles.clone());
     let mut spec = TableSpec {

@@ -54,6 +54,11 @@ pub(crate) struct LambdaArgs {
     /// Also warn about missing recommended attributes.
     #[arg(long = "warn-recommended")]
     pub warn_recommended: bool,
+    /// A compiled OCSF schema with your own extension (`ocsf-schema-compiler --legacy-mode`
+    /// output), replacing the embedded release of its version (repeat; on top of
+    /// `OCSF_EXTENSIONS`).
+    #[arg(long = "extension", value_name = "FILE")]
+    pub extensions: Vec<PathBuf>,
     /// The stream's region: the Lambda's last fallback for `region` (on AWS, the invocation's).
     #[arg(long, default_value = "us-east-1")]
     pub region: String,
@@ -142,6 +147,7 @@ impl LambdaArgs {
             engine.time_units = units;
         }
         engine.warn_recommended |= self.warn_recommended;
+        engine.schema_files.extend(self.extensions.iter().cloned());
         Ok(config)
     }
 

@@ -5,7 +5,7 @@
 
 mod common;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use common::{assert_success, json_lines, run, s, temp_file};
 use serde_json::{json, Value};
@@ -167,4 +167,87 @@ fn demo_prints_the_events_local_sends() {
     );
     let again = run(&["demo", "300", "--seed", "3"], None);
     assert_eq!(again.stdout, text.as_bytes(), "deterministic for a seed");
+}
+
+#[path = "../../transform/tests/support/acme_extension.rs"]
+mod acme_extension;
+
+/// A user's own extension, compiled into 1.3.0: `--extension FILE` (and `OCSF_EXTENSIONS`)
+/// make `validate` judge it and `glue-schema` give its columns; a file that cannot be used
+/// stops the command, naming it.
+#[test]
+fn an_extension_file_is_validated_and_gets_its_columns() {
+    use acme_extension::{acme_schema, badged_event};
+    let file = temp_file(
+        "acme-1.3.0.json",
+        &serde_json::to_vec(&acme_schema()).unwrap(),
+    );
+    let good = serde_json::to_vec(&badged_event(json!({"uid": "B-17"}))).unwrap();
+    let bad = serde_json::to_vec(&badged_event(json!({"door": 7}))).unwrap();
+    let judged = |extension: Option<&str>, input: &[u8]| {
+        let mut args = vec!["validate", "--format", "json", "--ocsf-version", "1.3.0"];
+        args.extend(extension.map(|f| ["--extension", f]).into_iter().flatten());
+        let out = run(&args, Some(input));
+        (out.status.code(), json_lines(&out.stdout).remove(0))
+    };
+    // Without the file the profile is unknown: carried, with a warning.
+    let (code, line) = judged(None, &good);
+    assert_eq!(code, Some(0));
+    assert_eq!(line["findings"][0]["code"], json!("profile_unknown"));
+    let (code, line) = judged(Some(s(&file)), &good);
+    assert_eq!(code, Some(0));
+    assert_eq!(line["findings"], json!([]), "{line}");
+    // With it, the badge's own rules hold.
+    let (code, line) = judged(Some(s(&file)), &bad);
+    assert_eq!(code, Some(1));
+    let codes: Vec<&Value> = line["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| &f["code"])
+        .collect();
+    assert!(
+        codes.contains(&&json!("attribute_required_missing")),
+        "{line}"
+    );
+
+    let glue = |extension: &[&str], env: Option<&Path>| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_ocsf-firehose"));
+        command.args([
+            "glue-schema",
+            "--class-uid",
+            "1007",
+            "--ocsf-version",
+            "1.3.0",
+        ]);
+        command.args(["--column", "device.badge"]).args(extension);
+        command.env_remove("OCSF_EXTENSIONS");
+        if let Some(path) = env {
+            command.env("OCSF_EXTENSIONS", path);
+        }
+        command.output().unwrap()
+    };
+    let by_flag = glue(&["--extension", s(&file)], None);
+    assert_success(&by_flag);
+    let by_env = glue(&[], Some(&file));
+    assert_eq!(by_flag.stdout, by_env.stdout);
+    let table: Value = serde_json::from_slice(&by_flag.stdout).unwrap();
+    let device = table["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["Name"] == "device")
+        .unwrap();
+    assert!(
+        device["Type"]
+            .as_str()
+            .unwrap()
+            .contains("badge:struct<door:string,uid:string>"),
+        "{device}"
+    );
+    // Without the file there is no `device.badge` to name.
+    assert_eq!(glue(&[], None).status.code(), Some(2));
+    let missing = glue(&["--extension", "/nonexistent/acme.json"], None);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("/nonexistent/acme.json"));
 }

@@ -3,6 +3,7 @@
 //! gives [`Engine::judge`]'s [`Verdict`]: the Lambda's, and so everyone's.
 
 use std::collections::BTreeSet;
+use std::path::PathBuf;
 
 use serde_json::Value;
 use thiserror::Error;
@@ -10,7 +11,7 @@ use thiserror::Error;
 use crate::contract::partition::{self, PartitionDefaults, PartitionFields, PartitionKeys};
 use crate::finding::{Code, Finding, Level, Severity, SeverityPolicy};
 use crate::normalize::{Action, NormalizeOptions, Normalizer, TimeUnits, UnknownAttributes};
-use crate::schema::{Schema, SchemaError};
+use crate::schema::{Schema, SchemaError, SchemaFileError};
 use crate::table::{TableModel, TableSpec, Tables};
 use crate::translate::{TranslateOptions, Translation, Translator};
 use crate::validate::{ValidateOptions, Validation, Validator, DEFAULT_MAX_DEPTH};
@@ -44,6 +45,10 @@ pub struct EngineConfig {
     /// Version translation: which source releases are accepted and which way they are
     /// translated to `version` ([`crate::translate`]).
     pub translate: TranslateOptions,
+    /// Compiled schema files with the user's own extensions (`OCSF_EXTENSIONS`), each replacing
+    /// the embedded release of its version for the whole process; installed
+    /// ([`Schema::install_file`]) before the engine loads any schema.
+    pub schema_files: Vec<PathBuf>,
 }
 
 impl Default for EngineConfig {
@@ -59,6 +64,7 @@ impl Default for EngineConfig {
             max_depth: DEFAULT_MAX_DEPTH,
             table: TableSpec::default(),
             translate: TranslateOptions::default(),
+            schema_files: Vec::new(),
         }
     }
 }
@@ -69,6 +75,9 @@ pub enum ConfigError {
     /// The embedded schema could not be loaded.
     #[error(transparent)]
     Schema(#[from] SchemaError),
+    /// A schema file could not be installed.
+    #[error(transparent)]
+    SchemaFile(#[from] SchemaFileError),
     /// The default region is not a safe partition value.
     #[error("default region `{0}` is not a valid partition value (1-64 of A-Z a-z 0-9 _ . -)")]
     DefaultRegion(String),
@@ -165,6 +174,9 @@ pub struct Engine {
 impl Engine {
     /// Builds an engine, rejecting invalid configuration.
     pub fn new(config: EngineConfig) -> Result<Engine, ConfigError> {
+        for path in &config.schema_files {
+            Schema::install_file(path)?;
+        }
         let schema = Schema::get(config.version)?;
         if let Some(region) = &config.partition.region {
             if !partition::is_safe_partition_value(region) {

@@ -68,7 +68,7 @@ pub use normalize::{
     Action, ActionKind, NormalizeOptions, Normalizer, TimeUnits, UnknownAttributes,
 };
 pub use partition::{PartitionDefaults, PartitionKeys};
-pub use schema::Schema;
+pub use schema::{Schema, SchemaFileError};
 pub use validate::{ValidateOptions, Validation, Validator};
 pub use verdict::{Row, Verdict};
 pub use version::{OcsfRelease, OcsfVersion};

@@ -42,6 +42,11 @@ export interface SecurityLakeFirehosePipelineProps {
   readonly lambdaArchitecture?: lambda.Architecture;
   /** Extra `OCSF_*` environment of the Lambda (see the README); overrides the defaults. */
   readonly lambdaEnvironment?: Record<string, string>;
+  /**
+   * Layers of the Lambda: one holding your compiled OCSF schema with your own extension, named
+   * by `OCSF_EXTENSIONS` in `lambdaEnvironment` (`/opt/…`; see the README). @default none
+   */
+  readonly lambdaLayers?: lambda.ILayerVersion[];
   /** Where records come from. @default PipelineSource.directPut() */
   readonly source?: PipelineSource;
   /** Producers aggregate events as JSON lines: add the `RecordDeAggregation` (JSON) processor. @default true (false from CloudWatch Logs) */
@@ -167,6 +172,7 @@ export class SecurityLakeFirehosePipeline extends Construct {
       handler: DEFAULTS.lambda.handler,
       architecture: props.lambdaArchitecture ?? lambda.Architecture.ARM_64,
       code: props.lambdaCode,
+      layers: props.lambdaLayers,
       memorySize: DEFAULTS.lambda.memoryMiB,
       timeout: Duration.seconds(DEFAULTS.lambda.timeoutSeconds),
       reservedConcurrentExecutions: DEFAULTS.lambda.reservedConcurrency,

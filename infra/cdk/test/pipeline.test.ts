@@ -255,6 +255,20 @@ describe('logs', () => {
 });
 
 describe('the Lambda and the alarms', () => {
+  test('a layer with the user\'s schema file, named by OCSF_EXTENSIONS', () => {
+    const arn = 'arn:aws:lambda:us-east-1:123456789012:layer:acme-ocsf:3';
+    const template = synth((stack) => ({
+      lambdaLayers: [lambda.LayerVersion.fromLayerVersionArn(stack, 'Acme', arn)],
+      lambdaEnvironment: { OCSF_EXTENSIONS: '/opt/acme-1.3.0.json' },
+    }));
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Layers: [arn],
+      Environment: { Variables: Match.objectLike({ OCSF_EXTENSIONS: '/opt/acme-1.3.0.json' }) },
+    });
+    const plain = synth().findResources('AWS::Lambda::Function');
+    expect(Object.values(plain).every((f) => f.Properties.Layers === undefined)).toBe(true);
+  });
+
   test('environment: version, class and table profiles from the schema, user settings on top', () => {
     const template = synth({ lambdaEnvironment: { OCSF_ON_INVALID: 'drop', OCSF_VERSION: '1.1.0' } });
     template.hasResourceProperties('AWS::Lambda::Function', {

@@ -349,6 +349,9 @@ def test_lambda_environment_and_alarms():
         assert key in env
     function = TF["resource"]["aws_lambda_function.transform"]
     assert ref(function["runtime"]) == "provided.al2023" and ref(function["handler"]) == "bootstrap"
+    # A layer with the user's schema file (OCSF_EXTENSIONS), none by default.
+    assert function["layers"] == "${var.lambda_layers}"
+    assert TF["variable"]["lambda_layers"]["default"] == []
     assert TF["resource"]["aws_cloudwatch_metric_alarm.this"]["for_each"] == "${local.alarms}"
     alarms = LOCALS["alarms"]
     assert {(ref(a["namespace"]), a["metric_name"]) for a in alarms.values()} == {

@@ -21,11 +21,13 @@
 //! | `OCSF_MAX_DEPTH` | `32` | object nesting limit |
 //! | `OCSF_TABLE_PROFILES` | all | profiles whose attributes the Glue tables have columns for (as given to `glue-schema --profile`) |
 //! | `OCSF_TABLE_COLUMNS` | — | attribute paths with a column beyond the default rule (`extra_columns` of the generated schema: `glue-schema --column`, `--from-events`) |
+//! | `OCSF_EXTENSIONS` | — | comma-separated compiled schema files (`ocsf-schema-compiler --legacy-mode` output of a release with your own extension), each replacing the embedded release of its version |
 //! | `OCSF_LOG_LEVEL` | `info` | `off`, `error`, `warn` (records not delivered), `info` (+ one summary per invocation), `debug` |
 //! | `OCSF_METRICS_NAMESPACE` | `OcsfFirehose` | CloudWatch namespace of the metrics |
 
 use std::collections::BTreeSet;
 use std::fmt;
+use std::path::PathBuf;
 use std::str::FromStr;
 
 use thiserror::Error;
@@ -76,6 +78,8 @@ pub const ENV_TABLE_PROFILES: &str = "OCSF_TABLE_PROFILES";
 /// `OCSF_TABLE_COLUMNS`: comma-separated attribute paths the Glue tables have columns for beyond
 /// the default rule (`extra_columns` of `ocsf-firehose glue-schema`); unset: none.
 pub const ENV_TABLE_COLUMNS: &str = "OCSF_TABLE_COLUMNS";
+/// `OCSF_EXTENSIONS`: compiled schema files with the user's extensions.
+pub const ENV_EXTENSIONS: &str = "OCSF_EXTENSIONS";
 /// `OCSF_METRICS_NAMESPACE`: the CloudWatch namespace of the Lambda's metrics (read by the
 /// Lambda binary, default [`DEFAULT_METRICS_NAMESPACE`]).
 pub const ENV_METRICS_NAMESPACE: &str = "OCSF_METRICS_NAMESPACE";
@@ -179,6 +183,7 @@ impl EnvError {
     pub fn from_engine(error: ConfigError) -> Self {
         let variable = match &error {
             ConfigError::Schema(_) => ENV_VERSION,
+            ConfigError::SchemaFile(_) => ENV_EXTENSIONS,
             ConfigError::DefaultRegion(_) => ENV_DEFAULT_REGION,
             ConfigError::DefaultAccount(_) => ENV_DEFAULT_ACCOUNT_ID,
             ConfigError::FixedSeverity(_) => ENV_SEVERITY,
@@ -199,6 +204,11 @@ where
 }
 
 /// The non-empty, trimmed items of a comma-separated value.
+/// The schema files an `OCSF_EXTENSIONS` value names (comma-separated paths).
+pub fn schema_files(value: &str) -> Vec<PathBuf> {
+    comma_list(value).map(PathBuf::from).collect()
+}
+
 fn comma_list(value: &str) -> impl Iterator<Item = &str> {
     value
         .split(',')
@@ -294,6 +304,9 @@ impl TransformConfig {
         }
         if let Some(v) = get(ENV_TABLE_COLUMNS) {
             config.engine.table.columns = comma_list(&v).map(str::to_owned).collect();
+        }
+        if let Some(v) = get(ENV_EXTENSIONS) {
+            config.engine.schema_files = schema_files(&v);
         }
         if let Some(v) = get(ENV_LOG_LEVEL) {
             config.log_level = match v.trim().to_ascii_lowercase().as_str() {

@@ -3,11 +3,15 @@
 //! [`Schema::get`] returns a process-wide instance per version, loaded on first use; loading is
 //! a zero-copy `postcard` decode of the embedded bytes (no JSON parsing, no string copies).
 //! Regular expressions of derived types are compiled lazily, the first time a value of that type
-//! is checked.
+//! is checked. A release compiled with the user's own extension can take the embedded one's
+//! place for the process ([`Schema::install_file`], `OCSF_EXTENSIONS`).
 
+mod compile;
+mod file;
 pub mod model;
 mod pattern;
 
+use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use regex::Regex;
@@ -15,6 +19,7 @@ use regex::Regex;
 use pattern::Pattern;
 use thiserror::Error;
 
+pub use file::SchemaFileError;
 pub use model::{
     AttrType, BaseType, ConstraintKind, Deprecation, EnumKey, ObjectId, ProfileId, Requirement,
     TypeId, TypeValue,
@@ -55,7 +60,15 @@ pub struct Schema {
     data: model::SchemaData<'static>,
     /// Each type's `regex` pattern, by type id.
     patterns: Box<[Option<Pattern>]>,
+    /// The schema file it was compiled from at run time; `None`: embedded.
+    file: Option<PathBuf>,
 }
+
+/// The process-wide schema of each release, in [`OcsfRelease::ALL`] order: decoded from the
+/// embedded bytes on first use ([`Schema::get`]), or installed from a file before that
+/// ([`Schema::install_file`]).
+static LOADED: [OnceLock<Result<Schema, SchemaError>>; OcsfRelease::ALL.len()] =
+    [const { OnceLock::new() }; OcsfRelease::ALL.len()];
 
 /// A set of active profiles (the schema has at most 64 profiles; `build.rs` checks it).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -105,26 +118,34 @@ impl Schema {
                 reason: format!("the embedded schema at its place is OCSF {}", data.version),
             });
         }
+        Ok(Schema::from_data(version, data, None))
+    }
+
+    fn from_data(
+        version: OcsfRelease,
+        data: model::SchemaData<'static>,
+        file: Option<PathBuf>,
+    ) -> Schema {
         let patterns = data
             .types
             .iter()
             .map(|t| t.regex.map(Pattern::new))
             .collect();
-        Ok(Schema {
+        Schema {
             version,
             data,
             patterns,
-        })
+            file,
+        }
     }
 
     /// The process-wide schema of `version`, decoded on first use (each release on its own:
     /// an engine loads its target at start-up, and a source release's schema when the first
-    /// event of that release needs translating).
+    /// event of that release needs translating). A release installed from a file
+    /// ([`Schema::install_file`]) is that file's schema.
     pub fn get(version: impl Into<OcsfRelease>) -> Result<&'static Schema, SchemaError> {
-        static CELLS: [OnceLock<Result<Schema, SchemaError>>; OcsfRelease::ALL.len()] =
-            [const { OnceLock::new() }; OcsfRelease::ALL.len()];
         let version = version.into();
-        let Some(cell) = CELLS.get(version.index()) else {
+        let Some(cell) = LOADED.get(version.index()) else {
             return Err(SchemaError {
                 version,
                 reason: "no such release".to_owned(),
