@@ -26,7 +26,9 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use ocsf_firehose_producer::{ProducerBuilder, SendError};
 use ocsf_firehose_transform::documents::documents;
-use ocsf_firehose_transform::firehose::{FirehoseEvent, TransformConfig, Transformer};
+use ocsf_firehose_transform::firehose::{
+    FirehoseEvent, TransformConfig, TransformResult, Transformer,
+};
 use ocsf_firehose_transform::local::{default_source_name, LocalConfig, LocalFirehose};
 use ocsf_firehose_transform::{Engine, OcsfVersion, PartitionKeys, Schema};
 use serde_json::{json, Value};
@@ -257,15 +259,17 @@ fn by_lambda(
         .records
         .iter()
         .map(|record| {
-            let id = record.record_id.as_deref().unwrap();
-            let accepted = record.result.as_deref() == Some("Ok");
+            let id = record.record_id.as_str();
+            let accepted = record.result == TransformResult::Ok;
             let judgement = Judgement {
                 accepted,
                 errors: failures.get(id).cloned().unwrap_or_default(),
             };
             (
                 judgement,
-                PartitionKeys::from_metadata(&record.metadata.partition_keys),
+                PartitionKeys::from_metadata(
+                    &record.metadata.partition_keys.clone().into_iter().collect(),
+                ),
             )
         })
         .collect()

@@ -47,7 +47,8 @@ impl PartitionKeys {
     pub const NAMES: [&'static str; 3] = ["region", "accountId", "eventDay"];
 
     /// The keys and their values, in the order of [`PartitionKeys::NAMES`].
-    fn named(&self) -> [(&'static str, &str); 3] {
+    /// The keys with their names ([`PartitionKeys::NAMES`]), in the prefix's order.
+    pub fn named(&self) -> [(&'static str, &str); 3] {
         let [region, account_id, event_day] = Self::NAMES;
         [
             (region, &self.region),

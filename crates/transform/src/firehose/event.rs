@@ -3,7 +3,7 @@
 //! The request is read into [`FirehoseEvent`] rather than `aws_lambda_events`'
 //! `KinesisFirehoseEvent`, whose `data` is a base64 newtype: one record with bad base64 would
 //! then fail the whole invocation. Here `data` stays text and each record is decoded on its
-//! own. The response uses `aws_lambda_events`' `KinesisFirehoseResponse` unchanged.
+//! own. The response is [`super::response`]'s.
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;

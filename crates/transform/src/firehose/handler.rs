@@ -1,17 +1,15 @@
 //! The batch: every record transformed, every `recordId` answered exactly once and in order,
 //! and a response that never exceeds the size limit.
 
-use std::collections::HashMap;
 use std::time::Instant;
 
-use aws_lambda_events::event::firehose::{KinesisFirehoseResponse, KinesisFirehoseResponseRecord};
 use thiserror::Error;
 
 use super::config::{EnvError, TransformConfig};
 use super::event::{FirehoseEvent, TransformResult};
 use super::record::{transform_record, RecordOutcome};
 use super::report::InvocationReport;
-use crate::contract::partition::PartitionKeys;
+use super::response::{Base64Data, FirehoseResponse, FirehoseResponseRecord, ResponseMetadata};
 use crate::engine::Engine;
 use crate::finding::Code;
 
@@ -69,7 +67,7 @@ impl Transformer {
     pub fn handle(
         &self,
         event: &FirehoseEvent,
-    ) -> Result<(KinesisFirehoseResponse, InvocationReport), HandlerError> {
+    ) -> Result<(FirehoseResponse, InvocationReport), HandlerError> {
         let started = Instant::now();
         let region = event.region.as_deref();
         let mut outcomes: Vec<RecordOutcome> = event
@@ -83,38 +81,21 @@ impl Transformer {
         let records = ids
             .iter()
             .zip(outcomes)
-            .map(|(id, outcome)| {
-                let keys = outcome.partition_keys();
-                response_record(id, outcome.result, outcome.data, keys)
+            .map(|(id, outcome)| FirehoseResponseRecord {
+                record_id: (*id).to_owned(),
+                result: outcome.result,
+                data: Base64Data::encode(&outcome.data),
+                metadata: outcome.metadata(),
             })
             .collect();
-        let mut response = KinesisFirehoseResponse::default();
-        response.records = records;
-        Ok((response, report))
+        Ok((FirehoseResponse { records }, report))
     }
 }
 
 impl RecordOutcome {
-    fn partition_keys(&self) -> HashMap<String, String> {
-        self.partition
-            .as_ref()
-            .map(PartitionKeys::to_metadata)
-            .unwrap_or_default()
+    fn metadata(&self) -> ResponseMetadata {
+        ResponseMetadata::new(self.partition.as_ref())
     }
-}
-
-fn response_record(
-    id: &str,
-    result: TransformResult,
-    data: Vec<u8>,
-    partition_keys: HashMap<String, String>,
-) -> KinesisFirehoseResponseRecord {
-    let mut record = KinesisFirehoseResponseRecord::default();
-    record.record_id = Some(id.to_owned());
-    record.result = Some(result.as_str().to_owned());
-    *record.data = data; // `Base64Data` is non-exhaustive: filled through `DerefMut`
-    record.metadata.partition_keys = partition_keys;
-    record
 }
 
 /// Serialized size of one response record whose data is `data_len` bytes before base64.
@@ -122,9 +103,14 @@ fn entry_len(
     id: &str,
     result: TransformResult,
     data_len: usize,
-    keys: HashMap<String, String>,
+    metadata: ResponseMetadata,
 ) -> usize {
-    let shell = response_record(id, result, Vec::new(), keys);
+    let shell = FirehoseResponseRecord {
+        record_id: id.to_owned(),
+        result,
+        data: Base64Data::encode(&[]),
+        metadata,
+    };
     let shell_len = serde_json::to_vec(&shell).map_or(usize::MAX / 4, |v| v.len());
     shell_len + data_len.div_ceil(3) * 4
 }
@@ -137,8 +123,9 @@ fn entry_len_from(
     floor: usize,
     result: TransformResult,
     data_len: usize,
-    keys: &HashMap<String, String>,
+    metadata: &ResponseMetadata,
 ) -> usize {
+    let keys = &metadata.partition_keys;
     let keys_len = match keys.is_empty() {
         true => EMPTY_MAP.len(),
         false => serde_json::to_vec(keys).map_or(usize::MAX / 4, |v| v.len()),
@@ -162,7 +149,10 @@ fn fit_response(
     let envelope = r#"{"records":[]}"#.len() + ids.len().saturating_sub(1);
     let smallest: Vec<usize> = ids
         .iter()
-        .map(|id| entry_len(id, TransformResult::ProcessingFailed, 0, HashMap::new()))
+        .map(|id| {
+            let none = ResponseMetadata::default();
+            entry_len(id, TransformResult::ProcessingFailed, 0, none)
+        })
         .collect();
     let needed = envelope + smallest.iter().sum::<usize>();
     if needed > limit {
@@ -174,15 +164,15 @@ fn fit_response(
             *floor,
             outcome.result,
             outcome.data.len(),
-            &outcome.partition_keys(),
+            &outcome.metadata(),
         );
         let extra = actual.saturating_sub(*floor);
         if used + extra <= limit {
             used += extra;
         } else {
             outcome.fail_with(Code::ResponseTooLarge);
-            used +=
-                entry_len_from(*floor, outcome.result, 0, &HashMap::new()).saturating_sub(*floor);
+            let none = ResponseMetadata::default();
+            used += entry_len_from(*floor, outcome.result, 0, &none).saturating_sub(*floor);
         }
     }
     Ok(used)
@@ -194,33 +184,36 @@ mod tests {
 
     #[test]
     fn a_size_from_the_smallest_answer_is_the_serialized_size() {
-        let keys: HashMap<String, String> = [
-            ("region", "eu-west-1"),
-            ("accountId", "111122223333"),
-            ("eventDay", "20261125"),
-            ("odd \"key\"", "line\nbreak é"),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .collect();
+        let keys = ResponseMetadata {
+            partition_keys: [
+                ("region", "eu-west-1"),
+                ("accountId", "111122223333"),
+                ("eventDay", "20261125"),
+                ("odd \"key\"", "line\nbreak é"),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect(),
+        };
         for id in [
             "",
             "49546986683135544286507457936321625675700192471156785154",
             "a\"b\\c\u{1}é",
         ] {
-            let floor = entry_len(id, TransformResult::ProcessingFailed, 0, HashMap::new());
+            let none = ResponseMetadata::default();
+            let floor = entry_len(id, TransformResult::ProcessingFailed, 0, none);
             for result in [
                 TransformResult::Ok,
                 TransformResult::Dropped,
                 TransformResult::ProcessingFailed,
             ] {
                 for data_len in [0, 1, 2, 3, 4, 1_000, 1_000_001] {
-                    for keys in [HashMap::new(), keys.clone()] {
+                    for keys in [ResponseMetadata::default(), keys.clone()] {
                         assert_eq!(
                             entry_len_from(floor, result, data_len, &keys),
                             entry_len(id, result, data_len, keys.clone()),
                             "{id:?} {result:?} {data_len} {}",
-                            keys.len()
+                            keys.partition_keys.len()
                         );
                     }
                 }
