@@ -15,6 +15,7 @@
 pub mod documents;
 pub mod finding;
 pub mod framing;
+pub mod json_text;
 pub mod limits;
 pub mod metrics;
 pub mod parquet;

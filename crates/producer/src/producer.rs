@@ -171,8 +171,7 @@ impl Judge {
         let (Some(row), Some(class_uid)) = (verdict.into_row(), class_uid) else {
             return Err(SendError::Invalid(Vec::new()));
         };
-        let bytes = serde_json::to_vec(&row.event)
-            .map_err(|e| SendError::Encode(EncodeError::Serialize(e.to_string())))?;
+        let bytes = ocsf_firehose_contract::json_text::to_vec(&row.event);
         Ok(crate::command::LakeRow {
             bytes,
             class_uid,

@@ -176,10 +176,7 @@ pub fn transform_decoded(
             &mut outcome.actions,
             row.moved.iter().map(|_| ActionKind::FittedToTable),
         );
-        if framing::write_line(&mut outcome.data, &row.event).is_err() {
-            // Serializing a `Value` into a `Vec` cannot fail; stay total anyway.
-            undeliverable = true;
-        }
+        framing::write_line(&mut outcome.data, &row.event);
     }
     if outcome.events == 0 {
         return RecordOutcome::failed(Code::RecordEmpty, outcome.bytes_in);
