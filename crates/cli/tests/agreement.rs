@@ -267,9 +267,7 @@ fn by_lambda(
             };
             (
                 judgement,
-                PartitionKeys::from_metadata(
-                    &record.metadata.partition_keys.clone().into_iter().collect(),
-                ),
+                PartitionKeys::from_metadata(|name| record.metadata.partition_keys.get(name)),
             )
         })
         .collect()

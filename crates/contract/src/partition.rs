@@ -5,7 +5,7 @@
 //! the *event's* UTC day and `accountId=external` stands for data not tied to an AWS account
 //! (<https://docs.aws.amazon.com/security-lake/latest/userguide/custom-sources.html>).
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 use serde::Serialize;
 use serde_json::Value;
@@ -47,8 +47,7 @@ impl PartitionKeys {
     pub const NAMES: [&'static str; 3] = ["region", "accountId", "eventDay"];
 
     /// The keys and their values, in the order of [`PartitionKeys::NAMES`].
-    /// The keys with their names ([`PartitionKeys::NAMES`]), in the prefix's order.
-    pub fn named(&self) -> [(&'static str, &str); 3] {
+    fn named(&self) -> [(&'static str, &str); 3] {
         let [region, account_id, event_day] = Self::NAMES;
         [
             (region, &self.region),
@@ -64,8 +63,9 @@ impl PartitionKeys {
             .find_map(|(key, value)| (key == name).then_some(value))
     }
 
-    /// The keys as the Lambda response's `metadata.partitionKeys`.
-    pub fn to_metadata(&self) -> HashMap<String, String> {
+    /// The keys as the Lambda response's `metadata.partitionKeys` (sorted: the response's
+    /// one order).
+    pub fn to_metadata(&self) -> BTreeMap<String, String> {
         self.named()
             .into_iter()
             .map(|(key, value)| (key.to_owned(), value.to_owned()))
@@ -73,9 +73,10 @@ impl PartitionKeys {
     }
 
     /// The keys of a Lambda response's `metadata.partitionKeys`; `None` unless all three are
-    /// there (Firehose then fails the record: `partitioning-failed`).
-    pub fn from_metadata(metadata: &HashMap<String, String>) -> Option<Self> {
-        let [region, account_id, event_day] = Self::NAMES.map(|name| metadata.get(name).cloned());
+    /// there (Firehose then fails the record: `partitioning-failed`). `get` looks a key up in
+    /// whichever map the response was read into.
+    pub fn from_metadata<'m>(get: impl Fn(&str) -> Option<&'m String>) -> Option<Self> {
+        let [region, account_id, event_day] = Self::NAMES.map(|name| get(name).cloned());
         Some(PartitionKeys {
             region: region?,
             account_id: account_id?,
@@ -420,10 +421,13 @@ mod tests {
             serde_json::to_value(&metadata).unwrap(),
             serde_json::to_value(&k).unwrap()
         );
-        assert_eq!(PartitionKeys::from_metadata(&metadata), Some(k.clone()));
+        assert_eq!(
+            PartitionKeys::from_metadata(|name| metadata.get(name)),
+            Some(k.clone())
+        );
         let mut partial = metadata;
         partial.remove("eventDay");
-        assert_eq!(PartitionKeys::from_metadata(&partial), None);
+        assert_eq!(PartitionKeys::from_metadata(|name| partial.get(name)), None);
         assert_eq!(k.get("accountId"), Some("a"));
         assert_eq!(k.get("other"), None);
     }

@@ -76,25 +76,29 @@ impl Transformer {
             .map(|r| transform_record(&self.engine, &self.config, &r.data, region))
             .collect();
         let ids: Vec<&str> = event.records.iter().map(|r| r.record_id.as_str()).collect();
-        let response_bytes = fit_response(&ids, &mut outcomes, self.config.max_response_bytes)?;
+        let mut metadata: Vec<ResponseMetadata> = outcomes
+            .iter()
+            .map(|outcome| ResponseMetadata::new(outcome.partition.as_ref()))
+            .collect();
+        let response_bytes = fit_response(
+            &ids,
+            &mut outcomes,
+            &mut metadata,
+            self.config.max_response_bytes,
+        )?;
         let report = InvocationReport::new(event, &outcomes, response_bytes, started.elapsed());
         let records = ids
             .iter()
             .zip(outcomes)
-            .map(|(id, outcome)| FirehoseResponseRecord {
+            .zip(metadata)
+            .map(|((id, outcome), metadata)| FirehoseResponseRecord {
                 record_id: (*id).to_owned(),
                 result: outcome.result,
                 data: Base64Data::encode(&outcome.data),
-                metadata: outcome.metadata(),
+                metadata,
             })
             .collect();
         Ok((FirehoseResponse { records }, report))
-    }
-}
-
-impl RecordOutcome {
-    fn metadata(&self) -> ResponseMetadata {
-        ResponseMetadata::new(self.partition.as_ref())
     }
 }
 
@@ -139,10 +143,12 @@ const EMPTY_MAP: &str = "{}";
 
 /// Keeps the response within `limit`: records that would push it over become
 /// `ProcessingFailed` (`response_too_large`), in order, after room has been reserved for every
-/// record's smallest answer. Returns the response's size in bytes.
+/// record's smallest answer (a record failed here loses its `metadata` too). Returns the
+/// response's size in bytes.
 fn fit_response(
     ids: &[&str],
     outcomes: &mut [RecordOutcome],
+    metadata: &mut [ResponseMetadata],
     limit: usize,
 ) -> Result<usize, HandlerError> {
     // `{"records":[` … `]}` and the commas between records.
@@ -159,20 +165,15 @@ fn fit_response(
         return Err(HandlerError::ResponseTooLarge { needed, limit });
     }
     let mut used = needed;
-    for (outcome, floor) in outcomes.iter_mut().zip(&smallest) {
-        let actual = entry_len_from(
-            *floor,
-            outcome.result,
-            outcome.data.len(),
-            &outcome.metadata(),
-        );
+    for ((outcome, metadata), floor) in outcomes.iter_mut().zip(metadata).zip(&smallest) {
+        let actual = entry_len_from(*floor, outcome.result, outcome.data.len(), metadata);
         let extra = actual.saturating_sub(*floor);
         if used + extra <= limit {
             used += extra;
         } else {
             outcome.fail_with(Code::ResponseTooLarge);
-            let none = ResponseMetadata::default();
-            used += entry_len_from(*floor, outcome.result, 0, &none).saturating_sub(*floor);
+            *metadata = ResponseMetadata::default();
+            used += entry_len_from(*floor, outcome.result, 0, metadata).saturating_sub(*floor);
         }
     }
     Ok(used)

@@ -55,15 +55,9 @@ pub struct ResponseMetadata {
 impl ResponseMetadata {
     /// The metadata carrying `keys`, or none.
     pub fn new(keys: Option<&PartitionKeys>) -> Self {
-        let partition_keys = keys
-            .map(|keys| {
-                keys.named()
-                    .into_iter()
-                    .map(|(name, value)| (name.to_owned(), value.to_owned()))
-                    .collect()
-            })
-            .unwrap_or_default();
-        ResponseMetadata { partition_keys }
+        ResponseMetadata {
+            partition_keys: keys.map(PartitionKeys::to_metadata).unwrap_or_default(),
+        }
     }
 }
 
@@ -94,11 +88,6 @@ impl Base64Data {
         json.strip_prefix('"')
             .and_then(|t| t.strip_suffix('"'))
             .unwrap_or("")
-    }
-
-    /// The length of the base64 text.
-    pub fn base64_len(&self) -> usize {
-        self.as_base64().len()
     }
 
     /// The decoded bytes.
@@ -218,7 +207,7 @@ mod tests {
         let back: FirehoseResponse = serde_json::from_str(&text).unwrap();
         assert_eq!(serde_json::to_string(&back).unwrap(), text);
         assert_eq!(back.records[1].data.decode().unwrap(), b"\xff\x00x");
-        assert_eq!(back.records[0].data.base64_len(), 12);
+        assert_eq!(back.records[0].data.as_base64().len(), 12);
         let bad = text.replace("eyJhIjoxfQ==", "not base64!");
         assert!(serde_json::from_str::<FirehoseResponse>(&bad).is_err());
     }

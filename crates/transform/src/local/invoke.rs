@@ -150,7 +150,8 @@ pub fn invoke(
         let answer = match record.result.as_deref() {
             Some("Ok") => {
                 summary.ok += 1;
-                let keys = PartitionKeys::from_metadata(&record.metadata.partition_keys);
+                let map = &record.metadata.partition_keys;
+                let keys = PartitionKeys::from_metadata(|name| map.get(name));
                 Answer::Ok {
                     data: record.data.0,
                     keys,

@@ -105,19 +105,12 @@ impl Schema {
         })?;
         drop(text);
         let written = raw.get("version").and_then(Value::as_str).unwrap_or("");
-        let version: OcsfRelease =
-            written
-                .parse()
-                .map_err(|_| SchemaFileError::UnknownRelease {
-                    path: path.to_owned(),
-                    version: written.to_owned(),
-                })?;
-        let cell = LOADED
-            .get(version.index())
-            .ok_or_else(|| SchemaFileError::UnknownRelease {
-                path: path.to_owned(),
-                version: written.to_owned(),
-            })?;
+        let unknown = || SchemaFileError::UnknownRelease {
+            path: path.to_owned(),
+            version: written.to_owned(),
+        };
+        let version: OcsfRelease = written.parse().map_err(|_| unknown())?;
+        let cell = LOADED.get(version.index()).ok_or_else(unknown)?;
         if let Some(loaded) = cell.get() {
             return installed_as(loaded, path, &canonical, version);
         }
