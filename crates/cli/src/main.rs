@@ -6,6 +6,7 @@
 //! Exit codes: 0 when every event is accepted (valid), 1 when any is not, 2 on usage or I/O
 //! errors.
 
+mod audit;
 mod demo;
 mod glue_schema;
 mod input;
@@ -18,6 +19,7 @@ mod output;
 mod redrive;
 mod send;
 mod serve;
+mod store;
 mod summary;
 mod transform;
 mod upload;
@@ -74,6 +76,12 @@ enum Command {
     /// and answered (accepted, rejected with findings, or `retry` when the buffer is full: 429),
     /// into the same destinations as `send`; `/healthz`, `/metrics`; SIGTERM delivers and exits.
     Serve(serve::Args),
+    /// Check what is already in a lake's custom sources, whoever wrote it: the key layout and
+    /// partition values, each object from its Parquet footer (one class, sorted by `time`,
+    /// page and row-group limits, codec, `eventDay` of every row), each schema against the
+    /// source's Glue table, the native types and the source's other objects; `--rows` judges
+    /// the rows too. Exit 1 when anything is wrong.
+    Audit(audit::Args),
     /// Print the demo events of `local --demo N` as JSON lines (about 1 % deliberately
     /// invalid; the truncated ones are not JSON).
     Demo(demo::Args),
@@ -110,6 +118,7 @@ fn main() -> ExitCode {
         Command::Send(args) => send::run(args),
         Command::Redrive(args) => redrive::run(args),
         Command::Serve(args) => serve::run(args),
+        Command::Audit(args) => audit::run(args),
     };
     match result {
         Ok(outcome) => outcome.exit_code(),

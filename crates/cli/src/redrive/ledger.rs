@@ -10,7 +10,7 @@ use anyhow::Context;
 use md5::{Digest, Md5};
 use serde::{Deserialize, Serialize};
 
-use super::store::Store;
+use crate::store::Store;
 
 /// One line of a ledger object.
 #[derive(Debug, Serialize, Deserialize)]

@@ -17,7 +17,6 @@
 
 mod destination;
 mod ledger;
-mod store;
 
 use std::collections::{BTreeMap, HashSet};
 use std::io::Write;
@@ -42,10 +41,10 @@ use crate::lambda_args::LambdaArgs;
 use crate::lines::{
     aws_config, lake_sources, parse_sources, pipeline_config, progress_bar, runtime, s3_client,
 };
+use crate::store::Store;
 use crate::summary::{count, count_failed, write_counts, Outcome, SummaryFormat};
 use destination::{Destinations, Lake, LakeStore, Target};
 use ledger::{identity, Entry, Ledger};
-use store::Store;
 
 /// The first bytes of a gzip stream: an error object Firehose compressed (a stream whose S3
 /// compression is on; record format conversion requires it off).

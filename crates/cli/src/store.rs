@@ -1,6 +1,8 @@
-//! Where redrive reads error objects and keeps its ledger: an S3 bucket, or a local folder
-//! standing in for one (the local pipeline's `--out`), both addressed by key.
+//! A lake bucket, or a local folder standing in for one (the local pipeline's `--out`), both
+//! addressed by key: where `redrive` reads error objects and keeps its ledger, and what `audit`
+//! reads by ranges.
 
+use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -10,6 +12,13 @@ use aws_sdk_s3::types::{Delete, ObjectIdentifier};
 /// Keys per `DeleteObjects` call.
 /// (<https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObjects.html>)
 const S3_MAX_DELETE_KEYS: usize = 1_000;
+
+/// One object: its key (relative to the bucket or folder) and size.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Listed {
+    pub key: String,
+    pub size: u64,
+}
 
 /// A bucket or a folder.
 pub(crate) enum Store {
@@ -31,9 +40,15 @@ impl Store {
 
     /// The keys below `prefix`, sorted.
     pub(crate) async fn list(&self, prefix: &str) -> anyhow::Result<Vec<String>> {
-        let mut keys = match self {
+        let listed = self.list_sized(prefix).await?;
+        Ok(listed.into_iter().map(|l| l.key).collect())
+    }
+
+    /// The objects below `prefix` with their sizes, sorted by key.
+    pub(crate) async fn list_sized(&self, prefix: &str) -> anyhow::Result<Vec<Listed>> {
+        let mut listed = match self {
             Store::S3 { client, bucket } => {
-                let mut keys = Vec::new();
+                let mut listed = Vec::new();
                 let mut pages = client
                     .list_objects_v2()
                     .bucket(bucket)
@@ -43,18 +58,61 @@ impl Store {
                 while let Some(page) = pages.next().await {
                     let page =
                         page.with_context(|| format!("cannot list s3://{bucket}/{prefix}"))?;
-                    keys.extend(
-                        page.contents()
-                            .iter()
-                            .filter_map(|o| o.key().map(str::to_owned)),
-                    );
+                    listed.extend(page.contents().iter().filter_map(|o| {
+                        Some(Listed {
+                            key: o.key()?.to_owned(),
+                            size: o.size().and_then(|s| u64::try_from(s).ok()).unwrap_or(0),
+                        })
+                    }));
                 }
-                keys
+                listed
             }
             Store::Dir(root) => list_dir(root, prefix)?,
         };
-        keys.sort();
-        Ok(keys)
+        listed.sort_by(|a, b| a.key.cmp(&b.key));
+        Ok(listed)
+    }
+
+    /// `length` bytes of `key` from `start` (a ranged `GetObject`).
+    pub(crate) async fn get_range(
+        &self,
+        key: &str,
+        start: u64,
+        length: u64,
+    ) -> anyhow::Result<bytes::Bytes> {
+        if length == 0 {
+            return Ok(bytes::Bytes::new());
+        }
+        match self {
+            Store::S3 { client, bucket } => {
+                let object = client
+                    .get_object()
+                    .bucket(bucket)
+                    .key(key)
+                    .range(format!("bytes={start}-{}", start + length - 1))
+                    .send()
+                    .await
+                    .with_context(|| format!("cannot read s3://{bucket}/{key}"))?;
+                let body = object
+                    .body
+                    .collect()
+                    .await
+                    .with_context(|| format!("cannot read s3://{bucket}/{key}"))?;
+                Ok(body.into_bytes())
+            }
+            Store::Dir(root) => {
+                let path = root.join(key);
+                let read = || -> std::io::Result<Vec<u8>> {
+                    let mut file = std::fs::File::open(&path)?;
+                    file.seek(SeekFrom::Start(start))?;
+                    let mut buffer = Vec::new();
+                    file.take(length).read_to_end(&mut buffer)?;
+                    Ok(buffer)
+                };
+                let bytes = read().with_context(|| format!("cannot read {}", path.display()))?;
+                Ok(bytes::Bytes::from(bytes))
+            }
+        }
     }
 
     /// An object's bytes.
@@ -155,7 +213,7 @@ impl Store {
 
 /// The files below `root` whose key (path relative to `root`, `/`-separated) starts with
 /// `prefix`.
-fn list_dir(root: &Path, prefix: &str) -> anyhow::Result<Vec<String>> {
+fn list_dir(root: &Path, prefix: &str) -> anyhow::Result<Vec<Listed>> {
     // Walk from the deepest folder the prefix names, not the whole root.
     let folder = prefix.rsplit_once('/').map_or("", |(folder, _)| folder);
     let start = root.join(folder);
@@ -177,7 +235,8 @@ fn list_dir(root: &Path, prefix: &str) -> anyhow::Result<Vec<String>> {
             .collect::<Vec<_>>()
             .join("/");
         if key.starts_with(prefix) {
-            keys.push(key);
+            let size = entry.metadata().map_or(0, |m| m.len());
+            keys.push(Listed { key, size });
         }
     }
     Ok(keys)
