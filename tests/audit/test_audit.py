@@ -138,6 +138,9 @@ def defects(lakes, tmp_path_factory):
     add("schema_drift", partition, table.drop_columns(["message"]))
     add("not_parquet", partition, body=b'{"class_uid": 3002}\n', name="stray.json")
     add("partition_value", f"region={region}/accountId=12345/eventDay={day}", table)
+    # What Spark and Hadoop leave beside their objects, which Athena skips: not a problem.
+    (root / base / partition / "_SUCCESS").write_bytes(b"")
+    (root / base / partition / ".part-0.parquet.crc").write_bytes(b"crc")
     return root, expected
 
 
@@ -147,6 +150,7 @@ def test_each_defect_is_found_at_its_key_and_nothing_else(defects):
     found = {(p["key"], p["kind"]) for p in report["problems"]}
     assert found == {(key, kind) for key, kind in expected.items()}, json.dumps(report["problems"], indent=1)
     assert len(report["problems"]) == len(expected), "one problem per defect"
+    assert report["hidden"] == 2
     [source] = report["sources"]
     assert source["class_uid"] == 3002 and source["problems"] == {kind: 1 for kind in expected.values()}
     text = run("audit", "--dir", str(root))

@@ -83,13 +83,25 @@ impl Store {
         if length == 0 {
             return Ok(bytes::Bytes::new());
         }
+        self.read(key, Some((start, length))).await
+    }
+
+    /// An object's bytes.
+    pub(crate) async fn get(&self, key: &str) -> anyhow::Result<Vec<u8>> {
+        Ok(self.read(key, None).await?.to_vec())
+    }
+
+    /// The bytes of `key`, or of its `(start, length)` range.
+    async fn read(&self, key: &str, range: Option<(u64, u64)>) -> anyhow::Result<bytes::Bytes> {
         match self {
             Store::S3 { client, bucket } => {
                 let object = client
                     .get_object()
                     .bucket(bucket)
                     .key(key)
-                    .range(format!("bytes={start}-{}", start + length - 1))
+                    .set_range(range.map(|(start, length)| {
+                        format!("bytes={start}-{}", start + length.max(1) - 1)
+                    }))
                     .send()
                     .await
                     .with_context(|| format!("cannot read s3://{bucket}/{key}"))?;
@@ -103,6 +115,9 @@ impl Store {
             Store::Dir(root) => {
                 let path = root.join(key);
                 let read = || -> std::io::Result<Vec<u8>> {
+                    let Some((start, length)) = range else {
+                        return std::fs::read(&path);
+                    };
                     let mut file = std::fs::File::open(&path)?;
                     file.seek(SeekFrom::Start(start))?;
                     let mut buffer = Vec::new();
@@ -111,31 +126,6 @@ impl Store {
                 };
                 let bytes = read().with_context(|| format!("cannot read {}", path.display()))?;
                 Ok(bytes::Bytes::from(bytes))
-            }
-        }
-    }
-
-    /// An object's bytes.
-    pub(crate) async fn get(&self, key: &str) -> anyhow::Result<Vec<u8>> {
-        match self {
-            Store::S3 { client, bucket } => {
-                let object = client
-                    .get_object()
-                    .bucket(bucket)
-                    .key(key)
-                    .send()
-                    .await
-                    .with_context(|| format!("cannot read s3://{bucket}/{key}"))?;
-                let body = object
-                    .body
-                    .collect()
-                    .await
-                    .with_context(|| format!("cannot read s3://{bucket}/{key}"))?;
-                Ok(body.into_bytes().to_vec())
-            }
-            Store::Dir(root) => {
-                let path = root.join(key);
-                std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))
             }
         }
     }

@@ -39,6 +39,14 @@ pub(crate) fn source_of(key: &str) -> Option<&str> {
         .filter(|s| !s.is_empty())
 }
 
+/// Whether a key names a file Athena and Glue skip: its name starts with `_` or `.` (Spark's
+/// `_SUCCESS`, Hadoop's `.crc` files).
+pub(crate) fn is_hidden(key: &str) -> bool {
+    key.rsplit('/')
+        .next()
+        .is_some_and(|name| name.starts_with(['_', '.']))
+}
+
 /// Reads a key (relative to the bucket) against the layout.
 pub(crate) fn parse<'k>(key: &'k str) -> Result<ObjectKey<'k>, KeyProblem> {
     let layout = |why: &str| {
@@ -174,6 +182,10 @@ mod tests {
             }
         }
         assert_eq!(source_of("ext/auth/whatever"), Some("auth"));
+        assert!(is_hidden(
+            "ext/a/region=r/accountId=external/eventDay=20240101/_SUCCESS"
+        ));
+        assert!(is_hidden("ext/a/.part-0.parquet.crc") && !is_hidden("ext/a/x_y.parquet"));
         assert_eq!(source_of("other/auth"), None);
     }
 }

@@ -220,7 +220,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
             (None, None) => anyhow::bail!("--bucket or --dir is required"),
         };
         let lake = Arc::new(Lake::new(place));
-        let listed: Vec<Listed> = lake
+        let (hidden, listed): (Vec<Listed>, Vec<Listed>) = lake
             .list(&args.prefix)
             .await?
             .into_iter()
@@ -228,14 +228,16 @@ pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
                 wanted.is_empty()
                     || layout::source_of(&l.key).is_some_and(|s| wanted.contains_key(s))
             })
-            .collect();
+            .partition(|l| layout::is_hidden(&l.key));
         let audited = check_objects(&lake, &engine, &args, listed).await?;
         let tables = Tables {
             engine: &engine,
             wanted: &wanted,
             table_from: table_from.as_ref(),
         };
-        Ok(report::build(&lake, &args.prefix, audited, &tables))
+        let mut audit = report::build(&lake, &args.prefix, audited, &tables);
+        audit.hidden = hidden.len() as u64;
+        Ok(audit)
     })?;
     report::print(&audit, args.format)?;
     Ok(Outcome {

@@ -44,6 +44,9 @@ pub(crate) struct Audit {
     pub prefix: String,
     pub objects: u64,
     pub bytes: u64,
+    /// Files whose name starts with `_` or `.` (`_SUCCESS`, `.crc`): Athena and Glue skip
+    /// them, and so does the audit.
+    pub hidden: u64,
     /// Bytes of object data read (footers, and the chunks checks needed), and the reads made.
     pub bytes_read: u64,
     pub reads: u64,
@@ -122,6 +125,7 @@ pub(crate) fn build(lake: &Lake, prefix: &str, audited: Vec<Audited>, tables: &T
         prefix: prefix.to_owned(),
         objects: sources.iter().map(|s| s.objects).sum(),
         bytes: sources.iter().map(|s| s.bytes).sum(),
+        hidden: 0,
         bytes_read,
         reads,
         sources,
@@ -206,6 +210,13 @@ fn text(out: &mut dyn Write, audit: &Audit) -> std::io::Result<()> {
         "{}{}: {} objects, {} bytes; read {} bytes in {} reads",
         audit.lake, audit.prefix, audit.objects, audit.bytes, audit.bytes_read, audit.reads
     )?;
+    if audit.hidden > 0 {
+        writeln!(
+            out,
+            "skipped {} files named `_…` or `.…` (Athena skips them too)",
+            audit.hidden
+        )?;
+    }
     writeln!(
         out,
         "{:<24} {:>6} {:>8} {:>10} {:>12}  problems",
