@@ -77,6 +77,20 @@ fn declared_sorted(metadata: &ParquetMetaData, time: usize) -> bool {
         && ranges(metadata, time).is_some_and(|groups| groups.windows(2).all(|w| w[0].1 <= w[1].0))
 }
 
+/// The row groups over `limit` bytes compressed, told.
+fn oversize_row_groups(metadata: &ParquetMetaData, limit: usize) -> Vec<String> {
+    metadata
+        .row_groups()
+        .iter()
+        .enumerate()
+        .filter_map(|(index, group)| {
+            let compressed = usize::try_from(group.compressed_size()).unwrap_or(usize::MAX);
+            (compressed > limit)
+                .then(|| format!("row group {index}: {compressed} bytes compressed, over {limit}"))
+        })
+        .collect()
+}
+
 /// Checks one object whose key follows the layout.
 pub(crate) async fn check(
     lake: &Lake,
@@ -117,17 +131,13 @@ pub(crate) async fn check(
             .problems
             .push(problem(ProblemKind::NotParquet, error.to_string())),
     }
+    for detail in oversize_row_groups(&metadata, SECURITY_LAKE_MAX_ROW_GROUP_BYTES) {
+        checked
+            .problems
+            .push(problem(ProblemKind::RowGroupTooLarge, detail));
+    }
     let mut codecs = BTreeSet::new();
     for (index, group) in metadata.row_groups().iter().enumerate() {
-        let compressed = usize::try_from(group.compressed_size()).unwrap_or(usize::MAX);
-        if compressed > SECURITY_LAKE_MAX_ROW_GROUP_BYTES {
-            checked.problems.push(problem(
-                ProblemKind::RowGroupTooLarge,
-                format!(
-                    "row group {index}: {compressed} bytes compressed, over {SECURITY_LAKE_MAX_ROW_GROUP_BYTES}"
-                ),
-            ));
-        }
         for (leaf, chunk) in group.columns().iter().enumerate() {
             codecs.insert(codec_name(chunk.compression()));
             let uncompressed = usize::try_from(chunk.uncompressed_size()).unwrap_or(usize::MAX);
@@ -273,5 +283,78 @@ fn codec_name(codec: Compression) -> &'static str {
         Compression::LZ4 => "lz4",
         Compression::ZSTD(_) => "zstd",
         Compression::LZ4_RAW => "lz4_raw",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use arrow::array::{Int64Array, RecordBatch};
+    use arrow::datatypes::{DataType, Field, Schema};
+    use parquet::arrow::ArrowWriter;
+    use parquet::file::metadata::{ParquetMetaDataReader, SortingColumn};
+    use parquet::file::properties::{EnabledStatistics, WriterProperties};
+
+    use super::*;
+
+    /// The footer of an object of `time` values in row groups of `per_group` rows.
+    fn footer(times: &[i64], per_group: usize, sorted: bool, statistics: bool) -> ParquetMetaData {
+        let schema = Arc::new(Schema::new(vec![Field::new("time", DataType::Int64, true)]));
+        let batch = RecordBatch::try_new(
+            schema.clone(),
+            vec![Arc::new(Int64Array::from(times.to_vec()))],
+        )
+        .unwrap();
+        let properties = WriterProperties::builder()
+            .set_max_row_group_row_count(Some(per_group))
+            .set_statistics_enabled(if statistics {
+                EnabledStatistics::Chunk
+            } else {
+                EnabledStatistics::None
+            })
+            .set_sorting_columns(sorted.then(|| {
+                vec![SortingColumn {
+                    column_idx: 0,
+                    descending: false,
+                    nulls_first: true,
+                }]
+            }))
+            .build();
+        let mut out = Vec::new();
+        let mut writer = ArrowWriter::try_new(&mut out, schema, Some(properties)).unwrap();
+        writer.write(&batch).unwrap();
+        writer.close().unwrap();
+        ParquetMetaDataReader::new()
+            .parse_and_finish(&bytes::Bytes::from(out))
+            .unwrap()
+    }
+
+    #[test]
+    fn statistics_and_the_declared_order_decide_what_they_can() {
+        let sorted = footer(&[1, 2, 3, 4, 5, 6], 3, true, true);
+        assert_eq!(ranges(&sorted, 0), Some(vec![(1, 3), (4, 6)]));
+        assert!(declared_sorted(&sorted, 0));
+        // Each group declared sorted, but the groups out of order: the rows are not.
+        let groups_out_of_order = footer(&[4, 5, 6, 1, 2, 3], 3, true, true);
+        assert!(!declared_sorted(&groups_out_of_order, 0));
+        assert!(!declared_sorted(&footer(&[1, 2, 3], 3, false, true), 0));
+        // No statistics: nothing decided from the footer.
+        assert_eq!(ranges(&footer(&[1, 2, 3], 3, true, false), 0), None);
+    }
+
+    #[test]
+    fn row_groups_over_the_limit_are_told_by_their_compressed_size() {
+        let metadata = footer(&(0..20_000).collect::<Vec<_>>(), 15_000, true, true);
+        let sizes: Vec<i64> = metadata
+            .row_groups()
+            .iter()
+            .map(|g| g.compressed_size())
+            .collect();
+        let limit = usize::try_from((sizes[0] + sizes[1]) / 2).unwrap();
+        let told = oversize_row_groups(&metadata, limit);
+        assert_eq!(told.len(), 1, "{sizes:?}");
+        assert!(told[0].starts_with("row group 0: "), "{}", told[0]);
+        assert!(oversize_row_groups(&metadata, SECURITY_LAKE_MAX_ROW_GROUP_BYTES).is_empty());
     }
 }

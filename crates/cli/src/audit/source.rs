@@ -59,15 +59,19 @@ pub(crate) fn check_source_class(key: &str, object: &Checked, class: i64) -> Opt
 }
 
 /// The type Security Lake's native tables give a column or field `name`, where they fix one:
-/// `timestamp` for `*_dt`, `map<string,string>` for `unmapped`.
+/// `timestamp` for `*_dt`, `map<string,string>` for `unmapped`, `array<float>` for a location's
+/// `coordinates` (AWS's source-version-2 tables; `../shared/docs/aws-contracts.md`).
 fn native_type(name: &str) -> Option<HiveType> {
-    if name.ends_with("_dt") {
-        Some(HiveType::Scalar("timestamp".to_owned()))
+    let text = if name.ends_with("_dt") {
+        "timestamp"
     } else if name == "unmapped" {
-        HiveType::parse("map<string,string>").ok()
+        "map<string,string>"
+    } else if name == "coordinates" {
+        "array<float>"
     } else {
-        None
-    }
+        return None;
+    };
+    HiveType::parse(text).ok()
 }
 
 /// Paths in `ty` (below `path`) whose type is not the native tables' type.
@@ -303,6 +307,15 @@ mod tests {
         let problems = check_schema("k", &object(&[("time_dt", "string")]), &stringly);
         assert_eq!(problems.len(), 1);
         assert_eq!(problems[0].kind, ProblemKind::NativeType);
+        let doubles = table_columns([("geo", "struct<coordinates:array<double>>")]).unwrap();
+        let geo = object(&[("geo", "struct<coordinates:array<double>>")]);
+        let problems = check_schema("k", &geo, &doubles);
+        assert_eq!(problems.len(), 1);
+        assert!(
+            problems[0].detail.contains("`geo.coordinates`"),
+            "{}",
+            problems[0].detail
+        );
     }
 
     #[test]
