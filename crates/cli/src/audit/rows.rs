@@ -26,7 +26,9 @@ pub(crate) struct Judged {
     pub findings: BTreeMap<String, u64>,
 }
 
-/// Reads `listed` whole (the rows are needed) and judges its first `sample` rows.
+/// Reads `listed` whole (the rows are needed) and judges its first `sample` rows, on this
+/// worker thread taken out of the async pool meanwhile (judging is CPU work: the other objects'
+/// reads go on).
 pub(crate) async fn judge(
     lake: &Lake,
     listed: &Listed,
@@ -35,30 +37,40 @@ pub(crate) async fn judge(
     sample: Option<usize>,
 ) -> anyhow::Result<Judged> {
     let bytes = lake.read(&listed.key, 0, listed.size).await?;
+    tokio::task::block_in_place(|| judge_rows(bytes, &listed.key, engine, region, sample))
+}
+
+fn judge_rows(
+    bytes: bytes::Bytes,
+    key: &str,
+    engine: &Engine,
+    region: &str,
+    sample: Option<usize>,
+) -> anyhow::Result<Judged> {
     let mut builder = ParquetRecordBatchReaderBuilder::try_new(bytes)
-        .with_context(|| format!("cannot read the rows of {}", listed.key))?;
+        .with_context(|| format!("cannot read the rows of {key}"))?;
     if let Some(sample) = sample {
         builder = builder.with_limit(sample);
     }
     let reader = builder
         .build()
-        .with_context(|| format!("cannot read the rows of {}", listed.key))?;
+        .with_context(|| format!("cannot read the rows of {key}"))?;
     let mut judged = Judged::default();
     for batch in reader {
-        let batch = batch.with_context(|| format!("cannot read the rows of {}", listed.key))?;
-        let batch = utc_as_offset(&batch)
-            .with_context(|| format!("cannot read the times of {}", listed.key))?;
+        let batch = batch.with_context(|| format!("cannot read the rows of {key}"))?;
+        let batch =
+            utc_as_offset(&batch).with_context(|| format!("cannot read the times of {key}"))?;
         let mut lines = LineDelimitedWriter::new(Vec::new());
         lines
             .write(&batch)
-            .with_context(|| format!("cannot write the rows of {} as JSON", listed.key))?;
+            .with_context(|| format!("cannot write the rows of {key} as JSON"))?;
         lines.finish()?;
         for line in lines.into_inner().split(|b| *b == b'\n') {
             if line.is_empty() {
                 continue;
             }
             let event = serde_json::from_slice(line)
-                .with_context(|| format!("a row of {} is not JSON", listed.key))?;
+                .with_context(|| format!("a row of {key} is not JSON"))?;
             let verdict = engine.judge(event, Some(region));
             judged.rows += 1;
             if !verdict.is_accepted() {
