@@ -212,13 +212,26 @@ pub(crate) async fn largest_page(
     Ok(largest)
 }
 
+/// `batch` as one Parquet object written with `properties` (the tests' objects).
+#[cfg(test)]
+pub(crate) fn parquet_bytes(
+    batch: &arrow::array::RecordBatch,
+    properties: Option<parquet::file::properties::WriterProperties>,
+) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut writer = parquet::arrow::ArrowWriter::try_new(&mut out, batch.schema(), properties)
+        .expect("a writer for the test batch");
+    writer.write(batch).expect("the test batch written");
+    writer.close().expect("the test object closed");
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
 
     use arrow::array::{Int64Array, RecordBatch, StringArray};
     use arrow::datatypes::{DataType, Field, Schema};
-    use parquet::arrow::ArrowWriter;
     use parquet::file::properties::WriterProperties;
 
     use super::*;
@@ -244,11 +257,7 @@ mod tests {
             .set_dictionary_enabled(false)
             .set_data_page_size_limit(64 * 1024 * 1024)
             .build();
-        let mut out = Vec::new();
-        let mut writer = ArrowWriter::try_new(&mut out, schema, Some(properties)).unwrap();
-        writer.write(&batch).unwrap();
-        writer.close().unwrap();
-        out
+        parquet_bytes(&batch, Some(properties))
     }
 
     /// An object of `columns` integer columns of 1,000 rows: a footer of ~100 bytes a column.
@@ -260,12 +269,8 @@ mod tests {
         let values: Vec<arrow::array::ArrayRef> = (0..columns)
             .map(|_| Arc::new(Int64Array::from_iter_values(0..1000)) as _)
             .collect();
-        let batch = RecordBatch::try_new(schema.clone(), values).unwrap();
-        let mut out = Vec::new();
-        let mut writer = ArrowWriter::try_new(&mut out, schema, None).unwrap();
-        writer.write(&batch).unwrap();
-        writer.close().unwrap();
-        out
+        let batch = RecordBatch::try_new(schema, values).unwrap();
+        parquet_bytes(&batch, None)
     }
 
     fn lake_with(files: &[(&str, Vec<u8>)]) -> (Scratch, Lake) {

@@ -7,16 +7,11 @@ use ocsf_firehose_transform::contract::partition::{
 };
 use time::{Date, Month, OffsetDateTime};
 
-/// A key that follows the layout.
+/// A key that follows the layout: what the object checks need of it (the source is
+/// [`source_of`] the key).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct ObjectKey<'k> {
-    /// The source name (`ext/<source>/`).
-    pub source: &'k str,
-    /// The partition's folder below the source: `region=…/accountId=…/eventDay=…`.
-    pub partition: &'k str,
-    /// The partition values: `region`, `accountId`, `eventDay`.
-    pub region: &'k str,
-    pub account_id: &'k str,
+    /// The `eventDay` value.
     pub event_day: &'k str,
     /// The instants of `eventDay`: `[start, end)` in epoch milliseconds.
     pub day_ms: (i64, i64),
@@ -96,12 +91,7 @@ pub(crate) fn parse<'k>(key: &'k str) -> Result<ObjectKey<'k>, KeyProblem> {
             format!("`{day_value}` is not a day (YYYYMMDD, 2000 to 2099)"),
         )
     })?;
-    let partition_end = key.len() - file.len() - 1;
     Ok(ObjectKey {
-        source,
-        partition: key.get(4 + source.len() + 1..partition_end).unwrap_or(""),
-        region: region_value,
-        account_id: account_value,
         event_day: day_value,
         day_ms,
     })
@@ -127,16 +117,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_key_in_the_layout_gives_its_source_partition_and_day() {
+    fn a_key_in_the_layout_gives_its_day() {
         let key = parse(
             "ext/auth/region=us-east-1/accountId=123456789012/eventDay=20240229/a.zstd.parquet",
         )
         .unwrap();
-        assert_eq!(key.source, "auth");
-        assert_eq!(
-            key.partition,
-            "region=us-east-1/accountId=123456789012/eventDay=20240229"
-        );
+        assert_eq!(key.event_day, "20240229");
         assert_eq!(key.day_ms, (1_709_164_800_000, 1_709_251_200_000));
         for account in ["external", "external_partner-1"] {
             let key = format!("ext/a/region=eu-west-1/accountId={account}/eventDay=20240101/f");

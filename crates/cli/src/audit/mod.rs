@@ -317,12 +317,12 @@ async fn audit_one(
             });
         }
     };
-    let mut checked = object::check(lake, &listed, &key).await?;
+    let (mut checked, metadata) = object::check(lake, &listed, &key).await?;
     let problems = std::mem::take(&mut checked.problems);
     let readable = !problems.iter().any(|p| p.kind == ProblemKind::NotParquet);
-    let judged = match rows {
-        Some((region, sample)) if readable => {
-            Some(rows::judge(lake, &listed, engine, region, sample).await?)
+    let judged = match (rows, metadata) {
+        (Some((region, sample)), Some(metadata)) if readable => {
+            Some(rows::judge(lake, &listed, metadata, engine, region, sample).await?)
         }
         _ => None,
     };

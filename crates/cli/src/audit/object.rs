@@ -10,7 +10,6 @@ use parquet::arrow::parquet_to_arrow_schema;
 use parquet::basic::Compression;
 use parquet::file::metadata::ParquetMetaData;
 use parquet::file::statistics::Statistics;
-use serde::Serialize;
 
 use super::footer::{self, Unreadable};
 use super::hive_type::HiveType;
@@ -22,22 +21,19 @@ use ocsf_firehose_transform::contract::parquet::{
 };
 
 /// What one object holds and what is wrong with it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub(crate) struct Checked {
     /// Rows (from the footer).
     pub rows: u64,
     /// The `class_uid`s of its rows.
     pub classes: BTreeSet<i64>,
     /// Its top-level columns and their Glue types, in order (`None` for a type Glue cannot name).
-    #[serde(skip)]
     pub columns: Vec<(String, Option<HiveType>)>,
     /// Codecs other than zstd of the columns holding values (Security Lake prefers zstd);
     /// `uncompressed` only when no column is compressed (writers leave all-null columns so).
     pub codecs: BTreeSet<String>,
     /// Problems found.
     pub problems: Vec<Problem>,
-    /// Column chunks read to decide (beyond the footer).
-    pub chunks_read: u64,
 }
 
 /// The index of the leaf column at `path` (dotted), if the object has one.
@@ -91,19 +87,19 @@ fn oversize_row_groups(metadata: &ParquetMetaData, limit: usize) -> Vec<String> 
         .collect()
 }
 
-/// Checks one object whose key follows the layout.
+/// Checks one object whose key follows the layout; its footer, when it has one (for `--rows`,
+/// which then does not read it again).
 pub(crate) async fn check(
     lake: &Lake,
     listed: &Listed,
     key: &ObjectKey<'_>,
-) -> anyhow::Result<Checked> {
+) -> anyhow::Result<(Checked, Option<ParquetMetaData>)> {
     let mut checked = Checked {
         rows: 0,
         classes: BTreeSet::new(),
         columns: Vec::new(),
         codecs: BTreeSet::new(),
         problems: Vec::new(),
-        chunks_read: 0,
     };
     let problem = |kind, detail: String| Problem {
         key: listed.key.clone(),
@@ -114,7 +110,7 @@ pub(crate) async fn check(
         Ok(metadata) => metadata,
         Err(Unreadable::NotParquet(why) | Unreadable::BadFooter(why)) => {
             checked.problems.push(problem(ProblemKind::NotParquet, why));
-            return Ok(checked);
+            return Ok((checked, None));
         }
     };
     checked.rows = u64::try_from(metadata.file_metadata().num_rows()).unwrap_or(0);
@@ -145,7 +141,6 @@ pub(crate) async fn check(
             if uncompressed <= SECURITY_LAKE_MAX_DATA_PAGE_BYTES {
                 continue;
             }
-            checked.chunks_read += 1;
             let largest =
                 footer::largest_page(lake, &listed.key, listed.size, &metadata, index, leaf)
                     .await?;
@@ -167,7 +162,7 @@ pub(crate) async fn check(
     checked.codecs = codecs.into_iter().map(str::to_owned).collect();
     check_classes(lake, listed, &metadata, &mut checked).await?;
     check_time(lake, listed, key, &metadata, &mut checked).await?;
-    Ok(checked)
+    Ok((checked, Some(metadata)))
 }
 
 /// One `class_uid` per object: from the statistics, else from the column.
@@ -191,7 +186,6 @@ async fn check_classes(
         }
         _ if checked.rows == 0 => {}
         _ => {
-            checked.chunks_read += metadata.num_row_groups() as u64;
             let values =
                 footer::integer_column(lake, &listed.key, listed.size, metadata, class_leaf)
                     .await?;
@@ -230,7 +224,6 @@ async fn check_time(
     if (in_day && sorted) || checked.rows == 0 {
         return Ok(());
     }
-    checked.chunks_read += metadata.num_row_groups() as u64;
     let Some(times) =
         footer::integer_column(lake, &listed.key, listed.size, metadata, time_leaf).await?
     else {
@@ -292,7 +285,6 @@ mod tests {
 
     use arrow::array::{Int64Array, RecordBatch};
     use arrow::datatypes::{DataType, Field, Schema};
-    use parquet::arrow::ArrowWriter;
     use parquet::file::metadata::{ParquetMetaDataReader, SortingColumn};
     use parquet::file::properties::{EnabledStatistics, WriterProperties};
 
@@ -321,10 +313,7 @@ mod tests {
                 }]
             }))
             .build();
-        let mut out = Vec::new();
-        let mut writer = ArrowWriter::try_new(&mut out, schema, Some(properties)).unwrap();
-        writer.write(&batch).unwrap();
-        writer.close().unwrap();
+        let out = footer::parquet_bytes(&batch, Some(properties));
         ParquetMetaDataReader::new()
             .parse_and_finish(&bytes::Bytes::from(out))
             .unwrap()

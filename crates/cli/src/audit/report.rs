@@ -6,6 +6,7 @@ use std::io::Write;
 
 use serde::Serialize;
 
+use super::rows::Judged;
 use super::store::Lake;
 use super::{source, Audited, Format, Problem, ProblemKind, Tables};
 
@@ -25,15 +26,7 @@ pub(crate) struct SourceReport {
     pub codecs_not_zstd: BTreeMap<String, u64>,
     /// `--rows`: rows judged, rejected, and findings by code.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub verdicts: Option<Verdicts>,
-}
-
-/// The verdicts on a source's rows (`--rows`).
-#[derive(Debug, Clone, Default, Serialize)]
-pub(crate) struct Verdicts {
-    pub rows: u64,
-    pub rejected: u64,
-    pub findings: BTreeMap<String, u64>,
+    pub verdicts: Option<Judged>,
 }
 
 /// The whole audit.
@@ -180,12 +173,10 @@ fn summary(name: &str, class: Option<i64>, objects: &[Audited]) -> SourceReport 
             *report.problems.entry(problem.kind.code()).or_default() += 1;
         }
         if let Some(judged) = &one.judged {
-            let verdicts = report.verdicts.get_or_insert_with(Verdicts::default);
-            verdicts.rows += judged.rows;
-            verdicts.rejected += judged.rejected;
-            for (code, count) in &judged.findings {
-                *verdicts.findings.entry(code.clone()).or_default() += count;
-            }
+            report
+                .verdicts
+                .get_or_insert_with(Judged::default)
+                .add(judged);
         }
     }
     report

@@ -11,12 +11,13 @@ use arrow::compute::cast;
 use arrow::datatypes::{DataType, Field, Schema};
 use arrow::json::LineDelimitedWriter;
 use ocsf_firehose_transform::Engine;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ParquetRecordBatchReaderBuilder};
+use parquet::file::metadata::ParquetMetaData;
 
 use super::store::{Lake, Listed};
 
-/// The verdicts on an object's rows.
-#[derive(Debug, Default, Clone)]
+/// The verdicts on rows: an object's, or (summed) a source's.
+#[derive(Debug, Default, Clone, serde::Serialize)]
 pub(crate) struct Judged {
     /// Rows judged.
     pub rows: u64,
@@ -26,29 +27,44 @@ pub(crate) struct Judged {
     pub findings: BTreeMap<String, u64>,
 }
 
-/// Reads `listed` whole (the rows are needed) and judges its first `sample` rows, on this
+impl Judged {
+    /// Adds `other`'s counts to these.
+    pub(crate) fn add(&mut self, other: &Judged) {
+        self.rows += other.rows;
+        self.rejected += other.rejected;
+        for (code, count) in &other.findings {
+            *self.findings.entry(code.clone()).or_default() += count;
+        }
+    }
+}
+
+/// Reads `listed` whole (the rows are needed; its footer, `metadata`, is already read) and
+/// judges its first `sample` rows, on this
 /// worker thread taken out of the async pool meanwhile (judging is CPU work: the other objects'
 /// reads go on).
 pub(crate) async fn judge(
     lake: &Lake,
     listed: &Listed,
+    metadata: ParquetMetaData,
     engine: &Engine,
     region: &str,
     sample: Option<usize>,
 ) -> anyhow::Result<Judged> {
     let bytes = lake.read(&listed.key, 0, listed.size).await?;
-    tokio::task::block_in_place(|| judge_rows(bytes, &listed.key, engine, region, sample))
+    tokio::task::block_in_place(|| judge_rows(bytes, metadata, &listed.key, engine, region, sample))
 }
 
 fn judge_rows(
     bytes: bytes::Bytes,
+    metadata: ParquetMetaData,
     key: &str,
     engine: &Engine,
     region: &str,
     sample: Option<usize>,
 ) -> anyhow::Result<Judged> {
-    let mut builder = ParquetRecordBatchReaderBuilder::try_new(bytes)
-        .with_context(|| format!("cannot read the rows of {key}"))?;
+    let metadata = ArrowReaderMetadata::try_new(Arc::new(metadata), Default::default())
+        .with_context(|| format!("cannot read the schema of {key}"))?;
+    let mut builder = ParquetRecordBatchReaderBuilder::new_with_metadata(bytes, metadata);
     if let Some(sample) = sample {
         builder = builder.with_limit(sample);
     }

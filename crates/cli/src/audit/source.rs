@@ -267,7 +267,6 @@ mod tests {
                 .collect(),
             codecs: BTreeSet::new(),
             problems: Vec::new(),
-            chunks_read: 0,
         }
     }
 
