@@ -55,7 +55,33 @@ fn main() -> BuildResult<()> {
         if data.version != *version {
             return Err(format!("{source} declares version {}", data.version).into());
         }
-        let bytes = postcard::to_allocvec(&data)?;
+        // Each class and object on its own, decoded at run time when first used.
+        let classes = data
+            .classes
+            .iter()
+            .map(|class| Ok((class.uid, postcard::to_allocvec(class)?)))
+            .collect::<Result<Vec<_>, postcard::Error>>()?;
+        let objects = data
+            .objects
+            .iter()
+            .map(postcard::to_allocvec)
+            .collect::<Result<Vec<_>, postcard::Error>>()?;
+        let (mut classes_encoded, mut objects_encoded) = (classes.iter(), objects.iter());
+        let embedded = data.map_items(
+            |_| {
+                classes_encoded
+                    .next()
+                    .map(|(uid, bytes)| model::EncodedClass { uid: *uid, bytes })
+                    .ok_or("a class without its bytes")
+            },
+            |_| {
+                objects_encoded
+                    .next()
+                    .map(|bytes| model::EncodedItem { bytes })
+                    .ok_or("an object without its bytes")
+            },
+        )?;
+        let bytes = postcard::to_allocvec(&embedded)?;
         std::fs::write(
             Path::new(&out_dir).join(format!("schema-{version}.postcard")),
             bytes,

@@ -127,7 +127,7 @@ fn check_table_columns(schema: &'static Schema, config: &EngineConfig) -> Result
     }
     let uids: Vec<i64> = match &config.allowed_classes {
         Some(uids) => uids.iter().copied().collect(),
-        None => schema.classes().iter().map(|c| c.uid).collect(),
+        None => schema.class_uids().collect(),
     };
     let spec = TableSpec {
         profiles: None,

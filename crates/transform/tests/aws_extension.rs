@@ -51,7 +51,6 @@ fn releases_from_1_6_know_the_profile_and_its_attributes() {
         let object = |name: &str| {
             schema
                 .objects()
-                .iter()
                 .find(|o| o.name == name)
                 .unwrap_or_else(|| panic!("{release}: no object {name}"))
         };

@@ -217,7 +217,7 @@ impl Rng {
 /// values from the release's own enum, so values other releases lack come up), objects three
 /// levels deep, and now and then a key no release defines.
 fn generate(schema: &'static Schema, rng: &mut Rng) -> Value {
-    let classes: Vec<_> = schema.classes().iter().filter(|c| c.uid != 0).collect();
+    let classes: Vec<_> = schema.classes().filter(|c| c.uid != 0).collect();
     let class = classes[rng.below(classes.len())];
     let mut event = match value_of_item(schema, &class.item, rng, 0) {
         Value::Object(map) => map,

@@ -351,9 +351,7 @@ impl Tables<'_> {
         }
         let schema = self.engine.schema();
         schema
-            .classes()
-            .iter()
-            .map(|class| class.uid)
+            .class_uids()
             .find(|uid| default_source_name(schema, *uid) == name)
             .or_else(|| source::majority_class(objects.iter().copied()))
     }

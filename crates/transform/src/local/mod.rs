@@ -259,7 +259,7 @@ impl LocalFirehose {
         if let Some((uid, _)) = self.config.sources.iter().find(|(_, s)| *s == stream) {
             return Some(Some(*uid));
         }
-        let class = self.schema.classes().iter().map(|c| c.uid).find(|uid| {
+        let class = self.schema.class_uids().find(|uid| {
             !self.config.sources.contains_key(uid)
                 && default_source_name(self.schema, *uid) == stream
         });

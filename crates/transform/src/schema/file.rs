@@ -121,7 +121,7 @@ impl Schema {
             path: path.to_owned(),
             reason: e.0,
         })?;
-        let schema = Schema::from_data(version, data, Some(canonical.clone()));
+        let schema = Schema::compiled(version, data, Some(canonical.clone()));
         // Another thread may have loaded the release meanwhile: then the answer is as above.
         let loaded = cell.get_or_init(|| Ok(schema));
         installed_as(loaded, path, &canonical, version)

@@ -1,7 +1,8 @@
 //! The OCSF schema, embedded and pre-compiled by `build.rs` (see [`model`]).
 //!
 //! [`Schema::get`] returns a process-wide instance per version, loaded on first use; loading is
-//! a zero-copy `postcard` decode of the embedded bytes (no JSON parsing, no string copies).
+//! a zero-copy `postcard` decode of the embedded bytes (no JSON parsing, no string copies) of
+//! the types and profiles, each class and object being decoded when first used.
 //! Regular expressions of derived types are compiled lazily, the first time a value of that type
 //! is checked. A release compiled with the user's own extension can take the embedded one's
 //! place for the process ([`Schema::install_file`], `OCSF_EXTENSIONS`).
@@ -57,11 +58,61 @@ pub struct SchemaError {
 #[derive(Debug)]
 pub struct Schema {
     version: OcsfRelease,
-    data: model::SchemaData<'static>,
+    data: model::SchemaData<'static, LazyClass, Lazy<Item>>,
     /// Each type's `regex` pattern, by type id.
     patterns: Box<[Option<Pattern>]>,
     /// The schema file it was compiled from at run time; `None`: embedded.
     file: Option<PathBuf>,
+}
+
+/// A class or object of a schema, decoded when first used.
+#[derive(Debug)]
+struct Lazy<T> {
+    /// Its postcard bytes (empty for one compiled at run time, decoded already).
+    encoded: &'static [u8],
+    /// `None` once the bytes failed to decode (a build defect, reported then).
+    decoded: OnceLock<Option<T>>,
+}
+
+impl<T: serde::Deserialize<'static>> Lazy<T> {
+    fn encoded(encoded: &'static [u8]) -> Self {
+        Lazy {
+            encoded,
+            decoded: OnceLock::new(),
+        }
+    }
+
+    fn decoded(value: T) -> Self {
+        Lazy {
+            encoded: &[],
+            decoded: OnceLock::from(Some(value)),
+        }
+    }
+
+    fn get(&self) -> Option<&T> {
+        self.decoded
+            .get_or_init(|| match postcard::from_bytes::<T>(self.encoded) {
+                Ok(value) => Some(value),
+                Err(error) => {
+                    tracing::error!(%error, "an embedded schema item cannot be decoded");
+                    None
+                }
+            })
+            .as_ref()
+    }
+}
+
+/// A class of a schema (its uid known without decoding it).
+#[derive(Debug)]
+struct LazyClass {
+    uid: i64,
+    class: Lazy<Class>,
+}
+
+impl LazyClass {
+    fn get(&self) -> Option<&Class> {
+        self.class.get().filter(|class| class.uid == self.uid)
+    }
 }
 
 /// The process-wide schema of each release, in [`OcsfRelease::ALL`] order: decoded from the
@@ -106,11 +157,14 @@ impl Schema {
     pub fn load(version: impl Into<OcsfRelease>) -> Result<Schema, SchemaError> {
         let version = version.into();
         let bytes = EMBEDDED.get(version.index()).copied().unwrap_or_default();
-        let data: model::SchemaData<'static> =
-            postcard::from_bytes(bytes).map_err(|e| SchemaError {
-                version,
-                reason: e.to_string(),
-            })?;
+        let data: model::SchemaData<
+            'static,
+            model::EncodedClass<'static>,
+            model::EncodedItem<'static>,
+        > = postcard::from_bytes(bytes).map_err(|e| SchemaError {
+            version,
+            reason: e.to_string(),
+        })?;
         // `build.rs`'s list and `OcsfRelease` must name the same releases in the same order.
         if data.version != version.as_str() {
             return Err(SchemaError {
@@ -118,12 +172,42 @@ impl Schema {
                 reason: format!("the embedded schema at its place is OCSF {}", data.version),
             });
         }
+        let data = data.map_items(
+            |class| {
+                Ok::<_, SchemaError>(LazyClass {
+                    uid: class.uid,
+                    class: Lazy::encoded(class.bytes),
+                })
+            },
+            |object| Ok(Lazy::encoded(object.bytes)),
+        )?;
         Ok(Schema::from_data(version, data, None))
+    }
+
+    /// A schema compiled at run time (every class decoded already).
+    fn compiled(
+        version: OcsfRelease,
+        data: model::SchemaData<'static>,
+        file: Option<PathBuf>,
+    ) -> Schema {
+        let data = match data.map_items(
+            |class| {
+                Ok::<_, std::convert::Infallible>(LazyClass {
+                    uid: class.uid,
+                    class: Lazy::decoded(class),
+                })
+            },
+            |object| Ok(Lazy::decoded(object)),
+        ) {
+            Ok(data) => data,
+            Err(never) => match never {},
+        };
+        Schema::from_data(version, data, file)
     }
 
     fn from_data(
         version: OcsfRelease,
-        data: model::SchemaData<'static>,
+        data: model::SchemaData<'static, LazyClass, Lazy<Item>>,
         file: Option<PathBuf>,
     ) -> Schema {
         let patterns = data
@@ -161,28 +245,37 @@ impl Schema {
         self.version
     }
 
-    /// The class with this `class_uid`.
+    /// The class with this `class_uid` (decoded on first use).
     pub fn class(&self, uid: i64) -> Option<&Class> {
         let classes = &self.data.classes;
-        classes
-            .binary_search_by_key(&uid, |c| c.uid)
-            .ok()
+        self.class_index(uid)
             .and_then(|i| classes.get(i))
+            .and_then(LazyClass::get)
     }
 
-    /// Every class, sorted by `class_uid`.
-    pub fn classes(&self) -> &[Class] {
-        &self.data.classes
+    /// The position of class `uid` among [`Schema::class_uids`].
+    pub fn class_index(&self, uid: i64) -> Option<usize> {
+        self.data.classes.binary_search_by_key(&uid, |c| c.uid).ok()
     }
 
-    /// The object with this id.
+    /// Every `class_uid`, ascending (nothing decoded).
+    pub fn class_uids(&self) -> impl ExactSizeIterator<Item = i64> + '_ {
+        self.data.classes.iter().map(|c| c.uid)
+    }
+
+    /// Every class, sorted by `class_uid` (each decoded on first use).
+    pub fn classes(&self) -> impl Iterator<Item = &Class> {
+        self.data.classes.iter().filter_map(LazyClass::get)
+    }
+
+    /// The object with this id (decoded on first use).
     pub fn object(&self, id: ObjectId) -> Option<&Item> {
-        self.data.objects.get(id as usize)
+        self.data.objects.get(id as usize)?.get()
     }
 
-    /// Every object.
-    pub fn objects(&self) -> &[Item] {
-        &self.data.objects
+    /// Every object, by id (each decoded on first use).
+    pub fn objects(&self) -> impl Iterator<Item = &Item> {
+        self.data.objects.iter().filter_map(Lazy::get)
     }
 
     /// The type with this id.
@@ -381,11 +474,11 @@ mod tests {
         }
         // Core and the `linux` and `win` platform extensions (core alone: 65 and 44).
         assert_eq!(
-            Schema::get(OcsfVersion::V1_3_0).unwrap().classes().len(),
+            Schema::get(OcsfVersion::V1_3_0).unwrap().classes().count(),
             72
         );
         assert_eq!(
-            Schema::get(OcsfVersion::V1_1_0).unwrap().classes().len(),
+            Schema::get(OcsfVersion::V1_1_0).unwrap().classes().count(),
             50
         );
         // The 1.3.0 Windows classes Security Lake lists for custom sources.
@@ -411,6 +504,54 @@ mod tests {
         assert_eq!(v13.extension_profiles("cloud"), None);
     }
 
+    /// Loading decodes no class and no object; each is decoded when asked for, and every
+    /// embedded class and object of every release decodes.
+    #[test]
+    fn classes_are_decoded_when_first_used_and_all_decode() {
+        let decoded = |schema: &Schema| {
+            schema
+                .data
+                .classes
+                .iter()
+                .filter(|c| c.class.decoded.get().is_some())
+                .count()
+        };
+        for version in OcsfRelease::ALL {
+            let schema = Schema::load(version).unwrap();
+            let objects_decoded = |schema: &Schema| {
+                schema
+                    .data
+                    .objects
+                    .iter()
+                    .filter(|o| o.decoded.get().is_some())
+                    .count()
+            };
+            assert_eq!(decoded(&schema), 0, "{version}");
+            assert_eq!(objects_decoded(&schema), 0, "{version}");
+            assert!(schema.class(3002).is_some());
+            assert_eq!(decoded(&schema), 1, "{version}");
+            assert_eq!(objects_decoded(&schema), 0, "{version}");
+            assert!(schema.object(0).is_some());
+            assert_eq!(objects_decoded(&schema), 1, "{version}");
+            assert_eq!(
+                schema.objects().count(),
+                schema.data.objects.len(),
+                "{version}: every object decodes"
+            );
+            let uids: Vec<i64> = schema.class_uids().collect();
+            let classes: Vec<i64> = schema.classes().map(|c| c.uid).collect();
+            assert_eq!(
+                classes, uids,
+                "{version}: every class decodes, in uid order"
+            );
+            assert!(uids.windows(2).all(|w| w[0] < w[1]));
+            assert_eq!(
+                schema.class_index(3002).and_then(|i| uids.get(i)),
+                Some(&3002)
+            );
+        }
+    }
+
     #[test]
     fn deprecations_that_name_their_replacement_are_renames() {
         let schema = Schema::get(OcsfRelease::V1_8_0).unwrap();
@@ -418,7 +559,7 @@ mod tests {
             let attr = item.attribute(old)?;
             item.attribute_at(attr.renamed_to?).map(|a| a.name)
         };
-        let object = |name: &str| schema.objects().iter().find(|o| o.name == name).unwrap();
+        let object = |name: &str| schema.objects().find(|o| o.name == name).unwrap();
         assert_eq!(
             renamed(object("vulnerability"), "fix_available"),
             Some("is_fix_available")

@@ -2,9 +2,11 @@
 //!
 //! `build.rs` reads the vendored OCSF exports (`ocsf-schema/schema-*.json`), resolves every
 //! reference (object names → indices, type names → indices, sorted attribute tables) and
-//! serializes this model with `postcard`. At run time the bytes are embedded in the binary and
-//! deserialized *borrowing* every string from them, so loading a schema allocates only the
-//! vectors: no JSON parsing, no string copies, no index building at Lambda cold start.
+//! serializes this model with `postcard`, each class and object on its own ([`EncodedClass`],
+//! [`EncodedItem`]). At run time the bytes are embedded in the binary and deserialized
+//! *borrowing* every string from them, a class or object when first used: no JSON parsing, no
+//! string copies, no index building at Lambda cold start, and nothing decoded that the events
+//! never reach.
 //!
 //! This file is compiled twice: as `crate::schema::model` and, through `#[path]`, inside the build
 //! script. It must therefore depend on `serde` only.
@@ -33,20 +35,22 @@ pub type TypeId = u16;
 /// Index of a profile name in [`SchemaData::profiles`].
 pub type ProfileId = u16;
 
-/// One OCSF version's schema, fully resolved.
+/// One OCSF version's schema, fully resolved. `C` and `O` are how classes and objects are held:
+/// whole ([`ClassData`], [`ItemData`], as compiled), or each serialized on its own
+/// ([`EncodedClass`], [`EncodedItem`], as embedded), so that loading a schema decodes only what
+/// an engine meets (a Lambda's cold start uses one or two classes of 50–90, and the objects
+/// they reach).
 #[derive(Debug, Serialize, Deserialize)]
-pub struct SchemaData<'a> {
+pub struct SchemaData<'a, C = ClassData<'a>, O = ItemData<'a>> {
     /// The OCSF version string, e.g. `1.1.0`.
     pub version: &'a str,
     /// Type dictionary (`string_t`, `ip_t`, …), indexed by [`TypeId`].
     #[serde(borrow)]
     pub types: Vec<TypeData<'a>>,
     /// Objects, indexed by [`ObjectId`].
-    #[serde(borrow)]
-    pub objects: Vec<ItemData<'a>>,
+    pub objects: Vec<O>,
     /// Event classes sorted by `uid` (binary-searchable).
-    #[serde(borrow)]
-    pub classes: Vec<ClassData<'a>>,
+    pub classes: Vec<C>,
     /// Every profile name the schema defines, sorted, indexed by [`ProfileId`].
     #[serde(borrow)]
     pub profiles: Vec<&'a str>,
@@ -54,6 +58,56 @@ pub struct SchemaData<'a> {
     /// object and profile names (`win/registry_key_query`, `linux/linux_users`), sorted.
     #[serde(borrow)]
     pub extensions: Vec<&'a str>,
+}
+
+impl<'a, C, O> SchemaData<'a, C, O> {
+    /// The same schema with each class turned into a `D` by `class` and each object into a
+    /// `P` by `object`, in order.
+    pub fn map_items<D, P, E>(
+        self,
+        class: impl FnMut(C) -> Result<D, E>,
+        object: impl FnMut(O) -> Result<P, E>,
+    ) -> Result<SchemaData<'a, D, P>, E> {
+        Ok(SchemaData {
+            version: self.version,
+            types: self.types,
+            objects: self
+                .objects
+                .into_iter()
+                .map(object)
+                .collect::<Result<_, E>>()?,
+            classes: self
+                .classes
+                .into_iter()
+                .map(class)
+                .collect::<Result<_, E>>()?,
+            profiles: self.profiles,
+            extensions: self.extensions,
+        })
+    }
+}
+
+/// A class serialized on its own: its `uid` and the postcard bytes of its [`ClassData`].
+#[derive(Debug, Serialize, Deserialize)]
+pub struct EncodedClass<'a> {
+    /// `class_uid`.
+    pub uid: i64,
+    /// The class's [`ClassData`], serialized with postcard.
+    #[serde(borrow, serialize_with = "as_bytes")]
+    pub bytes: &'a [u8],
+}
+
+/// An object serialized on its own: the postcard bytes of its [`ItemData`].
+#[derive(Debug, Serialize, Deserialize)]
+pub struct EncodedItem<'a> {
+    /// The object's [`ItemData`], serialized with postcard.
+    #[serde(borrow, serialize_with = "as_bytes")]
+    pub bytes: &'a [u8],
+}
+
+/// Serializes a byte slice as bytes (serde's default for a slice is a sequence).
+fn as_bytes<S: serde::Serializer>(bytes: &&[u8], serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_bytes(bytes)
 }
 
 /// The JSON base type an OCSF type is ultimately represented with.

@@ -425,7 +425,7 @@ impl Tables {
         Tables {
             schema,
             spec,
-            slots: schema.classes().iter().map(|_| OnceLock::new()).collect(),
+            slots: schema.class_uids().map(|_| OnceLock::new()).collect(),
         }
     }
 
@@ -436,11 +436,7 @@ impl Tables {
 
     /// The table of class `uid`, if the schema has that class.
     pub fn get(&self, uid: i64) -> Option<&TableModel> {
-        let index = self
-            .schema
-            .classes()
-            .binary_search_by_key(&uid, |c| c.uid)
-            .ok()?;
+        let index = self.schema.class_index(uid)?;
         self.slots
             .get(index)?
             .get_or_init(|| {
