@@ -66,21 +66,20 @@ fn main() -> BuildResult<()> {
             .iter()
             .map(postcard::to_allocvec)
             .collect::<Result<Vec<_>, postcard::Error>>()?;
-        let (mut classes_encoded, mut objects_encoded) = (classes.iter(), objects.iter());
-        let embedded = data.map_items(
-            |_| {
-                classes_encoded
-                    .next()
-                    .map(|(uid, bytes)| model::EncodedClass { uid: *uid, bytes })
-                    .ok_or("a class without its bytes")
-            },
-            |_| {
-                objects_encoded
-                    .next()
-                    .map(|bytes| model::EncodedItem { bytes })
-                    .ok_or("an object without its bytes")
-            },
-        )?;
+        let embedded = model::SchemaData {
+            version: data.version,
+            types: data.types,
+            objects: objects
+                .iter()
+                .map(|bytes| model::EncodedItem { bytes })
+                .collect(),
+            classes: classes
+                .iter()
+                .map(|(uid, bytes)| model::EncodedClass { uid: *uid, bytes })
+                .collect(),
+            profiles: data.profiles,
+            extensions: data.extensions,
+        };
         let bytes = postcard::to_allocvec(&embedded)?;
         std::fs::write(
             Path::new(&out_dir).join(format!("schema-{version}.postcard")),

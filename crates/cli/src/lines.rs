@@ -92,13 +92,15 @@ pub(crate) fn lake_sources(
     let names = parse_sources(names)?;
     check_key_prefix(template)?;
     let schema = engine.schema();
-    Ok(schema.classes().fold(Sources::default(), |sources, class| {
-        let name = names
-            .get(&class.uid)
-            .cloned()
-            .unwrap_or_else(|| default_source_name(schema, class.uid));
-        sources.with(class.uid, template.replace("{source}", &name))
-    }))
+    Ok(schema
+        .class_uids()
+        .fold(Sources::default(), |sources, uid| {
+            let name = names
+                .get(&uid)
+                .cloned()
+                .unwrap_or_else(|| default_source_name(schema, uid));
+            sources.with(uid, template.replace("{source}", &name))
+        }))
 }
 
 /// The local pipeline's configuration for a run writing under `out`: the Lambda's, the

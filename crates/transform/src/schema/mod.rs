@@ -9,6 +9,7 @@
 
 mod compile;
 mod file;
+mod lazy;
 pub mod model;
 mod pattern;
 
@@ -58,61 +59,11 @@ pub struct SchemaError {
 #[derive(Debug)]
 pub struct Schema {
     version: OcsfRelease,
-    data: model::SchemaData<'static, LazyClass, Lazy<Item>>,
+    data: lazy::LazySchema,
     /// Each type's `regex` pattern, by type id.
     patterns: Box<[Option<Pattern>]>,
     /// The schema file it was compiled from at run time; `None`: embedded.
     file: Option<PathBuf>,
-}
-
-/// A class or object of a schema, decoded when first used.
-#[derive(Debug)]
-struct Lazy<T> {
-    /// Its postcard bytes (empty for one compiled at run time, decoded already).
-    encoded: &'static [u8],
-    /// `None` once the bytes failed to decode (a build defect, reported then).
-    decoded: OnceLock<Option<T>>,
-}
-
-impl<T: serde::Deserialize<'static>> Lazy<T> {
-    fn encoded(encoded: &'static [u8]) -> Self {
-        Lazy {
-            encoded,
-            decoded: OnceLock::new(),
-        }
-    }
-
-    fn decoded(value: T) -> Self {
-        Lazy {
-            encoded: &[],
-            decoded: OnceLock::from(Some(value)),
-        }
-    }
-
-    fn get(&self) -> Option<&T> {
-        self.decoded
-            .get_or_init(|| match postcard::from_bytes::<T>(self.encoded) {
-                Ok(value) => Some(value),
-                Err(error) => {
-                    tracing::error!(%error, "an embedded schema item cannot be decoded");
-                    None
-                }
-            })
-            .as_ref()
-    }
-}
-
-/// A class of a schema (its uid known without decoding it).
-#[derive(Debug)]
-struct LazyClass {
-    uid: i64,
-    class: Lazy<Class>,
-}
-
-impl LazyClass {
-    fn get(&self) -> Option<&Class> {
-        self.class.get().filter(|class| class.uid == self.uid)
-    }
 }
 
 /// The process-wide schema of each release, in [`OcsfRelease::ALL`] order: decoded from the
@@ -172,16 +123,7 @@ impl Schema {
                 reason: format!("the embedded schema at its place is OCSF {}", data.version),
             });
         }
-        let data = data.map_items(
-            |class| {
-                Ok::<_, SchemaError>(LazyClass {
-                    uid: class.uid,
-                    class: Lazy::encoded(class.bytes),
-                })
-            },
-            |object| Ok(Lazy::encoded(object.bytes)),
-        )?;
-        Ok(Schema::from_data(version, data, None))
+        Ok(Schema::from_data(version, lazy::embedded(data), None))
     }
 
     /// A schema compiled at run time (every class decoded already).
@@ -190,26 +132,10 @@ impl Schema {
         data: model::SchemaData<'static>,
         file: Option<PathBuf>,
     ) -> Schema {
-        let data = match data.map_items(
-            |class| {
-                Ok::<_, std::convert::Infallible>(LazyClass {
-                    uid: class.uid,
-                    class: Lazy::decoded(class),
-                })
-            },
-            |object| Ok(Lazy::decoded(object)),
-        ) {
-            Ok(data) => data,
-            Err(never) => match never {},
-        };
-        Schema::from_data(version, data, file)
+        Schema::from_data(version, lazy::compiled(data), file)
     }
 
-    fn from_data(
-        version: OcsfRelease,
-        data: model::SchemaData<'static, LazyClass, Lazy<Item>>,
-        file: Option<PathBuf>,
-    ) -> Schema {
+    fn from_data(version: OcsfRelease, data: lazy::LazySchema, file: Option<PathBuf>) -> Schema {
         let patterns = data
             .types
             .iter()
@@ -250,7 +176,7 @@ impl Schema {
         let classes = &self.data.classes;
         self.class_index(uid)
             .and_then(|i| classes.get(i))
-            .and_then(LazyClass::get)
+            .and_then(lazy::LazyClass::get)
     }
 
     /// The position of class `uid` among [`Schema::class_uids`].
@@ -265,7 +191,7 @@ impl Schema {
 
     /// Every class, sorted by `class_uid` (each decoded on first use).
     pub fn classes(&self) -> impl Iterator<Item = &Class> {
-        self.data.classes.iter().filter_map(LazyClass::get)
+        self.data.classes.iter().filter_map(lazy::LazyClass::get)
     }
 
     /// The object with this id (decoded on first use).
@@ -275,7 +201,7 @@ impl Schema {
 
     /// Every object, by id (each decoded on first use).
     pub fn objects(&self) -> impl Iterator<Item = &Item> {
-        self.data.objects.iter().filter_map(Lazy::get)
+        self.data.objects.iter().filter_map(lazy::Lazy::get)
     }
 
     /// The type with this id.
@@ -502,54 +428,6 @@ mod tests {
         );
         assert_eq!(v13.extension_profiles("win"), Some(ProfileSet::EMPTY));
         assert_eq!(v13.extension_profiles("cloud"), None);
-    }
-
-    /// Loading decodes no class and no object; each is decoded when asked for, and every
-    /// embedded class and object of every release decodes.
-    #[test]
-    fn classes_are_decoded_when_first_used_and_all_decode() {
-        let decoded = |schema: &Schema| {
-            schema
-                .data
-                .classes
-                .iter()
-                .filter(|c| c.class.decoded.get().is_some())
-                .count()
-        };
-        for version in OcsfRelease::ALL {
-            let schema = Schema::load(version).unwrap();
-            let objects_decoded = |schema: &Schema| {
-                schema
-                    .data
-                    .objects
-                    .iter()
-                    .filter(|o| o.decoded.get().is_some())
-                    .count()
-            };
-            assert_eq!(decoded(&schema), 0, "{version}");
-            assert_eq!(objects_decoded(&schema), 0, "{version}");
-            assert!(schema.class(3002).is_some());
-            assert_eq!(decoded(&schema), 1, "{version}");
-            assert_eq!(objects_decoded(&schema), 0, "{version}");
-            assert!(schema.object(0).is_some());
-            assert_eq!(objects_decoded(&schema), 1, "{version}");
-            assert_eq!(
-                schema.objects().count(),
-                schema.data.objects.len(),
-                "{version}: every object decodes"
-            );
-            let uids: Vec<i64> = schema.class_uids().collect();
-            let classes: Vec<i64> = schema.classes().map(|c| c.uid).collect();
-            assert_eq!(
-                classes, uids,
-                "{version}: every class decodes, in uid order"
-            );
-            assert!(uids.windows(2).all(|w| w[0] < w[1]));
-            assert_eq!(
-                schema.class_index(3002).and_then(|i| uids.get(i)),
-                Some(&3002)
-            );
-        }
     }
 
     #[test]

@@ -63,27 +63,19 @@ pub struct SchemaData<'a, C = ClassData<'a>, O = ItemData<'a>> {
 impl<'a, C, O> SchemaData<'a, C, O> {
     /// The same schema with each class turned into a `D` by `class` and each object into a
     /// `P` by `object`, in order.
-    pub fn map_items<D, P, E>(
+    pub fn map_items<D, P>(
         self,
-        class: impl FnMut(C) -> Result<D, E>,
-        object: impl FnMut(O) -> Result<P, E>,
-    ) -> Result<SchemaData<'a, D, P>, E> {
-        Ok(SchemaData {
+        class: impl FnMut(C) -> D,
+        object: impl FnMut(O) -> P,
+    ) -> SchemaData<'a, D, P> {
+        SchemaData {
             version: self.version,
             types: self.types,
-            objects: self
-                .objects
-                .into_iter()
-                .map(object)
-                .collect::<Result<_, E>>()?,
-            classes: self
-                .classes
-                .into_iter()
-                .map(class)
-                .collect::<Result<_, E>>()?,
+            objects: self.objects.into_iter().map(object).collect(),
+            classes: self.classes.into_iter().map(class).collect(),
             profiles: self.profiles,
             extensions: self.extensions,
-        })
+        }
     }
 }
 
